@@ -1,1 +1,58 @@
-export {};
+export { type ContractIssue, ContractViolationError } from './lib/contract-violation.error';
+export { type MessageContract } from './lib/message-contract';
+export { toDate, formatTimestamp, isTimestamp } from './lib/timestamp';
+export {
+  EmailContentType,
+  EmailSendResult,
+  EmailNotificationResultType,
+  OrderProcessingStatus,
+  NotificationChannel,
+  SendingTimePolicy,
+  OrderType,
+  GenericServiceUpdateSchema,
+  ServiceUpdateSource,
+} from './lib/enums';
+export { type Email, EmailContract } from './lib/messages/email.contract';
+export {
+  type SendNotificationOperationIdentifier,
+  SendNotificationOperationIdentifierContract,
+} from './lib/messages/send-notification-operation-identifier.contract';
+export {
+  type SendOperationResult,
+  SendOperationResultContract,
+} from './lib/messages/send-operation-result.contract';
+export {
+  type GenericServiceUpdate,
+  type ResourceLimitExceeded,
+  GenericServiceUpdateContract,
+  EMAIL_SERVICE_UPDATE_SOURCE,
+  ACS_EMAIL_RESOURCE,
+  resourceLimitExceeded,
+  parseResourceLimitExceeded,
+} from './lib/messages/generic-service-update.contract';
+export {
+  type NotificationOrder,
+  type NotificationTemplate,
+  type EmailTemplate,
+  type SmsTemplate,
+  type AddressPoint,
+  type EmailAddressPoint,
+  type SmsAddressPoint,
+  type Recipient,
+  type Creator,
+  NotificationOrderContract,
+} from './lib/messages/notification-order.contract';
+export { HealthCheckContract, HEALTH_CHECK_PAYLOAD } from './lib/messages/health-check.contract';
+export {
+  type TopicDefinition,
+  type TopicDefinitionInput,
+  type TopicCatalog,
+  defineTopic,
+  defineRetryTopic,
+  deadLetterTopicFor,
+  retryTopicFor,
+  Topics,
+  ALL_TOPICS,
+  allTopicNames,
+  ConsumerGroups,
+} from './lib/topics';
