@@ -1,0 +1,32 @@
+export { ConfigError, type ConfigProblem } from './config.error';
+export { parseDurationMs } from './duration';
+export {
+  envBool,
+  envDurationMs,
+  envEnum,
+  envInt,
+  envList,
+  envString,
+  envUrl,
+  envValue,
+  type EnvParseResult,
+  type EnvSchema,
+  type IntRange,
+  type UrlOptions,
+} from './env-schemas';
+export { envGroup, loadConfig, type Env, type SettingGroup } from './load-config';
+export { isSecretName, redactConfig, REDACTED } from './redact';
+export { APP_ENVS, appEnvSettings, type AppEnv } from './settings/app-env.settings';
+export { databaseSettings, DEFAULT_DATABASE_URL, type DatabaseSettings } from './settings/database.settings';
+export { httpSettings, type HttpSettings } from './settings/http.settings';
+export {
+  KAFKA_COMPRESSIONS,
+  kafkaSettings,
+  SASL_MECHANISMS,
+  type KafkaCompression,
+  type KafkaCredentials,
+  type KafkaSaslSettings,
+  type KafkaSettings,
+  type KafkaTopicSettings,
+  type SaslMechanism,
+} from './settings/kafka.settings';

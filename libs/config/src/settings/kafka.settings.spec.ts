@@ -1,0 +1,118 @@
+import { z } from 'zod';
+import { ConfigError } from '../config.error';
+import { loadConfig } from '../load-config';
+import { kafkaSettings } from './kafka.settings';
+
+const load = (env: Record<string, string>) =>
+  loadConfig(z.object({ kafka: kafkaSettings('email-sender') }), env).kafka;
+
+function problems(env: Record<string, string>): string[] {
+  try {
+    load(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems.map((p) => `${p.variable}: ${p.message}`);
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe(kafkaSettings.name, () => {
+  it('has no SASL settings by default and derives the client id from the app name', () => {
+    const kafka = load({});
+
+    expect(kafka.sasl).toBeUndefined();
+    expect(kafka.clientId).toBe('notifications-email-sender');
+  });
+
+  it('reads every setting', () => {
+    const kafka = load({
+      KAFKA_BROKERS: 'kafka-0.kafka:9093, kafka-1.kafka:9093,[::1]:9094',
+      KAFKA_CLIENT_ID: 'sender-7',
+      KAFKA_SSL: 'yes',
+      KAFKA_TOPIC_PARTITIONS: '12',
+      KAFKA_TOPIC_REPLICATION_FACTOR: '3',
+      KAFKA_TOPIC_RETENTION_MS: '365d',
+      KAFKA_COMPRESSION: 'gzip',
+      KAFKA_CONSUMER_CONCURRENCY: '6',
+      KAFKA_SESSION_TIMEOUT_MS: '45s',
+      KAFKA_SHUTDOWN_TIMEOUT_MS: '5000',
+    });
+
+    expect(kafka).toEqual({
+      brokers: ['kafka-0.kafka:9093', 'kafka-1.kafka:9093', '[::1]:9094'],
+      clientId: 'sender-7',
+      ssl: true,
+      topics: { partitions: 12, replicationFactor: 3, retentionMs: 365 * 86_400_000 },
+      compression: 'gzip',
+      consumerConcurrency: 6,
+      sessionTimeoutMs: 45_000,
+      shutdownTimeoutMs: 5_000,
+    });
+  });
+
+  it.each(['foo', 'host:', ':9092', 'host:0', 'host:65536', 'a:1,b', 'bad_host:1'])(
+    'rejects the broker list %j',
+    (brokers) => {
+      expect(problems({ KAFKA_BROKERS: brokers })).toEqual([
+        `KAFKA_BROKERS: expected host:port list, got ${JSON.stringify(brokers)}`,
+      ]);
+    },
+  );
+
+  it('uses one credential pair per role, falling back to the shared pair', () => {
+    const kafka = load({
+      KAFKA_SASL_MECHANISM: 'SCRAM-SHA-512',
+      KAFKA_USERNAME: 'shared',
+      KAFKA_PASSWORD: 'shared-pw',
+      KAFKA_ADMIN_USERNAME: 'admin',
+      KAFKA_ADMIN_PASSWORD: 'admin-pw',
+    });
+
+    expect(kafka.sasl).toEqual({
+      mechanism: 'scram-sha-512',
+      admin: { username: 'admin', password: 'admin-pw' },
+      producer: { username: 'shared', password: 'shared-pw' },
+      consumer: { username: 'shared', password: 'shared-pw' },
+    });
+  });
+
+  it('requires credentials for every role when a SASL mechanism is set', () => {
+    expect(
+      problems({ KAFKA_SASL_MECHANISM: 'plain', KAFKA_PRODUCER_USERNAME: 'p', KAFKA_PRODUCER_PASSWORD: 'x' }),
+    ).toEqual([
+      'KAFKA_ADMIN_USERNAME: required when KAFKA_SASL_MECHANISM is plain (or set KAFKA_USERNAME and KAFKA_PASSWORD for all roles)',
+      'KAFKA_ADMIN_PASSWORD: required when KAFKA_SASL_MECHANISM is plain (or set KAFKA_USERNAME and KAFKA_PASSWORD for all roles)',
+      'KAFKA_CONSUMER_USERNAME: required when KAFKA_SASL_MECHANISM is plain (or set KAFKA_USERNAME and KAFKA_PASSWORD for all roles)',
+      'KAFKA_CONSUMER_PASSWORD: required when KAFKA_SASL_MECHANISM is plain (or set KAFKA_USERNAME and KAFKA_PASSWORD for all roles)',
+    ]);
+  });
+
+  it('requires both halves of a pair', () => {
+    expect(
+      problems({
+        KAFKA_SASL_MECHANISM: 'plain',
+        KAFKA_USERNAME: 'u',
+        KAFKA_PASSWORD: 'p',
+        KAFKA_CONSUMER_USERNAME: 'c',
+      }),
+    ).toEqual(['KAFKA_CONSUMER_PASSWORD: required when KAFKA_CONSUMER_USERNAME is set']);
+    expect(problems({ KAFKA_SASL_MECHANISM: 'plain', KAFKA_PASSWORD: 'p' })).toEqual([
+      'KAFKA_USERNAME: required when KAFKA_PASSWORD is set',
+    ]);
+  });
+
+  it('reports missing credentials together with other bad settings', () => {
+    expect(problems({ KAFKA_SASL_MECHANISM: 'plain', KAFKA_USERNAME: 'u', KAFKA_SSL: 'maybe' })).toEqual([
+      'KAFKA_SSL: expected one of true, false, 1, 0, yes, no, got "maybe"',
+      'KAFKA_PASSWORD: required when KAFKA_USERNAME is set',
+    ]);
+  });
+
+  it('ignores credentials when no SASL mechanism is set', () => {
+    expect(load({ KAFKA_USERNAME: 'u' }).sasl).toBeUndefined();
+  });
+
+  it('rejects a bad app name at definition time', () => {
+    expect(() => kafkaSettings('Orders Service')).toThrow(TypeError);
+  });
+});

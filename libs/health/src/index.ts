@@ -1,0 +1,2 @@
+export { HealthModule, type HealthModuleOptions } from './health.module';
+export { DEFAULT_READINESS_TIMEOUT_MS, READINESS_CHECKS, type ReadinessCheck } from './readiness-check';
