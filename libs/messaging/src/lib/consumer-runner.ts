@@ -1,0 +1,436 @@
+import { type TopicDefinition } from '@notifications/contracts';
+import { type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage } from 'kafkajs';
+import { ConsumerStats, type ConsumerStatsSnapshot } from './consumer-stats';
+import { PermanentError, TransientError, describeError } from './errors';
+import {
+  MessagingHeaders,
+  decodeHeaders,
+  headerInt,
+  truncateForHeader,
+  type DeadLetterReason,
+  type StringHeaders,
+} from './headers';
+import { errorFields, type MessagingLogger } from './logger';
+import { processPartitionBatch } from './partition-batch';
+import { type MessageProducer } from './producer';
+import { DEFAULT_RETRY_POLICY, retryDelayMs, type RetryPolicy } from './retry-policy';
+
+export interface MessageContext {
+  /** The topic the handler is registered for (the main topic, also when the message came from its retry topic). */
+  readonly topic: string;
+  /** The topic the message was actually read from. */
+  readonly receivedFrom: string;
+  readonly partition: number;
+  readonly offset: string;
+  readonly key: string | undefined;
+  readonly headers: Readonly<StringHeaders>;
+  /** 1 on first delivery, then 2, 3, … on retries. */
+  readonly attempt: number;
+  readonly maxAttempts: number;
+  readonly isLastAttempt: boolean;
+  /** Keeps the group membership alive during a long handler (also done automatically every few seconds). */
+  heartbeat(): Promise<void>;
+}
+
+export type MessageHandler<T> = (message: T, context: MessageContext) => Promise<void>;
+
+export interface HandlerRegistration<T> {
+  readonly topic: TopicDefinition<T>;
+  /** A method (not a property) so a registration for one payload type is also a HandlerRegistration<unknown>. */
+  handle(message: T, context: MessageContext): Promise<void>;
+  readonly retryPolicy?: RetryPolicy;
+}
+
+export interface ConsumerRunnerOptions {
+  readonly groupId: string;
+  /** Partitions handled concurrently. */
+  readonly partitionConcurrency?: number;
+  /** Messages of one partition handled concurrently (always one at a time per key). */
+  readonly perPartitionConcurrency?: number;
+  readonly sessionTimeoutMs?: number;
+  /** Upper bound on a graceful stop: in-flight messages get this long to finish before we leave the group. */
+  readonly shutdownTimeoutMs?: number;
+  /** How long a fetch waits for new data; also bounds how late a resumed retry partition is read. */
+  readonly maxWaitTimeMs?: number;
+  readonly retryPolicy?: RetryPolicy;
+}
+
+export type ConsumerState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped' | 'crashed';
+
+interface Route {
+  readonly registration: HandlerRegistration<unknown>;
+  readonly retryPolicy: RetryPolicy;
+  readonly isRetryTopic: boolean;
+}
+
+interface PartitionMessage {
+  readonly offset: string;
+  readonly key: string | undefined;
+  readonly message: KafkaMessage;
+  readonly headers: StringHeaders;
+}
+
+/**
+ * At-least-once consumer over kafkajs.
+ *
+ * Every message ends in exactly one of: handled, re-published to its retry topic, or re-published to its
+ * dead-letter topic — and only after that outcome is acknowledged by the broker is its offset resolved for
+ * commit. Anything else (broker unreachable, rebalance, shutdown mid-batch) leaves the offset unresolved, so the
+ * message is read again. Invalid messages are dead-lettered without retries and never stop the partition.
+ *
+ * Retry topics hold messages with an `x-due-at` header; the consumer pauses such a partition until the head
+ * message is due instead of sleeping in the handler, so heartbeats and other partitions carry on.
+ */
+export class ConsumerRunner {
+  private readonly consumer: Consumer;
+  private readonly routes = new Map<string, Route>();
+  private readonly stats = new ConsumerStats();
+  private readonly resumeTimers = new Set<NodeJS.Timeout>();
+  private readonly partitionConcurrency: number;
+  private readonly perPartitionConcurrency: number;
+  private readonly shutdownTimeoutMs: number;
+  private readonly heartbeatIntervalMs: number;
+  private currentState: ConsumerState = 'idle';
+  private lastCrash: string | undefined;
+
+  constructor(
+    kafka: Kafka,
+    private readonly producer: MessageProducer,
+    private readonly logger: MessagingLogger,
+    private readonly options: ConsumerRunnerOptions,
+    registrations: readonly HandlerRegistration<unknown>[],
+  ) {
+    const sessionTimeout = options.sessionTimeoutMs ?? 30_000;
+    this.heartbeatIntervalMs = Math.max(500, Math.floor(sessionTimeout / 10));
+    this.partitionConcurrency = options.partitionConcurrency ?? 3;
+    this.perPartitionConcurrency = options.perPartitionConcurrency ?? 1;
+    this.shutdownTimeoutMs = options.shutdownTimeoutMs ?? 20_000;
+    for (const registration of registrations) this.addRoutes(registration);
+    this.consumer = kafka.consumer({
+      groupId: options.groupId,
+      sessionTimeout,
+      rebalanceTimeout: sessionTimeout * 2,
+      heartbeatInterval: this.heartbeatIntervalMs,
+      maxWaitTimeInMs: options.maxWaitTimeMs ?? 500,
+      allowAutoTopicCreation: false,
+      retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 10_000 },
+    });
+    this.consumer.on(this.consumer.events.CRASH, (event) => {
+      const { error, restart } = event.payload;
+      this.lastCrash = error.message;
+      this.logger.error('Kafka consumer crashed', {
+        groupId: options.groupId,
+        restart,
+        ...errorFields(error),
+      });
+      if (!restart) this.currentState = 'crashed';
+    });
+    this.consumer.on(this.consumer.events.GROUP_JOIN, (event) => {
+      this.logger.info('Joined consumer group', {
+        groupId: options.groupId,
+        memberId: event.payload.memberId,
+        assignment: event.payload.memberAssignment,
+      });
+    });
+  }
+
+  get state(): ConsumerState {
+    return this.currentState;
+  }
+
+  get topics(): string[] {
+    return [...this.routes.keys()];
+  }
+
+  statistics(): ConsumerStatsSnapshot & { state: ConsumerState; lastCrash?: string } {
+    return {
+      ...this.stats.snapshot(),
+      state: this.currentState,
+      ...(this.lastCrash ? { lastCrash: this.lastCrash } : {}),
+    };
+  }
+
+  async start(): Promise<void> {
+    if (this.currentState !== 'idle') throw new Error(`Consumer ${this.options.groupId} was already started`);
+    this.currentState = 'starting';
+    await this.consumer.connect();
+    // New groups start at the earliest offset: a message published before the group first joined is still work.
+    await this.consumer.subscribe({ topics: this.topics, fromBeginning: true });
+    await this.consumer.run({
+      partitionsConsumedConcurrently: this.partitionConcurrency,
+      eachBatchAutoResolve: false,
+      autoCommit: true,
+      autoCommitInterval: 1_000,
+      eachBatch: (payload) => this.processBatch(payload),
+    });
+    this.currentState = 'running';
+    this.logger.info('Consumer started', { groupId: this.options.groupId, topics: this.topics });
+  }
+
+  /** Stops fetching, lets in-flight messages finish (bounded), commits what finished, leaves the group. */
+  async stop(): Promise<void> {
+    if (this.currentState === 'stopped' || this.currentState === 'idle') {
+      this.currentState = 'stopped';
+      return;
+    }
+    this.currentState = 'stopping';
+    for (const timer of this.resumeTimers) clearTimeout(timer);
+    this.resumeTimers.clear();
+    let timedOut = false;
+    const timeout = new Promise<void>((resolve) =>
+      setTimeout(() => {
+        timedOut = true;
+        resolve();
+      }, this.shutdownTimeoutMs).unref(),
+    );
+    await Promise.race([this.consumer.disconnect(), timeout]);
+    if (timedOut) {
+      this.logger.warn(
+        'Consumer did not drain within the shutdown timeout; unfinished messages will be re-read',
+        {
+          groupId: this.options.groupId,
+          shutdownTimeoutMs: this.shutdownTimeoutMs,
+        },
+      );
+    }
+    this.currentState = 'stopped';
+    this.logger.info('Consumer stopped', { groupId: this.options.groupId, ...this.stats.snapshot() });
+  }
+
+  private addRoutes(registration: HandlerRegistration<unknown>): void {
+    const { topic } = registration;
+    if (!topic.retryTopic) {
+      throw new Error(
+        `Topic ${topic.name} has no retry topic; every consumed topic needs one so failures are not lost`,
+      );
+    }
+    const retryPolicy = registration.retryPolicy ?? this.options.retryPolicy ?? DEFAULT_RETRY_POLICY;
+    for (const [name, isRetryTopic] of [
+      [topic.name, false],
+      [topic.retryTopic, true],
+    ] as const) {
+      if (this.routes.has(name)) throw new Error(`Two handlers registered for topic ${name}`);
+      this.routes.set(name, { registration, retryPolicy, isRetryTopic });
+    }
+  }
+
+  private isActive(): boolean {
+    return this.currentState === 'running' || this.currentState === 'starting';
+  }
+
+  private async processBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
+    const route = this.routes.get(batch.topic);
+    if (!route) throw new Error(`No handler for topic ${batch.topic}`);
+    let revoked = false;
+    // While a batch runs (possibly blocked on one slow message), keep the membership alive and commit what is
+    // already resolved, so a crash re-reads as little as possible.
+    const heartbeatTimer = setInterval(() => {
+      payload
+        .heartbeat()
+        .then(() => payload.commitOffsetsIfNecessary())
+        .catch((error: unknown) => {
+          // Rebalance in progress: stop starting new messages; what is unresolved is re-read by the new owner.
+          revoked = true;
+          this.logger.warn('Heartbeat failed during a batch; stopping it', {
+            topic: batch.topic,
+            ...errorFields(error),
+          });
+        });
+    }, this.heartbeatIntervalMs);
+    try {
+      const messages: PartitionMessage[] = batch.messages.map((message) => ({
+        offset: message.offset,
+        key: message.key === null ? undefined : message.key.toString('utf8'),
+        message,
+        headers: decodeHeaders(message.headers),
+      }));
+      const result = await processPartitionBatch({
+        messages,
+        concurrency: this.perPartitionConcurrency,
+        handle: (item) => this.handleMessage(route, batch.topic, batch.partition, item, payload),
+        dueAt: (item) => (route.isRetryTopic ? headerInt(item.headers, MessagingHeaders.dueAt) : undefined),
+        shouldContinue: () => this.isActive() && !revoked && payload.isRunning() && !payload.isStale(),
+        resolveOffset: (offset) => payload.resolveOffset(offset),
+        commitIfNecessary: () => payload.commitOffsetsIfNecessary(),
+      });
+      if (result.pausedUntil !== undefined)
+        this.pauseUntil(payload, batch.topic, batch.partition, result.pausedUntil);
+    } finally {
+      clearInterval(heartbeatTimer);
+    }
+  }
+
+  private pauseUntil(payload: EachBatchPayload, topic: string, partition: number, dueAt: number): void {
+    const resume = payload.pause();
+    const delay = Math.max(0, dueAt - Date.now());
+    this.logger.debug('Pausing retry partition until its next message is due', {
+      topic,
+      partition,
+      delayMs: delay,
+    });
+    const timer = setTimeout(() => {
+      this.resumeTimers.delete(timer);
+      resume();
+    }, delay);
+    this.resumeTimers.add(timer);
+  }
+
+  private async handleMessage(
+    route: Route,
+    receivedFrom: string,
+    partition: number,
+    item: PartitionMessage,
+    payload: EachBatchPayload,
+  ): Promise<void> {
+    const { registration, retryPolicy } = route;
+    const attempt = headerInt(item.headers, MessagingHeaders.attempt) ?? 1;
+    const location = { topic: receivedFrom, partition, offset: item.offset, attempt };
+    this.stats.messageReceived();
+    try {
+      let message: unknown;
+      try {
+        message = registration.topic.contract.parse(item.message.value);
+      } catch (error) {
+        this.logger.warn('Invalid message; dead-lettering it', { ...location, ...errorFields(error) });
+        await this.deadLetter(registration.topic, receivedFrom, partition, item, 'invalid-message', error);
+        return;
+      }
+      const context: MessageContext = {
+        topic: registration.topic.name,
+        receivedFrom,
+        partition,
+        offset: item.offset,
+        key: item.key,
+        headers: item.headers,
+        attempt,
+        maxAttempts: retryPolicy.maxAttempts,
+        isLastAttempt: attempt >= retryPolicy.maxAttempts,
+        heartbeat: () => payload.heartbeat(),
+      };
+      try {
+        await registration.handle(message, context);
+        this.stats.messageHandled();
+      } catch (error) {
+        this.stats.errorSeen({
+          at: new Date().toISOString(),
+          topic: receivedFrom,
+          partition,
+          offset: item.offset,
+          error: describeError(error).message,
+        });
+        if (error instanceof PermanentError) {
+          this.logger.warn('Handler reported a permanent failure; dead-lettering', {
+            ...location,
+            ...errorFields(error),
+          });
+          await this.deadLetter(
+            registration.topic,
+            receivedFrom,
+            partition,
+            item,
+            'permanent-failure',
+            error,
+          );
+        } else if (attempt >= retryPolicy.maxAttempts) {
+          this.logger.error('Retries exhausted; dead-lettering', { ...location, ...errorFields(error) });
+          await this.deadLetter(
+            registration.topic,
+            receivedFrom,
+            partition,
+            item,
+            'retries-exhausted',
+            error,
+          );
+        } else {
+          await this.retryLater(route, receivedFrom, partition, item, attempt, error);
+        }
+      }
+    } catch (error) {
+      // The outcome could not be made durable (e.g. broker unreachable): leave the offset unresolved.
+      this.stats.messageAbandoned();
+      throw error;
+    }
+  }
+
+  private async retryLater(
+    route: Route,
+    receivedFrom: string,
+    partition: number,
+    item: PartitionMessage,
+    attempt: number,
+    error: unknown,
+  ): Promise<void> {
+    const { registration, retryPolicy } = route;
+    const retryTopic = registration.topic.retryTopic as string;
+    const minimumDelay = error instanceof TransientError ? error.delayMs : undefined;
+    const delayMs = retryDelayMs(retryPolicy, attempt + 1, minimumDelay);
+    const { errorClass, message } = describeError(error);
+    const headers: StringHeaders = {
+      ...this.originHeaders(receivedFrom, partition, item),
+      [MessagingHeaders.attempt]: String(attempt + 1),
+      [MessagingHeaders.dueAt]: String(Date.now() + delayMs),
+      [MessagingHeaders.errorClass]: errorClass,
+      [MessagingHeaders.errorMessage]: truncateForHeader(message),
+      [MessagingHeaders.firstFailedAt]:
+        item.headers[MessagingHeaders.firstFailedAt] ?? new Date().toISOString(),
+    };
+    await this.producer.publishRaw(retryTopic, { key: item.message.key, value: item.message.value, headers });
+    this.stats.messageRetried();
+    this.logger.warn('Handler failed; scheduled a retry', {
+      topic: receivedFrom,
+      partition,
+      offset: item.offset,
+      attempt,
+      nextAttempt: attempt + 1,
+      delayMs,
+      retryTopic,
+      errorClass,
+      error: message,
+    });
+  }
+
+  private async deadLetter(
+    topic: TopicDefinition<unknown>,
+    receivedFrom: string,
+    partition: number,
+    item: PartitionMessage,
+    reason: DeadLetterReason,
+    error: unknown,
+  ): Promise<void> {
+    const { errorClass, message } = describeError(error);
+    const headers: StringHeaders = {
+      ...this.originHeaders(receivedFrom, partition, item),
+      [MessagingHeaders.deadLetterReason]: reason,
+      [MessagingHeaders.deadLetteredAt]: new Date().toISOString(),
+      [MessagingHeaders.errorClass]: errorClass,
+      [MessagingHeaders.errorMessage]: truncateForHeader(message),
+    };
+    await this.producer.publishRaw(topic.deadLetterTopic, {
+      key: item.message.key,
+      value: item.message.value,
+      headers,
+    });
+    this.stats.messageDeadLettered();
+    this.stats.errorSeen({
+      at: new Date().toISOString(),
+      topic: receivedFrom,
+      partition,
+      offset: item.offset,
+      error: `${reason}: ${message}`,
+    });
+  }
+
+  /** Keeps the first origin when a message moves main → retry → retry → dead letter. */
+  private originHeaders(receivedFrom: string, partition: number, item: PartitionMessage): StringHeaders {
+    const h = item.headers;
+    return {
+      ...h,
+      [MessagingHeaders.originalTopic]: h[MessagingHeaders.originalTopic] ?? receivedFrom,
+      [MessagingHeaders.originalPartition]: h[MessagingHeaders.originalPartition] ?? String(partition),
+      [MessagingHeaders.originalOffset]: h[MessagingHeaders.originalOffset] ?? item.offset,
+      [MessagingHeaders.originalTimestamp]: h[MessagingHeaders.originalTimestamp] ?? item.message.timestamp,
+      [MessagingHeaders.consumerGroup]: this.options.groupId,
+    };
+  }
+}

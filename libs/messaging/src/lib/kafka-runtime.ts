@@ -1,0 +1,56 @@
+import { type Kafka } from 'kafkajs';
+import { createKafka, type KafkaConnectionOptions } from './connection';
+import { ConsumerRunner, type ConsumerRunnerOptions, type HandlerRegistration } from './consumer-runner';
+import { createConsoleLogger, type MessagingLogger } from './logger';
+import { MessageProducer, type ProducerOptions } from './producer';
+import { TopicProvisioner } from './topic-provisioner';
+
+/**
+ * The entry point apps (and tests, benchmarks) use: one connection config, one producer per process, and
+ * consumers and provisioning built from the role-specific clients.
+ */
+export class KafkaRuntime {
+  readonly producer: MessageProducer;
+  readonly provisioner: TopicProvisioner;
+  private readonly consumerKafka: Kafka;
+  private readonly consumers: ConsumerRunner[] = [];
+
+  constructor(
+    readonly connection: KafkaConnectionOptions,
+    readonly logger: MessagingLogger = createConsoleLogger('messaging'),
+    producerOptions: ProducerOptions = {},
+  ) {
+    this.producer = new MessageProducer(createKafka(connection, 'producer', logger), logger, producerOptions);
+    this.provisioner = new TopicProvisioner(createKafka(connection, 'admin', logger), logger);
+    this.consumerKafka = createKafka(connection, 'consumer', logger);
+  }
+
+  createConsumer(
+    options: ConsumerRunnerOptions,
+    registrations: readonly HandlerRegistration<unknown>[],
+  ): ConsumerRunner {
+    const consumer = new ConsumerRunner(
+      this.consumerKafka,
+      this.producer,
+      this.logger,
+      options,
+      registrations,
+    );
+    this.consumers.push(consumer);
+    return consumer;
+  }
+
+  /** Stops consumers first (they may still publish retries), then flushes and closes the producer. */
+  async shutdown(): Promise<void> {
+    await Promise.all(this.consumers.map((consumer) => consumer.stop()));
+    if (this.producer.isConnected) await this.producer.disconnect();
+  }
+}
+
+/**
+ * Checks that a handler fits its topic's payload type, then lets it join a list of handlers for other topics.
+ * (A bare object literal in such a list would only be checked against `unknown`.)
+ */
+export function handlerFor<T>(registration: HandlerRegistration<T>): HandlerRegistration<unknown> {
+  return registration;
+}

@@ -1,0 +1,300 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { EmailContract, type Email, type TopicDefinition } from '@notifications/contracts';
+import { KafkaTestEnvironment, expectEventually } from '@notifications/testing';
+import {
+  KafkaRuntime,
+  MessagingHeaders,
+  PermanentError,
+  TransientError,
+  handlerFor,
+  silentLogger,
+  type ConsumerRunner,
+  type MessageContext,
+} from '../src';
+import { testEmail } from './fixtures/email-messages';
+
+const keyOf = (email: Email) => email.notificationId;
+
+describe('ConsumerRunner against a real broker', () => {
+  let env: KafkaTestEnvironment;
+  let runtimes: KafkaRuntime[];
+
+  beforeEach(() => {
+    env = new KafkaTestEnvironment('runner');
+    runtimes = [];
+  });
+
+  afterEach(async () => {
+    await Promise.allSettled(runtimes.map((runtime) => runtime.shutdown()));
+    await env.cleanup();
+  });
+
+  function runtime(): KafkaRuntime {
+    const created = new KafkaRuntime(env.connection, silentLogger);
+    runtimes.push(created);
+    return created;
+  }
+
+  async function emailTopic(label: string, partitions = 3): Promise<TopicDefinition<Email>> {
+    const topic = env.defineTopic(label, EmailContract, keyOf);
+    await env.createTopics(topic, partitions);
+    return topic;
+  }
+
+  function startConsumer(
+    rt: KafkaRuntime,
+    topic: TopicDefinition<Email>,
+    groupId: string,
+    handle: (email: Email, context: MessageContext) => Promise<void>,
+    options: {
+      maxAttempts?: number;
+      initialDelayMs?: number;
+      perPartitionConcurrency?: number;
+      sessionTimeoutMs?: number;
+    } = {},
+  ): Promise<ConsumerRunner> {
+    const consumer = rt.createConsumer(
+      {
+        groupId,
+        sessionTimeoutMs: options.sessionTimeoutMs ?? 10_000,
+        perPartitionConcurrency: options.perPartitionConcurrency ?? 1,
+        retryPolicy: {
+          maxAttempts: options.maxAttempts ?? 3,
+          initialDelayMs: options.initialDelayMs ?? 500,
+          multiplier: 2,
+          maxDelayMs: 5_000,
+        },
+      },
+      [handlerFor({ topic, handle })],
+    );
+    return consumer.start().then(() => consumer);
+  }
+
+  it('commits an offset only after its message was handled', async () => {
+    const topic = await emailTopic('commit', 1);
+    const groupId = env.uniqueName('group');
+    const emails = [testEmail(), testEmail(), testEmail()];
+    const rt = runtime();
+    await rt.producer.publishAll(topic, emails);
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const handled: string[] = [];
+    await startConsumer(rt, topic, groupId, async (email) => {
+      if (email.notificationId === emails[2]!.notificationId) await gate;
+      handled.push(email.notificationId);
+    });
+
+    await expectEventually(() => expect(handled).toHaveLength(2));
+    // Give the consumer every chance to commit what it has: the third message is in flight, so the committed
+    // position must stay at 2 however often it commits.
+    await expectEventually(async () => expect(await env.committedCount(groupId, topic.name)).toBe(2));
+    expect(await env.committedCount(groupId, topic.name)).toBe(2);
+
+    release();
+    await expectEventually(async () => expect(await env.committedCount(groupId, topic.name)).toBe(3));
+  });
+
+  it('redelivers a message to the group when the consumer is killed before committing it', async () => {
+    const topic = await emailTopic('crash', 1);
+    const groupId = env.uniqueName('group');
+    const email = testEmail();
+    await runtime().producer.publish(topic, email);
+
+    const child = spawn(
+      process.execPath,
+      [
+        '--conditions=@notifications/source',
+        '-r',
+        '@swc-node/register',
+        join(__dirname, 'fixtures', 'crashing-consumer.ts'),
+        topic.name,
+        groupId,
+        env.connection.brokers.join(','),
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+        env: { ...process.env, SWC_NODE_PROJECT: join(__dirname, '..', 'tsconfig.spec.json') },
+      },
+    );
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    try {
+      await expectEventually(() => expect(output).toContain(`received ${email.notificationId}`), {
+        timeoutMs: 60_000,
+      });
+    } finally {
+      child.kill('SIGKILL');
+    }
+    expect(await env.committedCount(groupId, topic.name)).toBe(0);
+
+    const redelivered: string[] = [];
+    await startConsumer(runtime(), topic, groupId, async (message) => {
+      redelivered.push(message.notificationId);
+    });
+    // The dead member holds the partition until its session times out; then the message comes back.
+    await expectEventually(() => expect(redelivered).toEqual([email.notificationId]), { timeoutMs: 60_000 });
+    await expectEventually(async () => expect(await env.committedCount(groupId, topic.name)).toBe(1));
+  }, 120_000);
+
+  it('retries a transient failure through the retry topic after the delay, then succeeds', async () => {
+    const topic = await emailTopic('retry');
+    const email = testEmail();
+    const attempts: { attempt: number; at: number; receivedFrom: string }[] = [];
+    const rt = runtime();
+    await startConsumer(
+      rt,
+      topic,
+      env.uniqueName('group'),
+      async (_message, context) => {
+        attempts.push({ attempt: context.attempt, at: Date.now(), receivedFrom: context.receivedFrom });
+        if (context.attempt === 1) throw new TransientError('dependency unavailable', { delayMs: 1_500 });
+      },
+      { initialDelayMs: 200 },
+    );
+    await rt.producer.publish(topic, email);
+
+    await expectEventually(() => expect(attempts).toHaveLength(2));
+    const [first, second] = attempts;
+    expect(first).toMatchObject({ attempt: 1, receivedFrom: topic.name });
+    expect(second).toMatchObject({ attempt: 2, receivedFrom: topic.retryTopic });
+    // The handler asked for at least 1.5 s; the retry must not come earlier.
+    expect(second!.at - first!.at).toBeGreaterThanOrEqual(1_500);
+  });
+
+  it('dead-letters a message with its origin and error once the attempts are used up', async () => {
+    const topic = await emailTopic('exhausted');
+    const email = testEmail();
+    const attempts: number[] = [];
+    const rt = runtime();
+    const deadLetters = await env.read([topic.deadLetterTopic]);
+    await startConsumer(
+      rt,
+      topic,
+      env.uniqueName('group'),
+      async (_message, context) => {
+        attempts.push(context.attempt);
+        throw new Error(`still broken on attempt ${context.attempt}`);
+      },
+      { maxAttempts: 3, initialDelayMs: 100 },
+    );
+    await rt.producer.publish(topic, email);
+
+    await expectEventually(() => expect(deadLetters).toHaveLength(1));
+    expect(attempts).toEqual([1, 2, 3]);
+    const [record] = deadLetters;
+    expect(record!.key).toBe(email.notificationId);
+    expect(EmailContract.parse(record!.value)).toEqual(email);
+    expect(record!.headers).toMatchObject({
+      [MessagingHeaders.deadLetterReason]: 'retries-exhausted',
+      [MessagingHeaders.attempt]: '3',
+      [MessagingHeaders.originalTopic]: topic.name,
+      [MessagingHeaders.errorClass]: 'Error',
+      [MessagingHeaders.errorMessage]: 'still broken on attempt 3',
+    });
+  });
+
+  it('dead-letters a permanent failure at once, without retries', async () => {
+    const topic = await emailTopic('permanent');
+    const attempts: number[] = [];
+    const rt = runtime();
+    const deadLetters = await env.read([topic.deadLetterTopic]);
+    await startConsumer(rt, topic, env.uniqueName('group'), async (_message, context) => {
+      attempts.push(context.attempt);
+      throw new PermanentError('recipient can never be reached');
+    });
+    await rt.producer.publish(topic, testEmail());
+
+    await expectEventually(() => expect(deadLetters).toHaveLength(1));
+    expect(attempts).toEqual([1]);
+    expect(deadLetters[0]!.headers[MessagingHeaders.deadLetterReason]).toBe('permanent-failure');
+  });
+
+  it('dead-letters a poison message and still handles the next one on the partition', async () => {
+    const topic = await emailTopic('poison', 1);
+    const good = testEmail();
+    const handled: string[] = [];
+    const deadLetters = await env.read([topic.deadLetterTopic]);
+    await env.produceRaw(topic.name, [
+      { key: 'poison', value: '{"notificationId": "not-a-uuid", "subject": ' },
+      { key: 'wrong-shape', value: JSON.stringify({ ...good, contentType: 'Markdown' }) },
+      { key: good.notificationId, value: EmailContract.serialize(good) },
+    ]);
+    await startConsumer(runtime(), topic, env.uniqueName('group'), async (email) => {
+      handled.push(email.notificationId);
+    });
+
+    await expectEventually(() => expect(handled).toEqual([good.notificationId]));
+    await expectEventually(() => expect(deadLetters).toHaveLength(2));
+    const byKey = Object.fromEntries(deadLetters.map((record) => [record.key, record.headers]));
+    expect(byKey['poison']).toMatchObject({
+      [MessagingHeaders.deadLetterReason]: 'invalid-message',
+      [MessagingHeaders.originalTopic]: topic.name,
+      [MessagingHeaders.originalOffset]: '0',
+    });
+    expect(byKey['poison']![MessagingHeaders.errorMessage]).toMatch(/JSON/i);
+    expect(byKey['wrong-shape']![MessagingHeaders.errorMessage]).toContain('contentType');
+  });
+
+  it('finishes in-flight messages and commits them on graceful shutdown', async () => {
+    const topic = await emailTopic('shutdown', 1);
+    const groupId = env.uniqueName('group');
+    const emails = Array.from({ length: 5 }, () => testEmail());
+    const rt = runtime();
+    await rt.producer.publishAll(topic, emails);
+    const started: string[] = [];
+    const finished: string[] = [];
+    await startConsumer(rt, topic, groupId, async (email) => {
+      started.push(email.notificationId);
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      finished.push(email.notificationId);
+    });
+    await expectEventually(() => expect(started.length).toBeGreaterThanOrEqual(2), { intervalMs: 20 });
+
+    await rt.shutdown();
+
+    // Whatever was started was allowed to finish, nothing new was started after the stop, and the committed
+    // position covers exactly the finished messages.
+    expect(finished).toEqual(started);
+    expect(finished.length).toBeLessThan(emails.length);
+    expect(await env.committedCount(groupId, topic.name)).toBe(finished.length);
+  });
+
+  it('shares partitions between two group members and loses nothing across rebalances', async () => {
+    const topic = await emailTopic('rebalance', 4);
+    const groupId = env.uniqueName('group');
+    const emails = Array.from({ length: 400 }, () => testEmail());
+    const handledBy = new Map<string, Set<string>>([
+      ['a', new Set()],
+      ['b', new Set()],
+    ]);
+    const handler = (member: string) => async (email: Email) => {
+      handledBy.get(member)!.add(email.notificationId);
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    };
+    const producerRuntime = runtime();
+    const runtimeA = runtime();
+    await startConsumer(runtimeA, topic, groupId, handler('a'));
+    await producerRuntime.producer.publishAll(topic, emails.slice(0, 150));
+    await expectEventually(() => expect(handledBy.get('a')!.size).toBeGreaterThan(20), { intervalMs: 20 });
+
+    // B joins mid-stream: first rebalance.
+    const consumerB = await startConsumer(runtime(), topic, groupId, handler('b'));
+    await producerRuntime.producer.publishAll(topic, emails.slice(150, 300));
+    await expectEventually(() => expect(handledBy.get('b')!.size).toBeGreaterThan(0), { timeoutMs: 30_000 });
+
+    // A leaves mid-stream: second rebalance; B takes over everything.
+    await runtimeA.shutdown();
+    await producerRuntime.producer.publishAll(topic, emails.slice(300));
+
+    const all = () => new Set([...handledBy.get('a')!, ...handledBy.get('b')!]);
+    await expectEventually(() => expect(all().size).toBe(emails.length), { timeoutMs: 60_000 });
+    expect(emails.every((email) => all().has(email.notificationId))).toBe(true);
+    expect(handledBy.get('a')!.size).toBeGreaterThan(0);
+    expect(handledBy.get('b')!.size).toBeGreaterThan(0);
+    expect(consumerB.statistics().deadLettered).toBe(0);
+    await expectEventually(async () =>
+      expect(await env.committedCount(groupId, topic.name)).toBe(emails.length),
+    );
+  }, 120_000);
+});

@@ -1,0 +1,2 @@
+export * from './lib/expect-eventually';
+export * from './lib/kafka-test-environment';
