@@ -5,42 +5,66 @@ import tseslint from 'typescript-eslint';
 // Project tags (two axes, see project.json files):
 //   scope:orders | scope:email | scope:status | scope:shared
 //   type:app | type:contracts | type:platform | type:testing | type:util
+function moduleBoundaries({ inTests }) {
+  const testing = inTests ? ['type:testing'] : [];
+  return {
+    enforceBuildableLibDependency: true,
+    banTransitiveDependencies: true,
+    allow: [],
+    depConstraints: [
+      // Apps may use shared libs and their own scope, never another app's code.
+      { sourceTag: 'scope:orders', onlyDependOnLibsWithTags: ['scope:orders', 'scope:shared'] },
+      { sourceTag: 'scope:email', onlyDependOnLibsWithTags: ['scope:email', 'scope:shared'] },
+      { sourceTag: 'scope:status', onlyDependOnLibsWithTags: ['scope:status', 'scope:shared'] },
+      { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
+      {
+        sourceTag: 'type:app',
+        onlyDependOnLibsWithTags: ['type:contracts', 'type:platform', 'type:util', ...testing],
+      },
+      // The wire contracts are framework-free: no Nest, TypeORM or Kafka.
+      {
+        sourceTag: 'type:contracts',
+        onlyDependOnLibsWithTags: ['type:util', ...testing],
+        bannedExternalImports: ['@nestjs/*', 'typeorm', 'kafkajs', 'pg'],
+      },
+      {
+        sourceTag: 'type:platform',
+        onlyDependOnLibsWithTags: ['type:contracts', 'type:platform', 'type:util', ...testing],
+      },
+      { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util', ...testing] },
+      {
+        sourceTag: 'type:testing',
+        onlyDependOnLibsWithTags: ['type:contracts', 'type:platform', 'type:util'],
+      },
+    ],
+  };
+}
+
 export default [
   ...nx.configs['flat/base'],
   ...nx.configs['flat/typescript'],
   ...nx.configs['flat/javascript'],
   {
-    ignores: ['**/dist', '**/out-tsc', '**/coverage', '**/node_modules', '.nx', '.tools', '.infra', '**/jest.config.cjs', 'jest.preset.js'],
+    ignores: [
+      '**/dist',
+      '**/out-tsc',
+      '**/coverage',
+      '**/node_modules',
+      '.nx',
+      '.tools',
+      '.infra',
+      '**/jest.config.cjs',
+      'jest.preset.js',
+    ],
   },
   {
     files: ['**/*.ts'],
-    rules: {
-      '@nx/enforce-module-boundaries': [
-        'error',
-        {
-          enforceBuildableLibDependency: true,
-          banTransitiveDependencies: true,
-          allow: [],
-          depConstraints: [
-            // Apps may use shared libs and their own scope, never another app's code.
-            { sourceTag: 'scope:orders', onlyDependOnLibsWithTags: ['scope:orders', 'scope:shared'] },
-            { sourceTag: 'scope:email', onlyDependOnLibsWithTags: ['scope:email', 'scope:shared'] },
-            { sourceTag: 'scope:status', onlyDependOnLibsWithTags: ['scope:status', 'scope:shared'] },
-            { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
-            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:contracts', 'type:platform', 'type:util', 'type:testing'] },
-            // The wire contracts are framework-free: no Nest, TypeORM or Kafka.
-            {
-              sourceTag: 'type:contracts',
-              onlyDependOnLibsWithTags: ['type:util'],
-              bannedExternalImports: ['@nestjs/*', 'typeorm', 'kafkajs', 'pg'],
-            },
-            { sourceTag: 'type:platform', onlyDependOnLibsWithTags: ['type:contracts', 'type:platform', 'type:util'] },
-            { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util'] },
-            { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:contracts', 'type:platform', 'type:util'] },
-          ],
-        },
-      ],
-    },
+    rules: { '@nx/enforce-module-boundaries': ['error', moduleBoundaries({ inTests: false })] },
+  },
+  {
+    // Tests of any project may use the shared testing helpers; production code may not.
+    files: ['**/*.spec.ts', '**/test/**/*.ts'],
+    rules: { '@nx/enforce-module-boundaries': ['error', moduleBoundaries({ inTests: true })] },
   },
   {
     files: ['**/*.ts'],
