@@ -85,7 +85,13 @@ export class MessageProducer {
 
   /** Publishes a message checked against the topic's contract; resolves once the broker acknowledged it. */
   publish<T>(topic: TopicDefinition<T>, message: T, options: PublishOptions = {}): Promise<void> {
-    const value = topic.contract.serialize(message);
+    let value: string;
+    try {
+      value = topic.contract.serialize(message);
+    } catch (error) {
+      // A contract violation here is a bug in the caller; report it through the promise like any publish failure.
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
     const key = options.key ?? topic.keyOf(message) ?? null;
     return this.enqueue(topic.name, { key, value, headers: options.headers });
   }
@@ -104,11 +110,20 @@ export class MessageProducer {
     return this.enqueue(topicName, message);
   }
 
-  async disconnect(): Promise<void> {
-    // Let queued publishes finish: callers are awaiting them.
-    while (this.queue.length > 0 || this.flushing) {
+  /**
+   * Waits (bounded) for queued publishes, then closes the connection. Publishes still queued after the bound are
+   * rejected, so their callers know the broker never acknowledged them.
+   */
+  async disconnect(timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while ((this.queue.length > 0 || this.flushing) && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
+    const abandoned = this.queue.splice(0);
+    for (const pending of abandoned)
+      pending.reject(new Error('Producer disconnected before the broker acknowledged'));
+    if (abandoned.length > 0)
+      this.logger.warn('Producer closed with unacknowledged publishes', { count: abandoned.length });
     this.connected = false;
     await this.producer.disconnect();
   }

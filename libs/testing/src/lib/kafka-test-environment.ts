@@ -128,6 +128,13 @@ export class KafkaTestEnvironment {
     return (entry?.partitions ?? []).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
   }
 
+  /** Messages currently on a topic (sum over partitions of high watermark minus low watermark). */
+  async messageCount(topic: string): Promise<number> {
+    const admin = await this.getAdmin();
+    const offsets = await admin.fetchTopicOffsets(topic);
+    return offsets.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
+  }
+
   async cleanup(): Promise<void> {
     await Promise.allSettled(this.readers.map((reader) => reader.disconnect()));
     if (this.producer) await this.producer.disconnect();

@@ -1,0 +1,862 @@
+/**
+ * `npm run bench:kafka`: produce → consume throughput of plain kafkajs against the same workload through
+ * libs/messaging (coalescing idempotent MessageProducer + ConsumerRunner with contract validation), in one process
+ * against a real broker. Prints a table and writes bench/results/kafka.json.
+ *
+ *   node --conditions=@notifications/source -r @swc-node/register \
+ *     libs/messaging/bench/kafka-throughput.bench.ts [--messages 100000] [--partitions 6] [--message-size 1024]
+ *
+ * Workload: `Email` contract objects whose body is padded so the serialized JSON is `--message-size` bytes,
+ * keyed by notificationId, acks=-1, idempotent producers, no compression. Each scenario runs three phases, each
+ * on fresh topics (created with the kafkajs admin, deleted afterwards):
+ *   produce     — the producer alone writes N messages to topic A (sequential chunks of `--chunk` messages: one
+ *                 `send` per chunk for kafkajs, `Promise.all` of `publish` calls per chunk for the lib);
+ *   consume     — a new consumer group drains the N messages of topic A (first to last message received);
+ *   end-to-end  — a joined consumer group on topic B while the producer writes N messages to B; from the first
+ *                 send to the last message received. Latency per message = receive time − the time its chunk was
+ *                 handed to the producer (a header), so under saturation it includes queueing behind the backlog.
+ * Both scenarios are warmed up first on scratch topics (JIT, connections, group coordinator).
+ *
+ * Options (CLI flag or environment variable):
+ *   --messages N                   BENCH_MESSAGES                   default 100000
+ *   --partitions N                 BENCH_PARTITIONS                 default 6
+ *   --message-size BYTES           BENCH_MESSAGE_SIZE               default 1024
+ *   --chunk N                      BENCH_CHUNK                      default 1000 (messages per send / Promise.all)
+ *   --warmup N                     BENCH_WARMUP                     default 500
+ *   --partition-concurrency N      BENCH_PARTITION_CONCURRENCY      default 3 (both scenarios)
+ *   --per-partition-concurrency N  BENCH_PER_PARTITION_CONCURRENCY  default: the runner's default (1)
+ *   --scenarios raw,messaging      BENCH_SCENARIOS                  default raw,messaging (run in this order)
+ *   --latency / --no-latency       BENCH_LATENCY=0|1                default on (a header per message)
+ *   --out PATH                     BENCH_OUT                        default bench/results/kafka.json
+ *   --brokers host:port,…          KAFKA_BROKERS                    default 127.0.0.1:9092
+ */
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { EmailContract, defineTopic, type Email, type TopicDefinition } from '@notifications/contracts';
+import { CompressionTypes, Kafka, logLevel, type Admin, type IHeaders } from 'kafkajs';
+import { KafkaRuntime, createConsoleLogger, handlerFor, type ConsumerRunnerOptions } from '../src';
+
+// Both scenarios use kafkajs' default partitioner; its one-time v2 notice is noise here.
+process.env['KAFKAJS_NO_PARTITIONER_WARNING'] ??= '1';
+
+const WORKSPACE_ROOT = path.resolve(__dirname, '..', '..', '..');
+const SENT_AT_HEADER = 'x-bench-sent-at';
+const TOPIC_PREFIX = 'altinn.notifications.bench';
+/** Fail instead of hanging when no message arrives for this long. */
+const STALL_TIMEOUT_MS = 120_000;
+
+type ScenarioName = 'raw' | 'messaging';
+
+interface Settings {
+  readonly messages: number;
+  readonly partitions: number;
+  readonly messageSize: number;
+  readonly chunk: number;
+  readonly warmup: number;
+  readonly partitionConcurrency: number;
+  /** undefined = the ConsumerRunner's default. */
+  readonly perPartitionConcurrency: number | undefined;
+  readonly scenarios: readonly ScenarioName[];
+  readonly latency: boolean;
+  readonly out: string;
+  readonly brokers: readonly string[];
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Options
+
+function readSettings(): Settings {
+  const { values } = parseArgs({
+    options: {
+      messages: { type: 'string' },
+      partitions: { type: 'string' },
+      'message-size': { type: 'string' },
+      chunk: { type: 'string' },
+      warmup: { type: 'string' },
+      'partition-concurrency': { type: 'string' },
+      'per-partition-concurrency': { type: 'string' },
+      scenarios: { type: 'string' },
+      latency: { type: 'boolean' },
+      'no-latency': { type: 'boolean' },
+      out: { type: 'string' },
+      brokers: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (values.help) {
+    const header = readFileSync(__filename, 'utf8').split('*/')[0] ?? '';
+    process.stdout.write(`${header.replace(/^\/\*\*|^ \* ?/gm, '')}\n`);
+    process.exit(0);
+  }
+  const int = (flag: string | undefined, env: string, fallback: number, minimum = 1): number => {
+    const raw = flag ?? process.env[env];
+    if (raw === undefined || raw === '') return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < minimum)
+      throw new Error(`${env}/${raw}: expected an integer ≥ ${minimum}`);
+    return value;
+  };
+  const perPartitionRaw =
+    values['per-partition-concurrency'] ?? process.env['BENCH_PER_PARTITION_CONCURRENCY'];
+  const scenarios = (values.scenarios ?? process.env['BENCH_SCENARIOS'] ?? 'raw,messaging')
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '');
+  for (const name of scenarios) {
+    if (name !== 'raw' && name !== 'messaging') throw new Error(`Unknown scenario ${name} (raw, messaging)`);
+  }
+  const latencyEnv = process.env['BENCH_LATENCY'];
+  const latency = values['no-latency']
+    ? false
+    : (values.latency ?? (latencyEnv === undefined ? true : !/^(0|false|no|off)$/i.test(latencyEnv)));
+  return {
+    messages: int(values.messages, 'BENCH_MESSAGES', 100_000),
+    partitions: int(values.partitions, 'BENCH_PARTITIONS', 6),
+    messageSize: int(values['message-size'], 'BENCH_MESSAGE_SIZE', 1024),
+    chunk: int(values.chunk, 'BENCH_CHUNK', 1000),
+    warmup: int(values.warmup, 'BENCH_WARMUP', 500, 0),
+    partitionConcurrency: int(values['partition-concurrency'], 'BENCH_PARTITION_CONCURRENCY', 3),
+    perPartitionConcurrency:
+      perPartitionRaw === undefined ? undefined : int(perPartitionRaw, 'BENCH_PER_PARTITION_CONCURRENCY', 1),
+    scenarios: scenarios as ScenarioName[],
+    latency,
+    out: path.resolve(WORKSPACE_ROOT, values.out ?? process.env['BENCH_OUT'] ?? 'bench/results/kafka.json'),
+    brokers: (values.brokers ?? process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092')
+      .split(',')
+      .map((broker) => broker.trim())
+      .filter((broker) => broker !== ''),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Payloads
+
+const BODY_TEXT =
+  '<p>Dear recipient, this is a notification about your case. Please log in to read the full message and ' +
+  'respond before the deadline. Regards, the Notifications team.</p>\n';
+
+/**
+ * `count` emails whose JSON is exactly `size` bytes (when `size` exceeds the fixed fields): fixed-width subject
+ * and address, ASCII body. Key order is the contract's, so `EmailContract.serialize` writes the same bytes.
+ */
+function makeEmails(count: number, size: number): Email[] {
+  const shape = (id: string, index: number, body: string): Email => ({
+    notificationId: id,
+    subject: `Notification ${String(index).padStart(9, '0')}`,
+    body,
+    fromAddress: 'noreply@altinn.cloud',
+    toAddress: `user-${id.slice(0, 8)}@example.com`,
+    contentType: 'Html',
+  });
+  const overhead = Buffer.byteLength(JSON.stringify(shape(randomUUID(), 0, '')));
+  const bodyLength = Math.max(0, size - overhead);
+  const body = BODY_TEXT.repeat(Math.ceil(bodyLength / BODY_TEXT.length)).slice(0, bodyLength);
+  return Array.from({ length: count }, (_, index) => shape(randomUUID(), index, body));
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Measurement
+
+/** Counts received messages; knows the first/last receive time and per-message latencies. */
+class Receiver {
+  count = 0;
+  firstAt: number | undefined;
+  lastAt = 0;
+  private readonly latencies: Float64Array;
+  private latencyCount = 0;
+  private readonly done: Promise<void>;
+  private resolveDone!: () => void;
+
+  constructor(readonly expected: number) {
+    this.latencies = new Float64Array(expected);
+    this.done = new Promise<void>((resolve) => (this.resolveDone = resolve));
+  }
+
+  record(sentAt: number | undefined): void {
+    const now = performance.now();
+    this.firstAt ??= now;
+    this.lastAt = now;
+    if (sentAt !== undefined && this.latencyCount < this.expected) {
+      this.latencies[this.latencyCount] = now - sentAt;
+      this.latencyCount += 1;
+    }
+    this.count += 1;
+    if (this.count === this.expected) this.resolveDone();
+  }
+
+  /** Resolves when `expected` messages arrived; rejects when none arrives for STALL_TIMEOUT_MS. */
+  async wait(): Promise<void> {
+    let seen = -1;
+    let timer: NodeJS.Timeout | undefined;
+    const stalled = new Promise<never>((_, reject) => {
+      timer = setInterval(() => {
+        if (this.count === seen) {
+          reject(
+            new Error(`No message for ${STALL_TIMEOUT_MS / 1000} s; got ${this.count}/${this.expected}`),
+          );
+        }
+        seen = this.count;
+      }, STALL_TIMEOUT_MS);
+    });
+    try {
+      await Promise.race([this.done, stalled]);
+    } finally {
+      clearInterval(timer);
+    }
+  }
+
+  latencyPercentiles(): { p50: number; p99: number; max: number } | undefined {
+    if (this.latencyCount === 0) return undefined;
+    const sorted = this.latencies.slice(0, this.latencyCount).sort();
+    const at = (q: number): number =>
+      sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? NaN;
+    return { p50: round(at(0.5), 1), p99: round(at(0.99), 1), max: round(at(1), 1) };
+  }
+}
+
+function sentAtOf(value: string | Buffer | (string | Buffer)[] | undefined): number | undefined {
+  const first = Array.isArray(value) ? value[0] : value;
+  return first === undefined ? undefined : Number(first.toString());
+}
+
+/** CPU time of this process, the broker (when its pid is known) and the whole machine, to expose contention. */
+interface CpuSample {
+  readonly wallMs: number;
+  readonly process: NodeJS.CpuUsage;
+  readonly brokerTicks: number | undefined;
+  readonly machine: { busy: number; total: number } | undefined;
+}
+
+const CLOCK_TICKS_PER_SECOND = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+function readBrokerPid(): number | undefined {
+  const state = path.join(WORKSPACE_ROOT, '.infra', 'kafka', 'broker.json');
+  if (!existsSync(state)) return undefined;
+  const pid = (JSON.parse(readFileSync(state, 'utf8')) as { pid?: unknown }).pid;
+  return typeof pid === 'number' && existsSync(`/proc/${pid}/stat`) ? pid : undefined;
+}
+
+function sampleCpu(brokerPid: number | undefined): CpuSample {
+  let brokerTicks: number | undefined;
+  let machine: CpuSample['machine'];
+  try {
+    if (brokerPid !== undefined) {
+      // Fields after the parenthesised command name: state is field 3, utime 14, stime 15.
+      const stat = readFileSync(`/proc/${brokerPid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      brokerTicks = Number(fields[11]) + Number(fields[12]);
+    }
+    const cpu = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal (guest time is already inside user)
+    const total = cpu.slice(0, 8).reduce((sum, value) => sum + value, 0);
+    const idle = (cpu[3] ?? 0) + (cpu[4] ?? 0);
+    machine = { busy: total - idle, total };
+  } catch {
+    // Not Linux, or the broker is gone: report what we have.
+  }
+  return { wallMs: performance.now(), process: process.cpuUsage(), brokerTicks, machine };
+}
+
+interface CpuReport {
+  /** CPU time of this Node process (producer + consumer + bench) during the phase. */
+  readonly benchProcessMs: number;
+  readonly benchProcessUsPerMessage: number;
+  readonly brokerMs?: number;
+  /** Busy CPU time of the whole machine not accounted for by the two above (other load). */
+  readonly otherMs?: number;
+  /** Busy share of all cores during the phase. */
+  readonly machineBusyPct?: number;
+}
+
+function cpuBetween(start: CpuSample, end: CpuSample, messages: number): CpuReport {
+  const benchProcessMs =
+    (end.process.user - start.process.user + end.process.system - start.process.system) / 1000;
+  const tickMs = 1000 / CLOCK_TICKS_PER_SECOND;
+  const brokerMs =
+    start.brokerTicks !== undefined && end.brokerTicks !== undefined
+      ? (end.brokerTicks - start.brokerTicks) * tickMs
+      : undefined;
+  const report: CpuReport = {
+    benchProcessMs: round(benchProcessMs, 0),
+    benchProcessUsPerMessage: round((benchProcessMs * 1000) / messages, 1),
+  };
+  if (!start.machine || !end.machine) return report;
+  const busyMs = (end.machine.busy - start.machine.busy) * tickMs;
+  const totalTicks = end.machine.total - start.machine.total;
+  return {
+    ...report,
+    ...(brokerMs === undefined ? {} : { brokerMs: round(brokerMs, 0) }),
+    otherMs: round(Math.max(0, busyMs - benchProcessMs - (brokerMs ?? 0)), 0),
+    machineBusyPct:
+      totalTicks > 0 ? round((100 * (end.machine.busy - start.machine.busy)) / totalTicks, 1) : 0,
+  };
+}
+
+function round(value: number, digits: number): number {
+  const factor = 10 ** digits;
+  return Math.round(value * factor) / factor;
+}
+
+function perSecond(messages: number, ms: number): number {
+  return ms > 0 ? Math.round((messages * 1000) / ms) : 0;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Scenarios: the same phases drive a plain kafkajs pair and the messaging lib.
+
+interface BenchTopic {
+  readonly name: string;
+  readonly definition: TopicDefinition<Email>;
+  /** Topics to create and delete: the main topic, plus retry and dead-letter topics for the lib's runner. */
+  readonly allNames: readonly string[];
+}
+
+interface Driver {
+  readonly name: ScenarioName;
+  readonly description: string;
+  /** Topics this driver needs for one logical topic. */
+  topicNames(main: string): string[];
+  /** Sends every email, chunk by chunk; stamps each chunk's hand-over time in a header when asked to. */
+  produce(topic: BenchTopic, emails: readonly Email[]): Promise<void>;
+  /** Joins a new group on `topic` (from the beginning) and reports every message to `receiver`. */
+  startConsumer(topic: BenchTopic, groupId: string, receiver: Receiver): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+}
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let index = 0; index < items.length; index += size) out.push(items.slice(index, index + size));
+  return out;
+}
+
+function rawDriver(settings: Settings): Driver {
+  const kafka = new Kafka({
+    clientId: 'bench-raw',
+    brokers: [...settings.brokers],
+    logLevel: logLevel.WARN,
+  });
+  // Like the lib's MessageProducer: idempotent (acks=-1 forced), one request in flight.
+  const producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+  });
+  let connected: Promise<void> | undefined;
+  return {
+    name: 'raw',
+    description:
+      `kafkajs producer (idempotent, acks -1, maxInFlightRequests 1, ${settings.chunk} messages per awaited ` +
+      `send, JSON.stringify) + kafkajs consumer (eachBatch, JSON.parse of every value, autoCommit, ` +
+      `partitionsConsumedConcurrently ${settings.partitionConcurrency}, maxWaitTimeInMs 500 like the runner)`,
+    topicNames: (main) => [main],
+    async produce(topic, emails) {
+      connected ??= producer.connect();
+      await connected;
+      for (const chunk of chunks(emails, settings.chunk)) {
+        const headers = settings.latency ? { [SENT_AT_HEADER]: performance.now().toFixed(3) } : undefined;
+        await producer.send({
+          topic: topic.name,
+          acks: -1,
+          compression: CompressionTypes.None,
+          messages: chunk.map((email) => ({
+            key: email.notificationId,
+            value: JSON.stringify(email),
+            headers,
+          })),
+        });
+      }
+    },
+    async startConsumer(topic, groupId, receiver) {
+      const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 500 });
+      await consumer.connect();
+      await consumer.subscribe({ topics: [topic.name], fromBeginning: true });
+      // run() resolves once the group is joined and synced.
+      await consumer.run({
+        partitionsConsumedConcurrently: settings.partitionConcurrency,
+        autoCommit: true,
+        eachBatch: ({ batch }) => {
+          for (const message of batch.messages) {
+            if (message.value !== null) JSON.parse(message.value.toString('utf8'));
+            receiver.record(sentAtOf((message.headers as IHeaders | undefined)?.[SENT_AT_HEADER]));
+          }
+          return Promise.resolve();
+        },
+      });
+      return () => consumer.disconnect();
+    },
+    async close() {
+      if (connected) await producer.disconnect();
+    },
+  };
+}
+
+function messagingDriver(settings: Settings): Driver {
+  const runtime = new KafkaRuntime(
+    { brokers: settings.brokers, clientId: 'bench-messaging' },
+    createConsoleLogger('bench-messaging', 'warn'),
+  );
+  const runnerOptions = (groupId: string): ConsumerRunnerOptions => ({
+    groupId,
+    partitionConcurrency: settings.partitionConcurrency,
+    ...(settings.perPartitionConcurrency === undefined
+      ? {}
+      : { perPartitionConcurrency: settings.perPartitionConcurrency }),
+  });
+  return {
+    name: 'messaging',
+    description:
+      `runtime.producer.publish (EmailContract.serialize validates + stringifies; coalesced, ${settings.chunk} ` +
+      `concurrent publishes per awaited Promise.all) + ConsumerRunner (contract parse + validation, offset ` +
+      `watermarking; defaults except partitionConcurrency ${settings.partitionConcurrency}` +
+      `${settings.perPartitionConcurrency === undefined ? '' : `, perPartitionConcurrency ${settings.perPartitionConcurrency}`}` +
+      `), handler only counts`,
+    topicNames: (main) => [main, `${main}.retry`, `${main}.deadletter`],
+    async produce(topic, emails) {
+      for (const chunk of chunks(emails, settings.chunk)) {
+        const options = settings.latency
+          ? { headers: { [SENT_AT_HEADER]: performance.now().toFixed(3) } }
+          : {};
+        await Promise.all(chunk.map((email) => runtime.producer.publish(topic.definition, email, options)));
+      }
+    },
+    async startConsumer(topic, groupId, receiver) {
+      const runner = runtime.createConsumer(runnerOptions(groupId), [
+        handlerFor({
+          topic: topic.definition,
+          handle: (_email, context) => {
+            receiver.record(sentAtOf(context.headers[SENT_AT_HEADER]));
+            return Promise.resolve();
+          },
+        }),
+      ]);
+      // start() resolves once the group is joined and synced.
+      await runner.start();
+      return () => runner.stop();
+    },
+    close: () => runtime.shutdown(),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Topic and group housekeeping
+
+class Housekeeping {
+  private readonly topics = new Set<string>();
+  private readonly groups = new Set<string>();
+  private readonly run = randomUUID().slice(0, 8);
+  private counter = 0;
+
+  constructor(
+    private readonly admin: Admin,
+    private readonly partitions: number,
+  ) {}
+
+  async topic(driver: Driver, label: string): Promise<BenchTopic> {
+    this.counter += 1;
+    const name = `${TOPIC_PREFIX}.${this.run}.${driver.name}.${label}.${this.counter}`;
+    const allNames = driver.topicNames(name);
+    const definition = defineTopic<Email>({
+      name,
+      contract: EmailContract,
+      keyOf: (email) => email.notificationId,
+      retryTopic: `${name}.retry`,
+      deadLetterTopic: `${name}.deadletter`,
+    });
+    for (const topic of allNames) this.topics.add(topic);
+    await this.admin.createTopics({
+      waitForLeaders: true,
+      topics: allNames.map((topic) => ({ topic, numPartitions: this.partitions, replicationFactor: 1 })),
+    });
+    return { name, definition, allNames };
+  }
+
+  group(driver: Driver, label: string): string {
+    const id = `${TOPIC_PREFIX}.${this.run}.${driver.name}.${label}`;
+    this.groups.add(id);
+    return id;
+  }
+
+  async cleanup(): Promise<void> {
+    const groups = [...this.groups];
+    const topics = [...this.topics];
+    this.groups.clear();
+    this.topics.clear();
+    if (groups.length > 0) await this.admin.deleteGroups(groups).catch(() => undefined);
+    if (topics.length > 0) {
+      await this.admin.deleteTopics({ topics, timeout: 30_000 }).catch((error: unknown) => {
+        process.stderr.write(`Could not delete bench topics ${topics.join(', ')}: ${String(error)}\n`);
+      });
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Phases
+
+interface PhaseResult {
+  readonly messages: number;
+  readonly seconds: number;
+  readonly perSec: number;
+  readonly cpu: CpuReport;
+}
+
+interface EndToEndResult extends PhaseResult {
+  /** Producer rate while the consumer ran in the same process. */
+  readonly producedPerSec: number;
+  /** First to last message received, while the producer ran. */
+  readonly consumedPerSec: number;
+  readonly latencyMs: { p50: number; p99: number; max: number } | undefined;
+}
+
+interface ScenarioResult {
+  readonly description: string;
+  readonly producedPerSec: number;
+  readonly consumedPerSec: number;
+  readonly endToEndPerSec: number;
+  readonly latencyMs: { p50: number; p99: number; max: number } | null;
+  readonly phases: { produce: PhaseResult; consume: PhaseResult; endToEnd: EndToEndResult };
+  /** Messages received more than once (at-least-once redeliveries); 0 in a clean run. */
+  readonly duplicates: number;
+}
+
+async function warmUp(driver: Driver, house: Housekeeping, emails: readonly Email[]): Promise<void> {
+  if (emails.length === 0) return;
+  const topic = await house.topic(driver, 'warmup');
+  await driver.produce(topic, emails);
+  const receiver = new Receiver(emails.length);
+  const stop = await driver.startConsumer(topic, house.group(driver, 'warmup'), receiver);
+  await receiver.wait();
+  await stop();
+}
+
+async function runScenario(
+  driver: Driver,
+  house: Housekeeping,
+  emails: readonly Email[],
+  brokerPid: number | undefined,
+): Promise<ScenarioResult> {
+  const n = emails.length;
+  const log = (text: string): void => void process.stdout.write(`  [${driver.name}] ${text}\n`);
+
+  // 1. Producer alone.
+  const drainTopic = await house.topic(driver, 'drain');
+  let before = sampleCpu(brokerPid);
+  await driver.produce(drainTopic, emails);
+  let after = sampleCpu(brokerPid);
+  const produceMs = after.wallMs - before.wallMs;
+  const produce: PhaseResult = {
+    messages: n,
+    seconds: round(produceMs / 1000, 3),
+    perSec: perSecond(n, produceMs),
+    cpu: cpuBetween(before, after, n),
+  };
+  log(`produce      ${produce.perSec} msg/s (${produce.seconds} s)`);
+
+  // 2. Consumer alone, draining what phase 1 wrote.
+  const drain = new Receiver(n);
+  before = sampleCpu(brokerPid);
+  const stopDrain = await driver.startConsumer(drainTopic, house.group(driver, 'drain'), drain);
+  await drain.wait();
+  after = sampleCpu(brokerPid);
+  await stopDrain();
+  const consumeMs = drain.lastAt - (drain.firstAt ?? drain.lastAt);
+  const consume: PhaseResult = {
+    messages: n,
+    seconds: round(consumeMs / 1000, 3),
+    perSec: perSecond(n, consumeMs),
+    cpu: cpuBetween(before, after, n),
+  };
+  log(`consume      ${consume.perSec} msg/s (${consume.seconds} s, first to last message)`);
+
+  // 3. Both at once, consumer group joined before the first send.
+  const e2eTopic = await house.topic(driver, 'e2e');
+  const e2e = new Receiver(n);
+  const stopE2e = await driver.startConsumer(e2eTopic, house.group(driver, 'e2e'), e2e);
+  before = sampleCpu(brokerPid);
+  const producing = driver.produce(e2eTopic, emails).then(() => performance.now());
+  const [producedAt] = await Promise.all([producing, e2e.wait()]);
+  after = sampleCpu(brokerPid);
+  await stopE2e();
+  const e2eMs = e2e.lastAt - before.wallMs;
+  const latency = e2e.latencyPercentiles();
+  const endToEnd: EndToEndResult = {
+    messages: n,
+    seconds: round(e2eMs / 1000, 3),
+    perSec: perSecond(n, e2eMs),
+    producedPerSec: perSecond(n, producedAt - before.wallMs),
+    consumedPerSec: perSecond(n, e2e.lastAt - (e2e.firstAt ?? e2e.lastAt)),
+    latencyMs: latency,
+    cpu: cpuBetween(before, after, n),
+  };
+  log(
+    `end-to-end   ${endToEnd.perSec} msg/s (${endToEnd.seconds} s)` +
+      (latency ? `, latency p50 ${latency.p50} ms, p99 ${latency.p99} ms` : ''),
+  );
+
+  return {
+    description: driver.description,
+    producedPerSec: produce.perSec,
+    consumedPerSec: consume.perSec,
+    endToEndPerSec: endToEnd.perSec,
+    latencyMs: latency ?? null,
+    phases: { produce, consume, endToEnd },
+    duplicates: Math.max(0, drain.count - n) + Math.max(0, e2e.count - n),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Report
+
+function describeMachine(brokerPid: number | undefined, settings: Settings): Record<string, unknown> {
+  const cpus = os.cpus();
+  let cpuModel = cpus[0]?.model;
+  try {
+    cpuModel = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? cpuModel;
+  } catch {
+    // not Linux
+  }
+  const localState = path.join(WORKSPACE_ROOT, '.infra', 'kafka', 'broker.json');
+  const local = settings.brokers.every((broker) => /^(127\.0\.0\.1|localhost):9092$/.test(broker));
+  const kafkaVersion =
+    process.env['KAFKA_VERSION'] ??
+    (local && existsSync(localState)
+      ? ((JSON.parse(readFileSync(localState, 'utf8')) as { version?: string }).version ?? 'unknown')
+      : 'unknown');
+  const kafkajsVersion = (
+    JSON.parse(readFileSync(require.resolve('kafkajs/package.json'), 'utf8')) as { version: string }
+  ).version;
+  return {
+    hostname: os.hostname(),
+    cpus: os.availableParallelism(),
+    cpuModel: cpuModel ?? 'unknown',
+    memoryMiB: Math.round(os.totalmem() / 2 ** 20),
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    node: process.version,
+    kafkajs: kafkajsVersion,
+    kafka: kafkaVersion,
+    brokers: settings.brokers,
+    brokerPid: brokerPid ?? null,
+    loadAverageAtStart: os.loadavg().map((value) => round(value, 2)),
+  };
+}
+
+type Column = 'producedPerSec' | 'consumedPerSec' | 'endToEndPerSec';
+const COLUMNS: readonly Column[] = ['producedPerSec', 'consumedPerSec', 'endToEndPerSec'];
+const GOAL = 0.8;
+
+function ratios(raw: ScenarioResult, lib: ScenarioResult): Record<string, number | null> {
+  const ratio = (a: number | undefined, b: number | undefined): number | null =>
+    a === undefined || b === undefined || b === 0 ? null : round(a / b, 3);
+  return {
+    producedPerSec: ratio(lib.producedPerSec, raw.producedPerSec),
+    consumedPerSec: ratio(lib.consumedPerSec, raw.consumedPerSec),
+    endToEndPerSec: ratio(lib.endToEndPerSec, raw.endToEndPerSec),
+    latencyP50: ratio(lib.latencyMs?.p50, raw.latencyMs?.p50),
+    latencyP99: ratio(lib.latencyMs?.p99, raw.latencyMs?.p99),
+    benchCpuPerMessageProduce: ratio(
+      lib.phases.produce.cpu.benchProcessUsPerMessage,
+      raw.phases.produce.cpu.benchProcessUsPerMessage,
+    ),
+    benchCpuPerMessageConsume: ratio(
+      lib.phases.consume.cpu.benchProcessUsPerMessage,
+      raw.phases.consume.cpu.benchProcessUsPerMessage,
+    ),
+  };
+}
+
+function table(rows: string[][]): string {
+  const widths =
+    rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length))) ?? [];
+  const line = (row: string[]): string =>
+    row
+      .map((cell, column) =>
+        column === 0 ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0),
+      )
+      .join(' | ');
+  const separator = widths.map((width) => '-'.repeat(width)).join('-|-');
+  const [head, ...body] = rows;
+  return [line(head ?? []), separator, ...body.map(line)].join('\n');
+}
+
+function printReport(
+  results: Partial<Record<ScenarioName, ScenarioResult>>,
+  ratio: Record<string, number | null> | null,
+): void {
+  const fmt = (value: number): string => value.toLocaleString('en-US');
+  const latency = (result: ScenarioResult): string =>
+    result.latencyMs ? `${result.latencyMs.p50} / ${result.latencyMs.p99}` : 'n/a';
+  const rows: string[][] = [
+    ['scenario', 'produced msg/s', 'consumed msg/s', 'end-to-end msg/s', 'p50 / p99 latency ms'],
+  ];
+  for (const name of ['raw', 'messaging'] as const) {
+    const result = results[name];
+    if (result) {
+      rows.push([
+        name === 'raw' ? 'raw kafkajs' : 'libs/messaging',
+        fmt(result.producedPerSec),
+        fmt(result.consumedPerSec),
+        fmt(result.endToEndPerSec),
+        latency(result),
+      ]);
+    }
+  }
+  if (ratio) {
+    const pct = (value: number | null | undefined): string =>
+      value === null || value === undefined ? 'n/a' : `${(value * 100).toFixed(1)} %`;
+    const mark = (value: number | null | undefined): string =>
+      value === null || value === undefined ? '' : value >= GOAL ? ' ✓' : ' ✗';
+    rows.push([
+      'messaging / raw',
+      pct(ratio['producedPerSec']) + mark(ratio['producedPerSec']),
+      pct(ratio['consumedPerSec']) + mark(ratio['consumedPerSec']),
+      pct(ratio['endToEndPerSec']) + mark(ratio['endToEndPerSec']),
+      `${pct(ratio['latencyP50'])} / ${pct(ratio['latencyP99'])}`,
+    ]);
+  }
+  process.stdout.write(`\n${table(rows)}\n`);
+  const cpuRows: string[][] = [
+    ['bench-process CPU µs/msg', 'produce', 'consume', 'end-to-end', 'broker CPU ms (e2e)'],
+  ];
+  for (const name of ['raw', 'messaging'] as const) {
+    const result = results[name];
+    if (result) {
+      const { produce, consume, endToEnd } = result.phases;
+      cpuRows.push([
+        name,
+        String(produce.cpu.benchProcessUsPerMessage),
+        String(consume.cpu.benchProcessUsPerMessage),
+        String(endToEnd.cpu.benchProcessUsPerMessage),
+        String(endToEnd.cpu.brokerMs ?? 'n/a'),
+      ]);
+    }
+  }
+  process.stdout.write(`\n${table(cpuRows)}\n`);
+  if (ratio) {
+    const met = COLUMNS.filter((column) => (ratio[column] ?? 0) >= GOAL);
+    process.stdout.write(
+      `\nGoal (messaging ≥ ${GOAL * 100} % of raw throughput): ` +
+        `${(ratio['endToEndPerSec'] ?? 0) >= GOAL ? 'MET' : 'NOT MET'} end-to-end; ` +
+        `${met.length}/${COLUMNS.length} columns ≥ ${GOAL * 100} %\n`,
+    );
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const settings = readSettings();
+  const brokerPid = readBrokerPid();
+  const machine = describeMachine(brokerPid, settings);
+  process.stdout.write(
+    `Kafka throughput bench: ${settings.messages} messages × ${settings.messageSize} B, ` +
+      `${settings.partitions} partitions, brokers ${settings.brokers.join(',')}\n` +
+      `machine: ${String(machine['cpus'])} × ${String(machine['cpuModel'])}, ${String(machine['memoryMiB'])} MiB, ` +
+      `node ${process.version}, Kafka ${String(machine['kafka'])}, load ${JSON.stringify(machine['loadAverageAtStart'])}\n`,
+  );
+
+  const emails = makeEmails(settings.messages, settings.messageSize);
+  const warmupEmails = makeEmails(settings.warmup, settings.messageSize);
+  const sample = emails[0];
+  if (sample && EmailContract.serialize(sample) !== JSON.stringify(sample)) {
+    throw new Error(
+      'EmailContract.serialize and JSON.stringify disagree: the scenarios would send different bytes',
+    );
+  }
+  const payloadBytes = sample ? Buffer.byteLength(JSON.stringify(sample)) : 0;
+
+  const admin = new Kafka({
+    clientId: 'bench-admin',
+    brokers: [...settings.brokers],
+    logLevel: logLevel.WARN,
+  }).admin();
+  await admin.connect();
+  const house = new Housekeeping(admin, settings.partitions);
+  const drivers = settings.scenarios.map((name) =>
+    name === 'raw' ? rawDriver(settings) : messagingDriver(settings),
+  );
+  const results: Partial<Record<ScenarioName, ScenarioResult>> = {};
+  const startedAt = new Date().toISOString();
+  try {
+    process.stdout.write(`warming up (${settings.warmup} messages per scenario on scratch topics)\n`);
+    for (const driver of drivers) await warmUp(driver, house, warmupEmails);
+    for (const driver of drivers) {
+      process.stdout.write(`${driver.name}: ${driver.description}\n`);
+      results[driver.name] = await runScenario(driver, house, emails, brokerPid);
+    }
+  } finally {
+    // Topics are deleted only after the producers are gone: a kafkajs producer keeps every topic it wrote to
+    // in its metadata requests, and fails them once such a topic no longer exists.
+    await Promise.allSettled(drivers.map((driver) => driver.close()));
+    await house.cleanup();
+    await admin.disconnect();
+  }
+
+  const raw = results.raw;
+  const lib = results.messaging;
+  const ratio = raw && lib ? ratios(raw, lib) : null;
+  printReport(results, ratio);
+
+  const report = {
+    raw: raw ?? null,
+    messaging: lib ?? null,
+    ratio,
+    goal: {
+      threshold: GOAL,
+      basis: 'endToEndPerSec',
+      met: ratio ? (ratio['endToEndPerSec'] ?? 0) >= GOAL : null,
+      columns: ratio
+        ? Object.fromEntries(COLUMNS.map((column) => [column, (ratio[column] ?? 0) >= GOAL]))
+        : null,
+    },
+    machine: { ...machine, loadAverageAtEnd: os.loadavg().map((value) => round(value, 2)) },
+    settings: {
+      messages: settings.messages,
+      partitions: settings.partitions,
+      messageSize: settings.messageSize,
+      payloadBytes,
+      key: 'notificationId',
+      chunk: settings.chunk,
+      warmup: settings.warmup,
+      partitionConcurrency: settings.partitionConcurrency,
+      perPartitionConcurrency: settings.perPartitionConcurrency ?? 'runner default (1)',
+      acks: -1,
+      idempotent: true,
+      compression: 'none',
+      latencyHeader: settings.latency,
+      scenarios: settings.scenarios,
+      phases: {
+        produce: 'producer alone, topic A; messages / (last chunk acknowledged − first send)',
+        consume: 'new group drains topic A; messages / (last − first message received)',
+        endToEnd:
+          'group joined on fresh topic B, then produce; messages / (last message received − first send); ' +
+          'latency = receive time − chunk hand-over time (includes backlog queueing)',
+      },
+    },
+    startedAt,
+    timestamp: new Date().toISOString(),
+  };
+  mkdirSync(path.dirname(settings.out), { recursive: true });
+  writeFileSync(settings.out, `${JSON.stringify(report, null, 2)}\n`);
+  process.stdout.write(`\nwrote ${path.relative(process.cwd(), settings.out) || settings.out}\n`);
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,49 @@
+#!/usr/bin/env node
+// `npm test`: every project's tests, against a real Kafka broker and a real PostgreSQL.
+// Starts whatever infrastructure is not running yet (see scripts/infra.mjs) and afterwards stops only what it
+// started, so a developer's running broker is left alone. Extra arguments go to `nx run-many -t test`
+// (e.g. `npm test -- -p messaging`).
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { down, up } from './infra.mjs';
+
+const infra = await up();
+const startedKafka = infra.kafka?.managed === true && String(infra.kafka.action).startsWith('started');
+const startedPostgres =
+  infra.postgres?.embedded === true && String(infra.postgres.action).startsWith('started');
+
+const summaryDir = mkdtempSync(join(tmpdir(), 'notifications-tests-'));
+const child = spawn('nx', ['run-many', '-t', 'test', '--outputStyle=stream', ...process.argv.slice(2)], {
+  stdio: 'inherit',
+  env: {
+    ...process.env,
+    KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? infra.kafka?.brokers,
+    DATABASE_URL: process.env.DATABASE_URL ?? infra.postgres?.url,
+    NOTIFICATIONS_TEST_SUMMARY_DIR: summaryDir,
+    NX_DAEMON: 'false',
+  },
+});
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
+const exitCode = await new Promise((resolve) =>
+  child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))),
+);
+
+const totals = { passed: 0, failed: 0, skipped: 0, projects: 0 };
+for (const file of readdirSync(summaryDir)) {
+  const result = JSON.parse(readFileSync(join(summaryDir, file), 'utf8'));
+  totals.passed += result.passed;
+  totals.failed += result.failed;
+  totals.skipped += result.skipped;
+  totals.projects += 1;
+}
+rmSync(summaryDir, { recursive: true, force: true });
+
+if (startedKafka || startedPostgres) await down({ kafka: startedKafka, postgres: startedPostgres });
+
+console.log(`\n${totals.projects} projects tested`);
+console.log(
+  `tests: ${totals.passed} passed, ${totals.failed} failed${totals.skipped ? `, ${totals.skipped} skipped` : ''}`,
+);
+process.exit(exitCode !== 0 ? exitCode : totals.failed > 0 || totals.passed === 0 ? 1 : 0);
