@@ -602,6 +602,25 @@ async function kafkaUp({ sasl, timeoutMs, log }) {
     fs.writeFileSync(paths.kafkaPid, `${pid}\n`);
     action = 'reused';
   } else {
+    // A broker this checkout did not start (another clone's, a developer's own) is reused as it is, and left
+    // running by `down`, as long as it speaks Kafka and no SASL listener was asked for.
+    if (want === 'plain' && (await tcpAnswers(KAFKA_HOST, KAFKA_PORT))) {
+      const foreign = await describeCluster([LOCAL_KAFKA_BROKERS], { timeoutMs: 5000 }).catch(
+        () => undefined,
+      );
+      if (foreign) {
+        log(
+          `using the broker already listening on ${LOCAL_KAFKA_BROKERS} (not started here; it is left running)`,
+        );
+        return {
+          managed: false,
+          brokers: LOCAL_KAFKA_BROKERS,
+          clusterId: foreign.clusterId,
+          action: 'reused (not started by this checkout)',
+          ms: Date.now() - t0,
+        };
+      }
+    }
     const ports = [KAFKA_PORT, KAFKA_CONTROLLER_PORT, ...(want === 'sasl' ? [KAFKA_SASL_PORT] : [])];
     for (const port of ports) {
       if (await tcpAnswers(KAFKA_HOST, port)) {

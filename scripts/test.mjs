@@ -15,16 +15,20 @@ const startedPostgres =
   infra.postgres?.embedded === true && String(infra.postgres.action).startsWith('started');
 
 const summaryDir = mkdtempSync(join(tmpdir(), 'notifications-tests-'));
-const child = spawn('nx', ['run-many', '-t', 'test', '--outputStyle=stream', ...process.argv.slice(2)], {
-  stdio: 'inherit',
-  env: {
-    ...process.env,
-    KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? infra.kafka?.brokers,
-    DATABASE_URL: process.env.DATABASE_URL ?? infra.postgres?.url,
-    NOTIFICATIONS_TEST_SUMMARY_DIR: summaryDir,
-    NX_DAEMON: 'false',
+const child = spawn(
+  'nx',
+  ['run-many', '-t', 'test', '--outputStyle=stream', '--skip-nx-cache', ...process.argv.slice(2)],
+  {
+    stdio: 'inherit',
+    env: {
+      ...process.env,
+      KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? infra.kafka?.brokers,
+      DATABASE_URL: process.env.DATABASE_URL ?? infra.postgres?.url,
+      NOTIFICATIONS_TEST_SUMMARY_DIR: summaryDir,
+      NX_DAEMON: 'false',
+    },
   },
-});
+);
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
 const exitCode = await new Promise((resolve) =>
   child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))),

@@ -494,7 +494,13 @@ class Housekeeping {
     const topics = [...this.topics];
     this.groups.clear();
     this.topics.clear();
-    if (groups.length > 0) await this.admin.deleteGroups(groups).catch(() => undefined);
+    if (groups.length > 0) {
+      await this.admin.deleteGroups(groups).catch((error: unknown) => {
+        process.stderr.write(
+          `Could not delete bench consumer groups ${groups.join(', ')}: ${String(error)}\n`,
+        );
+      });
+    }
     if (topics.length > 0) {
       await this.admin.deleteTopics({ topics, timeout: 30_000 }).catch((error: unknown) => {
         process.stderr.write(`Could not delete bench topics ${topics.join(', ')}: ${String(error)}\n`);
@@ -727,19 +733,22 @@ function printReport(
     ]);
   }
   process.stdout.write(`\n${table(rows)}\n`);
+  // Where the CPU went per phase: this process (producer + consumer), the broker, and anything else on the
+  // machine (other load makes a run noisy; compare `other ms` between runs).
   const cpuRows: string[][] = [
-    ['bench-process CPU µs/msg', 'produce', 'consume', 'end-to-end', 'broker CPU ms (e2e)'],
+    ['CPU per phase', 'bench process µs/msg', 'bench process ms', 'broker ms', 'other ms', 'machine busy'],
   ];
   for (const name of ['raw', 'messaging'] as const) {
     const result = results[name];
-    if (result) {
-      const { produce, consume, endToEnd } = result.phases;
+    if (!result) continue;
+    for (const [phase, { cpu }] of Object.entries(result.phases)) {
       cpuRows.push([
-        name,
-        String(produce.cpu.benchProcessUsPerMessage),
-        String(consume.cpu.benchProcessUsPerMessage),
-        String(endToEnd.cpu.benchProcessUsPerMessage),
-        String(endToEnd.cpu.brokerMs ?? 'n/a'),
+        `${name} ${phase}`,
+        String(cpu.benchProcessUsPerMessage),
+        String(cpu.benchProcessMs),
+        String(cpu.brokerMs ?? 'n/a'),
+        String(cpu.otherMs ?? 'n/a'),
+        cpu.machineBusyPct === undefined ? 'n/a' : `${cpu.machineBusyPct} %`,
       ]);
     }
   }
