@@ -1,0 +1,136 @@
+import {
+  appEnvSettings,
+  envBool,
+  envDurationMs,
+  envGroup,
+  envInt,
+  envUrl,
+  envValue,
+  httpSettings,
+  loadConfig,
+  type Env,
+  type EnvParseResult,
+} from '@notifications/config';
+import { z } from 'zod';
+import { parseConnectionString, type ParsedConnectionString } from '../acs/connection-string';
+import { rulesSchema, statusMixSchema } from '../scripting/rule.schema';
+import { MAX_PER_MINUTE } from '../scripting/rate-limiter';
+
+export const DEFAULT_PORT = 5099;
+
+/**
+ * The access key every app uses against the emulator by default: base64 of the ASCII text
+ * `acs-emulator-development-access-key-not-a-secret`. Public on purpose (development and tests only).
+ */
+export const DEFAULT_ACCESS_KEY = 'YWNzLWVtdWxhdG9yLWRldmVsb3BtZW50LWFjY2Vzcy1rZXktbm90LWEtc2VjcmV0';
+export const DEFAULT_CONNECTION_STRING = `endpoint=http://127.0.0.1:${DEFAULT_PORT}/;accesskey=${DEFAULT_ACCESS_KEY}`;
+
+function envJson<S extends z.ZodType>(schema: S, what: string, defaultValue?: z.output<S>) {
+  return envValue((raw): EnvParseResult<z.output<S>> => {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(raw);
+    } catch {
+      return { ok: false, expected: `${what} as JSON` };
+    }
+    const result = schema.safeParse(parsed);
+    if (result.success) return { ok: true, value: result.data };
+    const problems = result.error.issues.map(
+      (issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`,
+    );
+    return { ok: false, expected: `${what} (${problems.join('; ')})` };
+  }, defaultValue);
+}
+
+const defaultConnection = parseConnectionString(DEFAULT_CONNECTION_STRING);
+if (!defaultConnection) throw new TypeError('DEFAULT_CONNECTION_STRING does not parse');
+
+const connectionString = envValue((raw): EnvParseResult<ParsedConnectionString> => {
+  const parsed = parseConnectionString(raw);
+  return parsed
+    ? { ok: true, value: parsed }
+    : { ok: false, expected: 'endpoint=<url>;accesskey=<base64 key>' };
+}, defaultConnection);
+
+const acsSettings = envGroup(
+  z
+    .object({
+      ACS_CONNECTION_STRING: connectionString,
+      ACS_OPERATION_DELAY_MS: envDurationMs('500ms', { max: 86_400_000 }),
+      ACS_POLL_RETRY_AFTER_SECONDS: envInt(1, { min: 0, max: 3600 }),
+      ACS_MAX_DATE_SKEW_MS: envDurationMs('15m', { min: 1000 }),
+      ACS_DEDUPLICATE_OPERATION_ID: envBool(true),
+      ACS_LOG_REQUESTS: envBool(false),
+    })
+    .transform((env) => ({
+      accessKey: env.ACS_CONNECTION_STRING.accessKey,
+      operationDelayMs: env.ACS_OPERATION_DELAY_MS,
+      pollRetryAfterSeconds: env.ACS_POLL_RETRY_AFTER_SECONDS,
+      maxDateSkewMs: env.ACS_MAX_DATE_SKEW_MS,
+      deduplicateOperationIds: env.ACS_DEDUPLICATE_OPERATION_ID,
+      logRequests: env.ACS_LOG_REQUESTS,
+    })),
+);
+
+const scriptingSettings = envGroup(
+  z
+    .object({
+      ACS_RULES: envJson(rulesSchema, 'a rule or an array of rules', []),
+      ACS_BUILT_IN_RULES: envBool(true),
+      ACS_RATE_LIMIT_PER_MINUTE: envInt(0, { min: 0, max: MAX_PER_MINUTE }),
+    })
+    .transform((env) => ({
+      rules: env.ACS_RULES,
+      builtInRules: env.ACS_BUILT_IN_RULES,
+      rateLimitPerMinute: env.ACS_RATE_LIMIT_PER_MINUTE === 0 ? undefined : env.ACS_RATE_LIMIT_PER_MINUTE,
+    })),
+);
+
+const storeSettings = envGroup(
+  z
+    .object({
+      ACS_MAX_MESSAGES: envInt(1_000_000, { min: 1, max: 20_000_000 }),
+      ACS_STORED_BODY_CHARS: envInt(1024, { min: 0, max: 10_000_000 }),
+    })
+    .transform((env) => ({ maxMessages: env.ACS_MAX_MESSAGES, storedBodyChars: env.ACS_STORED_BODY_CHARS })),
+);
+
+const deliveryReportSettings = envGroup(
+  z
+    .object({
+      ACS_DELIVERY_REPORT_WEBHOOK: envUrl(undefined, { protocols: ['http', 'https'] }).optional(),
+      ACS_DELIVERY_REPORT_STATUS_MIX: envJson(statusMixSchema, 'a status or {status: weight}', 'Delivered'),
+      ACS_DELIVERY_REPORT_DELAY_MS: envDurationMs('200ms', { max: 86_400_000 }),
+      ACS_DELIVERY_REPORT_BATCH_SIZE: envInt(1, { min: 1, max: 5000 }),
+      ACS_DELIVERY_REPORT_CONCURRENCY: envInt(8, { min: 1, max: 256 }),
+      ACS_DELIVERY_REPORT_MAX_ATTEMPTS: envInt(5, { min: 1, max: 30 }),
+      ACS_DELIVERY_REPORT_TIMEOUT_MS: envDurationMs('5s', { min: 1 }),
+    })
+    .transform((env) => ({
+      webhookUrl: env.ACS_DELIVERY_REPORT_WEBHOOK,
+      statusMix: env.ACS_DELIVERY_REPORT_STATUS_MIX,
+      delayMs: env.ACS_DELIVERY_REPORT_DELAY_MS,
+      batchSize: env.ACS_DELIVERY_REPORT_BATCH_SIZE,
+      concurrency: env.ACS_DELIVERY_REPORT_CONCURRENCY,
+      maxAttempts: env.ACS_DELIVERY_REPORT_MAX_ATTEMPTS,
+      timeoutMs: env.ACS_DELIVERY_REPORT_TIMEOUT_MS,
+    })),
+);
+
+export const emulatorConfigSchema = z.object({
+  env: appEnvSettings,
+  http: httpSettings(DEFAULT_PORT),
+  acs: acsSettings,
+  scripting: scriptingSettings,
+  store: storeSettings,
+  deliveryReports: deliveryReportSettings,
+});
+
+export type EmulatorConfig = Readonly<z.infer<typeof emulatorConfigSchema>>;
+
+/** Parses and validates the environment once; throws `ConfigError` listing every bad variable. */
+export function loadEmulatorConfig(env: Env = process.env): EmulatorConfig {
+  return loadConfig(emulatorConfigSchema, { ...env });
+}
+
+export const EMULATOR_CONFIG = Symbol('EMULATOR_CONFIG');

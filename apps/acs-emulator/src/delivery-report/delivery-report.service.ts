@@ -1,0 +1,295 @@
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { redactConfig } from '@notifications/config';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CLOCK, type Clock } from '../common/clock';
+import { DueQueue } from '../common/due-queue';
+import { EMULATOR_CONFIG, type EmulatorConfig } from '../config/emulator.config';
+import type { DeliveryReportStatus, StatusMix } from '../scripting/rule.schema';
+import { pickStatus } from '../scripting/status-mix';
+import { deliveryReportEvent, type EmailDeliveryReportEvent } from './event-grid-event';
+
+export interface DeliveryReportSettings {
+  readonly webhookUrl: string | undefined;
+  readonly statusMix: StatusMix;
+  readonly delayMs: number;
+}
+
+export interface DeliveryReportCounters {
+  /** Events planned (one per recipient of a succeeded operation) while a webhook was set. */
+  readonly scheduled: number;
+  /** Events the webhook acknowledged with a 2xx. */
+  readonly delivered: number;
+  /** Events given up on: attempts exhausted, a non-retriable answer, or the outbox full. */
+  readonly failed: number;
+  /** Events dropped because the webhook was unset (or a reset happened) before they were sent. */
+  readonly discarded: number;
+  /** HTTP requests made to the webhook, including retries. */
+  readonly attempts: number;
+  readonly retries: number;
+  /** Events waiting for their due time or for a free delivery slot. */
+  readonly pending: number;
+  readonly inFlightRequests: number;
+  readonly lastError?: string;
+}
+
+interface PendingReport {
+  readonly operationId: string;
+  readonly sender: string;
+  readonly recipients: readonly { address: string; status: DeliveryReportStatus }[];
+  readonly attemptedAt: number;
+}
+
+// Event Grid does not retry these answers: the subscriber said the event itself is unacceptable.
+const NON_RETRIABLE = new Set([400, 403, 413]);
+const MAX_OUTBOX = 1_000_000;
+const MAX_BACKOFF_MS = 5000;
+
+/**
+ * Posts Event Grid `EmailDeliveryReportReceived` events to a webhook once an operation has succeeded, as an ACS
+ * resource with an Event Grid subscription would. One timer serves every pending report (a heap by due time);
+ * deliveries run with bounded concurrency and retry with exponential backoff.
+ */
+@Injectable()
+export class DeliveryReportService implements OnApplicationShutdown {
+  private readonly logger = new Logger(DeliveryReportService.name);
+  private settings: DeliveryReportSettings;
+  private readonly due = new DueQueue<PendingReport>();
+  private outbox: EmailDeliveryReportEvent[] = [];
+  private outboxHead = 0;
+  private inFlight = 0;
+  /** Events (one per recipient) of the reports in `due`. */
+  private dueEvents = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private armedFor = Number.POSITIVE_INFINITY;
+  private abort = new AbortController();
+  private counters = emptyCounters();
+  private lastError: string | undefined;
+  /** Bumped by reset(), so that deliveries started before it do not count afterwards. */
+  private generation = 0;
+
+  constructor(
+    @Inject(EMULATOR_CONFIG) private readonly config: EmulatorConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {
+    this.settings = this.initialSettings();
+  }
+
+  get enabled(): boolean {
+    return this.settings.webhookUrl !== undefined;
+  }
+
+  view(): DeliveryReportSettings & {
+    batchSize: number;
+    concurrency: number;
+    maxAttempts: number;
+    timeoutMs: number;
+  } {
+    const { batchSize, concurrency, maxAttempts, timeoutMs } = this.config.deliveryReports;
+    return {
+      ...this.settings,
+      // The URL usually carries the subscriber's `accesskey`; never echo it.
+      webhookUrl:
+        this.settings.webhookUrl === undefined ? undefined : String(redactConfig(this.settings.webhookUrl)),
+      batchSize,
+      concurrency,
+      maxAttempts,
+      timeoutMs,
+    };
+  }
+
+  configure(change: { webhookUrl?: string | null; statusMix?: StatusMix; delayMs?: number }): void {
+    this.settings = {
+      webhookUrl:
+        change.webhookUrl === undefined ? this.settings.webhookUrl : (change.webhookUrl ?? undefined),
+      statusMix: change.statusMix ?? this.settings.statusMix,
+      delayMs: change.delayMs ?? this.settings.delayMs,
+    };
+    this.logger.log(`delivery reports: ${JSON.stringify(this.view())}`);
+  }
+
+  /**
+   * Plans one report per recipient of a succeeded operation, due `delayMs` after it completes. `ruleMix` (from
+   * the rule that decided the send) applies to the recipients that rule's pattern matches; the others get the
+   * default mix.
+   */
+  onSucceeded(report: {
+    operationId: string;
+    sender: string;
+    recipients: readonly string[];
+    completesAt: number;
+    rule?: { pattern: RegExp; mix: StatusMix | undefined };
+  }): void {
+    if (!this.enabled) return;
+    const { rule } = report;
+    const recipients = report.recipients.map((address) => {
+      const mix = rule?.mix !== undefined && rule.pattern.test(address) ? rule.mix : this.settings.statusMix;
+      return { address, status: pickStatus(mix, report.operationId, address) };
+    });
+    const dueAt = report.completesAt + this.settings.delayMs;
+    this.due.push(dueAt, {
+      operationId: report.operationId,
+      sender: report.sender,
+      recipients,
+      attemptedAt: report.completesAt,
+    });
+    this.counters.scheduled += recipients.length;
+    this.dueEvents += recipients.length;
+    this.arm();
+  }
+
+  counts(): DeliveryReportCounters {
+    return {
+      ...this.counters,
+      pending: this.pendingEvents(),
+      inFlightRequests: this.inFlight,
+      ...(this.lastError === undefined ? {} : { lastError: this.lastError }),
+    };
+  }
+
+  /** Forgets pending reports and counters; with `settings`, also returns to the start-up settings. */
+  reset(settings = false): void {
+    this.generation += 1;
+    this.due.clear();
+    this.dueEvents = 0;
+    this.outbox = [];
+    this.outboxHead = 0;
+    this.counters = emptyCounters();
+    this.lastError = undefined;
+    if (settings) this.settings = this.initialSettings();
+  }
+
+  onApplicationShutdown(): void {
+    this.abort.abort();
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private initialSettings(): DeliveryReportSettings {
+    const { webhookUrl, statusMix, delayMs } = this.config.deliveryReports;
+    return { webhookUrl, statusMix, delayMs };
+  }
+
+  private pendingEvents(): number {
+    return this.outbox.length - this.outboxHead + this.dueEvents;
+  }
+
+  private arm(): void {
+    const next = this.due.peekDueAt();
+    if (next === undefined || next >= this.armedFor) return;
+    clearTimeout(this.timer);
+    this.armedFor = next;
+    this.timer = setTimeout(() => this.fire(), Math.max(0, next - this.clock.now()));
+    this.timer.unref();
+  }
+
+  private fire(): void {
+    this.timer = undefined;
+    this.armedFor = Number.POSITIVE_INFINITY;
+    const now = this.clock.now();
+    for (const report of this.due.popDue(now)) {
+      this.dueEvents -= report.recipients.length;
+      for (const recipient of report.recipients) {
+        if (this.outbox.length - this.outboxHead >= MAX_OUTBOX) {
+          this.counters.failed += 1;
+          this.lastError = `outbox full (${MAX_OUTBOX} events)`;
+          continue;
+        }
+        this.outbox.push(
+          deliveryReportEvent({
+            operationId: report.operationId,
+            sender: report.sender,
+            recipient: recipient.address,
+            status: recipient.status,
+            attemptedAt: report.attemptedAt,
+            now,
+          }),
+        );
+      }
+    }
+    this.pump();
+    this.arm();
+  }
+
+  private pump(): void {
+    const { batchSize, concurrency } = this.config.deliveryReports;
+    while (this.inFlight < concurrency && this.outboxHead < this.outbox.length) {
+      const batch = this.outbox.slice(this.outboxHead, this.outboxHead + batchSize);
+      this.outboxHead += batch.length;
+      if (this.outboxHead === this.outbox.length) {
+        this.outbox = [];
+        this.outboxHead = 0;
+      }
+      this.inFlight += 1;
+      const generation = this.generation;
+      void this.deliver(batch, generation).finally(() => {
+        this.inFlight -= 1;
+        if (!this.abort.signal.aborted) this.pump();
+      });
+    }
+  }
+
+  private async deliver(batch: readonly EmailDeliveryReportEvent[], generation: number): Promise<void> {
+    const { maxAttempts, timeoutMs } = this.config.deliveryReports;
+    const body = JSON.stringify(batch);
+    const current = () => generation === this.generation;
+    for (let attempt = 1; ; attempt += 1) {
+      const url = this.settings.webhookUrl;
+      if (url === undefined || !current()) {
+        if (current()) this.counters.discarded += batch.length;
+        return;
+      }
+      this.counters.attempts += 1;
+      if (attempt > 1) this.counters.retries += 1;
+      let retriable = true;
+      try {
+        const response = await fetch(url, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            // Headers Event Grid sets on webhook deliveries.
+            'aeg-event-type': 'Notification',
+            'aeg-subscription-name': 'ACS-EMULATOR',
+            'aeg-delivery-count': String(attempt - 1),
+          },
+          body,
+          signal: AbortSignal.any([this.abort.signal, AbortSignal.timeout(timeoutMs)]),
+        });
+        await response.body?.cancel();
+        if (response.ok) {
+          if (current()) this.counters.delivered += batch.length;
+          return;
+        }
+        retriable = !NON_RETRIABLE.has(response.status);
+        this.lastError = `webhook answered HTTP ${response.status}`;
+      } catch (error) {
+        if (this.abort.signal.aborted) return;
+        this.lastError = `webhook request failed: ${error instanceof Error ? error.message : String(error)}`;
+      }
+      if (!retriable || attempt >= maxAttempts) {
+        if (current()) this.counters.failed += batch.length;
+        this.logger.warn(
+          `gave up on ${batch.length} delivery report(s) after ${attempt} attempt(s): ${this.lastError}`,
+        );
+        return;
+      }
+      try {
+        await sleep(Math.min(MAX_BACKOFF_MS, 200 * 2 ** (attempt - 1)), undefined, {
+          signal: this.abort.signal,
+        });
+      } catch {
+        return;
+      }
+    }
+  }
+}
+
+function emptyCounters(): {
+  scheduled: number;
+  delivered: number;
+  failed: number;
+  discarded: number;
+  attempts: number;
+  retries: number;
+} {
+  return { scheduled: 0, delivered: 0, failed: 0, discarded: 0, attempts: 0, retries: 0 };
+}

@@ -1,0 +1,54 @@
+import type { EmailMessage } from '../acs/email-message.schema';
+import { MessageRepository } from './message.repository';
+
+const message = (to: string, plainText = 'body'): EmailMessage => ({
+  senderAddress: 'noreply@example.org',
+  content: { subject: `to ${to}`, plainText },
+  recipients: { to: [{ address: to }] },
+});
+
+describe(MessageRepository.name, () => {
+  it('pages by seq and keeps only the newest `capacity` messages', () => {
+    const repository = new MessageRepository(3, 100);
+    for (let i = 0; i < 5; i += 1)
+      repository.append(message(`r${i}@x.org`), { operationId: `op${i}`, receivedAt: i });
+
+    const page = repository.query({ limit: 2 });
+    expect(page.messages.map((m) => m.seq)).toEqual([3, 4]);
+    expect(page.nextAfter).toBe(4);
+    expect(repository.query({ after: 4, limit: 10 }).messages.map((m) => m.seq)).toEqual([5]);
+    expect(repository.bySeq(2)).toBeUndefined();
+    expect(repository.bySeq(4)?.operationId).toBe('op3');
+    expect(repository.counts()).toMatchObject({ messages: 5, evicted: 2 });
+    expect(repository.size).toBe(3);
+  });
+
+  it('finds the start of `since` by binary search', () => {
+    const repository = new MessageRepository(100, 100);
+    for (let i = 0; i < 10; i += 1)
+      repository.append(message('a@x.org'), { operationId: `op${i}`, receivedAt: i * 1000 });
+
+    const page = repository.query({ since: new Date(4500).toISOString(), limit: 100 });
+    expect(page.messages.map((m) => m.operationId)).toEqual(['op5', 'op6', 'op7', 'op8', 'op9']);
+  });
+
+  it('truncates long bodies and counts identical content sent twice', () => {
+    const repository = new MessageRepository(100, 4);
+    const seq = repository.append(message('a@x.org', 'long body'), { operationId: 'op1', receivedAt: 0 });
+    repository.append(message('a@x.org', 'long body'), { operationId: 'op2', receivedAt: 1 });
+
+    expect(repository.bySeq(seq)).toMatchObject({ plainText: 'long', bodyTruncated: true });
+    expect(repository.counts().sameContentMoreThanOnce).toBe(1);
+  });
+
+  it('stays amortised O(1) when evicting many messages', () => {
+    const repository = new MessageRepository(1000, 10);
+    const started = performance.now();
+    for (let i = 0; i < 200_000; i += 1)
+      repository.append(message('a@x.org', `${i}`), { operationId: `${i}`, receivedAt: i });
+
+    expect(repository.size).toBe(1000);
+    expect(repository.query({ limit: 1 }).messages[0]?.operationId).toBe('199000');
+    expect(performance.now() - started).toBeLessThan(5000);
+  });
+});

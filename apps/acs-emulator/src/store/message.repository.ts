@@ -1,0 +1,268 @@
+import { createHash } from 'node:crypto';
+import type { EmailAddress, EmailMessage } from '../acs/email-message.schema';
+
+/** A message as the inspection API shows it. */
+export interface StoredMessage {
+  /** 1, 2, 3, … in order of receipt; the paging cursor. Restarts at 1 after a reset. */
+  readonly seq: number;
+  readonly operationId: string;
+  /** ISO-8601 UTC; same format for every message, so strings compare in time order. */
+  readonly receivedAt: string;
+  readonly senderAddress: string;
+  readonly recipients: {
+    readonly to: readonly EmailAddress[];
+    readonly cc?: readonly EmailAddress[];
+    readonly bcc?: readonly EmailAddress[];
+  };
+  readonly subject: string;
+  readonly plainText?: string;
+  readonly html?: string;
+  /** Set when `plainText` or `html` was cut to `ACS_STORED_BODY_CHARS`. */
+  readonly bodyTruncated?: true;
+  readonly replyTo?: readonly EmailAddress[];
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly attachments?: readonly { name: string; contentType: string; base64Length: number }[];
+  readonly clientRequestId?: string;
+  readonly ruleId?: string;
+}
+
+export interface MessageQuery {
+  /** Only messages with `seq` greater than this. */
+  readonly after?: number;
+  /** Only messages received at or after this instant (ISO-8601). */
+  readonly since?: string;
+  readonly operationId?: string;
+  /** Only messages with this recipient (to, cc or bcc; case-insensitive). Scans: for tests, not benchmarks. */
+  readonly recipient?: string;
+  readonly limit: number;
+}
+
+export interface MessagePage {
+  readonly messages: StoredMessage[];
+  /** Pass as `after` to get the next page; absent when this page reached the newest message. */
+  readonly nextAfter?: number;
+  /** Messages currently stored (after eviction). */
+  readonly stored: number;
+}
+
+/**
+ * One stored message with a fixed shape (every field always present), which V8 keeps compact; the inspection
+ * view with its optional properties is built only when asked for.
+ */
+class MessageRecord {
+  constructor(
+    readonly seq: number,
+    readonly operationId: string,
+    readonly receivedAtMs: number,
+    readonly senderAddress: string,
+    readonly to: readonly EmailAddress[],
+    readonly cc: readonly EmailAddress[] | undefined,
+    readonly bcc: readonly EmailAddress[] | undefined,
+    readonly subject: string,
+    readonly plainText: string | undefined,
+    readonly html: string | undefined,
+    readonly bodyTruncated: boolean,
+    readonly replyTo: readonly EmailAddress[] | undefined,
+    readonly headers: Readonly<Record<string, string>> | undefined,
+    readonly attachments: StoredMessage['attachments'],
+    readonly clientRequestId: string | undefined,
+    readonly ruleId: string | undefined,
+  ) {}
+
+  hasRecipient(lowerCaseAddress: string): boolean {
+    return [this.to, this.cc ?? [], this.bcc ?? []].some((list) =>
+      list.some((recipient) => recipient.address.toLowerCase() === lowerCaseAddress),
+    );
+  }
+
+  view(): StoredMessage {
+    return {
+      seq: this.seq,
+      operationId: this.operationId,
+      receivedAt: new Date(this.receivedAtMs).toISOString(),
+      senderAddress: this.senderAddress,
+      recipients: {
+        to: this.to,
+        ...(this.cc?.length ? { cc: this.cc } : {}),
+        ...(this.bcc?.length ? { bcc: this.bcc } : {}),
+      },
+      subject: this.subject,
+      ...(this.plainText === undefined ? {} : { plainText: this.plainText }),
+      ...(this.html === undefined ? {} : { html: this.html }),
+      ...(this.bodyTruncated ? { bodyTruncated: true as const } : {}),
+      ...(this.replyTo?.length ? { replyTo: this.replyTo } : {}),
+      ...(this.headers && Object.keys(this.headers).length > 0 ? { headers: this.headers } : {}),
+      ...(this.attachments?.length ? { attachments: this.attachments } : {}),
+      ...(this.clientRequestId === undefined ? {} : { clientRequestId: this.clientRequestId }),
+      ...(this.ruleId === undefined ? {} : { ruleId: this.ruleId }),
+    };
+  }
+}
+
+/**
+ * Messages in order of receipt, bounded to `capacity` (the oldest are evicted). Appending is amortised O(1);
+ * paging by `after`/`since` finds its start by index arithmetic or binary search, not by scanning.
+ */
+export class MessageRepository {
+  private items: MessageRecord[] = [];
+  private head = 0;
+  private nextSeq = 1;
+  private readonly contentCounts = new Map<number, number>();
+  private recorded = 0;
+  private sameContent = 0;
+  private evicted = 0;
+
+  constructor(
+    private readonly capacity: number,
+    private readonly storedBodyChars: number,
+  ) {}
+
+  /** Stores the message (bodies cut to `storedBodyChars`, attachments reduced to metadata); returns its seq. */
+  append(
+    message: EmailMessage,
+    meta: { operationId: string; receivedAt: number; clientRequestId?: string; ruleId?: string },
+  ): number {
+    const record = this.toRecord(message, meta);
+    this.items.push(record);
+    this.recorded += 1;
+    this.countContent(message);
+    if (this.items.length - this.head > this.capacity) {
+      this.head += 1;
+      this.evicted += 1;
+      // Compact now and then so that eviction stays amortised O(1) without unbounded growth.
+      if (this.head >= 65_536 && this.head * 2 >= this.items.length) {
+        this.items = this.items.slice(this.head);
+        this.head = 0;
+      }
+    }
+    return record.seq;
+  }
+
+  get size(): number {
+    return this.items.length - this.head;
+  }
+
+  counts(): { messages: number; sameContentMoreThanOnce: number; evicted: number } {
+    return { messages: this.recorded, sameContentMoreThanOnce: this.sameContent, evicted: this.evicted };
+  }
+
+  bySeq(seq: number): StoredMessage | undefined {
+    const first = this.items[this.head];
+    if (first === undefined || seq < first.seq) return undefined;
+    return this.items[this.head + (seq - first.seq)]?.view();
+  }
+
+  query(query: MessageQuery): MessagePage {
+    const messages: StoredMessage[] = [];
+    const recipient = query.recipient?.toLowerCase();
+    const sinceMs = query.since === undefined ? undefined : Date.parse(query.since);
+    let index = Math.max(this.startIndex(query.after), this.sinceIndex(sinceMs));
+    for (; index < this.items.length && messages.length < query.limit; index += 1) {
+      const record = this.items[index];
+      if (record === undefined) break;
+      if (query.operationId !== undefined && record.operationId !== query.operationId) continue;
+      if (recipient !== undefined && !record.hasRecipient(recipient)) continue;
+      messages.push(record.view());
+    }
+    const last = this.items[index - 1];
+    const more = index < this.items.length && last !== undefined;
+    return { messages, stored: this.size, ...(more ? { nextAfter: last.seq } : {}) };
+  }
+
+  clear(): void {
+    this.items = [];
+    this.head = 0;
+    this.nextSeq = 1;
+    this.contentCounts.clear();
+    this.recorded = 0;
+    this.sameContent = 0;
+    this.evicted = 0;
+  }
+
+  private startIndex(after: number | undefined): number {
+    const first = this.items[this.head];
+    if (after === undefined || first === undefined) return this.head;
+    return this.head + Math.max(0, after + 1 - first.seq);
+  }
+
+  private sinceIndex(sinceMs: number | undefined): number {
+    if (sinceMs === undefined) return this.head;
+    let low = this.head;
+    let high = this.items.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if ((this.items[middle]?.receivedAtMs ?? 0) < sinceMs) low = middle + 1;
+      else high = middle;
+    }
+    return low;
+  }
+
+  /**
+   * A heuristic second line of defence against duplicates for sends without an `Operation-Id`: identical
+   * sender, recipients, subject and body recorded again. Keyed by 48 bits of a SHA-1 (a number keeps the map
+   * small; a collision among millions of messages is unlikely and would only over-count a heuristic).
+   */
+  private countContent(message: EmailMessage): void {
+    const fingerprint = createHash('sha1')
+      .update(
+        JSON.stringify([
+          message.senderAddress,
+          message.recipients,
+          message.content.subject,
+          message.content.plainText ?? null,
+          message.content.html ?? null,
+        ]),
+      )
+      .digest()
+      .readUIntBE(0, 6);
+    const count = (this.contentCounts.get(fingerprint) ?? 0) + 1;
+    this.contentCounts.set(fingerprint, count);
+    if (count === 2) this.sameContent += 1;
+    // Bounded like the messages themselves; an approximate counter is fine for a heuristic.
+    if (this.contentCounts.size > this.capacity) {
+      const oldest = this.contentCounts.keys().next();
+      if (!oldest.done) this.contentCounts.delete(oldest.value);
+    }
+  }
+
+  private toRecord(
+    message: EmailMessage,
+    meta: { operationId: string; receivedAt: number; clientRequestId?: string; ruleId?: string },
+  ): MessageRecord {
+    const { plainText, html, subject } = message.content;
+    const { to, cc, bcc } = message.recipients;
+    const limit = this.storedBodyChars;
+    const truncated = (plainText?.length ?? 0) > limit || (html?.length ?? 0) > limit;
+    return new MessageRecord(
+      this.nextSeq++,
+      meta.operationId,
+      meta.receivedAt,
+      message.senderAddress,
+      to,
+      cc,
+      bcc,
+      subject,
+      cut(plainText, limit),
+      cut(html, limit),
+      truncated,
+      message.replyTo,
+      message.headers,
+      message.attachments?.map((attachment) => ({
+        name: attachment.name,
+        contentType: attachment.contentType,
+        base64Length: attachment.contentInBase64.length,
+      })),
+      meta.clientRequestId,
+      meta.ruleId,
+    );
+  }
+}
+
+/**
+ * The first `limit` characters as a string of their own: a plain `slice` may share (and so keep alive) the
+ * memory of the whole original, which could be a multi-megabyte body.
+ */
+function cut(text: string | undefined, limit: number): string | undefined {
+  if (text === undefined || text.length <= limit) return text;
+  return Buffer.from(text.slice(0, limit), 'utf8').toString('utf8');
+}
