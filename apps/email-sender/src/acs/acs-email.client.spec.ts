@@ -1,0 +1,195 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { type AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import { type Email } from '@notifications/contracts';
+import { parseAcsConnectionString } from './acs-connection-string';
+import { AcsEmailClient, toEmailMessage } from './acs-email.client';
+
+interface Seen {
+  readonly method: string;
+  readonly path: string;
+  readonly operationId: string | undefined;
+  readonly body: unknown;
+}
+
+type Reply = (request: IncomingMessage, response: ServerResponse, seen: Seen) => void;
+
+/** A bare HTTP stand-in for ACS (no signature check): the SDK's behaviour is what is under test here. */
+async function fakeAcs(reply: Reply): Promise<{ url: string; seen: Seen[]; server: Server }> {
+  const seen: Seen[] = [];
+  const server = createServer((request, response) => {
+    let text = '';
+    request.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    request.on('end', () => {
+      const entry: Seen = {
+        method: request.method ?? '',
+        path: request.url ?? '',
+        operationId: request.headers['operation-id'] as string | undefined,
+        body: text === '' ? undefined : (JSON.parse(text) as unknown),
+      };
+      seen.push(entry);
+      reply(request, response, entry);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}/`, seen, server };
+}
+
+function json(
+  response: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  response.writeHead(status, { 'content-type': 'application/json', ...headers });
+  response.end(JSON.stringify(body));
+}
+
+const accept: Reply = (request, response, seen) =>
+  json(
+    response,
+    202,
+    { id: seen.operationId, status: 'Running' },
+    {
+      'operation-location': `http://${request.headers.host}/emails/operations/${seen.operationId}?api-version=2025-09-01`,
+      'retry-after': '1',
+    },
+  );
+
+function email(overrides: Partial<Email> = {}): Email {
+  return {
+    notificationId: randomUUID(),
+    subject: 'Subject',
+    body: 'Body',
+    fromAddress: 'noreply@altinn.cloud',
+    toAddress: 'ola.nordmann@example.com',
+    contentType: 'Plain',
+    ...overrides,
+  };
+}
+
+describe(AcsEmailClient.name, () => {
+  let server: Server | undefined;
+
+  afterEach(async () => {
+    server?.closeAllConnections();
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    server = undefined;
+  });
+
+  async function clientFor(reply: Reply, overrides: { timeoutMs?: number; maxRetries?: number } = {}) {
+    const fake = await fakeAcs(reply);
+    server = fake.server;
+    const parsed = parseAcsConnectionString(
+      `endpoint=${fake.url};accesskey=${Buffer.from('k').toString('base64')}`,
+    );
+    if (!parsed.ok) throw new Error('bad test connection string');
+    const client = new AcsEmailClient({
+      connection: parsed.value,
+      requestTimeoutMs: overrides.timeoutMs ?? 2_000,
+      maxRetries: overrides.maxRetries ?? 2,
+      retryDelayMs: 10,
+      maxRetryDelayMs: 50,
+    });
+    return { client, seen: fake.seen };
+  }
+
+  it('sends with the notification id as Operation-Id and returns once accepted, without a status check', async () => {
+    const { client, seen } = await clientFor(accept);
+    const message = email();
+    await expect(client.send(message)).resolves.toEqual({
+      kind: 'accepted',
+      operationId: message.notificationId,
+    });
+    expect(seen).toEqual([
+      {
+        method: 'POST',
+        path: '/emails:send?api-version=2025-09-01',
+        operationId: message.notificationId,
+        body: {
+          senderAddress: 'noreply@altinn.cloud',
+          content: { subject: 'Subject', plainText: 'Body' },
+          recipients: { to: [{ address: 'ola.nordmann@example.com' }] },
+        },
+      },
+    ]);
+  });
+
+  it('returns the operation id ACS answered with', async () => {
+    const other = randomUUID();
+    const { client } = await clientFor((_request, response) =>
+      json(response, 202, { id: other, status: 'Running' }),
+    );
+    await expect(client.send(email())).resolves.toEqual({ kind: 'accepted', operationId: other });
+  });
+
+  it('does not retry a 429 inside the SDK', async () => {
+    const { client, seen } = await clientFor((_request, response) =>
+      json(
+        response,
+        429,
+        { error: { code: 'TooManyRequests', message: 'slow down' } },
+        { 'retry-after': '1' },
+      ),
+    );
+    await expect(client.send(email())).resolves.toMatchObject({ kind: 'throttled', retryAfterMs: 1_000 });
+    expect(seen).toHaveLength(1);
+  });
+
+  it('retries a 5xx inside the SDK a bounded number of times, always with the same Operation-Id', async () => {
+    const { client, seen } = await clientFor((_request, response) =>
+      json(response, 503, { error: { code: 'ServiceUnavailable', message: 'busy' } }),
+    );
+    const message = email();
+    await expect(client.send(message)).resolves.toMatchObject({ kind: 'unavailable' });
+    expect(seen.map((s) => s.operationId)).toEqual([
+      message.notificationId,
+      message.notificationId,
+      message.notificationId,
+    ]);
+  });
+
+  it('retries a dropped connection and is accepted when a later attempt gets through', async () => {
+    let calls = 0;
+    const { client, seen } = await clientFor((request, response, entry) => {
+      calls += 1;
+      if (calls === 1) request.socket.destroy();
+      else accept(request, response, entry);
+    });
+    const message = email();
+    await expect(client.send(message)).resolves.toEqual({
+      kind: 'accepted',
+      operationId: message.notificationId,
+    });
+    expect(seen.map((s) => s.operationId)).toEqual([message.notificationId, message.notificationId]);
+  });
+
+  it('retries a timed-out request, then reports unavailable', async () => {
+    const { client, seen } = await clientFor(() => undefined, { timeoutMs: 100, maxRetries: 1 });
+    await expect(client.send(email())).resolves.toMatchObject({
+      kind: 'unavailable',
+      reason: expect.stringContaining('ETIMEDOUT') as unknown,
+    });
+    expect(seen).toHaveLength(2);
+  });
+
+  it('maps a refusal per SPEC section 4', async () => {
+    const { client } = await clientFor((_request, response) =>
+      json(response, 400, { error: { code: 'EmailDroppedAllRecipientsSuppressed', message: 'suppressed' } }),
+    );
+    await expect(client.send(email())).resolves.toMatchObject({
+      kind: 'rejected',
+      sendResult: 'Failed_SupressedRecipient',
+    });
+  });
+});
+
+describe(toEmailMessage.name, () => {
+  it('sends an Html email as html content', () => {
+    expect(toEmailMessage(email({ contentType: 'Html', body: '<p>Hi</p>' })).content).toEqual({
+      subject: 'Subject',
+      html: '<p>Hi</p>',
+    });
+  });
+});

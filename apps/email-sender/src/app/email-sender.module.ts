@@ -1,0 +1,85 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { ConsumerGroups } from '@notifications/contracts';
+import { HealthModule } from '@notifications/health';
+import { KafkaHealthCheck, MessagingModule, type MessagingLogger } from '@notifications/messaging';
+import { AcsEmailClient } from '../acs/acs-email.client';
+import { type EmailSenderConfig } from '../config/email-sender.config';
+import { EmailEventsPublisher } from '../sending/email-events.publisher';
+import { createEmailQueueConsumer } from '../sending/email-queue.consumer';
+import { EMAIL_SENDING_SETTINGS, EmailSendingService } from '../sending/email-sending.service';
+import { SendStatistics } from '../sending/send-statistics';
+import { SendThrottle } from '../sending/send-throttle';
+import { StatsController } from '../stats/stats.controller';
+import {
+  DEFAULT_EMAIL_SENDER_TOPICS,
+  EMAIL_SENDER_TOPICS,
+  type EmailSenderTopics,
+} from './email-sender.topics';
+
+export interface EmailSenderModuleOptions {
+  readonly config: EmailSenderConfig;
+  /** Defaults to the real topics; tests pass throw-away ones. */
+  readonly topics?: EmailSenderTopics;
+  /** Consumer group id; defaults to `ConsumerGroups.emailSender`. */
+  readonly groupId?: string;
+  /** The messaging runtime's logger; defaults to Nest's. */
+  readonly messagingLogger?: MessagingLogger;
+}
+
+/**
+ * The whole app: consumes `email.queue` (+ retry), sends through ACS, publishes outcomes; health endpoints and
+ * `GET /stats`. Built from a config object so that main.ts, tests and the benchmark share one wiring.
+ */
+@Module({})
+export class EmailSenderModule {
+  static forRoot(options: EmailSenderModuleOptions): DynamicModule {
+    const { config } = options;
+    const topics = options.topics ?? DEFAULT_EMAIL_SENDER_TOPICS;
+    const partitionConcurrency = Math.min(config.kafka.consumerConcurrency, config.sending.concurrency);
+    return {
+      module: EmailSenderModule,
+      imports: [
+        MessagingModule.forRoot({
+          connection: config.kafka,
+          consumer: {
+            groupId: options.groupId ?? ConsumerGroups.emailSender,
+            partitionConcurrency,
+            // Enough handlers across the partitions to keep every send slot busy; the throttle bounds the sends.
+            perPartitionConcurrency: Math.ceil(config.sending.concurrency / partitionConcurrency),
+            sessionTimeoutMs: config.kafka.sessionTimeoutMs,
+            shutdownTimeoutMs: config.kafka.shutdownTimeoutMs,
+            retryPolicy: config.sending.retryPolicy,
+          },
+          producer: { compression: config.kafka.compression },
+          healthTopic: topics.emailHealthCheck,
+          producesTo: [topics.emailSendingAccepted, topics.emailStatusUpdated, topics.platformServiceUpdated],
+          provisionTopics: config.kafka.topics,
+          ...(options.messagingLogger ? { logger: options.messagingLogger } : {}),
+        }),
+        HealthModule.forRoot({ inject: [KafkaHealthCheck] }),
+      ],
+      controllers: [StatsController],
+      providers: [
+        { provide: EMAIL_SENDER_TOPICS, useValue: topics },
+        { provide: AcsEmailClient, useFactory: () => new AcsEmailClient(config.acs) },
+        {
+          provide: SendThrottle,
+          useFactory: () =>
+            new SendThrottle({
+              concurrency: config.sending.concurrency,
+              ratePerMinute: config.sending.ratePerMinute,
+              maxHoldMs: config.sending.maxHoldMs,
+            }),
+        },
+        { provide: SendStatistics, useFactory: () => new SendStatistics() },
+        {
+          provide: EMAIL_SENDING_SETTINGS,
+          useValue: { defaultRetryAfterMs: config.acs.defaultRetryAfterMs },
+        },
+        EmailEventsPublisher,
+        EmailSendingService,
+        createEmailQueueConsumer(topics.emailQueue),
+      ],
+    };
+  }
+}

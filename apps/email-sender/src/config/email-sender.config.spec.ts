@@ -1,0 +1,108 @@
+import { ConfigError, redactConfig } from '@notifications/config';
+import { DEFAULT_ACS_CONNECTION_STRING, loadEmailSenderConfig } from './email-sender.config';
+
+describe(loadEmailSenderConfig.name, () => {
+  it('runs against the local emulator and broker with no settings at all', () => {
+    const config = loadEmailSenderConfig({});
+    expect(config.http.port).toBe(5091);
+    expect(config.kafka.brokers).toEqual(['127.0.0.1:9092']);
+    expect(config.acs.connection).toEqual({
+      connectionString: DEFAULT_ACS_CONNECTION_STRING,
+      endpoint: 'http://127.0.0.1:5099/',
+      insecure: true,
+    });
+    expect(config.acs).toMatchObject({
+      requestTimeoutMs: 10_000,
+      maxRetries: 2,
+      defaultRetryAfterMs: 60_000,
+    });
+    expect(config.sending).toEqual({
+      concurrency: 16,
+      ratePerMinute: 0,
+      maxHoldMs: 10_000,
+      retryPolicy: { maxAttempts: 5, initialDelayMs: 5_000, multiplier: 4, maxDelayMs: 300_000 },
+    });
+  });
+
+  it('reads every setting', () => {
+    const config = loadEmailSenderConfig({
+      ACS_CONNECTION_STRING: 'endpoint=https://contoso.communication.azure.com/;accesskey=c2VjcmV0',
+      ACS_REQUEST_TIMEOUT_MS: '5s',
+      ACS_MAX_RETRIES: '0',
+      ACS_RETRY_DELAY_MS: '200ms',
+      ACS_MAX_RETRY_DELAY_MS: '2s',
+      ACS_DEFAULT_RETRY_AFTER_MS: '30s',
+      EMAIL_SEND_CONCURRENCY: '4',
+      EMAIL_RATE_LIMIT_PER_MINUTE: '600',
+      EMAIL_MAX_HOLD_MS: '2s',
+      EMAIL_RETRY_MAX_ATTEMPTS: '3',
+      EMAIL_RETRY_INITIAL_DELAY_MS: '1s',
+      EMAIL_RETRY_MULTIPLIER: '2',
+      EMAIL_RETRY_MAX_DELAY_MS: '1m',
+      LOG_FORMAT: 'JSON',
+      LOG_LEVEL: 'debug',
+      PORT: '0',
+    });
+    expect(config.acs).toEqual({
+      connection: {
+        connectionString: 'endpoint=https://contoso.communication.azure.com/;accesskey=c2VjcmV0',
+        endpoint: 'https://contoso.communication.azure.com/',
+        insecure: false,
+      },
+      requestTimeoutMs: 5_000,
+      maxRetries: 0,
+      retryDelayMs: 200,
+      maxRetryDelayMs: 2_000,
+      defaultRetryAfterMs: 30_000,
+    });
+    expect(config.sending).toEqual({
+      concurrency: 4,
+      ratePerMinute: 600,
+      maxHoldMs: 2_000,
+      retryPolicy: { maxAttempts: 3, initialDelayMs: 1_000, multiplier: 2, maxDelayMs: 60_000 },
+    });
+    expect(config.log).toEqual({ LOG_FORMAT: 'json', LOG_LEVEL: 'debug' });
+    expect(config.http.port).toBe(0);
+  });
+
+  it('lists every bad variable at once and never prints the access key', () => {
+    const badConnection = 'endpoint=not-a-url;accesskey=c3VwZXJzZWNyZXQ=';
+    let error: unknown;
+    try {
+      loadEmailSenderConfig({
+        ACS_CONNECTION_STRING: badConnection,
+        EMAIL_SEND_CONCURRENCY: '0',
+        EMAIL_RATE_LIMIT_PER_MINUTE: '-1',
+      });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const { problems, message } = error as ConfigError;
+    expect(problems.map((p) => p.variable).sort()).toEqual([
+      'ACS_CONNECTION_STRING',
+      'EMAIL_RATE_LIMIT_PER_MINUTE',
+      'EMAIL_SEND_CONCURRENCY',
+    ]);
+    expect(message).not.toContain('c3VwZXJzZWNyZXQ=');
+  });
+
+  it('refuses a hold longer than the Kafka session, and a max retry delay below the first one', () => {
+    expect(() =>
+      loadEmailSenderConfig({
+        EMAIL_MAX_HOLD_MS: '30s',
+        KAFKA_SESSION_TIMEOUT_MS: '30s',
+        ACS_RETRY_DELAY_MS: '5s',
+        ACS_MAX_RETRY_DELAY_MS: '1s',
+      }),
+    ).toThrow(
+      /EMAIL_MAX_HOLD_MS: must be shorter than KAFKA_SESSION_TIMEOUT_MS[\s\S]*ACS_MAX_RETRY_DELAY_MS/,
+    );
+  });
+
+  it('redacts the connection string for logging but keeps the endpoint', () => {
+    const text = JSON.stringify(redactConfig(loadEmailSenderConfig({})));
+    expect(text).not.toContain('YWNzLWVtdWxhdG9y');
+    expect(text).toContain('http://127.0.0.1:5099/');
+  });
+});

@@ -1,0 +1,117 @@
+import {
+  ConfigError,
+  appEnvSettings,
+  envDurationMs,
+  envEnum,
+  envGroup,
+  envInt,
+  envValue,
+  httpSettings,
+  kafkaSettings,
+  loadConfig,
+  type ConfigProblem,
+} from '@notifications/config';
+import { z } from 'zod';
+import { parseAcsConnectionString, type AcsConnection } from '../acs/acs-connection-string';
+
+/**
+ * The local ACS emulator's documented connection string (`apps/acs-emulator`; its access key is public on purpose),
+ * so that `npm start` works with no configuration. Production sets ACS_CONNECTION_STRING from a secret.
+ */
+export const DEFAULT_ACS_CONNECTION_STRING =
+  'endpoint=http://127.0.0.1:5099/;accesskey=YWNzLWVtdWxhdG9yLWRldmVsb3BtZW50LWFjY2Vzcy1rZXktbm90LWEtc2VjcmV0';
+
+export const LOG_FORMATS = ['text', 'json'] as const;
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+
+function defaultAcsConnection(): AcsConnection {
+  const parsed = parseAcsConnectionString(DEFAULT_ACS_CONNECTION_STRING);
+  // A bad built-in default is a programming error: fail when the module loads.
+  if (!parsed.ok) throw new TypeError(`Invalid default ACS connection string: expected ${parsed.expected}`);
+  return parsed.value;
+}
+
+const acsSettings = envGroup(
+  z
+    .object({
+      ACS_CONNECTION_STRING: envValue(parseAcsConnectionString, defaultAcsConnection()),
+      ACS_REQUEST_TIMEOUT_MS: envDurationMs('10s', { min: 100 }),
+      ACS_MAX_RETRIES: envInt(2, { min: 0, max: 10 }),
+      ACS_RETRY_DELAY_MS: envDurationMs('1s', { min: 0 }),
+      ACS_MAX_RETRY_DELAY_MS: envDurationMs('8s', { min: 0 }),
+      ACS_DEFAULT_RETRY_AFTER_MS: envDurationMs('60s', { min: 1_000 }),
+    })
+    .transform((env) => ({
+      connection: env.ACS_CONNECTION_STRING,
+      requestTimeoutMs: env.ACS_REQUEST_TIMEOUT_MS,
+      maxRetries: env.ACS_MAX_RETRIES,
+      retryDelayMs: env.ACS_RETRY_DELAY_MS,
+      maxRetryDelayMs: env.ACS_MAX_RETRY_DELAY_MS,
+      defaultRetryAfterMs: env.ACS_DEFAULT_RETRY_AFTER_MS,
+    })),
+);
+
+const sendingSettings = envGroup(
+  z
+    .object({
+      EMAIL_SEND_CONCURRENCY: envInt(16, { min: 1, max: 1_000 }),
+      EMAIL_RATE_LIMIT_PER_MINUTE: envInt(0, { min: 0 }),
+      EMAIL_MAX_HOLD_MS: envDurationMs('10s', { min: 0 }),
+      EMAIL_RETRY_MAX_ATTEMPTS: envInt(5, { min: 1, max: 100 }),
+      EMAIL_RETRY_INITIAL_DELAY_MS: envDurationMs('5s', { min: 0 }),
+      EMAIL_RETRY_MULTIPLIER: envInt(4, { min: 1, max: 100 }),
+      EMAIL_RETRY_MAX_DELAY_MS: envDurationMs('5m', { min: 0 }),
+    })
+    .transform((env) => ({
+      concurrency: env.EMAIL_SEND_CONCURRENCY,
+      ratePerMinute: env.EMAIL_RATE_LIMIT_PER_MINUTE,
+      maxHoldMs: env.EMAIL_MAX_HOLD_MS,
+      retryPolicy: {
+        maxAttempts: env.EMAIL_RETRY_MAX_ATTEMPTS,
+        initialDelayMs: env.EMAIL_RETRY_INITIAL_DELAY_MS,
+        multiplier: env.EMAIL_RETRY_MULTIPLIER,
+        maxDelayMs: env.EMAIL_RETRY_MAX_DELAY_MS,
+      },
+    })),
+);
+
+const emailSenderSchema = z.object({
+  env: appEnvSettings,
+  kafka: kafkaSettings('email-sender'),
+  http: httpSettings(5091),
+  acs: acsSettings,
+  sending: sendingSettings,
+  log: z.object({
+    LOG_FORMAT: envEnum(LOG_FORMATS, 'text'),
+    LOG_LEVEL: envEnum(LOG_LEVELS, 'info'),
+  }),
+});
+
+export type EmailSenderConfig = Readonly<z.infer<typeof emailSenderSchema>>;
+
+/**
+ * Reads and checks every setting once; throws ConfigError listing every bad variable. The checks between
+ * variables run after the per-variable ones, so they only ever see valid values.
+ */
+export function loadEmailSenderConfig(
+  env: Record<string, string | undefined> = process.env,
+): EmailSenderConfig {
+  const config = loadConfig(emailSenderSchema, env);
+  const problems: ConfigProblem[] = [];
+  // A message held in the handler keeps its partition's batch open; the runner heartbeats meanwhile, but a
+  // rebalance must not wait on it for longer than a session.
+  if (config.sending.maxHoldMs >= config.kafka.sessionTimeoutMs) {
+    problems.push({
+      variable: 'EMAIL_MAX_HOLD_MS',
+      message: `must be shorter than KAFKA_SESSION_TIMEOUT_MS (${config.kafka.sessionTimeoutMs} ms), got ${config.sending.maxHoldMs} ms`,
+    });
+  }
+  if (config.acs.maxRetryDelayMs < config.acs.retryDelayMs) {
+    problems.push({
+      variable: 'ACS_MAX_RETRY_DELAY_MS',
+      message: `must not be shorter than ACS_RETRY_DELAY_MS (${config.acs.retryDelayMs} ms)`,
+    });
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}

@@ -1,0 +1,36 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { formatTimestamp, resourceLimitExceeded, type EmailSendResult } from '@notifications/contracts';
+import { MessageProducer } from '@notifications/messaging';
+import { EMAIL_SENDER_TOPICS, type EmailSenderTopics } from '../app/email-sender.topics';
+
+/** Everything email-sender tells the rest of the system; each call resolves once the broker has the message. */
+@Injectable()
+export class EmailEventsPublisher {
+  constructor(
+    private readonly producer: MessageProducer,
+    @Inject(EMAIL_SENDER_TOPICS) private readonly topics: EmailSenderTopics,
+  ) {}
+
+  /** ACS accepted the send: status-poller checks the operation from here on. */
+  accepted(notificationId: string, operationId: string, at: Date = new Date()): Promise<void> {
+    return this.producer.publish(this.topics.emailSendingAccepted, {
+      notificationId,
+      operationId,
+      lastStatusCheck: formatTimestamp(at),
+    });
+  }
+
+  /** The send itself failed: there is no operation, so the operation id is "" (the reference's convention). */
+  sendFailed(notificationId: string, sendResult: EmailSendResult): Promise<void> {
+    return this.producer.publish(this.topics.emailStatusUpdated, {
+      notificationId,
+      operationId: '',
+      sendResult,
+    });
+  }
+
+  /** ACS throttled us: `orders` stops queueing emails until `resetTime`. */
+  resourceLimitExceeded(resetTime: Date): Promise<void> {
+    return this.producer.publish(this.topics.platformServiceUpdated, resourceLimitExceeded(resetTime));
+  }
+}

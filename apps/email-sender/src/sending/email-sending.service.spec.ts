@@ -1,0 +1,201 @@
+import { randomUUID } from 'node:crypto';
+import { type Email, type EmailSendResult } from '@notifications/contracts';
+import { type AcsEmailClient, type AcsSendResult } from '../acs/acs-email.client';
+import { type EmailEventsPublisher } from './email-events.publisher';
+import { EmailSendingService, type DeliveryAttempt } from './email-sending.service';
+import { SendStatistics } from './send-statistics';
+import { SendThrottle } from './send-throttle';
+
+type Published =
+  | { readonly event: 'accepted'; readonly notificationId: string; readonly operationId: string }
+  | { readonly event: 'sendFailed'; readonly notificationId: string; readonly sendResult: EmailSendResult }
+  | { readonly event: 'resourceLimitExceeded'; readonly resetTime: Date };
+
+function email(): Email {
+  return {
+    notificationId: randomUUID(),
+    subject: 'Subject',
+    body: 'Body',
+    fromAddress: 'noreply@altinn.cloud',
+    toAddress: 'someone@example.com',
+    contentType: 'Plain',
+  };
+}
+
+const FIRST: DeliveryAttempt = { attempt: 1, isLastAttempt: false };
+const LAST: DeliveryAttempt = { attempt: 5, isLastAttempt: true };
+
+describe(EmailSendingService.name, () => {
+  let published: Published[];
+  let announcementDelayMs: number;
+  let acsResults: AcsSendResult[];
+  let acsCalls: string[];
+  let throttle: SendThrottle;
+  let stats: SendStatistics;
+  let service: EmailSendingService;
+
+  beforeEach(() => {
+    published = [];
+    announcementDelayMs = 0;
+    acsResults = [];
+    acsCalls = [];
+    throttle = new SendThrottle({ concurrency: 4, ratePerMinute: 0, maxHoldMs: 1_000 });
+    stats = new SendStatistics();
+    const acs: Pick<AcsEmailClient, 'send'> = {
+      send: (message) => {
+        acsCalls.push(message.notificationId);
+        const next = acsResults.shift();
+        if (!next) throw new Error('no scripted ACS result left');
+        return Promise.resolve(next);
+      },
+    };
+    const publisher: Pick<EmailEventsPublisher, 'accepted' | 'sendFailed' | 'resourceLimitExceeded'> = {
+      accepted: (notificationId, operationId) => {
+        published.push({ event: 'accepted', notificationId, operationId });
+        return Promise.resolve();
+      },
+      sendFailed: (notificationId, sendResult) => {
+        published.push({ event: 'sendFailed', notificationId, sendResult });
+        return Promise.resolve();
+      },
+      // Slow on purpose: the failure after a 429 must still come after it.
+      resourceLimitExceeded: (resetTime) =>
+        new Promise((resolve) =>
+          setTimeout(() => {
+            published.push({ event: 'resourceLimitExceeded', resetTime });
+            resolve();
+          }, announcementDelayMs),
+        ),
+    };
+    service = new EmailSendingService(
+      acs as AcsEmailClient,
+      throttle,
+      publisher as EmailEventsPublisher,
+      stats,
+      { defaultRetryAfterMs: 60_000 },
+    );
+  });
+
+  it('publishes the operation identifier when ACS accepts', async () => {
+    const message = email();
+    acsResults.push({ kind: 'accepted', operationId: message.notificationId });
+    await expect(service.send(message, FIRST)).resolves.toEqual({ kind: 'done' });
+    expect(published).toEqual([
+      { event: 'accepted', notificationId: message.notificationId, operationId: message.notificationId },
+    ]);
+    expect(stats.snapshot().consumeToAccepted.count).toBe(1);
+  });
+
+  it.each<EmailSendResult & ('Failed' | 'Failed_InvalidEmailFormat' | 'Failed_SupressedRecipient')>([
+    'Failed',
+    'Failed_InvalidEmailFormat',
+    'Failed_SupressedRecipient',
+  ])('publishes %s when ACS refuses the email, without retrying', async (sendResult) => {
+    const message = email();
+    acsResults.push({ kind: 'rejected', sendResult, reason: 'refused' });
+    await expect(service.send(message, FIRST)).resolves.toEqual({ kind: 'done' });
+    expect(published).toEqual([{ event: 'sendFailed', notificationId: message.notificationId, sendResult }]);
+  });
+
+  it('on 429 publishes the pause first, then Failed_TransientError, and pauses sending', async () => {
+    announcementDelayMs = 50;
+    const message = email();
+    const before = Date.now();
+    acsResults.push({ kind: 'throttled', retryAfterMs: 30_000, reason: '429' });
+    await expect(service.send(message, FIRST)).resolves.toEqual({ kind: 'done' });
+    expect(published.map((p) => p.event)).toEqual(['resourceLimitExceeded', 'sendFailed']);
+    const [pause, failure] = published;
+    expect(failure).toEqual({
+      event: 'sendFailed',
+      notificationId: message.notificationId,
+      sendResult: 'Failed_TransientError',
+    });
+    const reset = (pause as { resetTime: Date }).resetTime.getTime();
+    expect(reset).toBeGreaterThanOrEqual(before + 30_000);
+    expect(reset).toBeLessThan(Date.now() + 30_000 + 1);
+    expect(throttle.pausedUntil).toBe(reset);
+  });
+
+  it('on 429 without Retry-After pauses for the default 60 s', async () => {
+    const before = Date.now();
+    acsResults.push({ kind: 'throttled', retryAfterMs: undefined, reason: '429' });
+    await service.send(email(), FIRST);
+    expect(throttle.pausedUntil).toBeGreaterThanOrEqual(before + 60_000);
+  });
+
+  it('keeps "pause, then failure" for concurrent 429s and announces the pause once', async () => {
+    announcementDelayMs = 50;
+    const [a, b] = [email(), email()];
+    acsResults.push(
+      { kind: 'throttled', retryAfterMs: 30_000, reason: '429' },
+      { kind: 'throttled', retryAfterMs: 30_000, reason: '429' },
+    );
+    await Promise.all([service.send(a, FIRST), service.send(b, FIRST)]);
+    expect(published.map((p) => p.event)).toEqual(['resourceLimitExceeded', 'sendFailed', 'sendFailed']);
+  });
+
+  it('does not send while paused: a long pause sends the message to the retry topic, due at the reset', async () => {
+    acsResults.push({ kind: 'throttled', retryAfterMs: 30_000, reason: '429' });
+    await service.send(email(), FIRST);
+    const next = email();
+    const disposition = await service.send(next, FIRST);
+    expect(disposition).toMatchObject({ kind: 'retry' });
+    const { delayMs } = disposition as { delayMs: number };
+    expect(delayMs).toBeGreaterThan(29_000);
+    expect(delayMs).toBeLessThanOrEqual(30_000);
+    expect(acsCalls).toHaveLength(1);
+    expect(stats.snapshot().outcomes.heldBack).toBe(1);
+  });
+
+  it('publishes Failed_TransientError instead of retrying when a pause outlasts the last attempt', async () => {
+    acsResults.push({ kind: 'throttled', retryAfterMs: 30_000, reason: '429' });
+    await service.send(email(), FIRST);
+    const next = email();
+    await expect(service.send(next, LAST)).resolves.toEqual({ kind: 'done' });
+    expect(published.at(-1)).toEqual({
+      event: 'sendFailed',
+      notificationId: next.notificationId,
+      sendResult: 'Failed_TransientError',
+    });
+  });
+
+  it('asks for a retry when ACS is unavailable, with its Retry-After when it gave one', async () => {
+    acsResults.push(
+      { kind: 'unavailable', retryAfterMs: undefined, reason: 'HTTP 503' },
+      { kind: 'unavailable', retryAfterMs: 90_000, reason: 'HTTP 503 Retry-After 90 s' },
+    );
+    await expect(service.send(email(), FIRST)).resolves.toEqual({
+      kind: 'retry',
+      delayMs: undefined,
+      reason: 'HTTP 503',
+    });
+    await expect(service.send(email(), { attempt: 2, isLastAttempt: false })).resolves.toMatchObject({
+      kind: 'retry',
+      delayMs: 90_000,
+    });
+    expect(published).toEqual([]);
+  });
+
+  it('gives up with Failed_TransientError on the last attempt', async () => {
+    const message = email();
+    acsResults.push({ kind: 'unavailable', retryAfterMs: undefined, reason: 'HTTP 503' });
+    await expect(service.send(message, LAST)).resolves.toEqual({ kind: 'done' });
+    expect(published).toEqual([
+      { event: 'sendFailed', notificationId: message.notificationId, sendResult: 'Failed_TransientError' },
+    ]);
+    expect(stats.snapshot().outcomes.gaveUp).toBe(1);
+  });
+
+  it('lets a failed publish propagate, so the message is read again', async () => {
+    const failing = new EmailSendingService(
+      { send: () => Promise.resolve({ kind: 'accepted', operationId: 'x' }) } as unknown as AcsEmailClient,
+      throttle,
+      { accepted: () => Promise.reject(new Error('broker down')) } as unknown as EmailEventsPublisher,
+      stats,
+      { defaultRetryAfterMs: 60_000 },
+    );
+    await expect(failing.send(email(), FIRST)).rejects.toThrow('broker down');
+    // The send slot was given back all the same.
+    expect(throttle.snapshot().inFlight).toBe(0);
+  });
+});

@@ -1,0 +1,121 @@
+import { performance } from 'node:perf_hooks';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { type Email } from '@notifications/contracts';
+import { AcsEmailClient, type AcsSendResult } from '../acs/acs-email.client';
+import { EmailEventsPublisher } from './email-events.publisher';
+import { HoldExceededError, SendThrottle, type HoldContext, type ReleaseSend } from './send-throttle';
+import { SendStatistics } from './send-statistics';
+
+/** Where this delivery of the message stands in its bounded retry sequence. */
+export interface DeliveryAttempt extends HoldContext {
+  /** 1 on first delivery, then 2, 3, … from the retry topic. */
+  readonly attempt: number;
+  readonly isLastAttempt: boolean;
+}
+
+/** What the caller has to do with the message: nothing more, or retry it later. */
+export type SendDisposition =
+  | { readonly kind: 'done' }
+  | { readonly kind: 'retry'; readonly delayMs: number | undefined; readonly reason: string };
+
+export interface EmailSendingSettings {
+  /** The pause after a 429 that came without Retry-After (SPEC: 60 s). */
+  readonly defaultRetryAfterMs: number;
+}
+
+export const EMAIL_SENDING_SETTINGS = Symbol('EMAIL_SENDING_SETTINGS');
+
+/**
+ * Sends one email and publishes what came of it (SPEC sections 2 and 4):
+ *
+ * - accepted → SendNotificationOperationIdentifier on email.sending.accepted;
+ * - refused (suppressed, bad address, any other 4xx) → SendOperationResult Failed_* on email.status.updated;
+ * - 429 → ResourceLimitExceeded on altinn.platform.service.updated, *then* Failed_TransientError;
+ * - 5xx, no answer, 401/403 → nothing yet, retry later; on the last attempt Failed_TransientError.
+ *
+ * Every publish is awaited, so when this resolves the outcome is durable; if one fails the error propagates and
+ * the message is read again (the Operation-Id keeps the repeated send a single email).
+ */
+@Injectable()
+export class EmailSendingService {
+  private readonly logger = new Logger(EmailSendingService.name);
+
+  constructor(
+    private readonly acs: AcsEmailClient,
+    private readonly throttle: SendThrottle,
+    private readonly publisher: EmailEventsPublisher,
+    private readonly stats: SendStatistics,
+    @Inject(EMAIL_SENDING_SETTINGS) private readonly settings: EmailSendingSettings,
+  ) {}
+
+  async send(
+    email: Email,
+    delivery: DeliveryAttempt,
+    consumedAt: number = performance.now(),
+  ): Promise<SendDisposition> {
+    const id = email.notificationId;
+    let release: ReleaseSend;
+    try {
+      release = await this.throttle.acquire(delivery);
+    } catch (error) {
+      if (!(error instanceof HoldExceededError)) throw error;
+      this.stats.outcome('heldBack');
+      return this.retryOrGiveUp(email, delivery, error.delayMs, error.message);
+    }
+    let result: AcsSendResult;
+    try {
+      result = await this.acs.send(email);
+    } finally {
+      release();
+    }
+
+    switch (result.kind) {
+      case 'accepted':
+        await this.publisher.accepted(id, result.operationId);
+        this.stats.accepted(performance.now() - consumedAt);
+        this.logger.debug(`Email ${id} accepted by ACS as operation ${result.operationId}`);
+        return { kind: 'done' };
+      case 'rejected':
+        await this.publisher.sendFailed(id, result.sendResult);
+        this.stats.outcome('rejected', result.reason);
+        this.stats.resultPublished(result.sendResult);
+        this.logger.warn(`Email ${id} refused by ACS → ${result.sendResult}: ${result.reason}`);
+        return { kind: 'done' };
+      case 'throttled': {
+        const retryAfterMs = result.retryAfterMs ?? this.settings.defaultRetryAfterMs;
+        const resetAt = Date.now() + retryAfterMs;
+        this.logger.warn(
+          `ACS rate limit hit sending ${id}; pausing sends until ${new Date(resetAt).toISOString()} (${result.reason})`,
+        );
+        // The pause must be on the topic before the failure: orders must not re-queue the email into the limit.
+        await this.throttle.pauseUntil(resetAt, (at) => this.publisher.resourceLimitExceeded(new Date(at)));
+        await this.publisher.sendFailed(id, 'Failed_TransientError');
+        this.stats.outcome('rateLimited', result.reason);
+        this.stats.resultPublished('Failed_TransientError');
+        return { kind: 'done' };
+      }
+      case 'unavailable':
+        return this.retryOrGiveUp(email, delivery, result.retryAfterMs, result.reason);
+    }
+  }
+
+  private async retryOrGiveUp(
+    email: Email,
+    delivery: DeliveryAttempt,
+    delayMs: number | undefined,
+    reason: string,
+  ): Promise<SendDisposition> {
+    if (!delivery.isLastAttempt) {
+      this.stats.outcome('retryScheduled', reason);
+      return { kind: 'retry', delayMs, reason };
+    }
+    // Out of attempts: report instead of dead-lettering, so orders can send the email again (until it expires).
+    await this.publisher.sendFailed(email.notificationId, 'Failed_TransientError');
+    this.stats.outcome('gaveUp', reason);
+    this.stats.resultPublished('Failed_TransientError');
+    this.logger.warn(
+      `Email ${email.notificationId} not sent after ${delivery.attempt} attempts → Failed_TransientError: ${reason}`,
+    );
+    return { kind: 'done' };
+  }
+}

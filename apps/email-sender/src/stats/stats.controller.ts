@@ -1,0 +1,37 @@
+import { Controller, Delete, Get, Header, HttpCode } from '@nestjs/common';
+import { ConsumerHost } from '@notifications/messaging';
+import { AcsEmailClient } from '../acs/acs-email.client';
+import { SendStatistics } from '../sending/send-statistics';
+import { SendThrottle } from '../sending/send-throttle';
+
+/**
+ * `GET /stats`: what this replica has done (outcomes, results published, consume → accepted latency), whether a
+ * rate-limit pause is in force, and the Kafka consumer's own counters. Cheap: counters only.
+ * `DELETE /stats` starts the sending counters afresh (the consumer's own counters keep running).
+ */
+@Controller('stats')
+export class StatsController {
+  constructor(
+    private readonly stats: SendStatistics,
+    private readonly throttle: SendThrottle,
+    private readonly acs: AcsEmailClient,
+    private readonly consumerHost: ConsumerHost,
+  ) {}
+
+  @Get()
+  @Header('Cache-Control', 'no-store')
+  get(): Record<string, unknown> {
+    return {
+      sending: this.stats.snapshot(),
+      throttle: this.throttle.snapshot(),
+      acs: { endpoint: this.acs.endpoint },
+      consumer: this.consumerHost.runner?.statistics() ?? null,
+    };
+  }
+
+  @Delete()
+  @HttpCode(204)
+  reset(): void {
+    this.stats.reset();
+  }
+}

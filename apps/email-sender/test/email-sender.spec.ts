@@ -1,0 +1,549 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import {
+  EmailContract,
+  isTimestamp,
+  parseResourceLimitExceeded,
+  toDate,
+  type Email,
+  type GenericServiceUpdate,
+  type SendNotificationOperationIdentifier,
+  type SendOperationResult,
+} from '@notifications/contracts';
+import { KafkaTestEnvironment, expectEventually } from '@notifications/testing';
+import { type EmailSenderTopics } from '../src/app/email-sender.topics';
+import { EmulatorProcess, WORKSPACE_ROOT } from './support/emulator-process';
+import {
+  deleteTestArtifacts,
+  senderTopics,
+  startSender,
+  testEmail,
+  testSenderEnv,
+  uniqueTopicNames,
+  type RunningSender,
+} from './support/sender-app';
+import { TopicRecorder, type RecordedMessage } from './support/topic-recorder';
+
+const contractsDir =
+  process.env['NOTIFICATIONS_CONTRACTS_DIR'] ?? resolve(WORKSPACE_ROOT, '..', 'shared', 'contracts');
+
+/** The part of the address before the @, unique per test email. */
+const tag = (): string => randomUUID().slice(0, 8);
+
+describe('email-sender against a real broker and the ACS emulator', () => {
+  const env = new KafkaTestEnvironment(`email-sender-${tag()}`);
+  let emulator: EmulatorProcess;
+
+  beforeAll(async () => {
+    emulator = await EmulatorProcess.start({ ACS_OPERATION_DELAY_MS: '300ms' });
+  }, 30_000);
+
+  afterAll(async () => {
+    await emulator?.stop();
+    await deleteTestArtifacts(env);
+    await env.cleanup();
+  });
+
+  async function publish(topics: EmailSenderTopics, ...emails: Email[]): Promise<void> {
+    await env.produceRaw(
+      topics.emailQueue.name,
+      emails.map((email) => ({ key: email.notificationId, value: EmailContract.serialize(email) })),
+    );
+  }
+
+  /** Waits for exactly one record keyed by the notification id on a topic and returns it parsed. */
+  async function oneOn<T>(recorder: TopicRecorder, topic: string, notificationId: string): Promise<T> {
+    return expectEventually(() => {
+      const values = recorder.valuesFor<T>(topic, notificationId);
+      expect(values).toHaveLength(1);
+      return values[0] as T;
+    });
+  }
+
+  describe('one sender', () => {
+    let topics: EmailSenderTopics;
+    let sender: RunningSender;
+    let recorder: TopicRecorder;
+
+    beforeAll(async () => {
+      topics = senderTopics(uniqueTopicNames(env, 'main'));
+      sender = await startSender({
+        env: testSenderEnv({ ACS_CONNECTION_STRING: emulator.connectionString() }),
+        topics,
+        groupId: env.uniqueName('group'),
+      });
+      recorder = await new TopicRecorder().start([
+        topics.emailSendingAccepted.name,
+        topics.emailStatusUpdated.name,
+        topics.platformServiceUpdated.name,
+        topics.emailQueue.retryTopic!,
+        topics.emailQueue.deadLetterTopic,
+      ]);
+    }, 60_000);
+
+    afterAll(async () => {
+      await recorder?.stop();
+      await sender?.close();
+    });
+
+    const accepted = (id: string) =>
+      oneOn<SendNotificationOperationIdentifier>(recorder, topics.emailSendingAccepted.name, id);
+    const statusOf = (id: string) => oneOn<SendOperationResult>(recorder, topics.emailStatusUpdated.name, id);
+
+    it('acceptance: the example Email, published with a plain kafkajs producer, becomes one message at the emulator and an identifier it knows', async () => {
+      const raw = readFileSync(join(contractsDir, 'email.json'), 'utf8');
+      const example = EmailContract.parse(raw);
+      // As the reference writes it: no key.
+      await env.produceRaw(topics.emailQueue.name, [{ value: raw }]);
+
+      const identifier = await accepted(example.notificationId);
+      expect(identifier).toMatchObject({
+        notificationId: example.notificationId,
+        operationId: example.notificationId,
+      });
+      expect(isTimestamp(identifier.lastStatusCheck)).toBe(true);
+      expect(Math.abs(toDate(identifier.lastStatusCheck).getTime() - Date.now())).toBeLessThan(30_000);
+
+      const messages = await emulator.messagesWithOperationId(identifier.operationId);
+      expect(messages).toHaveLength(1);
+      expect(messages[0]).toMatchObject({
+        senderAddress: example.fromAddress,
+        subject: example.subject,
+        plainText: example.body,
+        recipients: { to: [{ address: example.toAddress }] },
+      });
+      expect(await emulator.operation(identifier.operationId)).toMatchObject({
+        id: example.notificationId,
+        messagesRecorded: 1,
+      });
+    });
+
+    it('sends plain-text and HTML emails with the notification id as the Operation-Id', async () => {
+      const plain = testEmail();
+      const html = testEmail({ contentType: 'Html', body: '<p>Hello <b>there</b></p>' });
+      await publish(topics, plain, html);
+
+      for (const email of [plain, html]) {
+        expect(await accepted(email.notificationId)).toMatchObject({ operationId: email.notificationId });
+        const [message, ...more] = await emulator.messagesWithOperationId(email.notificationId);
+        expect(more).toEqual([]);
+        expect(message).toMatchObject({
+          subject: email.subject,
+          recipients: { to: [{ address: email.toAddress }] },
+          ...(email.contentType === 'Html' ? { html: email.body } : { plainText: email.body }),
+        });
+      }
+      // The operation is real: the emulator reports it (and completes it) like ACS.
+      await expectEventually(async () =>
+        expect(await emulator.operation(plain.notificationId)).toMatchObject({ status: 'Succeeded' }),
+      );
+    });
+
+    it('maps "Invalid format for email address" to Failed_InvalidEmailFormat, with operation id ""', async () => {
+      const malformed = testEmail({ toAddress: 'not-an-address' });
+      const scripted = testEmail({ toAddress: `${tag()}@invalid.test` });
+      await publish(topics, malformed, scripted);
+
+      for (const email of [malformed, scripted]) {
+        expect(await statusOf(email.notificationId)).toEqual({
+          notificationId: email.notificationId,
+          operationId: '',
+          sendResult: 'Failed_InvalidEmailFormat',
+        });
+        expect(await emulator.messagesWithOperationId(email.notificationId)).toEqual([]);
+      }
+      expect(recorder.valuesFor(topics.emailSendingAccepted.name, malformed.notificationId)).toEqual([]);
+    });
+
+    it('maps any other refusal (4xx) to Failed', async () => {
+      // ACS (and the emulator) refuse a message without a sender address: 400 BadRequest.
+      const email = testEmail({ fromAddress: '' });
+      await publish(topics, email);
+      expect(await statusOf(email.notificationId)).toEqual({
+        notificationId: email.notificationId,
+        operationId: '',
+        sendResult: 'Failed',
+      });
+    });
+
+    it('a suppressed recipient is accepted; the operation then fails with EmailDroppedAllRecipientsSuppressed (for status-poller)', async () => {
+      // ACS reports suppression on the operation, not on the send: email-sender hands it over like any accepted
+      // send, and status-poller maps the failed operation to Failed_SupressedRecipient. (A send refused with that
+      // code is mapped here too: see acs-email.client.spec.ts.)
+      const email = testEmail({ toAddress: `${tag()}@suppressed.test` });
+      await publish(topics, email);
+      expect(await accepted(email.notificationId)).toMatchObject({ operationId: email.notificationId });
+      await expectEventually(async () =>
+        expect(await emulator.operation(email.notificationId)).toMatchObject({
+          status: 'Failed',
+          error: { code: 'EmailDroppedAllRecipientsSuppressed' },
+        }),
+      );
+    });
+
+    it('retries 5xx inside the SDK and then through the retry topic, always as the same operation, and sends once', async () => {
+      const email = testEmail({ toAddress: `flaky-${tag()}@example.com` });
+      // Three 503s: the first attempt and both SDK retries fail; the retry topic's attempt gets through.
+      await emulator.addRules({
+        match: email.toAddress,
+        times: 3,
+        behaviour: { type: 'serverError', status: 503 },
+      });
+      await publish(topics, email);
+
+      expect(await accepted(email.notificationId)).toMatchObject({ operationId: email.notificationId });
+      expect(await emulator.operation(email.notificationId)).toMatchObject({ posts: 4, messagesRecorded: 1 });
+      const retries = recorder
+        .on(topics.emailQueue.retryTopic!)
+        .filter((r) => r.key === email.notificationId);
+      expect(retries.map((r) => r.headers['x-attempt'])).toEqual(['2']);
+      expect(recorder.valuesFor(topics.emailStatusUpdated.name, email.notificationId)).toEqual([]);
+    });
+
+    it('gives up after the last attempt with Failed_TransientError instead of dead-lettering', async () => {
+      const email = testEmail({ toAddress: `${tag()}@error.test` }); // always 503
+      await publish(topics, email);
+
+      expect(await statusOf(email.notificationId)).toEqual({
+        notificationId: email.notificationId,
+        operationId: '',
+        sendResult: 'Failed_TransientError',
+      });
+      const retries = recorder
+        .on(topics.emailQueue.retryTopic!)
+        .filter((r) => r.key === email.notificationId);
+      expect(retries.map((r) => r.headers['x-attempt'])).toEqual(['2', '3']);
+      // 3 attempts × (1 request + 2 SDK retries), never a message.
+      expect(await emulator.operation(email.notificationId)).toMatchObject({ posts: 9, messagesRecorded: 0 });
+      expect(
+        recorder.on(topics.emailQueue.deadLetterTopic).filter((r) => r.key === email.notificationId),
+      ).toEqual([]);
+      expect(recorder.valuesFor(topics.emailSendingAccepted.name, email.notificationId)).toEqual([]);
+    });
+
+    it('retries dropped connections with the same Operation-Id: one email whether ACS had recorded it or not', async () => {
+      const before = testEmail({ toAddress: `drop-before-${tag()}@example.com` });
+      const after = testEmail({ toAddress: `drop-after-${tag()}@example.com` });
+      await emulator.addRules([
+        { match: before.toAddress, times: 1, behaviour: { type: 'drop' } },
+        // Recorded, then the connection is cut: the client cannot know the email went out.
+        { match: after.toAddress, times: 1, behaviour: { type: 'drop', afterAccept: true } },
+      ]);
+      await publish(topics, before, after);
+
+      for (const email of [before, after]) {
+        expect(await accepted(email.notificationId)).toMatchObject({ operationId: email.notificationId });
+        expect(await emulator.operation(email.notificationId)).toMatchObject({
+          posts: 2,
+          messagesRecorded: 1,
+        });
+      }
+      expect((await emulator.stats()).notificationsSentMoreThanOnce).toBe(0);
+    });
+
+    it('retries a timed-out request as the same operation: one email', async () => {
+      const email = testEmail({ toAddress: `slow-${tag()}@example.com` });
+      // Slower than ACS_REQUEST_TIMEOUT_MS (2 s) once; the emulator records the slow request when it wakes up.
+      await emulator.addRules({
+        match: email.toAddress,
+        times: 1,
+        behaviour: { type: 'succeed', responseDelayMs: 3_000 },
+      });
+      const replayedBefore = (await emulator.stats()).requests.send['replayed'] ?? 0;
+      await publish(topics, email);
+
+      expect(await accepted(email.notificationId)).toMatchObject({ operationId: email.notificationId });
+      // The timed-out original wakes up after the retry was accepted: it must find that operation, not send again.
+      await expectEventually(async () =>
+        expect((await emulator.stats()).requests.send['replayed']).toBe(replayedBefore + 1),
+      );
+      expect(await emulator.operation(email.notificationId)).toMatchObject({ posts: 2, messagesRecorded: 1 });
+      expect(await emulator.messagesWithOperationId(email.notificationId)).toHaveLength(1);
+    });
+
+    it('the same Email delivered twice is one message at the emulator', async () => {
+      const email = testEmail();
+      await publish(topics, email);
+      await publish(topics, email);
+
+      await expectEventually(async () =>
+        expect(await emulator.operation(email.notificationId)).toMatchObject({
+          posts: 2,
+          messagesRecorded: 1,
+        }),
+      );
+      await expectEventually(() =>
+        expect(recorder.valuesFor(topics.emailSendingAccepted.name, email.notificationId)).toHaveLength(2),
+      );
+      for (const identifier of recorder.valuesFor<SendNotificationOperationIdentifier>(
+        topics.emailSendingAccepted.name,
+        email.notificationId,
+      )) {
+        expect(identifier.operationId).toBe(email.notificationId);
+      }
+      expect(await emulator.messagesWithOperationId(email.notificationId)).toHaveLength(1);
+      expect((await emulator.stats()).notificationsSentMoreThanOnce).toBe(0);
+    });
+
+    it('dead-letters poison messages and still sends the next email', async () => {
+      const next = testEmail();
+      const missingId = readFileSync(
+        join(contractsDir, 'invalid', 'email.missing-notification-id.json'),
+        'utf8',
+      );
+      const poisonKey = `poison-${tag()}`;
+      await env.produceRaw(topics.emailQueue.name, [
+        { key: poisonKey, value: 'this is not JSON' },
+        { key: poisonKey, value: missingId },
+        { key: poisonKey, value: null },
+        { key: next.notificationId, value: EmailContract.serialize(next) },
+      ]);
+
+      expect(await accepted(next.notificationId)).toMatchObject({ operationId: next.notificationId });
+      await expectEventually(() => {
+        const dead = recorder.on(topics.emailQueue.deadLetterTopic).filter((r) => r.key === poisonKey);
+        expect(dead.map((r) => r.headers['x-dead-letter-reason'])).toEqual([
+          'invalid-message',
+          'invalid-message',
+          'invalid-message',
+        ]);
+        expect(dead.map((r) => r.value)).toEqual(['this is not JSON', missingId, undefined]);
+      });
+    });
+
+    it('answers the health probes and reports its statistics', async () => {
+      const live = await fetch(`${sender.url}/health/live`);
+      expect(live.status).toBe(200);
+      const ready = await fetch(`${sender.url}/health/ready`);
+      expect(ready.status).toBe(200);
+      expect(await ready.json()).toMatchObject({ status: 'ok', details: { kafka: { status: 'up' } } });
+      const stats = (await (await fetch(`${sender.url}/stats`)).json()) as {
+        sending: { outcomes: Record<string, number>; consumeToAccepted: { count: number } };
+        throttle: { pausedUntil: string | null };
+        consumer: { state: string };
+      };
+      expect(stats.sending.outcomes['accepted']).toBeGreaterThan(0);
+      expect(stats.sending.consumeToAccepted.count).toBe(stats.sending.outcomes['accepted']);
+      expect(stats.throttle.pausedUntil).toBeNull();
+      expect(stats.consumer.state).toBe('running');
+    });
+  });
+
+  describe('on 429', () => {
+    let topics: EmailSenderTopics;
+    let sender: RunningSender;
+    let recorder: TopicRecorder;
+
+    beforeAll(async () => {
+      topics = senderTopics(uniqueTopicNames(env, 'throttle'));
+      sender = await startSender({
+        // One partition, one send at a time: the emails behind the throttled one are already queued when the
+        // 429 comes back, and their order is known.
+        env: testSenderEnv({
+          ACS_CONNECTION_STRING: emulator.connectionString(),
+          KAFKA_TOPIC_PARTITIONS: '1',
+          EMAIL_SEND_CONCURRENCY: '1',
+          EMAIL_MAX_HOLD_MS: '3s',
+        }),
+        topics,
+        groupId: env.uniqueName('group'),
+      });
+      recorder = await new TopicRecorder().start([
+        topics.emailSendingAccepted.name,
+        topics.emailStatusUpdated.name,
+        topics.platformServiceUpdated.name,
+        topics.emailQueue.retryTopic!,
+      ]);
+    }, 60_000);
+
+    afterAll(async () => {
+      await recorder?.stop();
+      await sender?.close();
+    });
+
+    const accepted = (id: string) =>
+      oneOn<SendNotificationOperationIdentifier>(recorder, topics.emailSendingAccepted.name, id);
+    const statusOf = (id: string) => oneOn<SendOperationResult>(recorder, topics.emailStatusUpdated.name, id);
+
+    async function throttleOnce(retryAfterSeconds: number): Promise<{ throttled: Email; queued: Email[] }> {
+      const throttled = testEmail({ toAddress: `throttle-${tag()}@example.com` });
+      await emulator.addRules({
+        match: throttled.toAddress,
+        times: 1,
+        behaviour: { type: 'throttle', retryAfterSeconds },
+      });
+      const queued = [testEmail(), testEmail()];
+      await publish(topics, throttled, ...queued);
+      return { throttled, queued };
+    }
+
+    /** The first ResourceLimitExceeded published since `startedAt`, and its reset time. */
+    async function pauseAnnouncedAfter(
+      startedAt: number,
+    ): Promise<{ record: RecordedMessage; update: GenericServiceUpdate; resetAt: number }> {
+      return expectEventually(() => {
+        const record = recorder
+          .on(topics.platformServiceUpdated.name)
+          .find((candidate) => candidate.timestamp >= startedAt);
+        expect(record).toBeDefined();
+        const update = JSON.parse(record!.value!) as GenericServiceUpdate;
+        return {
+          record: record!,
+          update,
+          resetAt: toDate(parseResourceLimitExceeded(update).resetTime).getTime(),
+        };
+      });
+    }
+
+    it('publishes ResourceLimitExceeded, then Failed_TransientError, and holds the queued emails back until the reset time', async () => {
+      const startedAt = Date.now();
+      const { throttled, queued } = await throttleOnce(2);
+
+      const { record, update, resetAt } = await pauseAnnouncedAfter(startedAt - 1_000);
+      expect(record.key).toBe('platform-notifications-email');
+      expect(update).toMatchObject({
+        source: 'platform-notifications-email',
+        schema: 'ResourceLimitExceeded',
+      });
+      expect(resetAt).toBeGreaterThanOrEqual(startedAt + 2_000);
+      expect(resetAt).toBeLessThan(Date.now() + 2_000);
+
+      expect(await statusOf(throttled.notificationId)).toEqual({
+        notificationId: throttled.notificationId,
+        operationId: '',
+        sendResult: 'Failed_TransientError',
+      });
+      const failure = recorder
+        .on(topics.emailStatusUpdated.name)
+        .find((r) => r.key === throttled.notificationId)!;
+      expect(failure.timestamp).toBeGreaterThanOrEqual(record.timestamp);
+
+      for (const email of queued) {
+        expect(await accepted(email.notificationId)).toMatchObject({ operationId: email.notificationId });
+        const [message] = await emulator.messagesWithOperationId(email.notificationId);
+        expect(Date.parse(message!.receivedAt)).toBeGreaterThanOrEqual(resetAt);
+      }
+      // Held in the process (the pause was within EMAIL_MAX_HOLD_MS): no detour through the retry topic.
+      expect(
+        recorder
+          .on(topics.emailQueue.retryTopic!)
+          .filter((r) => queued.some((e) => e.notificationId === r.key)),
+      ).toEqual([]);
+      expect(await emulator.messagesWithOperationId(throttled.notificationId)).toEqual([]);
+    });
+
+    it('sends the queued emails through the retry topic, due at the reset time, when the pause is longer than the hold budget', async () => {
+      const startedAt = Date.now();
+      const { queued } = await throttleOnce(5);
+      const { resetAt } = await pauseAnnouncedAfter(startedAt);
+
+      for (const email of queued) {
+        expect(await accepted(email.notificationId)).toMatchObject({ operationId: email.notificationId });
+        const [message] = await emulator.messagesWithOperationId(email.notificationId);
+        expect(Date.parse(message!.receivedAt)).toBeGreaterThanOrEqual(resetAt);
+        const retried = recorder
+          .on(topics.emailQueue.retryTopic!)
+          .filter((r) => r.key === email.notificationId);
+        expect(retried).toHaveLength(1);
+        expect(Number(retried[0]!.headers['x-due-at'])).toBeGreaterThanOrEqual(resetAt - 100);
+      }
+    });
+  });
+  describe('with a client-side rate limit', () => {
+    let topics: EmailSenderTopics;
+    let sender: RunningSender;
+    let recorder: TopicRecorder;
+
+    beforeAll(async () => {
+      topics = senderTopics(uniqueTopicNames(env, 'rate'));
+      sender = await startSender({
+        env: testSenderEnv({
+          ACS_CONNECTION_STRING: emulator.connectionString(),
+          EMAIL_RATE_LIMIT_PER_MINUTE: '600',
+        }),
+        topics,
+        groupId: env.uniqueName('group'),
+      });
+      recorder = await new TopicRecorder().start([topics.emailSendingAccepted.name]);
+    }, 60_000);
+
+    afterAll(async () => {
+      await recorder?.stop();
+      await sender?.close();
+    });
+
+    it('spaces the sends evenly (600 a minute: one per 100 ms), however many are queued', async () => {
+      const emails = Array.from({ length: 6 }, () => testEmail());
+      await publish(topics, ...emails);
+
+      await expectEventually(() =>
+        expect(recorder.on(topics.emailSendingAccepted.name)).toHaveLength(emails.length),
+      );
+      const received: number[] = [];
+      for (const email of emails) {
+        const [message] = await emulator.messagesWithOperationId(email.notificationId);
+        received.push(Date.parse(message!.receivedAt));
+      }
+      received.sort((a, b) => a - b);
+      const gaps = received.slice(1).map((at, index) => at - received[index]!);
+      // Slots are 100 ms apart; on a busy machine a request may arrive a little late and bunch up with the next.
+      for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(40);
+      expect(received.at(-1)! - received[0]!).toBeGreaterThanOrEqual(490);
+    });
+  });
+
+  describe('with a wrong access key', () => {
+    let topics: EmailSenderTopics;
+    let sender: RunningSender;
+    let recorder: TopicRecorder;
+
+    beforeAll(async () => {
+      topics = senderTopics(uniqueTopicNames(env, 'badkey'));
+      sender = await startSender({
+        env: testSenderEnv({
+          ACS_CONNECTION_STRING: emulator.connectionString(
+            Buffer.from('not the emulator key').toString('base64'),
+          ),
+        }),
+        topics,
+        groupId: env.uniqueName('group'),
+      });
+      recorder = await new TopicRecorder().start([
+        topics.emailSendingAccepted.name,
+        topics.emailStatusUpdated.name,
+        topics.emailQueue.retryTopic!,
+      ]);
+    }, 60_000);
+
+    afterAll(async () => {
+      await recorder?.stop();
+      await sender?.close();
+    });
+
+    it('is refused by the emulator (401); the email is retried like an outage, then Failed_TransientError, never Failed', async () => {
+      const before = await emulator.stats();
+      const email = testEmail();
+      await publish(topics, email);
+
+      expect(
+        await oneOn<SendOperationResult>(recorder, topics.emailStatusUpdated.name, email.notificationId),
+      ).toEqual({
+        notificationId: email.notificationId,
+        operationId: '',
+        sendResult: 'Failed_TransientError',
+      });
+      const retries = recorder
+        .on(topics.emailQueue.retryTopic!)
+        .filter((r) => r.key === email.notificationId);
+      expect(retries.map((r) => r.headers['x-attempt'])).toEqual(['2', '3']);
+      // Refused before ACS looked at it: no operation, no message.
+      expect(await emulator.operation(email.notificationId)).toBeUndefined();
+      const after = await emulator.stats();
+      expect(after.messages).toBe(before.messages);
+      // 3 attempts; the SDK does not retry a 401 by itself.
+      expect((after.requests.send['401'] ?? 0) - (before.requests.send['401'] ?? 0)).toBe(3);
+      expect(recorder.on(topics.emailSendingAccepted.name)).toEqual([]);
+    });
+  });
+});

@@ -1,0 +1,158 @@
+import { randomUUID } from 'node:crypto';
+import { type INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import {
+  EmailContract,
+  GenericServiceUpdateContract,
+  HealthCheckContract,
+  SendNotificationOperationIdentifierContract,
+  SendOperationResultContract,
+  defineTopic,
+  type Email,
+} from '@notifications/contracts';
+import { silentLogger } from '@notifications/messaging';
+import { testKafkaConnection, type KafkaTestEnvironment } from '@notifications/testing';
+import { Kafka, logLevel } from 'kafkajs';
+import { EmailSenderModule } from '../../src/app/email-sender.module';
+import { type EmailSenderTopics } from '../../src/app/email-sender.topics';
+import { loadEmailSenderConfig, type EmailSenderConfig } from '../../src/config/email-sender.config';
+
+/** Topic names of a throw-away topic set (what a child process needs to rebuild the definitions). */
+export interface SenderTopicNames {
+  readonly emailQueue: string;
+  readonly emailSendingAccepted: string;
+  readonly emailStatusUpdated: string;
+  readonly platformServiceUpdated: string;
+  readonly emailHealthCheck: string;
+}
+
+export function uniqueTopicNames(env: KafkaTestEnvironment, label: string): SenderTopicNames {
+  return {
+    emailQueue: env.uniqueName(`${label}.email-queue`),
+    emailSendingAccepted: env.uniqueName(`${label}.accepted`),
+    emailStatusUpdated: env.uniqueName(`${label}.status`),
+    platformServiceUpdated: env.uniqueName(`${label}.service-updated`),
+    emailHealthCheck: env.uniqueName(`${label}.health`),
+  };
+}
+
+/** Definitions like the real ones (contracts, keys, retry and dead-letter topics), under throw-away names. */
+export function senderTopics(names: SenderTopicNames): EmailSenderTopics {
+  const withRetry = (name: string) => ({
+    name,
+    retryTopic: `${name}.retry`,
+    deadLetterTopic: `${name}.deadletter`,
+  });
+  return {
+    emailQueue: defineTopic<Email>({
+      ...withRetry(names.emailQueue),
+      contract: EmailContract,
+      keyOf: (email) => email.notificationId,
+    }),
+    emailSendingAccepted: defineTopic({
+      ...withRetry(names.emailSendingAccepted),
+      contract: SendNotificationOperationIdentifierContract,
+      keyOf: (operation) => operation.notificationId,
+    }),
+    emailStatusUpdated: defineTopic({
+      ...withRetry(names.emailStatusUpdated),
+      contract: SendOperationResultContract,
+      keyOf: (result) =>
+        result.notificationId ?? (result.operationId === '' ? undefined : result.operationId),
+    }),
+    platformServiceUpdated: defineTopic({
+      ...withRetry(names.platformServiceUpdated),
+      contract: GenericServiceUpdateContract,
+      keyOf: (update) => update.source,
+    }),
+    emailHealthCheck: defineTopic({ name: names.emailHealthCheck, contract: HealthCheckContract }),
+  };
+}
+
+/**
+ * Environment for the sender in tests: the test broker, small topics, short timeouts and retry delays so that
+ * retry and give-up paths finish in seconds.
+ */
+export function testSenderEnv(overrides: Record<string, string> = {}): Record<string, string> {
+  return {
+    KAFKA_BROKERS: testKafkaConnection().brokers.join(','),
+    KAFKA_CLIENT_ID: 'email-sender-test',
+    KAFKA_TOPIC_PARTITIONS: '2',
+    KAFKA_TOPIC_RETENTION_MS: '1h',
+    KAFKA_SESSION_TIMEOUT_MS: '10s',
+    KAFKA_SHUTDOWN_TIMEOUT_MS: '5s',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    ACS_REQUEST_TIMEOUT_MS: '2s',
+    ACS_MAX_RETRIES: '2',
+    ACS_RETRY_DELAY_MS: '100ms',
+    ACS_MAX_RETRY_DELAY_MS: '400ms',
+    EMAIL_SEND_CONCURRENCY: '8',
+    EMAIL_MAX_HOLD_MS: '5s',
+    EMAIL_RETRY_MAX_ATTEMPTS: '3',
+    EMAIL_RETRY_INITIAL_DELAY_MS: '300ms',
+    EMAIL_RETRY_MULTIPLIER: '2',
+    EMAIL_RETRY_MAX_DELAY_MS: '2s',
+    ...overrides,
+  };
+}
+
+export interface RunningSender {
+  readonly app: INestApplication;
+  readonly url: string;
+  readonly config: EmailSenderConfig;
+  close(): Promise<void>;
+}
+
+/** Starts the app in this process, exactly as main.ts wires it, on the given topics and consumer group. */
+export async function startSender(options: {
+  readonly env: Record<string, string>;
+  readonly topics: EmailSenderTopics;
+  /** Use `env.uniqueName('group')` so that deleteTestArtifacts removes it afterwards. */
+  readonly groupId: string;
+}): Promise<RunningSender> {
+  const config = loadEmailSenderConfig(options.env);
+  const app = await NestFactory.create(
+    EmailSenderModule.forRoot({
+      config,
+      topics: options.topics,
+      groupId: options.groupId,
+      messagingLogger: silentLogger,
+    }),
+    { logger: process.env['TEST_LOGS'] ? undefined : false },
+  );
+  app.enableShutdownHooks();
+  await app.listen(config.http.port, config.http.host);
+  const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+  return { app, url, config, close: () => app.close() };
+}
+
+/** Deletes the topics and consumer groups this test run created (all named with the environment's prefix). */
+export async function deleteTestArtifacts(env: KafkaTestEnvironment): Promise<void> {
+  const admin = new Kafka({ brokers: [...env.connection.brokers], logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    const prefix = `altinn.notifications.test.${env.prefix}.`;
+    const topics = (await admin.listTopics()).filter((name) => name.startsWith(prefix));
+    if (topics.length > 0) await admin.deleteTopics({ topics });
+    const groups = (await admin.listGroups()).groups
+      .map((group) => group.groupId)
+      .filter((id) => id.startsWith(prefix));
+    if (groups.length > 0) await admin.deleteGroups(groups).catch(() => undefined);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export function testEmail(overrides: Partial<Email> = {}): Email {
+  const notificationId = randomUUID();
+  return {
+    notificationId,
+    subject: `Subject ${notificationId.slice(0, 8)}`,
+    body: 'Hello from the email-sender integration tests',
+    fromAddress: 'noreply@altinn.cloud',
+    toAddress: `${notificationId.slice(0, 8)}@example.com`,
+    contentType: 'Plain',
+    ...overrides,
+  };
+}
