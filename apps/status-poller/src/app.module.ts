@@ -1,0 +1,83 @@
+import { type DynamicModule, Module, type LogLevel } from '@nestjs/common';
+import { HealthModule } from '@notifications/health';
+import { KafkaHealthCheck, MessagingModule } from '@notifications/messaging';
+import { type NestExpressApplication } from '@nestjs/platform-express';
+import { AcsOperationsClient } from './acs/acs-operations.client';
+import { OperationStatusSource } from './acs/operation-status';
+import { Clock } from './common/clock';
+import { ProblemDetailsFilter } from './common/problem-details';
+import { STATUS_POLLER_CONFIG, type StatusPollerConfig } from './config/status-poller.config';
+import { DeliveryReportAccessKeyGuard } from './delivery-reports/delivery-report-access-key.guard';
+import { DeliveryReportController } from './delivery-reports/delivery-report.controller';
+import { DeliveryReportService } from './delivery-reports/delivery-report.service';
+import { DeliveryReportStats } from './delivery-reports/delivery-report-stats';
+import { checkIntervals } from './polling/check-schedule';
+import { KafkaPollingOutbox } from './polling/kafka-polling.outbox';
+import { PollingOutbox } from './polling/polling-outbox';
+import { PollingStats } from './polling/polling-stats';
+import { SendingAcceptedConsumer } from './polling/sending-accepted.consumer';
+import { StatusPollingService } from './polling/status-polling.service';
+import { STATUS_POLLER_TOPICS, statusPollerTopics } from './polling/status-poller-topics';
+import { StatsController } from './stats/stats.controller';
+
+@Module({})
+export class StatusPollerModule {
+  static forRoot(config: StatusPollerConfig): DynamicModule {
+    const topics = statusPollerTopics(checkIntervals(config.polling), {
+      ...(config.topics.suffix === undefined ? {} : { suffix: config.topics.suffix }),
+      ...(config.topics.groupId === undefined ? {} : { groupId: config.topics.groupId }),
+    });
+    const { kafka } = config;
+    return {
+      module: StatusPollerModule,
+      imports: [
+        MessagingModule.forRoot({
+          connection: {
+            brokers: kafka.brokers,
+            clientId: kafka.clientId,
+            ssl: kafka.ssl,
+            ...(kafka.sasl === undefined ? {} : { sasl: kafka.sasl }),
+          },
+          producer: { compression: kafka.compression },
+          healthTopic: topics.healthCheck,
+        }),
+        HealthModule.forRoot({ inject: [KafkaHealthCheck] }),
+      ],
+      controllers: [DeliveryReportController, StatsController],
+      providers: [
+        { provide: STATUS_POLLER_CONFIG, useValue: config },
+        { provide: STATUS_POLLER_TOPICS, useValue: topics },
+        Clock,
+        { provide: OperationStatusSource, useClass: AcsOperationsClient },
+        { provide: PollingOutbox, useClass: KafkaPollingOutbox },
+        PollingStats,
+        StatusPollingService,
+        SendingAcceptedConsumer,
+        DeliveryReportStats,
+        DeliveryReportService,
+        DeliveryReportAccessKeyGuard,
+      ],
+    };
+  }
+}
+
+/** Nest's logger levels for LOG_LEVEL. */
+export function logLevelsFor(level: StatusPollerConfig['LOG_LEVEL']): LogLevel[] {
+  const order: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
+  return order.slice(0, order.indexOf(level) + 1);
+}
+
+/**
+ * HTTP set-up shared by `main.ts` and the tests. Create the app with `{ bodyParser: false }`: every body is read
+ * as text, because the only endpoint with a body (the delivery-report webhook) parses and reports on it itself.
+ */
+export function configureHttp(
+  app: NestExpressApplication,
+  config: StatusPollerConfig,
+  options: { shutdownHooks?: boolean } = {},
+): void {
+  app.useBodyParser('text', { type: () => true, limit: config.deliveryReports.maxBodyBytes });
+  app.useGlobalFilters(new ProblemDetailsFilter());
+  // Drain the consumer and flush the producer on SIGTERM (tests close their apps themselves).
+  if (options.shutdownHooks ?? true) app.enableShutdownHooks();
+}

@@ -1,0 +1,66 @@
+import { ConfigError, redactConfig } from '@notifications/config';
+import {
+  DEFAULT_DELIVERY_REPORT_ACCESS_KEY,
+  loadStatusPollerConfig,
+  statusPollerConfigSchema,
+} from './status-poller.config';
+
+describe('status-poller config', () => {
+  it('has working development defaults (the emulator, 2 s first check, ×2 up to 60 s, 48 h deadline)', () => {
+    const config = loadStatusPollerConfig({});
+    expect(config.http.port).toBe(5092);
+    expect(config.acs).toMatchObject({ endpoint: 'http://127.0.0.1:5099/', apiVersion: '2025-09-01' });
+    expect(config.polling).toMatchObject({
+      firstCheckDelayMs: 2_000,
+      backoffMultiplier: 2,
+      maxIntervalMs: 60_000,
+      deadlineMs: 48 * 3_600_000,
+      maxHoldMs: 250,
+    });
+    expect(config.deliveryReports.accessKey).toBe(DEFAULT_DELIVERY_REPORT_ACCESS_KEY);
+    expect(config.topics).toEqual({ suffix: undefined, groupId: undefined });
+  });
+
+  it('keeps secrets out of logs', () => {
+    const config = loadStatusPollerConfig({
+      ACS_CONNECTION_STRING: 'endpoint=https://x.communication.azure.com/;accesskey=c2VjcmV0',
+      DELIVERY_REPORT_ACCESS_KEY: 'hush',
+    });
+    const logged = JSON.stringify(redactConfig(config));
+    expect(logged).not.toContain('c2VjcmV0');
+    expect(logged).not.toContain('hush');
+  });
+
+  it('lists every bad variable at once', () => {
+    let error: unknown;
+    try {
+      loadStatusPollerConfig({
+        ACS_CONNECTION_STRING: 'nope',
+        STATUS_CHECK_FIRST_DELAY_MS: 'soon',
+        STATUS_CHECK_BACKOFF_MULTIPLIER: '0.5',
+        STATUS_POLLER_TOPIC_SUFFIX: 'has space',
+      });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const variables = (error as ConfigError).problems.map((problem) => problem.variable).sort();
+    expect(variables).toEqual([
+      'ACS_CONNECTION_STRING',
+      'STATUS_CHECK_BACKOFF_MULTIPLIER',
+      'STATUS_CHECK_FIRST_DELAY_MS',
+      'STATUS_POLLER_TOPIC_SUFFIX',
+    ]);
+    expect((error as ConfigError).message).not.toContain('nope');
+  });
+
+  it('refuses a schedule that would need too many delay topics', () => {
+    expect(() => statusPollerConfigSchema.parse({})).toThrow();
+    expect(() =>
+      loadStatusPollerConfig({
+        STATUS_CHECK_BACKOFF_MULTIPLIER: '1.05',
+        STATUS_CHECK_MAX_INTERVAL_MS: '10m',
+      }),
+    ).toThrow(/STATUS_CHECK_BACKOFF_MULTIPLIER/);
+  });
+});

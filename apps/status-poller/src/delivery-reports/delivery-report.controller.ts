@@ -1,0 +1,65 @@
+import { type ServerResponse } from 'node:http';
+import { Body, Controller, Headers, HttpCode, Logger, Options, Post, Res, UseGuards } from '@nestjs/common';
+import { ProblemException } from '../common/problem-details';
+import { DeliveryReportAccessKeyGuard } from './delivery-report-access-key.guard';
+import { DeliveryReportService } from './delivery-report.service';
+import { DeliveryReportStats } from './delivery-report-stats';
+import { MalformedDeliveryError } from './event-grid-events';
+
+/**
+ * `POST /notifications/email/api/v1/reports?accesskey=…` — the Event Grid webhook for ACS email delivery reports.
+ * The body is read as text (see `configureHttp`) so that a malformed body gets a precise 400 from here rather
+ * than a generic parser error.
+ */
+@Controller('notifications/email/api/v1/reports')
+@UseGuards(DeliveryReportAccessKeyGuard)
+export class DeliveryReportController {
+  private readonly logger = new Logger(DeliveryReportController.name);
+
+  constructor(
+    private readonly service: DeliveryReportService,
+    private readonly stats: DeliveryReportStats,
+  ) {}
+
+  @Post()
+  @HttpCode(200)
+  async receive(@Body() body: unknown): Promise<Record<string, unknown>> {
+    this.stats.request();
+    let delivery;
+    try {
+      delivery = this.service.parse(typeof body === 'string' ? body : '');
+    } catch (error) {
+      if (!(error instanceof MalformedDeliveryError)) throw error;
+      this.stats.rejectedRequest('malformed');
+      throw new ProblemException(400, 'Malformed Event Grid delivery', error.problems.join('; '), {
+        problems: error.problems,
+      });
+    }
+    let outcome;
+    try {
+      outcome = await this.service.process(delivery);
+    } catch (error) {
+      this.stats.rejectedRequest('unavailable');
+      this.logger.error(`Could not publish delivery reports: ${(error as Error).message}`);
+      // Event Grid retries on 503, so nothing is lost while Kafka is unavailable.
+      throw new ProblemException(503, 'Service Unavailable', 'Kafka did not acknowledge the status updates');
+    }
+    if (outcome.kind === 'validation') return { validationResponse: outcome.validationCode };
+    const { kind: _kind, ...counts } = outcome;
+    return counts;
+  }
+
+  /** CloudEvents webhook abuse protection (Event Grid's handshake for the CloudEvents schema). */
+  @Options()
+  handshake(
+    @Headers('webhook-request-origin') origin: string | undefined,
+    @Res() response: ServerResponse,
+  ): void {
+    response.statusCode = 200;
+    if (origin) {
+      response.setHeader('WebHook-Allowed-Origin', origin);
+      response.setHeader('WebHook-Allowed-Rate', '*');
+    }
+    response.end();
+  }
+}

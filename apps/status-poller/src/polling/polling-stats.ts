@@ -1,0 +1,109 @@
+import { Injectable } from '@nestjs/common';
+import { type EmailSendResult } from '@notifications/contracts';
+import { LatenessHistogram, type LatenessSummary } from './lateness-histogram';
+import { durationLabel } from './status-poller-topics';
+
+export interface PollingStatsSnapshot {
+  readonly startedAt: string;
+  /** Messages taken from `email.sending.accepted` and the delay tiers. */
+  readonly messages: number;
+  /** Messages sent to a delay tier to wait, per tier. */
+  readonly waits: Readonly<Record<string, number>>;
+  /** Messages held in process for at most STATUS_CHECK_MAX_HOLD_MS before their check. */
+  readonly held: number;
+  readonly checks: number;
+  readonly checksInFlight: number;
+  /** Final results published by polling, per result (give-ups included). */
+  readonly results: Readonly<Partial<Record<EmailSendResult, number>>>;
+  readonly stillRunning: number;
+  readonly transientErrors: number;
+  readonly gaveUp: number;
+  /** How far behind its due time each check started. */
+  readonly lateness: LatenessSummary;
+  readonly lastTransientError?: string;
+}
+
+/** Counters of the polling side, for `GET /stats` (and the benchmark). */
+@Injectable()
+export class PollingStats {
+  private startedAt = new Date().toISOString();
+  private messages = 0;
+  private waits: Record<string, number> = {};
+  private held = 0;
+  private checks = 0;
+  private checksInFlight = 0;
+  private results: Partial<Record<EmailSendResult, number>> = {};
+  private stillRunning = 0;
+  private transientErrors = 0;
+  private gaveUp = 0;
+  private lastTransientError: string | undefined;
+  private readonly lateness = new LatenessHistogram();
+
+  messageReceived(): void {
+    this.messages += 1;
+  }
+
+  waiting(tierMs: number): void {
+    const label = durationLabel(tierMs);
+    this.waits[label] = (this.waits[label] ?? 0) + 1;
+  }
+
+  heldInProcess(): void {
+    this.held += 1;
+  }
+
+  checkStarted(latenessMs: number): void {
+    this.checks += 1;
+    this.checksInFlight += 1;
+    this.lateness.record(latenessMs);
+  }
+
+  checkFinished(): void {
+    this.checksInFlight -= 1;
+  }
+
+  resultPublished(result: EmailSendResult, gaveUp: boolean): void {
+    this.results[result] = (this.results[result] ?? 0) + 1;
+    if (gaveUp) this.gaveUp += 1;
+  }
+
+  rescheduled(reason: 'running' | 'transient', detail?: string): void {
+    if (reason === 'running') this.stillRunning += 1;
+    else {
+      this.transientErrors += 1;
+      this.lastTransientError = detail;
+    }
+  }
+
+  /** Starts counting afresh (the benchmark measures phases separately). */
+  reset(): void {
+    this.startedAt = new Date().toISOString();
+    this.messages = 0;
+    this.waits = {};
+    this.held = 0;
+    this.checks = 0;
+    this.results = {};
+    this.stillRunning = 0;
+    this.transientErrors = 0;
+    this.gaveUp = 0;
+    this.lastTransientError = undefined;
+    this.lateness.reset();
+  }
+
+  snapshot(): PollingStatsSnapshot {
+    return {
+      startedAt: this.startedAt,
+      messages: this.messages,
+      waits: { ...this.waits },
+      held: this.held,
+      checks: this.checks,
+      checksInFlight: this.checksInFlight,
+      results: { ...this.results },
+      stillRunning: this.stillRunning,
+      transientErrors: this.transientErrors,
+      gaveUp: this.gaveUp,
+      lateness: this.lateness.summary(),
+      ...(this.lastTransientError === undefined ? {} : { lastTransientError: this.lastTransientError }),
+    };
+  }
+}

@@ -1,0 +1,102 @@
+import { randomUUID } from 'node:crypto';
+import { expectEventually } from '@notifications/testing';
+import { AcsEmulator } from './support/acs-emulator';
+import { startNode, type RunningChild } from './support/child-process';
+import { TestKafka } from './support/kafka';
+import { acceptedRecord, resultsOf } from './support/messages';
+import { statusPollerTopicNames } from '../src/polling/status-poller-topics';
+import { TEST_SCHEDULE_ENV, topicsFor, uniqueSuffix } from './support/status-poller-app';
+
+interface ChildStats {
+  polling: { checks: number; waits: Record<string, number>; results: Record<string, number> };
+  consumer: { state: string };
+}
+
+async function statsOf(url: string): Promise<ChildStats> {
+  const response = await fetch(`${url}/stats`);
+  return (await response.json()) as ChildStats;
+}
+
+/**
+ * The poller as its own process (`node apps/status-poller/dist/main.js`), killed with SIGKILL while operations
+ * wait in its delay topics and checks are in flight, then started again.
+ */
+describe('status-poller process crash (real broker, ACS emulator)', () => {
+  const suffix = uniqueSuffix('crash');
+  let emulator: AcsEmulator;
+  let kafka: TestKafka;
+  const children: RunningChild[] = [];
+
+  beforeAll(async () => {
+    emulator = await AcsEmulator.start();
+    kafka = new TestKafka();
+  });
+
+  afterAll(async () => {
+    await Promise.all(children.map((child) => child.stop('SIGKILL')));
+    await emulator.stop();
+    await kafka.deleteTopics(suffix);
+    await kafka.close();
+  });
+
+  async function startPoller(env: Record<string, string>): Promise<{ child: RunningChild; url: string }> {
+    const child = startNode('apps/status-poller/dist/main.js', { ...env, PORT: '0', HOST: '127.0.0.1' });
+    children.push(child);
+    const url = await child.waitForLine(/status-poller listening on (http:\/\/\S+)/, 30_000);
+    await expectEventually(async () => expect((await statsOf(url)).consumer.state).toBe('running'));
+    return { child, url };
+  }
+
+  it('loses no operation when killed mid-wait: every result still arrives (at least once)', async () => {
+    const env = {
+      ...TEST_SCHEDULE_ENV,
+      STATUS_POLLER_TOPIC_SUFFIX: suffix,
+      ACS_CONNECTION_STRING: emulator.connectionString,
+      // The killed member's partitions are handed to the new process once its session has expired.
+      KAFKA_SESSION_TIMEOUT_MS: '6s',
+      LOG_LEVEL: 'warn',
+    };
+    const topics = topicsFor(env);
+    const domain = `crash-${suffix}.test`;
+    await emulator.addRules([{ match: `*@${domain}`, behaviour: { type: 'succeed', delayMs: 4_000 } }]);
+    const ids = Array.from({ length: 40 }, () => randomUUID());
+    await emulator.sendAll(ids.map((id) => ({ id, to: `${id}@${domain}` })));
+
+    await kafka.prepareTopics(statusPollerTopicNames(topics), 2);
+    const first = await startPoller(env);
+    const records = await kafka.read([topics.statusUpdated.name], suffix);
+    await kafka.publish(
+      topics.sendingAccepted.name,
+      ids.map((id) => acceptedRecord(id, Date.now())),
+    );
+
+    // First checks done (+1 s: still running) and the operations waiting in the 2 s delay tier: kill -9.
+    await expectEventually(async () => {
+      const { polling } = await statsOf(first.url);
+      expect(polling.checks).toBeGreaterThanOrEqual(ids.length);
+      expect(polling.waits['2s'] ?? 0).toBeGreaterThan(0);
+    });
+    await first.child.stop('SIGKILL');
+    const resultsBeforeCrash = resultsOf(records, topics.statusUpdated.name).length;
+    expect(resultsBeforeCrash).toBeLessThan(ids.length);
+
+    await startPoller(env);
+    await expectEventually(
+      () => {
+        const results = resultsOf(records, topics.statusUpdated.name);
+        expect(new Set(results.map((r) => r.notificationId))).toEqual(new Set(ids));
+      },
+      { timeoutMs: 45_000 },
+    );
+    const results = resultsOf(records, topics.statusUpdated.name);
+    // At-least-once: a check whose outcome was published but not yet committed when the process died is done
+    // again, so a result may be published twice — always the same final result, which orders applies idempotently.
+    expect(results.every((r) => r.sendResult === 'Succeeded' && r.operationId === r.notificationId)).toBe(
+      true,
+    );
+    console.log(
+      `Crash test: ${ids.length} operations, ${results.length} results (${results.length - ids.length} duplicates), ` +
+        `${resultsBeforeCrash} before the kill`,
+    );
+  });
+});

@@ -1,0 +1,68 @@
+import { randomUUID } from 'node:crypto';
+import { type AddressInfo } from 'node:net';
+import { NestFactory } from '@nestjs/core';
+import { type NestExpressApplication } from '@nestjs/platform-express';
+import { configureHttp, StatusPollerModule } from '../../src/app.module';
+import { loadStatusPollerConfig, type StatusPollerConfig } from '../../src/config/status-poller.config';
+import { checkIntervals } from '../../src/polling/check-schedule';
+import { PollingStats } from '../../src/polling/polling-stats';
+import {
+  statusPollerTopicNames,
+  statusPollerTopics,
+  type StatusPollerTopics,
+} from '../../src/polling/status-poller-topics';
+import { type TestKafka } from './kafka';
+
+/** A short unique topic suffix for one test (`STATUS_POLLER_TOPIC_SUFFIX`). */
+export function uniqueSuffix(label: string): string {
+  return `t-${label}-${randomUUID().slice(0, 8)}`;
+}
+
+/** Fast schedule for tests: first check after 1 s, then 2 s, 4 s (three delay tiers). */
+export const TEST_SCHEDULE_ENV: Record<string, string> = {
+  STATUS_CHECK_FIRST_DELAY_MS: '1s',
+  STATUS_CHECK_BACKOFF_MULTIPLIER: '2',
+  STATUS_CHECK_MAX_INTERVAL_MS: '4s',
+  KAFKA_TOPIC_PARTITIONS: '2',
+  KAFKA_TOPIC_RETENTION_MS: '1h',
+};
+
+export function topicsFor(env: Record<string, string>): StatusPollerTopics {
+  const config = loadStatusPollerConfig({ ...process.env, ...env });
+  return statusPollerTopics(checkIntervals(config.polling), {
+    ...(config.topics.suffix === undefined ? {} : { suffix: config.topics.suffix }),
+  });
+}
+
+/** The app in this process on a free port, with its own topics (by suffix) and consumer group. */
+export class StatusPollerApp {
+  private constructor(
+    readonly app: NestExpressApplication,
+    readonly config: StatusPollerConfig,
+    readonly topics: StatusPollerTopics,
+    readonly url: string,
+  ) {}
+
+  /** With `kafka`, the run's topics are created (and settled) first; see `TestKafka.prepareTopics`. */
+  static async start(env: Record<string, string>, kafka?: TestKafka): Promise<StatusPollerApp> {
+    const config = loadStatusPollerConfig({ ...process.env, PORT: '0', HOST: '127.0.0.1', ...env });
+    if (kafka)
+      await kafka.prepareTopics(statusPollerTopicNames(topicsFor(env)), config.kafka.topics.partitions);
+    const app = await NestFactory.create<NestExpressApplication>(StatusPollerModule.forRoot(config), {
+      bodyParser: false,
+      logger: ['error', 'warn'],
+    });
+    configureHttp(app, config, { shutdownHooks: false });
+    await app.listen(0, '127.0.0.1');
+    const { port } = app.getHttpServer().address() as AddressInfo;
+    return new StatusPollerApp(app, config, topicsFor(env), `http://127.0.0.1:${port}`);
+  }
+
+  stats(): ReturnType<PollingStats['snapshot']> {
+    return this.app.get(PollingStats).snapshot();
+  }
+
+  async close(): Promise<void> {
+    await this.app.close();
+  }
+}
