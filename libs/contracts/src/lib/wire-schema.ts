@@ -20,10 +20,15 @@ function pickDeclared(declared: readonly string[]): (value: unknown) => unknown 
   return (value) => {
     if (!isRecord(value)) return value;
     const picked: Record<string, unknown> = {};
+    let exactMatches = 0;
     for (const name of declared) {
-      const exact = Object.hasOwn(value, name) ? value[name] : undefined;
+      if (!Object.hasOwn(value, name)) continue;
+      exactMatches += 1;
+      const exact = value[name];
       if (exact !== null && exact !== undefined) picked[name] = exact;
     }
+    // The common case (our own writers) spells every property exactly: no case-insensitive pass needed.
+    if (exactMatches === Object.keys(value).length) return picked;
     for (const [property, propertyValue] of Object.entries(value)) {
       const name = byLowerCase.get(property.toLowerCase());
       if (name === undefined || Object.hasOwn(picked, name)) continue;
