@@ -1,38 +1,59 @@
 /**
  * `npm run bench:kafka`: produce → consume throughput of plain kafkajs against the same workload through
- * libs/messaging (coalescing idempotent MessageProducer + ConsumerRunner with contract validation), in one process
- * against a real broker. Prints a table and writes bench/results/kafka.json.
+ * libs/messaging (coalescing idempotent MessageProducer + ConsumerRunner with contract validation), in one
+ * process against a real broker. Prints a table and writes bench/results/kafka.json.
  *
  *   node --conditions=@notifications/source -r @swc-node/register \
- *     libs/messaging/bench/kafka-throughput.bench.ts [--messages 100000] [--partitions 6] [--message-size 1024]
+ *     libs/messaging/bench/kafka-throughput.bench.ts [--messages 100000] [--partitions 6] [--rounds 3]
  *
  * Workload: `Email` contract objects whose body is padded so the serialized JSON is `--message-size` bytes,
- * keyed by notificationId, acks=-1, idempotent producers, no compression. Each scenario runs three phases, each
- * on fresh topics (created with the kafkajs admin, deleted afterwards):
- *   produce     — the producer alone writes N messages to topic A (sequential chunks of `--chunk` messages: one
- *                 `send` per chunk for kafkajs, `Promise.all` of `publish` calls per chunk for the lib);
- *   consume     — a new consumer group drains the N messages of topic A (first to last message received);
- *   end-to-end  — a joined consumer group on topic B while the producer writes N messages to B; from the first
- *                 send to the last message received. Latency per message = receive time − the time its chunk was
- *                 handed to the producer (a header), so under saturation it includes queueing behind the backlog.
+ * keyed by notificationId, acks=-1, idempotent producers, no compression. Each scenario runs three phases,
+ * each on fresh topics (created with the kafkajs admin, deleted afterwards):
+ *   produce     the producer alone writes N messages to topic A, in sequential chunks of `--chunk`
+ *               messages: one `send` per chunk for kafkajs, `Promise.all` of `publish` calls for the lib;
+ *   consume     a new consumer group drains the N messages of topic A (first to last message received);
+ *   end-to-end  a joined consumer group on topic B while the producer writes N messages to B, from the
+ *               first send to the last message received. Latency per message = receive time − the time
+ *               its chunk was handed to the producer (a header), so under saturation it includes the
+ *               queueing behind the backlog.
  * Both scenarios are warmed up first on scratch topics (JIT, connections, group coordinator).
  *
- * Options (CLI flag or environment variable):
+ * Options (CLI flag, or environment variable):
  *   --messages N                   BENCH_MESSAGES                   default 100000
  *   --partitions N                 BENCH_PARTITIONS                 default 6
  *   --message-size BYTES           BENCH_MESSAGE_SIZE               default 1024
- *   --chunk N                      BENCH_CHUNK                      default 1000 (messages per send / Promise.all)
+ *   --chunk N                      BENCH_CHUNK                      default 1000 (per send / Promise.all)
  *   --warmup N                     BENCH_WARMUP                     default 500
  *   --partition-concurrency N      BENCH_PARTITION_CONCURRENCY      default 3 (both scenarios)
  *   --per-partition-concurrency N  BENCH_PER_PARTITION_CONCURRENCY  default: the runner's default (1)
- *   --scenarios raw,messaging      BENCH_SCENARIOS                  default raw,messaging (run in this order)
+ *   --scenarios raw,messaging      BENCH_SCENARIOS                  default raw,messaging
+ *   --rounds N                     BENCH_ROUNDS                     default 3; every round runs all
+ *                                                                   scenarios (order alternating, fresh
+ *                                                                   clients, warm-up, topics deleted
+ *                                                                   after the round); the table shows
+ *                                                                   per-column medians
  *   --latency / --no-latency       BENCH_LATENCY=0|1                default on (a header per message)
  *   --out PATH                     BENCH_OUT                        default bench/results/kafka.json
+ *                                                                   (relative to the workspace root)
  *   --brokers host:port,…          KAFKA_BROKERS                    default 127.0.0.1:9092
+ *   --quiet-wait SECONDS           BENCH_QUIET_WAIT                 default 120: before each phase, wait
+ *                                                                   up to this long for a one-second
+ *   --quiet-busy PERCENT           BENCH_QUIET_BUSY                 sample with at most 15 % of all
+ *                                                                   cores busy (others share this
+ *                                                                   machine; 0 s = don't wait)
+ *   --cpu-prof-dir DIR             BENCH_CPU_PROF_DIR               one <scenario>-r<round>-<phase>
+ *                                                                   .cpuprofile per phase (200 µs
+ *                                                                   sampling; open in Chrome DevTools;
+ *                                                                   slows the run down)
+ *
+ * Besides throughput, each phase records the CPU time of this process, of the local broker (pid from
+ * .infra/kafka/broker.json) and of everything else on the machine (`otherMs`); a phase during which other
+ * load used more than a tenth of a core is flagged `noisy`.
  */
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -62,9 +83,17 @@ interface Settings {
   /** undefined = the ConsumerRunner's default. */
   readonly perPartitionConcurrency: number | undefined;
   readonly scenarios: readonly ScenarioName[];
+  /** Rounds of all scenarios (alternating their order); the table shows per-column medians. */
+  readonly rounds: number;
   readonly latency: boolean;
   readonly out: string;
   readonly brokers: readonly string[];
+  /** Before each phase, wait up to this long for a quiet machine (0 = don't wait). */
+  readonly quietWaitSeconds: number;
+  /** "Quiet": at most this share of all cores busy during a one-second sample. */
+  readonly quietBusyPct: number;
+  /** Write one V8 CPU profile per scenario phase here (numbers of such a run are not representative). */
+  readonly cpuProfDir: string | undefined;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -81,10 +110,14 @@ function readSettings(): Settings {
       'partition-concurrency': { type: 'string' },
       'per-partition-concurrency': { type: 'string' },
       scenarios: { type: 'string' },
+      rounds: { type: 'string' },
       latency: { type: 'boolean' },
       'no-latency': { type: 'boolean' },
       out: { type: 'string' },
       brokers: { type: 'string' },
+      'quiet-wait': { type: 'string' },
+      'quiet-busy': { type: 'string' },
+      'cpu-prof-dir': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -126,12 +159,18 @@ function readSettings(): Settings {
     perPartitionConcurrency:
       perPartitionRaw === undefined ? undefined : int(perPartitionRaw, 'BENCH_PER_PARTITION_CONCURRENCY', 1),
     scenarios: scenarios as ScenarioName[],
+    rounds: int(values.rounds, 'BENCH_ROUNDS', 3),
     latency,
     out: path.resolve(WORKSPACE_ROOT, values.out ?? process.env['BENCH_OUT'] ?? 'bench/results/kafka.json'),
     brokers: (values.brokers ?? process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092')
       .split(',')
       .map((broker) => broker.trim())
       .filter((broker) => broker !== ''),
+    quietWaitSeconds: int(values['quiet-wait'], 'BENCH_QUIET_WAIT', 120, 0),
+    quietBusyPct: int(values['quiet-busy'], 'BENCH_QUIET_BUSY', 15, 1),
+    cpuProfDir: ((dir) => (dir ? path.resolve(process.cwd(), dir) : undefined))(
+      values['cpu-prof-dir'] ?? process.env['BENCH_CPU_PROF_DIR'],
+    ),
   };
 }
 
@@ -140,11 +179,12 @@ function readSettings(): Settings {
 
 const BODY_TEXT =
   '<p>Dear recipient, this is a notification about your case. Please log in to read the full message and ' +
-  'respond before the deadline. Regards, the Notifications team.</p>\n';
+  'respond before the deadline. Regards, the Notifications team.</p> ';
 
 /**
- * `count` emails whose JSON is exactly `size` bytes (when `size` exceeds the fixed fields): fixed-width subject
- * and address, ASCII body. Key order is the contract's, so `EmailContract.serialize` writes the same bytes.
+ * `count` emails whose JSON is exactly `size` bytes (when `size` exceeds the fixed fields): fixed-width
+ * subject and address, ASCII body without characters JSON escapes. Key order is the contract's, so
+ * `EmailContract.serialize` writes the same bytes as `JSON.stringify`.
  */
 function makeEmails(count: number, size: number): Email[] {
   const shape = (id: string, index: number, body: string): Email => ({
@@ -226,7 +266,7 @@ function sentAtOf(value: string | Buffer | (string | Buffer)[] | undefined): num
   return first === undefined ? undefined : Number(first.toString());
 }
 
-/** CPU time of this process, the broker (when its pid is known) and the whole machine, to expose contention. */
+/** CPU time of this process, the broker (when its pid is known) and the whole machine (contention). */
 interface CpuSample {
   readonly wallMs: number;
   readonly process: NodeJS.CpuUsage;
@@ -314,6 +354,68 @@ function perSecond(messages: number, ms: number): number {
   return ms > 0 ? Math.round((messages * 1000) / ms) : 0;
 }
 
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Waits until a one-second sample shows the machine at most `quietBusyPct` busy (other engineers' builds and
+ * tests share the two cores), up to `quietWaitSeconds`. Returns the last sample's busy %, or undefined off
+ * Linux.
+ */
+async function waitForQuiet(settings: Settings, brokerPid: number | undefined): Promise<number | undefined> {
+  if (settings.quietWaitSeconds === 0) return undefined;
+  const deadline = performance.now() + settings.quietWaitSeconds * 1000;
+  let busyPct: number | undefined;
+  let waited = false;
+  for (;;) {
+    const start = sampleCpu(brokerPid);
+    await sleep(1000);
+    const end = sampleCpu(brokerPid);
+    if (!start.machine || !end.machine) return undefined;
+    const total = end.machine.total - start.machine.total;
+    busyPct = total > 0 ? round((100 * (end.machine.busy - start.machine.busy)) / total, 1) : 0;
+    if (busyPct <= settings.quietBusyPct) break;
+    if (performance.now() >= deadline) {
+      process.stdout.write(`  machine still ${busyPct} % busy; measuring anyway (expect noise)\n`);
+      return busyPct;
+    }
+    if (!waited)
+      process.stdout.write(`  machine ${busyPct} % busy (other load); waiting for it to settle…\n`);
+    waited = true;
+  }
+  return busyPct;
+}
+
+/** V8 CPU profiles of single phases, through the inspector (so set-up and the other phases stay out). */
+class PhaseProfiler {
+  private session: Session | undefined;
+
+  constructor(private readonly dir: string | undefined) {}
+
+  async start(): Promise<void> {
+    if (this.dir === undefined) return;
+    if (!this.session) {
+      this.session = new Session();
+      this.session.connect();
+      await this.session.post('Profiler.enable');
+      await this.session.post('Profiler.setSamplingInterval', { interval: 200 });
+    }
+    await this.session.post('Profiler.start');
+  }
+
+  async stop(name: string): Promise<void> {
+    if (this.dir === undefined || !this.session) return;
+    const { profile } = await this.session.post('Profiler.stop');
+    mkdirSync(this.dir, { recursive: true });
+    const file = path.join(this.dir, `${name}.cpuprofile`);
+    writeFileSync(file, JSON.stringify(profile));
+    process.stdout.write(`  wrote ${path.relative(process.cwd(), file)}\n`);
+  }
+
+  close(): void {
+    this.session?.disconnect();
+  }
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Scenarios: the same phases drive a plain kafkajs pair and the messaging lib.
 
@@ -358,8 +460,8 @@ function rawDriver(settings: Settings): Driver {
   return {
     name: 'raw',
     description:
-      `kafkajs producer (idempotent, acks -1, maxInFlightRequests 1, ${settings.chunk} messages per awaited ` +
-      `send, JSON.stringify) + kafkajs consumer (eachBatch, JSON.parse of every value, autoCommit, ` +
+      `kafkajs producer (idempotent, acks -1, maxInFlightRequests 1, ${settings.chunk} messages per ` +
+      `awaited send, JSON.stringify) + kafkajs consumer (eachBatch, JSON.parse of every value, autoCommit, ` +
       `partitionsConsumedConcurrently ${settings.partitionConcurrency}, maxWaitTimeInMs 500 like the runner)`,
     topicNames: (main) => [main],
     async produce(topic, emails) {
@@ -415,14 +517,17 @@ function messagingDriver(settings: Settings): Driver {
       ? {}
       : { perPartitionConcurrency: settings.perPartitionConcurrency }),
   });
+  const perPartitionNote =
+    settings.perPartitionConcurrency === undefined
+      ? ''
+      : `, perPartitionConcurrency ${settings.perPartitionConcurrency}`;
   return {
     name: 'messaging',
     description:
-      `runtime.producer.publish (EmailContract.serialize validates + stringifies; coalesced, ${settings.chunk} ` +
-      `concurrent publishes per awaited Promise.all) + ConsumerRunner (contract parse + validation, offset ` +
-      `watermarking; defaults except partitionConcurrency ${settings.partitionConcurrency}` +
-      `${settings.perPartitionConcurrency === undefined ? '' : `, perPartitionConcurrency ${settings.perPartitionConcurrency}`}` +
-      `), handler only counts`,
+      `runtime.producer.publish (EmailContract.serialize validates + stringifies; coalesced, ` +
+      `${settings.chunk} concurrent publishes per awaited Promise.all) + ConsumerRunner (contract parse + ` +
+      `validation, offset watermarking; defaults except partitionConcurrency ` +
+      `${settings.partitionConcurrency}${perPartitionNote}), handler only counts`,
     topicNames: (main) => [main, `${main}.retry`, `${main}.deadletter`],
     async produce(topic, emails) {
       for (const chunk of chunks(emails, settings.chunk)) {
@@ -476,11 +581,38 @@ class Housekeeping {
       deadLetterTopic: `${name}.deadletter`,
     });
     for (const topic of allNames) this.topics.add(topic);
+    // kafkajs' own waitForLeaders gives up when the broker does not know a new topic yet ("does not host this
+    // topic-partition"), which a busy KRaft broker reports for a moment after creation; so wait here instead.
     await this.admin.createTopics({
-      waitForLeaders: true,
+      waitForLeaders: false,
       topics: allNames.map((topic) => ({ topic, numPartitions: this.partitions, replicationFactor: 1 })),
     });
+    await this.waitForLeaders(allNames);
     return { name, definition, allNames };
+  }
+
+  private async waitForLeaders(topics: readonly string[]): Promise<void> {
+    const deadline = performance.now() + 30_000;
+    for (;;) {
+      try {
+        const metadata = await this.admin.fetchTopicMetadata({ topics: [...topics] });
+        const ready = metadata.topics.filter(
+          (topic) =>
+            topic.partitions.length === this.partitions &&
+            topic.partitions.every((partition) => partition.leader >= 0),
+        );
+        if (ready.length === topics.length) {
+          // Metadata can name the leader a moment before it accepts produce requests (NOT_LEADER retries,
+          // logged as errors and, inside a measured phase, a few hundred ms lost): give it that moment.
+          await sleep(500);
+          return;
+        }
+      } catch (error) {
+        if (performance.now() > deadline) throw error;
+      }
+      if (performance.now() > deadline) throw new Error(`No leaders for ${topics.join(', ')} after 30 s`);
+      await sleep(100);
+    }
   }
 
   group(driver: Driver, label: string): string {
@@ -517,6 +649,15 @@ interface PhaseResult {
   readonly seconds: number;
   readonly perSec: number;
   readonly cpu: CpuReport;
+  /** Machine busy % in the idle second before the phase (see waitForQuiet). */
+  readonly busyBeforePct: number | undefined;
+  /** Other processes used more than a tenth of a core during the phase. */
+  readonly noisy: boolean;
+}
+
+function isNoisy(cpu: CpuReport, seconds: number): boolean {
+  // A tenth of a core on average; at least 50 ms, since /proc/stat counts in 10 ms ticks.
+  return cpu.otherMs !== undefined && cpu.otherMs > Math.max(50, 100 * seconds);
 }
 
 interface EndToEndResult extends PhaseResult {
@@ -553,51 +694,71 @@ async function runScenario(
   house: Housekeeping,
   emails: readonly Email[],
   brokerPid: number | undefined,
+  settings: Settings,
+  profiler: PhaseProfiler,
+  roundNumber: number,
 ): Promise<ScenarioResult> {
   const n = emails.length;
-  const log = (text: string): void => void process.stdout.write(`  [${driver.name}] ${text}\n`);
+  const label = `${driver.name}-r${roundNumber}`;
+  const log = (text: string): void => void process.stdout.write(`  [${label}] ${text}\n`);
 
   // 1. Producer alone.
   const drainTopic = await house.topic(driver, 'drain');
+  let busyBeforePct = await waitForQuiet(settings, brokerPid);
+  await profiler.start();
   let before = sampleCpu(brokerPid);
   await driver.produce(drainTopic, emails);
   let after = sampleCpu(brokerPid);
+  await profiler.stop(`${label}-produce`);
   const produceMs = after.wallMs - before.wallMs;
+  let cpu = cpuBetween(before, after, n);
   const produce: PhaseResult = {
     messages: n,
     seconds: round(produceMs / 1000, 3),
     perSec: perSecond(n, produceMs),
-    cpu: cpuBetween(before, after, n),
+    cpu,
+    busyBeforePct,
+    noisy: isNoisy(cpu, produceMs / 1000),
   };
   log(`produce      ${produce.perSec} msg/s (${produce.seconds} s)`);
 
   // 2. Consumer alone, draining what phase 1 wrote.
   const drain = new Receiver(n);
+  busyBeforePct = await waitForQuiet(settings, brokerPid);
+  await profiler.start();
   before = sampleCpu(brokerPid);
   const stopDrain = await driver.startConsumer(drainTopic, house.group(driver, 'drain'), drain);
   await drain.wait();
   after = sampleCpu(brokerPid);
+  await profiler.stop(`${label}-consume`);
   await stopDrain();
   const consumeMs = drain.lastAt - (drain.firstAt ?? drain.lastAt);
+  cpu = cpuBetween(before, after, n);
   const consume: PhaseResult = {
     messages: n,
     seconds: round(consumeMs / 1000, 3),
     perSec: perSecond(n, consumeMs),
-    cpu: cpuBetween(before, after, n),
+    cpu,
+    busyBeforePct,
+    noisy: isNoisy(cpu, (after.wallMs - before.wallMs) / 1000),
   };
   log(`consume      ${consume.perSec} msg/s (${consume.seconds} s, first to last message)`);
 
   // 3. Both at once, consumer group joined before the first send.
   const e2eTopic = await house.topic(driver, 'e2e');
   const e2e = new Receiver(n);
+  busyBeforePct = await waitForQuiet(settings, brokerPid);
   const stopE2e = await driver.startConsumer(e2eTopic, house.group(driver, 'e2e'), e2e);
+  await profiler.start();
   before = sampleCpu(brokerPid);
   const producing = driver.produce(e2eTopic, emails).then(() => performance.now());
   const [producedAt] = await Promise.all([producing, e2e.wait()]);
   after = sampleCpu(brokerPid);
+  await profiler.stop(`${label}-endToEnd`);
   await stopE2e();
   const e2eMs = e2e.lastAt - before.wallMs;
   const latency = e2e.latencyPercentiles();
+  cpu = cpuBetween(before, after, n);
   const endToEnd: EndToEndResult = {
     messages: n,
     seconds: round(e2eMs / 1000, 3),
@@ -605,7 +766,9 @@ async function runScenario(
     producedPerSec: perSecond(n, producedAt - before.wallMs),
     consumedPerSec: perSecond(n, e2e.lastAt - (e2e.firstAt ?? e2e.lastAt)),
     latencyMs: latency,
-    cpu: cpuBetween(before, after, n),
+    cpu,
+    busyBeforePct,
+    noisy: isNoisy(cpu, e2eMs / 1000),
   };
   log(
     `end-to-end   ${endToEnd.perSec} msg/s (${endToEnd.seconds} s)` +
@@ -661,25 +824,110 @@ function describeMachine(brokerPid: number | undefined, settings: Settings): Rec
 
 type Column = 'producedPerSec' | 'consumedPerSec' | 'endToEndPerSec';
 const COLUMNS: readonly Column[] = ['producedPerSec', 'consumedPerSec', 'endToEndPerSec'];
+const PHASES = ['produce', 'consume', 'endToEnd'] as const;
+type Phase = (typeof PHASES)[number];
 const GOAL = 0.8;
 
-function ratios(raw: ScenarioResult, lib: ScenarioResult): Record<string, number | null> {
-  const ratio = (a: number | undefined, b: number | undefined): number | null =>
-    a === undefined || b === undefined || b === 0 ? null : round(a / b, 3);
+/** One scenario over all rounds: per-column medians, and every round's full result. */
+interface ScenarioSummary {
+  readonly description: string;
+  readonly producedPerSec: number;
+  readonly consumedPerSec: number;
+  readonly endToEndPerSec: number;
+  readonly latencyMs: { p50: number; p99: number } | null;
+  /** Median CPU time of this Node process per message, per phase. */
+  readonly benchCpuUsPerMessage: Record<Phase, number>;
+  /** Rounds each phase's columns are the median of (noisy rounds left out when a clean one exists). */
+  readonly roundsUsed: Record<Phase, number>;
+  /** Phases (over all rounds) during which other processes used more than a tenth of a core. */
+  readonly noisyPhases: number;
+  readonly duplicates: number;
+  readonly rounds: ScenarioResult[];
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  if (sorted.length === 0) return NaN;
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[middle] ?? NaN)
+    : ((sorted[middle - 1] ?? NaN) + (sorted[middle] ?? NaN)) / 2;
+}
+
+/**
+ * Per-column medians. A round whose phase was noisy (other load on the machine) is left out of that phase's
+ * columns when at least one round of the phase was clean.
+ */
+function summarize(rounds: ScenarioResult[]): ScenarioSummary {
+  const usable = (phase: Phase): ScenarioResult[] => {
+    const clean = rounds.filter((result) => !result.phases[phase].noisy);
+    return clean.length > 0 ? clean : rounds;
+  };
+  const medianOf = (phase: Phase, pick: (result: ScenarioResult) => number): number =>
+    median(usable(phase).map(pick));
+  const latencies = usable('endToEnd').flatMap((result) => (result.latencyMs ? [result.latencyMs] : []));
+  return {
+    description: rounds[0]?.description ?? '',
+    producedPerSec: Math.round(medianOf('produce', (result) => result.producedPerSec)),
+    consumedPerSec: Math.round(medianOf('consume', (result) => result.consumedPerSec)),
+    endToEndPerSec: Math.round(medianOf('endToEnd', (result) => result.endToEndPerSec)),
+    latencyMs:
+      latencies.length === 0
+        ? null
+        : {
+            p50: round(median(latencies.map((latency) => latency.p50)), 1),
+            p99: round(median(latencies.map((latency) => latency.p99)), 1),
+          },
+    benchCpuUsPerMessage: {
+      produce: round(
+        medianOf('produce', (r) => r.phases.produce.cpu.benchProcessUsPerMessage),
+        1,
+      ),
+      consume: round(
+        medianOf('consume', (r) => r.phases.consume.cpu.benchProcessUsPerMessage),
+        1,
+      ),
+      endToEnd: round(
+        medianOf('endToEnd', (r) => r.phases.endToEnd.cpu.benchProcessUsPerMessage),
+        1,
+      ),
+    },
+    roundsUsed: {
+      produce: usable('produce').length,
+      consume: usable('consume').length,
+      endToEnd: usable('endToEnd').length,
+    },
+    noisyPhases: rounds.reduce(
+      (sum, result) => sum + PHASES.filter((phase) => result.phases[phase].noisy).length,
+      0,
+    ),
+    duplicates: rounds.reduce((sum, result) => sum + result.duplicates, 0),
+    rounds,
+  };
+}
+
+type Ratios = Record<
+  Column | 'latencyP50' | 'latencyP99' | 'benchCpuPerMessageProduce' | 'benchCpuPerMessageConsume',
+  number | null
+>;
+
+function ratio(a: number | undefined, b: number | undefined): number | null {
+  return a === undefined || b === undefined || b === 0 ? null : round(a / b, 3);
+}
+
+/** messaging / raw for every column (for latency and CPU, above 1 means the lib is slower). */
+function ratios(
+  raw: Pick<ScenarioSummary, Column | 'latencyMs' | 'benchCpuUsPerMessage'>,
+  lib: Pick<ScenarioSummary, Column | 'latencyMs' | 'benchCpuUsPerMessage'>,
+): Ratios {
   return {
     producedPerSec: ratio(lib.producedPerSec, raw.producedPerSec),
     consumedPerSec: ratio(lib.consumedPerSec, raw.consumedPerSec),
     endToEndPerSec: ratio(lib.endToEndPerSec, raw.endToEndPerSec),
     latencyP50: ratio(lib.latencyMs?.p50, raw.latencyMs?.p50),
     latencyP99: ratio(lib.latencyMs?.p99, raw.latencyMs?.p99),
-    benchCpuPerMessageProduce: ratio(
-      lib.phases.produce.cpu.benchProcessUsPerMessage,
-      raw.phases.produce.cpu.benchProcessUsPerMessage,
-    ),
-    benchCpuPerMessageConsume: ratio(
-      lib.phases.consume.cpu.benchProcessUsPerMessage,
-      raw.phases.consume.cpu.benchProcessUsPerMessage,
-    ),
+    benchCpuPerMessageProduce: ratio(lib.benchCpuUsPerMessage.produce, raw.benchCpuUsPerMessage.produce),
+    benchCpuPerMessageConsume: ratio(lib.benchCpuUsPerMessage.consume, raw.benchCpuUsPerMessage.consume),
   };
 }
 
@@ -697,68 +945,130 @@ function table(rows: string[][]): string {
   return [line(head ?? []), separator, ...body.map(line)].join('\n');
 }
 
+const fmt = (value: number): string => value.toLocaleString('en-US');
+const pct = (value: number | null | undefined): string =>
+  value === null || value === undefined ? 'n/a' : `${(value * 100).toFixed(1)} %`;
+const mark = (value: number | null | undefined): string =>
+  value === null || value === undefined ? '' : value >= GOAL ? ' ✓' : ' ✗';
+
 function printReport(
-  results: Partial<Record<ScenarioName, ScenarioResult>>,
-  ratio: Record<string, number | null> | null,
+  summaries: Partial<Record<ScenarioName, ScenarioSummary>>,
+  ratioOfMedians: Ratios | null,
+  rounds: number,
 ): void {
-  const fmt = (value: number): string => value.toLocaleString('en-US');
-  const latency = (result: ScenarioResult): string =>
-    result.latencyMs ? `${result.latencyMs.p50} / ${result.latencyMs.p99}` : 'n/a';
   const rows: string[][] = [
-    ['scenario', 'produced msg/s', 'consumed msg/s', 'end-to-end msg/s', 'p50 / p99 latency ms'],
+    [
+      rounds > 1 ? `scenario (median of ${rounds} rounds¹)` : 'scenario',
+      'produced msg/s',
+      'consumed msg/s',
+      'end-to-end msg/s',
+      'p50 / p99 latency ms',
+    ],
   ];
   for (const name of ['raw', 'messaging'] as const) {
-    const result = results[name];
-    if (result) {
-      rows.push([
-        name === 'raw' ? 'raw kafkajs' : 'libs/messaging',
-        fmt(result.producedPerSec),
-        fmt(result.consumedPerSec),
-        fmt(result.endToEndPerSec),
-        latency(result),
-      ]);
-    }
+    const summary = summaries[name];
+    if (!summary) continue;
+    rows.push([
+      name === 'raw' ? 'raw kafkajs' : 'libs/messaging',
+      fmt(summary.producedPerSec),
+      fmt(summary.consumedPerSec),
+      fmt(summary.endToEndPerSec),
+      summary.latencyMs ? `${summary.latencyMs.p50} / ${summary.latencyMs.p99}` : 'n/a',
+    ]);
   }
-  if (ratio) {
-    const pct = (value: number | null | undefined): string =>
-      value === null || value === undefined ? 'n/a' : `${(value * 100).toFixed(1)} %`;
-    const mark = (value: number | null | undefined): string =>
-      value === null || value === undefined ? '' : value >= GOAL ? ' ✓' : ' ✗';
+  if (ratioOfMedians) {
     rows.push([
       'messaging / raw',
-      pct(ratio['producedPerSec']) + mark(ratio['producedPerSec']),
-      pct(ratio['consumedPerSec']) + mark(ratio['consumedPerSec']),
-      pct(ratio['endToEndPerSec']) + mark(ratio['endToEndPerSec']),
-      `${pct(ratio['latencyP50'])} / ${pct(ratio['latencyP99'])}`,
+      ...COLUMNS.map((column) => pct(ratioOfMedians[column]) + mark(ratioOfMedians[column])),
+      `${pct(ratioOfMedians.latencyP50)} / ${pct(ratioOfMedians.latencyP99)}`,
     ]);
   }
   process.stdout.write(`\n${table(rows)}\n`);
+
+  const raw = summaries.raw;
+  const lib = summaries.messaging;
+  if (rounds > 1 && raw && lib) {
+    const roundRows: string[][] = [
+      [
+        'round',
+        'produced raw / lib',
+        'lib/raw',
+        'consumed raw / lib',
+        'lib/raw',
+        'end-to-end raw / lib',
+        'lib/raw',
+        'noisy phases',
+      ],
+    ];
+    raw.rounds.forEach((rawRound, index) => {
+      const libRound = lib.rounds[index];
+      if (!libRound) return;
+      const noisy = [
+        ...PHASES.filter((phase) => rawRound.phases[phase].noisy).map((phase) => `raw ${phase}`),
+        ...PHASES.filter((phase) => libRound.phases[phase].noisy).map((phase) => `lib ${phase}`),
+      ];
+      const cells = COLUMNS.flatMap((column) => [
+        `${fmt(rawRound[column])} / ${fmt(libRound[column])}`,
+        pct(ratio(libRound[column], rawRound[column])),
+      ]);
+      roundRows.push([String(index + 1), ...cells, noisy.join(', ') || '-']);
+    });
+    process.stdout.write(`\n${table(roundRows)}\n`);
+  }
+
   // Where the CPU went per phase: this process (producer + consumer), the broker, and anything else on the
-  // machine (other load makes a run noisy; compare `other ms` between runs).
+  // machine (other load makes a run noisy).
   const cpuRows: string[][] = [
-    ['CPU per phase', 'bench process µs/msg', 'bench process ms', 'broker ms', 'other ms', 'machine busy'],
+    [
+      'CPU per phase (median)',
+      'bench process µs/msg',
+      'broker ms',
+      'other ms',
+      'machine busy',
+      'noisy rounds',
+    ],
   ];
   for (const name of ['raw', 'messaging'] as const) {
-    const result = results[name];
-    if (!result) continue;
-    for (const [phase, { cpu }] of Object.entries(result.phases)) {
+    const summary = summaries[name];
+    if (!summary) continue;
+    for (const phase of PHASES) {
+      const results = summary.rounds.map((result) => result.phases[phase]);
+      const medianOf = (pick: (cpu: CpuReport) => number | undefined, unit = ''): string => {
+        const values = results.flatMap(({ cpu }) => {
+          const value = pick(cpu);
+          return value === undefined ? [] : [value];
+        });
+        return values.length === 0 ? 'n/a' : `${round(median(values), 1)}${unit}`;
+      };
       cpuRows.push([
         `${name} ${phase}`,
-        String(cpu.benchProcessUsPerMessage),
-        String(cpu.benchProcessMs),
-        String(cpu.brokerMs ?? 'n/a'),
-        String(cpu.otherMs ?? 'n/a'),
-        cpu.machineBusyPct === undefined ? 'n/a' : `${cpu.machineBusyPct} %`,
+        medianOf((cpu) => cpu.benchProcessUsPerMessage),
+        medianOf((cpu) => cpu.brokerMs),
+        medianOf((cpu) => cpu.otherMs),
+        medianOf((cpu) => cpu.machineBusyPct, ' %'),
+        `${results.filter((result) => result.noisy).length}/${results.length}`,
       ]);
     }
   }
   process.stdout.write(`\n${table(cpuRows)}\n`);
-  if (ratio) {
-    const met = COLUMNS.filter((column) => (ratio[column] ?? 0) >= GOAL);
+  const noisy = (raw?.noisyPhases ?? 0) + (lib?.noisyPhases ?? 0);
+  if (noisy > 0) {
+    const used = (['raw', 'messaging'] as const).flatMap((name) => {
+      const summary = summaries[name];
+      return summary ? PHASES.map((phase) => `${name} ${phase} ${summary.roundsUsed[phase]}`) : [];
+    });
+    process.stdout.write(
+      `\n⚠ in ${noisy} phase(s) other processes took over a tenth of a core (see "noisy").\n` +
+        `¹ noisy rounds are left out of a column when a clean one exists; rounds used: ${used.join(', ')}\n`,
+    );
+  }
+  if (ratioOfMedians) {
+    const met = COLUMNS.filter((column) => (ratioOfMedians[column] ?? 0) >= GOAL);
     process.stdout.write(
       `\nGoal (messaging ≥ ${GOAL * 100} % of raw throughput): ` +
-        `${(ratio['endToEndPerSec'] ?? 0) >= GOAL ? 'MET' : 'NOT MET'} end-to-end; ` +
-        `${met.length}/${COLUMNS.length} columns ≥ ${GOAL * 100} %\n`,
+        `${(ratioOfMedians.endToEndPerSec ?? 0) >= GOAL ? 'MET' : 'NOT MET'} end-to-end; ` +
+        `${met.length}/${COLUMNS.length} columns ≥ ${GOAL * 100} % ` +
+        `(${COLUMNS.map((column) => `${column} ${pct(ratioOfMedians[column])}`).join(', ')})\n`,
     );
   }
 }
@@ -772,8 +1082,9 @@ async function main(): Promise<void> {
   process.stdout.write(
     `Kafka throughput bench: ${settings.messages} messages × ${settings.messageSize} B, ` +
       `${settings.partitions} partitions, brokers ${settings.brokers.join(',')}\n` +
-      `machine: ${String(machine['cpus'])} × ${String(machine['cpuModel'])}, ${String(machine['memoryMiB'])} MiB, ` +
-      `node ${process.version}, Kafka ${String(machine['kafka'])}, load ${JSON.stringify(machine['loadAverageAtStart'])}\n`,
+      `machine: ${String(machine['cpus'])} × ${String(machine['cpuModel'])}, ` +
+      `${String(machine['memoryMiB'])} MiB, node ${process.version}, Kafka ${String(machine['kafka'])}, ` +
+      `load ${JSON.stringify(machine['loadAverageAtStart'])}\n`,
   );
 
   const emails = makeEmails(settings.messages, settings.messageSize);
@@ -789,45 +1100,57 @@ async function main(): Promise<void> {
   const admin = new Kafka({
     clientId: 'bench-admin',
     brokers: [...settings.brokers],
-    logLevel: logLevel.WARN,
+    // Its failures surface as exceptions; its log would only repeat the "unknown topic" answers that
+    // Housekeeping.waitForLeaders polls through after creating topics.
+    logLevel: logLevel.NOTHING,
   }).admin();
   await admin.connect();
-  const house = new Housekeeping(admin, settings.partitions);
-  const drivers = settings.scenarios.map((name) =>
-    name === 'raw' ? rawDriver(settings) : messagingDriver(settings),
-  );
-  const results: Partial<Record<ScenarioName, ScenarioResult>> = {};
+  const perRound: Partial<Record<ScenarioName, ScenarioResult[]>> = {};
+  const profiler = new PhaseProfiler(settings.cpuProfDir);
   const startedAt = new Date().toISOString();
   try {
-    process.stdout.write(`warming up (${settings.warmup} messages per scenario on scratch topics)\n`);
-    for (const driver of drivers) await warmUp(driver, house, warmupEmails);
-    for (const driver of drivers) {
-      process.stdout.write(`${driver.name}: ${driver.description}\n`);
-      results[driver.name] = await runScenario(driver, house, emails, brokerPid);
+    for (let roundNumber = 1; roundNumber <= settings.rounds; roundNumber += 1) {
+      // Alternate the order so that neither scenario always runs on a fresher (or more fragmented) broker.
+      const order = roundNumber % 2 === 1 ? settings.scenarios : [...settings.scenarios].reverse();
+      process.stdout.write(`round ${roundNumber}/${settings.rounds}: ${order.join(' → ')}\n`);
+      const house = new Housekeeping(admin, settings.partitions);
+      const drivers = order.map((name) => (name === 'raw' ? rawDriver(settings) : messagingDriver(settings)));
+      try {
+        process.stdout.write(`  warming up (${settings.warmup} messages per scenario on scratch topics)\n`);
+        for (const driver of drivers) await warmUp(driver, house, warmupEmails);
+        for (const driver of drivers) {
+          if (roundNumber === 1) process.stdout.write(`  ${driver.name}: ${driver.description}\n`);
+          const result = await runScenario(driver, house, emails, brokerPid, settings, profiler, roundNumber);
+          (perRound[driver.name] ??= []).push(result);
+        }
+      } finally {
+        // Topics are deleted only after the round's producers are gone: a kafkajs producer keeps every topic
+        // it wrote to in its metadata requests, and fails them once such a topic no longer exists.
+        await Promise.allSettled(drivers.map((driver) => driver.close()));
+        await house.cleanup();
+      }
     }
   } finally {
-    // Topics are deleted only after the producers are gone: a kafkajs producer keeps every topic it wrote to
-    // in its metadata requests, and fails them once such a topic no longer exists.
-    await Promise.allSettled(drivers.map((driver) => driver.close()));
-    await house.cleanup();
+    profiler.close();
     await admin.disconnect();
   }
 
-  const raw = results.raw;
-  const lib = results.messaging;
-  const ratio = raw && lib ? ratios(raw, lib) : null;
-  printReport(results, ratio);
+  const raw = perRound.raw ? summarize(perRound.raw) : undefined;
+  const lib = perRound.messaging ? summarize(perRound.messaging) : undefined;
+  const ratioOfMedians = raw && lib ? ratios(raw, lib) : null;
+  printReport({ raw, messaging: lib }, ratioOfMedians, settings.rounds);
 
   const report = {
     raw: raw ?? null,
     messaging: lib ?? null,
-    ratio,
+    /** messaging / raw of the medians; for latency and CPU per message, above 1 means the lib is slower. */
+    ratio: ratioOfMedians,
     goal: {
       threshold: GOAL,
       basis: 'endToEndPerSec',
-      met: ratio ? (ratio['endToEndPerSec'] ?? 0) >= GOAL : null,
-      columns: ratio
-        ? Object.fromEntries(COLUMNS.map((column) => [column, (ratio[column] ?? 0) >= GOAL]))
+      met: ratioOfMedians ? (ratioOfMedians.endToEndPerSec ?? 0) >= GOAL : null,
+      columns: ratioOfMedians
+        ? Object.fromEntries(COLUMNS.map((column) => [column, (ratioOfMedians[column] ?? 0) >= GOAL]))
         : null,
     },
     machine: { ...machine, loadAverageAtEnd: os.loadavg().map((value) => round(value, 2)) },
@@ -845,7 +1168,14 @@ async function main(): Promise<void> {
       idempotent: true,
       compression: 'none',
       latencyHeader: settings.latency,
+      quietWaitSeconds: settings.quietWaitSeconds,
+      quietBusyPct: settings.quietBusyPct,
+      cpuProfiled: settings.cpuProfDir !== undefined,
       scenarios: settings.scenarios,
+      rounds: settings.rounds,
+      summary:
+        'per-column median over the rounds, leaving out rounds whose phase was noisy when a clean one ' +
+        'exists (roundsUsed); every round in raw.rounds / messaging.rounds',
       phases: {
         produce: 'producer alone, topic A; messages / (last chunk acknowledged − first send)',
         consume: 'new group drains topic A; messages / (last − first message received)',
