@@ -40,7 +40,9 @@ export class KafkaTestEnvironment {
   readonly connection: TestKafkaConnection;
   private readonly kafka: Kafka;
   private admin: Admin | undefined;
+  private adminConnection: Promise<Admin> | undefined;
   private producer: Producer | undefined;
+  private producerConnection: Promise<Producer> | undefined;
   private readonly readers: Consumer[] = [];
   private readonly createdTopics: string[] = [];
 
@@ -88,11 +90,14 @@ export class KafkaTestEnvironment {
     topic: string,
     messages: { key?: string; value: string | null; headers?: Record<string, string> }[],
   ): Promise<void> {
-    if (!this.producer) {
-      this.producer = this.kafka.producer({ allowAutoTopicCreation: false });
-      await this.producer.connect();
-    }
-    await this.producer.send({
+    this.producerConnection ??= (async () => {
+      const producer = this.kafka.producer({ allowAutoTopicCreation: false });
+      await producer.connect();
+      this.producer = producer;
+      return producer;
+    })();
+    const producer = await this.producerConnection;
+    await producer.send({
       topic,
       acks: -1,
       messages: messages.map((m) => ({ key: m.key ?? null, value: m.value, headers: m.headers })),
@@ -145,11 +150,14 @@ export class KafkaTestEnvironment {
     }
   }
 
-  private async getAdmin(): Promise<Admin> {
-    if (!this.admin) {
-      this.admin = this.kafka.admin();
-      await this.admin.connect();
-    }
-    return this.admin;
+  /** Shared by concurrent callers, so two first calls never open two admin connections (one would leak). */
+  private getAdmin(): Promise<Admin> {
+    this.adminConnection ??= (async () => {
+      const admin = this.kafka.admin();
+      await admin.connect();
+      this.admin = admin;
+      return admin;
+    })();
+    return this.adminConnection;
   }
 }
