@@ -1,0 +1,52 @@
+import { ConsoleLogger, type LoggerService, type LogLevel } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { type NestExpressApplication } from '@nestjs/platform-express';
+import { JwtVerifier } from '../auth/jwt-verifier';
+import { type OrdersConfig } from '../config/orders.config';
+import { ProblemDetailsFilter } from '../http/problem-details.filter';
+import { setUpOpenApi } from '../http/openapi';
+import { OrdersModule, type OrdersModuleOptions } from './orders.module';
+
+export const GLOBAL_PREFIX = 'notifications/api/v1';
+
+export interface OrdersAppOptions extends Omit<OrdersModuleOptions, 'verifier'> {
+  /** Nest logger, log levels, or false for silence (tests). Default: JSON lines in production. */
+  readonly logger?: LoggerService | LogLevel[] | false;
+  /** Register SIGTERM/SIGINT handlers (the real process; tests close the app themselves). */
+  readonly shutdownHooks?: boolean;
+}
+
+function defaultLogger(config: OrdersConfig): LoggerService {
+  const levels: LogLevel[] = ['verbose', 'debug', 'log', 'warn', 'error', 'fatal'];
+  return new ConsoleLogger({
+    json: config.env === 'production',
+    prefix: 'orders',
+    logLevels: levels.slice(levels.indexOf(config.LOG_LEVEL)),
+  });
+}
+
+/**
+ * The orders app, configured but not listening: `main.ts`, the tests and the crash test's child process all
+ * build it here, so they run the same thing.
+ */
+export async function createOrdersApp(options: OrdersAppOptions): Promise<NestExpressApplication> {
+  const { config } = options;
+  const verifier = JwtVerifier.create(config.auth);
+  const app = await NestFactory.create<NestExpressApplication>(
+    OrdersModule.register({ ...options, verifier }),
+    {
+      bodyParser: false,
+      logger: options.logger ?? defaultLogger(config),
+    },
+  );
+  app.useBodyParser('json', {
+    limit: config.api.bodyLimitBytes,
+    type: ['application/json', 'application/*+json'],
+  });
+  app.disable('x-powered-by');
+  app.setGlobalPrefix(GLOBAL_PREFIX, { exclude: ['health/live', 'health/ready'] });
+  app.useGlobalFilters(new ProblemDetailsFilter());
+  if (options.shutdownHooks === true) app.enableShutdownHooks();
+  setUpOpenApi(app);
+  return app;
+}

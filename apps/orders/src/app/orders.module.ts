@@ -1,0 +1,129 @@
+import { type DynamicModule, Module, type Provider } from '@nestjs/common';
+import { ConsumerGroups } from '@notifications/contracts';
+import { DatabaseReadinessCheck, databaseModule } from '@notifications/database';
+import { HealthModule } from '@notifications/health';
+import { KafkaHealthCheck, MessagingModule } from '@notifications/messaging';
+import { JwtAuthGuard } from '../auth/auth.guard';
+import { JwtVerifier } from '../auth/jwt-verifier';
+import { CONTACT_POINT_SERVICE, ORDERS_CONFIG, ORDERS_TOPICS } from '../common/tokens';
+import { type OrdersConfig } from '../config/orders.config';
+import { type ContactPointService } from '../contact-points/contact-point.service';
+import { HttpContactPointClient } from '../contact-points/http-contact-point.client';
+import { LocalContactPointRepository } from '../contact-points/local-contact-point.repository';
+import { ordersEntities } from '../database/entities';
+import { ordersMigrations } from '../database/migrations';
+import { UnitOfWork } from '../database/unit-of-work';
+import { ORDERS_CONSUMER_GROUP, OrdersConsumerHost } from '../messaging/orders-consumer.host';
+import { DEFAULT_ORDERS_TOPICS, type OrdersTopics } from '../messaging/orders-topics';
+import { EmailNotificationRepository } from '../notifications/email-notification.repository';
+import { EmailPublisherService } from '../notifications/email-publisher.service';
+import { EmailStatusConsumer } from '../notifications/email-status.consumer';
+import { EmailStatusService } from '../notifications/email-status.service';
+import { StatusController } from '../ops/status.controller';
+import { TriggerController } from '../ops/trigger.controller';
+import { OrderRepository } from '../orders/order.repository';
+import { OrdersController } from '../orders/orders.controller';
+import { OrdersService } from '../orders/orders.service';
+import { OutboxRepository } from '../outbox/outbox.repository';
+import { OutboxRelay } from '../outbox/outbox.relay';
+import { PastDueConsumer } from '../processing/past-due.consumer';
+import { PastDueService } from '../processing/past-due.service';
+import { RecipientResolver } from '../processing/recipient-resolver.service';
+import { SendConditionClient } from '../processing/send-condition.client';
+import { RateLimitRepository } from '../rate-limit/rate-limit.repository';
+import { RateLimitService } from '../rate-limit/rate-limit.service';
+import { ServiceUpdateConsumer } from '../rate-limit/service-update.consumer';
+import { OrdersScheduler } from '../scheduler/orders.scheduler';
+import { SweeperService } from '../scheduler/sweeper.service';
+
+export interface OrdersModuleOptions {
+  readonly config: OrdersConfig;
+  /** Verifies bearer tokens; built (and its key loaded) before the module, so a bad key fails start-up. */
+  readonly verifier: JwtVerifier;
+  /** Default: the reference's topics. Tests pass their own. */
+  readonly topics?: OrdersTopics;
+  /** Default: `ConsumerGroups.orders`. Tests pass their own so suites never share a group. */
+  readonly consumerGroupId?: string;
+  /** Default: per `CONTACT_POINTS_SOURCE` (local table or the HTTP API). */
+  readonly contactPoints?: ContactPointService;
+}
+
+function contactPointProvider(options: OrdersModuleOptions): Provider {
+  if (options.contactPoints !== undefined) {
+    return { provide: CONTACT_POINT_SERVICE, useValue: options.contactPoints };
+  }
+  const settings = options.config.contactPoints;
+  if (settings.source === 'http') {
+    return {
+      provide: CONTACT_POINT_SERVICE,
+      useValue: new HttpContactPointClient({
+        // Validated by the configuration: required when the source is http.
+        baseUrl: settings.baseUrl ?? '',
+        timeoutMs: settings.timeoutMs,
+        batchSize: settings.batchSize,
+      }),
+    };
+  }
+  return { provide: CONTACT_POINT_SERVICE, useExisting: LocalContactPointRepository };
+}
+
+@Module({})
+export class OrdersModule {
+  static register(options: OrdersModuleOptions): DynamicModule {
+    const { config } = options;
+    const topics = options.topics ?? DEFAULT_ORDERS_TOPICS;
+    return {
+      module: OrdersModule,
+      imports: [
+        databaseModule({
+          ...config.db,
+          entities: ordersEntities,
+          migrations: ordersMigrations,
+          applicationName: 'orders',
+        }),
+        MessagingModule.forRoot({
+          connection: {
+            brokers: config.kafka.brokers,
+            clientId: config.kafka.clientId,
+            ssl: config.kafka.ssl,
+            ...(config.kafka.sasl === undefined ? {} : { sasl: config.kafka.sasl }),
+          },
+          producer: { compression: config.kafka.compression },
+          healthTopic: topics.healthCheck,
+          producesTo: [topics.pastDue, topics.emailQueue],
+          provisionTopics: config.kafka.topics,
+        }),
+        HealthModule.forRoot({ checks: [DatabaseReadinessCheck], inject: [KafkaHealthCheck] }),
+      ],
+      controllers: [OrdersController, TriggerController, StatusController],
+      providers: [
+        { provide: ORDERS_CONFIG, useValue: config },
+        { provide: ORDERS_TOPICS, useValue: topics },
+        { provide: ORDERS_CONSUMER_GROUP, useValue: options.consumerGroupId ?? ConsumerGroups.orders },
+        { provide: JwtVerifier, useValue: options.verifier },
+        contactPointProvider(options),
+        JwtAuthGuard,
+        UnitOfWork,
+        OrderRepository,
+        EmailNotificationRepository,
+        OutboxRepository,
+        RateLimitRepository,
+        LocalContactPointRepository,
+        RecipientResolver,
+        SendConditionClient,
+        OrdersService,
+        PastDueService,
+        EmailPublisherService,
+        EmailStatusService,
+        RateLimitService,
+        SweeperService,
+        OutboxRelay,
+        OrdersScheduler,
+        PastDueConsumer,
+        EmailStatusConsumer,
+        ServiceUpdateConsumer,
+        OrdersConsumerHost,
+      ],
+    };
+  }
+}

@@ -1,0 +1,46 @@
+import { type CanActivate, createParamDecorator, type ExecutionContext, Injectable } from '@nestjs/common';
+import { problem, ProblemException } from '../http/problem-details';
+import { type HttpRequest } from '../http/http-types';
+import { AuthError, JwtVerifier, type Caller } from './jwt-verifier';
+
+interface AuthenticatedRequest extends HttpRequest {
+  caller?: Caller;
+}
+
+/** Bearer JWT with the notifications scope: 401 without a valid token, 403 without the scope or an org. */
+@Injectable()
+export class JwtAuthGuard implements CanActivate {
+  constructor(private readonly verifier: JwtVerifier) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    const header = request.headers['authorization'];
+    try {
+      request.caller = await this.verifier.authenticate(Array.isArray(header) ? header[0] : header);
+      return true;
+    } catch (error) {
+      if (!(error instanceof AuthError)) throw error;
+      const { failure } = error;
+      if (failure.kind === 'unauthenticated') {
+        // RFC 6750: no error code when the request carried no credentials at all.
+        throw new ProblemException(problem(401, failure.reason), {
+          'WWW-Authenticate':
+            failure.missing === true
+              ? 'Bearer'
+              : `Bearer error="invalid_token", error_description="${failure.reason.replace(/"/g, "'")}"`,
+        });
+      }
+      throw new ProblemException(problem(403, failure.reason), {
+        'WWW-Authenticate': 'Bearer error="insufficient_scope"',
+      });
+    }
+  }
+}
+
+/** The caller the guard authenticated. */
+export const CurrentCaller = createParamDecorator((_: unknown, context: ExecutionContext): Caller => {
+  const caller = context.switchToHttp().getRequest<AuthenticatedRequest>().caller;
+  // Unreachable behind JwtAuthGuard.
+  if (caller === undefined) throw new Error('No authenticated caller: is the route guarded?');
+  return caller;
+});

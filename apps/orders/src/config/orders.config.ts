@@ -1,0 +1,312 @@
+import path from 'node:path';
+import {
+  APP_ENVS,
+  appEnvSettings,
+  databaseSettings,
+  envBool,
+  envDurationMs,
+  envEnum,
+  envGroup,
+  envInt,
+  envString,
+  envUrl,
+  httpSettings,
+  kafkaSettings,
+  loadConfig,
+  type AppEnv,
+  type SettingGroup,
+} from '@notifications/config';
+import { z } from 'zod';
+
+/** Where the development signing key lives (git-ignored, created on first use): `apps/orders/.dev/`. */
+export const DEFAULT_DEV_KEY_FILE = path.resolve(__dirname, '..', '..', '.dev', 'jwt-dev-key.json');
+
+// The scope the reference API requires of service owners creating notification orders.
+export const NOTIFICATIONS_CREATE_SCOPE = 'altinn:serviceowner/notifications.create';
+
+export type JwtKeySource =
+  | { readonly kind: 'pem'; readonly publicKeyPem: string }
+  | { readonly kind: 'jwks'; readonly jwksUrl: string }
+  | { readonly kind: 'dev'; readonly devKeyFile: string };
+
+export interface AuthSettings {
+  readonly key: JwtKeySource;
+  readonly issuer?: string;
+  readonly audience?: string;
+  readonly requiredScope: string;
+  /** Accepted clock difference for `exp`/`nbf`, in seconds. */
+  readonly clockToleranceSeconds: number;
+}
+
+const appEnvOf = (env: { APP_ENV?: AppEnv; NODE_ENV?: AppEnv }): AppEnv =>
+  env.APP_ENV ?? env.NODE_ENV ?? 'development';
+
+/**
+ * A public key (PEM) or a JWKS URL. Only development and test fall back to the local dev key; production has no
+ * default and refuses to start without one of the two.
+ */
+const authSettings: SettingGroup<AuthSettings> = envGroup(
+  z
+    .object({
+      APP_ENV: envEnum(APP_ENVS).optional(),
+      NODE_ENV: envEnum(APP_ENVS).optional(),
+      AUTH_JWT_PUBLIC_KEY: envString().optional(),
+      AUTH_JWKS_URL: envUrl(undefined, { protocols: ['https', 'http'] }).optional(),
+      AUTH_JWT_ISSUER: envString().optional(),
+      AUTH_JWT_AUDIENCE: envString().optional(),
+      AUTH_REQUIRED_SCOPE: envString(NOTIFICATIONS_CREATE_SCOPE),
+      AUTH_CLOCK_TOLERANCE: envDurationMs('30s', { min: 0, max: 600_000 }),
+      AUTH_DEV_KEY_FILE: envString(DEFAULT_DEV_KEY_FILE),
+    })
+    .superRefine((env, ctx) => {
+      const pem = env.AUTH_JWT_PUBLIC_KEY;
+      if (pem !== undefined && !pem.replace(/\\n/g, '\n').includes('-----BEGIN PUBLIC KEY-----')) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['AUTH_JWT_PUBLIC_KEY'],
+          message: 'expected a PEM public key (-----BEGIN PUBLIC KEY-----)',
+        });
+      }
+      if (pem !== undefined && env.AUTH_JWKS_URL !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['AUTH_JWKS_URL'],
+          message: 'set either AUTH_JWT_PUBLIC_KEY or AUTH_JWKS_URL, not both',
+        });
+      }
+      if (appEnvOf(env) === 'production' && pem === undefined && env.AUTH_JWKS_URL === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['AUTH_JWT_PUBLIC_KEY'],
+          message: 'required in production (or set AUTH_JWKS_URL): there is no default signing key',
+        });
+      }
+    })
+    .transform((env): AuthSettings => {
+      const key: JwtKeySource =
+        env.AUTH_JWT_PUBLIC_KEY !== undefined
+          ? // Environment variables often carry PEM newlines as the two characters "\n".
+            { kind: 'pem', publicKeyPem: env.AUTH_JWT_PUBLIC_KEY.replace(/\\n/g, '\n') }
+          : env.AUTH_JWKS_URL !== undefined
+            ? { kind: 'jwks', jwksUrl: env.AUTH_JWKS_URL }
+            : { kind: 'dev', devKeyFile: env.AUTH_DEV_KEY_FILE };
+      return {
+        key,
+        ...(env.AUTH_JWT_ISSUER === undefined ? {} : { issuer: env.AUTH_JWT_ISSUER }),
+        ...(env.AUTH_JWT_AUDIENCE === undefined ? {} : { audience: env.AUTH_JWT_AUDIENCE }),
+        requiredScope: env.AUTH_REQUIRED_SCOPE,
+        clockToleranceSeconds: Math.round(env.AUTH_CLOCK_TOLERANCE / 1000),
+      };
+    }),
+);
+
+export const CONTACT_POINT_SOURCES = ['local', 'http'] as const;
+export type ContactPointSource = (typeof CONTACT_POINT_SOURCES)[number];
+
+export interface ContactPointSettings {
+  readonly source: ContactPointSource;
+  /** Base URL of the Profile-compatible API (`…/profile/api/v1/`); set when `source` is `http`. */
+  readonly baseUrl?: string;
+  readonly timeoutMs: number;
+  /** Identifiers per lookup request. */
+  readonly batchSize: number;
+}
+
+/** `http` (Altinn Profile-compatible API) by default in production, the local table elsewhere. */
+const contactPointSettings: SettingGroup<ContactPointSettings> = envGroup(
+  z
+    .object({
+      APP_ENV: envEnum(APP_ENVS).optional(),
+      NODE_ENV: envEnum(APP_ENVS).optional(),
+      CONTACT_POINTS_SOURCE: envEnum(CONTACT_POINT_SOURCES).optional(),
+      CONTACT_POINTS_BASE_URL: envUrl(undefined, { protocols: ['https', 'http'] }).optional(),
+      CONTACT_POINTS_TIMEOUT: envDurationMs('10s', { min: 1 }),
+      CONTACT_POINTS_BATCH_SIZE: envInt(500, { min: 1, max: 10_000 }),
+    })
+    .superRefine((env, ctx) => {
+      const source = env.CONTACT_POINTS_SOURCE ?? (appEnvOf(env) === 'production' ? 'http' : 'local');
+      if (source === 'http' && env.CONTACT_POINTS_BASE_URL === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['CONTACT_POINTS_BASE_URL'],
+          message: 'required when contact points come from the HTTP API (CONTACT_POINTS_SOURCE=http)',
+        });
+      }
+    })
+    .transform((env): ContactPointSettings => ({
+      source: env.CONTACT_POINTS_SOURCE ?? (appEnvOf(env) === 'production' ? 'http' : 'local'),
+      ...(env.CONTACT_POINTS_BASE_URL === undefined ? {} : { baseUrl: env.CONTACT_POINTS_BASE_URL }),
+      timeoutMs: env.CONTACT_POINTS_TIMEOUT,
+      batchSize: env.CONTACT_POINTS_BATCH_SIZE,
+    })),
+);
+
+export interface SchedulerSettings {
+  /** Whether the built-in background jobs run in this process at all. */
+  readonly enabled: boolean;
+  readonly pastDueIntervalMs: number;
+  readonly emailPublishIntervalMs: number;
+  readonly outboxRelayIntervalMs: number;
+  readonly sweepIntervalMs: number;
+  readonly orderClaimBatchSize: number;
+  readonly emailClaimBatchSize: number;
+  readonly outboxBatchSize: number;
+  readonly outboxRelayConcurrency: number;
+  /** How long a relay owns claimed outbox rows before another may re-drive them. */
+  readonly outboxLeaseMs: number;
+  /** Published outbox rows are kept this long (for inspection), then deleted. */
+  readonly outboxRetentionMs: number;
+  /** Test hook: the relay starts this long after the app (simulates a crash window between claim and publish). */
+  readonly relayStartDelayMs: number;
+  /** An order still `Processing` this long after its claim gets its `orders.pastdue` message again. */
+  readonly processingStaleAfterMs: number;
+  /** A notification still `Sending` this long is put back to `New` (sent again with the same Operation-Id). */
+  readonly sendingStaleAfterMs: number;
+  readonly sendingMaxRedrives: number;
+  /** After retries of `orders.pastdue` are exhausted, the order is claimable again after this delay. */
+  readonly requeueDelayMs: number;
+}
+
+const schedulerSettings: SettingGroup<SchedulerSettings> = envGroup(
+  z
+    .object({
+      ORDERS_SCHEDULER_ENABLED: envBool(true),
+      ORDERS_PASTDUE_INTERVAL: envDurationMs('1s', { min: 10 }),
+      ORDERS_EMAIL_PUBLISH_INTERVAL: envDurationMs('1s', { min: 10 }),
+      ORDERS_OUTBOX_RELAY_INTERVAL: envDurationMs('200ms', { min: 10 }),
+      ORDERS_SWEEP_INTERVAL: envDurationMs('10s', { min: 10 }),
+      ORDERS_CLAIM_BATCH_SIZE: envInt(100, { min: 1, max: 10_000 }),
+      ORDERS_EMAIL_BATCH_SIZE: envInt(1_000, { min: 1, max: 50_000 }),
+      ORDERS_OUTBOX_BATCH_SIZE: envInt(1_000, { min: 1, max: 50_000 }),
+      ORDERS_OUTBOX_RELAY_CONCURRENCY: envInt(2, { min: 1, max: 32 }),
+      ORDERS_OUTBOX_LEASE: envDurationMs('30s', { min: 100 }),
+      ORDERS_OUTBOX_RETENTION: envDurationMs('1h', { min: 0 }),
+      ORDERS_RELAY_START_DELAY_MS: envDurationMs(0, { min: 0 }),
+      ORDERS_PROCESSING_STALE_AFTER: envDurationMs('10m', { min: 1_000 }),
+      ORDERS_SENDING_STALE_AFTER: envDurationMs('1h', { min: 1_000 }),
+      ORDERS_SENDING_MAX_REDRIVES: envInt(2, { min: 0, max: 100 }),
+      ORDERS_REQUEUE_DELAY: envDurationMs('1m', { min: 0 }),
+    })
+    .transform((env): SchedulerSettings => ({
+      enabled: env.ORDERS_SCHEDULER_ENABLED,
+      pastDueIntervalMs: env.ORDERS_PASTDUE_INTERVAL,
+      emailPublishIntervalMs: env.ORDERS_EMAIL_PUBLISH_INTERVAL,
+      outboxRelayIntervalMs: env.ORDERS_OUTBOX_RELAY_INTERVAL,
+      sweepIntervalMs: env.ORDERS_SWEEP_INTERVAL,
+      orderClaimBatchSize: env.ORDERS_CLAIM_BATCH_SIZE,
+      emailClaimBatchSize: env.ORDERS_EMAIL_BATCH_SIZE,
+      outboxBatchSize: env.ORDERS_OUTBOX_BATCH_SIZE,
+      outboxRelayConcurrency: env.ORDERS_OUTBOX_RELAY_CONCURRENCY,
+      outboxLeaseMs: env.ORDERS_OUTBOX_LEASE,
+      outboxRetentionMs: env.ORDERS_OUTBOX_RETENTION,
+      relayStartDelayMs: env.ORDERS_RELAY_START_DELAY_MS,
+      processingStaleAfterMs: env.ORDERS_PROCESSING_STALE_AFTER,
+      sendingStaleAfterMs: env.ORDERS_SENDING_STALE_AFTER,
+      sendingMaxRedrives: env.ORDERS_SENDING_MAX_REDRIVES,
+      requeueDelayMs: env.ORDERS_REQUEUE_DELAY,
+    })),
+);
+
+export interface NotificationSettings {
+  readonly fromAddress: string;
+  /** Expiry of an email notification = requested send time + this. */
+  readonly expiryMs: number;
+  /** Unfinished notifications become `Failed_TTL` this long after their expiry. */
+  readonly expiryGraceMs: number;
+  /** A `Failed_TransientError` notification is sent again no sooner than this (and never during a pause). */
+  readonly transientResendDelayMs: number;
+  /** NotificationOrder messages carry the recipient list inline up to this many recipients (else `[]`). */
+  readonly pastDueInlineRecipients: number;
+}
+
+const notificationSettings: SettingGroup<NotificationSettings> = envGroup(
+  z
+    .object({
+      ORDERS_EMAIL_FROM_ADDRESS: envString('noreply@altinn.cloud'),
+      ORDERS_NOTIFICATION_EXPIRY: envDurationMs('48h', { min: 1_000 }),
+      ORDERS_EXPIRY_GRACE: envDurationMs('10m', { min: 0 }),
+      ORDERS_TRANSIENT_RESEND_DELAY: envDurationMs('10s', { min: 0 }),
+      ORDERS_PASTDUE_INLINE_RECIPIENTS: envInt(1_000, { min: 0, max: 10_000 }),
+    })
+    .transform((env): NotificationSettings => ({
+      fromAddress: env.ORDERS_EMAIL_FROM_ADDRESS,
+      expiryMs: env.ORDERS_NOTIFICATION_EXPIRY,
+      expiryGraceMs: env.ORDERS_EXPIRY_GRACE,
+      transientResendDelayMs: env.ORDERS_TRANSIENT_RESEND_DELAY,
+      pastDueInlineRecipients: env.ORDERS_PASTDUE_INLINE_RECIPIENTS,
+    })),
+);
+
+export interface ApiSettings {
+  /** Absolute base for `Location` and `links` (e.g. `https://platform.example.no`); default: the request's host. */
+  readonly publicBaseUrl?: string;
+  /** How far in the past a requested send time may lie (clock skew, slow clients). */
+  readonly sendTimeGraceMs: number;
+  /** Largest accepted request body. */
+  readonly bodyLimitBytes: number;
+}
+
+const apiSettings: SettingGroup<ApiSettings> = envGroup(
+  z
+    .object({
+      ORDERS_PUBLIC_BASE_URL: envUrl(undefined, { protocols: ['https', 'http'] }).optional(),
+      ORDERS_SEND_TIME_GRACE: envDurationMs('5m', { min: 0 }),
+      ORDERS_BODY_LIMIT_BYTES: envInt(10 * 1024 * 1024, { min: 1024 }),
+    })
+    .transform((env): ApiSettings => ({
+      ...(env.ORDERS_PUBLIC_BASE_URL === undefined
+        ? {}
+        : { publicBaseUrl: env.ORDERS_PUBLIC_BASE_URL.replace(/\/+$/, '') }),
+      sendTimeGraceMs: env.ORDERS_SEND_TIME_GRACE,
+      bodyLimitBytes: env.ORDERS_BODY_LIMIT_BYTES,
+    })),
+);
+
+export interface ConsumerSettings {
+  /** Messages of one partition handled at once (never two of the same key). */
+  readonly perPartitionConcurrency: number;
+  readonly maxAttempts: number;
+  readonly retryInitialDelayMs: number;
+  readonly retryMaxDelayMs: number;
+}
+
+const consumerSettings: SettingGroup<ConsumerSettings> = envGroup(
+  z
+    .object({
+      ORDERS_CONSUMER_PER_PARTITION_CONCURRENCY: envInt(4, { min: 1, max: 100 }),
+      ORDERS_RETRY_MAX_ATTEMPTS: envInt(5, { min: 1, max: 100 }),
+      ORDERS_RETRY_INITIAL_DELAY: envDurationMs('1s', { min: 0 }),
+      ORDERS_RETRY_MAX_DELAY: envDurationMs('5m', { min: 0 }),
+    })
+    .transform((env): ConsumerSettings => ({
+      perPartitionConcurrency: env.ORDERS_CONSUMER_PER_PARTITION_CONCURRENCY,
+      maxAttempts: env.ORDERS_RETRY_MAX_ATTEMPTS,
+      retryInitialDelayMs: env.ORDERS_RETRY_INITIAL_DELAY,
+      retryMaxDelayMs: env.ORDERS_RETRY_MAX_DELAY,
+    })),
+);
+
+export const LOG_LEVELS = ['verbose', 'debug', 'log', 'warn', 'error'] as const;
+export type OrdersLogLevel = (typeof LOG_LEVELS)[number];
+
+export const ordersConfigSchema = z.object({
+  env: appEnvSettings,
+  /** The least severe level logged. */
+  LOG_LEVEL: envEnum(LOG_LEVELS, 'log'),
+  kafka: kafkaSettings('orders'),
+  db: databaseSettings,
+  http: httpSettings(5090),
+  auth: authSettings,
+  contactPoints: contactPointSettings,
+  scheduler: schedulerSettings,
+  notifications: notificationSettings,
+  api: apiSettings,
+  consumer: consumerSettings,
+});
+
+export type OrdersConfig = Readonly<z.infer<typeof ordersConfigSchema>>;
+
+/** Reads and validates every setting once; throws ConfigError listing every bad variable. */
+export function loadOrdersConfig(env: Record<string, string | undefined> = process.env): OrdersConfig {
+  return loadConfig(ordersConfigSchema, env);
+}

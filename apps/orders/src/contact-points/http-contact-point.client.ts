@@ -1,0 +1,135 @@
+import { z } from 'zod';
+import { errorMessage } from '../common/dependency-unavailable.error';
+import { chunks } from '../database/sql';
+import {
+  ContactPointUnavailableError,
+  type ContactPointService,
+  type OrganizationContactPoint,
+  type PersonContactPoint,
+} from './contact-point.service';
+
+export interface HttpContactPointOptions {
+  /** Base URL of a Profile-compatible API, e.g. `https://platform.altinn.no/profile/api/v1/`. */
+  readonly baseUrl: string;
+  readonly timeoutMs: number;
+  /** Identifiers per request. */
+  readonly batchSize: number;
+  readonly fetch?: typeof fetch;
+}
+
+// Altinn Profile's response shapes (only what is used; unknown properties are ignored, nulls mean absent).
+const nullableString = z
+  .string()
+  .nullish()
+  .transform((value) => (value === null || value === undefined || value === '' ? undefined : value));
+
+const UserContactPointsList = z.object({
+  contactPointsList: z.array(
+    z.object({
+      nationalIdentityNumber: z.string(),
+      email: nullableString,
+      isReserved: z.boolean().nullish(),
+      // Not part of Profile's contract; a compatible register may add it for $recipientName$.
+      name: nullableString,
+    }),
+  ),
+});
+
+const OrganizationContactPointsList = z.object({
+  contactPointsList: z.array(
+    z.object({
+      organizationNumber: z.string(),
+      emailList: z.array(z.string()).nullish(),
+      name: nullableString,
+    }),
+  ),
+});
+
+/**
+ * ContactPointService over a Profile-compatible HTTP API:
+ * `POST users/contactpoint/lookup` `{"nationalIdentityNumbers": [...]}` and
+ * `POST organizations/notificationaddresses/lookup` `{"organizationNumbers": [...]}`.
+ * Any failure (network, timeout, non-2xx, unexpected body) is reported as ContactPointUnavailableError, so the
+ * order is retried rather than sent to the wrong set of recipients.
+ */
+export class HttpContactPointClient implements ContactPointService {
+  private readonly baseUrl: string;
+  private readonly fetch: typeof fetch;
+
+  constructor(private readonly options: HttpContactPointOptions) {
+    this.baseUrl = options.baseUrl.endsWith('/') ? options.baseUrl : `${options.baseUrl}/`;
+    this.fetch = options.fetch ?? fetch;
+  }
+
+  async lookupPersons(nationalIdentityNumbers: readonly string[]): Promise<PersonContactPoint[]> {
+    const found: PersonContactPoint[] = [];
+    for (const batch of chunks(nationalIdentityNumbers, this.options.batchSize)) {
+      const body = await this.post(
+        'users/contactpoint/lookup',
+        { nationalIdentityNumbers: batch },
+        UserContactPointsList,
+      );
+      for (const entry of body.contactPointsList) {
+        found.push({
+          nationalIdentityNumber: entry.nationalIdentityNumber,
+          isReserved: entry.isReserved ?? false,
+          ...(entry.email === undefined ? {} : { email: entry.email }),
+          ...(entry.name === undefined ? {} : { name: entry.name }),
+        });
+      }
+    }
+    return found;
+  }
+
+  async lookupOrganizations(organizationNumbers: readonly string[]): Promise<OrganizationContactPoint[]> {
+    const found: OrganizationContactPoint[] = [];
+    for (const batch of chunks(organizationNumbers, this.options.batchSize)) {
+      const body = await this.post(
+        'organizations/notificationaddresses/lookup',
+        { organizationNumbers: batch },
+        OrganizationContactPointsList,
+      );
+      for (const entry of body.contactPointsList) {
+        found.push({
+          organizationNumber: entry.organizationNumber,
+          emails: (entry.emailList ?? []).filter((email) => email.trim() !== ''),
+          ...(entry.name === undefined ? {} : { name: entry.name }),
+        });
+      }
+    }
+    return found;
+  }
+
+  private async post<S extends z.ZodType>(path: string, payload: unknown, schema: S): Promise<z.output<S>> {
+    const url = new URL(path, this.baseUrl);
+    let response: Response;
+    try {
+      response = await this.fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify(payload),
+        signal: AbortSignal.timeout(this.options.timeoutMs),
+      });
+    } catch (error) {
+      throw new ContactPointUnavailableError(`POST ${url.pathname} failed: ${errorMessage(error)}`, {
+        cause: error,
+      });
+    }
+    if (!response.ok) {
+      throw new ContactPointUnavailableError(`POST ${url.pathname} answered ${response.status}`);
+    }
+    let json: unknown;
+    try {
+      json = await response.json();
+    } catch (error) {
+      throw new ContactPointUnavailableError(`POST ${url.pathname} returned invalid JSON`, { cause: error });
+    }
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) {
+      throw new ContactPointUnavailableError(
+        `POST ${url.pathname} returned an unexpected body: ${parsed.error.issues[0]?.message ?? 'invalid'}`,
+      );
+    }
+    return parsed.data;
+  }
+}

@@ -1,0 +1,9 @@
+import { type MigrationClass } from '@notifications/database';
+import { CreateOrdersSchema1767225600000 } from './1767225600000-create-orders-schema';
+import { SeedDevContactPoints1767225600001 } from './1767225600001-seed-dev-contact-points';
+
+/** Every migration, oldest first (explicit classes, never a glob). */
+export const ordersMigrations: MigrationClass[] = [
+  CreateOrdersSchema1767225600000,
+  SeedDevContactPoints1767225600001,
+];

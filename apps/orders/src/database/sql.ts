@@ -1,0 +1,51 @@
+import { type EntityManager } from 'typeorm';
+
+/**
+ * Rows of a raw statement. TypeORM's `query` returns `[rows, affectedCount]` for UPDATE and DELETE (also with
+ * RETURNING) and the rows for everything else; this hides the difference.
+ */
+export async function queryRows<T>(
+  manager: EntityManager,
+  sql: string,
+  parameters: readonly unknown[] = [],
+): Promise<T[]> {
+  const raw: unknown = await manager.query(sql, [...parameters]);
+  if (Array.isArray(raw) && raw.length === 2 && Array.isArray(raw[0]) && typeof raw[1] === 'number') {
+    return raw[0] as T[];
+  }
+  return Array.isArray(raw) ? (raw as T[]) : [];
+}
+
+/** Number of rows an UPDATE or DELETE touched. */
+export async function execute(
+  manager: EntityManager,
+  sql: string,
+  parameters: readonly unknown[] = [],
+): Promise<number> {
+  const raw: unknown = await manager.query(sql, [...parameters]);
+  if (Array.isArray(raw) && raw.length === 2 && typeof raw[1] === 'number') return raw[1];
+  return Array.isArray(raw) ? raw.length : 0;
+}
+
+/** PostgreSQL's unique_violation, optionally of one constraint or index. */
+export function isUniqueViolation(error: unknown, constraint?: string): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const {
+    code,
+    constraint: violated,
+    driverError,
+  } = error as {
+    code?: unknown;
+    constraint?: unknown;
+    driverError?: unknown;
+  };
+  if (code === '23505') return constraint === undefined || violated === constraint;
+  return driverError !== undefined && isUniqueViolation(driverError, constraint);
+}
+
+/** Splits a list into chunks of at most `size` items. */
+export function chunks<T>(items: readonly T[], size: number): T[][] {
+  const result: T[][] = [];
+  for (let start = 0; start < items.length; start += size) result.push(items.slice(start, start + size));
+  return result;
+}

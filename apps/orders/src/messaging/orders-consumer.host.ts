@@ -1,0 +1,71 @@
+import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { KafkaRuntime, handlerFor, type ConsumerRunner, type RetryPolicy } from '@notifications/messaging';
+import { ORDERS_CONFIG, ORDERS_TOPICS } from '../common/tokens';
+import { type OrdersConfig } from '../config/orders.config';
+import { EmailStatusConsumer } from '../notifications/email-status.consumer';
+import { PastDueConsumer } from '../processing/past-due.consumer';
+import { ServiceUpdateConsumer } from '../rate-limit/service-update.consumer';
+import { type OrdersTopics, topicsToProvision } from './orders-topics';
+
+export const ORDERS_CONSUMER_GROUP = Symbol('ORDERS_CONSUMER_GROUP');
+
+/**
+ * Runs the app's Kafka consumer over the injected topics. (The messaging lib's `@KafkaHandler` binds a topic at
+ * class-definition time; building the registrations here lets tests run the real consumers on their own topics.)
+ * The runner is created through the shared KafkaRuntime, so the lib's ConsumerHost stops it on shutdown, before
+ * the producer and the database close.
+ */
+@Injectable()
+export class OrdersConsumerHost implements OnApplicationBootstrap {
+  private consumer: ConsumerRunner | undefined;
+
+  constructor(
+    private readonly runtime: KafkaRuntime,
+    @Inject(ORDERS_CONFIG) private readonly config: OrdersConfig,
+    @Inject(ORDERS_TOPICS) private readonly topics: OrdersTopics,
+    @Inject(ORDERS_CONSUMER_GROUP) private readonly groupId: string,
+    private readonly pastDue: PastDueConsumer,
+    private readonly emailStatus: EmailStatusConsumer,
+    private readonly serviceUpdates: ServiceUpdateConsumer,
+  ) {}
+
+  get runner(): ConsumerRunner | undefined {
+    return this.consumer;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    const { kafka, consumer } = this.config;
+    await this.runtime.provisioner.ensureTopics(topicsToProvision(this.topics), kafka.topics);
+    const retryPolicy: RetryPolicy = {
+      maxAttempts: consumer.maxAttempts,
+      initialDelayMs: consumer.retryInitialDelayMs,
+      multiplier: 4,
+      maxDelayMs: consumer.retryMaxDelayMs,
+    };
+    this.consumer = this.runtime.createConsumer(
+      {
+        groupId: this.groupId,
+        partitionConcurrency: kafka.consumerConcurrency,
+        perPartitionConcurrency: consumer.perPartitionConcurrency,
+        sessionTimeoutMs: kafka.sessionTimeoutMs,
+        shutdownTimeoutMs: kafka.shutdownTimeoutMs,
+        retryPolicy,
+      },
+      [
+        handlerFor({
+          topic: this.topics.pastDue,
+          handle: (order, context) => this.pastDue.handle(order, context),
+        }),
+        handlerFor({
+          topic: this.topics.emailStatusUpdated,
+          handle: (update) => this.emailStatus.handle(update),
+        }),
+        handlerFor({
+          topic: this.topics.platformServiceUpdated,
+          handle: (update) => this.serviceUpdates.handle(update),
+        }),
+      ],
+    );
+    await this.consumer.start();
+  }
+}

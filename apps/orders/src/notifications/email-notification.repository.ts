@@ -1,0 +1,288 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { type EmailNotificationResultType } from '@notifications/contracts';
+import { chunks, execute, queryRows } from '../database/sql';
+import { type Tx } from '../database/unit-of-work';
+import { PENDING_RESULTS_SQL } from '../orders/order.repository';
+import { type EmailNotificationView, type NotificationCounts } from '../orders/order.model';
+import { type NotificationDraft } from '../processing/recipient-resolver.service';
+
+/** A notification claimed for sending (`New → Sending`). */
+export interface ClaimedNotification {
+  readonly id: string;
+  readonly orderId: string;
+  readonly toAddress: string;
+  readonly recipientName?: string;
+  readonly nationalIdentityNumber?: string;
+  readonly organizationNumber?: string;
+}
+
+/** The state a status update is applied to. */
+export interface NotificationState {
+  readonly id: string;
+  readonly orderId: string;
+  readonly result: EmailNotificationResultType;
+  readonly expiry: Date;
+  readonly operationId?: string;
+}
+
+interface StateRow {
+  id: string;
+  order_id: string;
+  result: EmailNotificationResultType;
+  expiry: Date;
+  operation_id: string | null;
+}
+
+const ms = (parameter: number): string => `($${parameter}::float8 * interval '1 millisecond')`;
+
+// Rows per INSERT: large orders are written in a few statements of bounded size.
+const INSERT_CHUNK = 5_000;
+
+function toState(row: StateRow): NotificationState {
+  return {
+    id: row.id,
+    orderId: row.order_id,
+    result: row.result,
+    expiry: row.expiry,
+    ...(row.operation_id === null ? {} : { operationId: row.operation_id }),
+  };
+}
+
+/** Every query on `email_notifications`. */
+@Injectable()
+export class EmailNotificationRepository {
+  /**
+   * Inserts one row per draft; a row that already exists for (order, recipient key) is left alone, so that a
+   * redelivered `orders.pastdue` message creates nothing twice. Returns how many rows were new.
+   */
+  async insertMany(
+    tx: Tx,
+    orderId: string,
+    drafts: readonly NotificationDraft[],
+    expiry: Date,
+  ): Promise<number> {
+    let inserted = 0;
+    for (const chunk of chunks(drafts, INSERT_CHUNK)) {
+      const rows = await queryRows<{ inserted: number }>(
+        tx.manager,
+        `WITH ins AS (
+           INSERT INTO email_notifications (id, order_id, recipient_key, to_address, national_identity_number,
+                  organization_number, recipient_name, is_reserved, result, expiry)
+           SELECT u.id, $1, u.recipient_key, u.to_address, u.nin, u.org, u.name, u.reserved, u.result, $2
+             FROM unnest($3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::boolean[],
+                         $10::text[]) AS u(id, recipient_key, to_address, nin, org, name, reserved, result)
+           ON CONFLICT (order_id, recipient_key) DO NOTHING
+           RETURNING 1
+         )
+         SELECT count(*)::int AS inserted FROM ins`,
+        [
+          orderId,
+          expiry,
+          chunk.map(() => randomUUID()),
+          chunk.map((d) => d.recipientKey),
+          chunk.map((d) => d.toAddress ?? null),
+          chunk.map((d) => d.nationalIdentityNumber ?? null),
+          chunk.map((d) => d.organizationNumber ?? null),
+          chunk.map((d) => d.recipientName ?? null),
+          chunk.map((d) => d.isReserved ?? null),
+          chunk.map((d) => d.result),
+        ],
+      );
+      inserted += rows[0]?.inserted ?? 0;
+    }
+    return inserted;
+  }
+
+  async hasPending(tx: Tx, orderId: string): Promise<boolean> {
+    const rows = await queryRows<{ pending: boolean }>(
+      tx.manager,
+      `SELECT EXISTS (SELECT 1 FROM email_notifications
+                       WHERE order_id = $1 AND result IN ${PENDING_RESULTS_SQL}) AS pending`,
+      [orderId],
+    );
+    return rows[0]?.pending ?? false;
+  }
+
+  async counts(tx: Tx, orderId: string): Promise<NotificationCounts> {
+    const rows = await queryRows<NotificationCounts>(
+      tx.manager,
+      `SELECT count(*)::int AS generated,
+              count(*) FILTER (WHERE result IN ('Succeeded', 'Delivered'))::int AS succeeded
+         FROM email_notifications WHERE order_id = $1`,
+      [orderId],
+    );
+    return rows[0] ?? { generated: 0, succeeded: 0 };
+  }
+
+  async listForOrder(tx: Tx, orderId: string): Promise<EmailNotificationView[]> {
+    const rows = await queryRows<{
+      id: string;
+      to_address: string | null;
+      national_identity_number: string | null;
+      organization_number: string | null;
+      result: EmailNotificationResultType;
+      result_time: Date;
+    }>(
+      tx.manager,
+      `SELECT id, to_address, national_identity_number, organization_number, result, result_time
+         FROM email_notifications WHERE order_id = $1 ORDER BY created, recipient_key`,
+      [orderId],
+    );
+    return rows.map((row) => ({
+      id: row.id,
+      ...(row.to_address === null ? {} : { toAddress: row.to_address }),
+      ...(row.national_identity_number === null
+        ? {}
+        : { nationalIdentityNumber: row.national_identity_number }),
+      ...(row.organization_number === null ? {} : { organizationNumber: row.organization_number }),
+      result: row.result,
+      resultTime: row.result_time,
+    }));
+  }
+
+  /**
+   * Claims due New notifications (`New → Sending`), skipping rows another claimer holds. Must run in the
+   * transaction that writes their `Email` messages to the outbox.
+   */
+  async claimForSending(tx: Tx, limit: number): Promise<ClaimedNotification[]> {
+    const rows = await queryRows<{
+      id: string;
+      order_id: string;
+      to_address: string;
+      recipient_name: string | null;
+      national_identity_number: string | null;
+      organization_number: string | null;
+    }>(
+      tx.manager,
+      `WITH due AS (
+         SELECT id FROM email_notifications
+          WHERE result = 'New' AND next_attempt_at <= now() AND expiry > now()
+          ORDER BY next_attempt_at
+          LIMIT $1
+          FOR UPDATE SKIP LOCKED
+       )
+       UPDATE email_notifications n
+          SET result = 'Sending', result_time = now(), sending_since = now(), send_attempts = n.send_attempts + 1
+         FROM due WHERE n.id = due.id
+       RETURNING n.id, n.order_id, n.to_address, n.recipient_name, n.national_identity_number,
+                 n.organization_number`,
+      [limit],
+    );
+    return rows.map((row) => ({
+      id: row.id,
+      orderId: row.order_id,
+      toAddress: row.to_address,
+      ...(row.recipient_name === null ? {} : { recipientName: row.recipient_name }),
+      ...(row.national_identity_number === null
+        ? {}
+        : { nationalIdentityNumber: row.national_identity_number }),
+      ...(row.organization_number === null ? {} : { organizationNumber: row.organization_number }),
+    }));
+  }
+
+  /** Locks and returns the notification with this id. */
+  async lockById(tx: Tx, id: string): Promise<NotificationState | undefined> {
+    const rows = await queryRows<StateRow>(
+      tx.manager,
+      'SELECT id, order_id, result, expiry, operation_id FROM email_notifications WHERE id = $1 FOR UPDATE',
+      [id],
+    );
+    return rows[0] === undefined ? undefined : toState(rows[0]);
+  }
+
+  /** Locks and returns the notification an ACS operation id belongs to. */
+  async lockByOperationId(tx: Tx, operationId: string): Promise<NotificationState | undefined> {
+    const rows = await queryRows<StateRow>(
+      tx.manager,
+      `SELECT id, order_id, result, expiry, operation_id FROM email_notifications
+        WHERE operation_id = $1 ORDER BY result_time DESC LIMIT 1 FOR UPDATE`,
+      [operationId],
+    );
+    return rows[0] === undefined ? undefined : toState(rows[0]);
+  }
+
+  async setResult(
+    tx: Tx,
+    id: string,
+    result: EmailNotificationResultType,
+    operationId: string | undefined,
+  ): Promise<void> {
+    await tx.manager.query(
+      `UPDATE email_notifications
+          SET result = $2, result_time = now(), operation_id = COALESCE($3, operation_id),
+              sending_since = CASE WHEN $2 = 'Sending' THEN sending_since END
+        WHERE id = $1`,
+      [id, result, operationId ?? null],
+    );
+  }
+
+  /** Back to New, to be claimed again no sooner than `delayMs` from now. */
+  async returnToNew(tx: Tx, id: string, delayMs: number, operationId: string | undefined): Promise<void> {
+    await tx.manager.query(
+      `UPDATE email_notifications
+          SET result = 'New', result_time = now(), next_attempt_at = now() + ${ms(2)}, sending_since = NULL,
+              operation_id = COALESCE($3, operation_id)
+        WHERE id = $1`,
+      [id, delayMs, operationId ?? null],
+    );
+  }
+
+  async recordOperationId(tx: Tx, id: string, operationId: string): Promise<void> {
+    await tx.manager.query(
+      'UPDATE email_notifications SET operation_id = $2 WHERE id = $1 AND operation_id IS DISTINCT FROM $2',
+      [id, operationId],
+    );
+  }
+
+  /** Sweeper: unfinished notifications past expiry + grace become Failed_TTL; returns their order ids. */
+  async expireUnfinished(
+    tx: Tx,
+    graceMs: number,
+    limit: number,
+  ): Promise<{ expired: number; orderIds: string[] }> {
+    const rows = await queryRows<{ order_id: string }>(
+      tx.manager,
+      `WITH expired AS (
+         SELECT id FROM email_notifications
+          WHERE result IN ${PENDING_RESULTS_SQL} AND expiry < now() - ${ms(1)}
+          ORDER BY expiry
+          LIMIT $2
+          FOR UPDATE SKIP LOCKED
+       )
+       UPDATE email_notifications n SET result = 'Failed_TTL', result_time = now(), sending_since = NULL
+         FROM expired WHERE n.id = expired.id
+       RETURNING n.order_id`,
+      [graceMs, limit],
+    );
+    return { expired: rows.length, orderIds: [...new Set(rows.map((row) => row.order_id))] };
+  }
+
+  /**
+   * Sweeper: notifications in Sending for longer than `staleAfterMs` (their email or its status was lost) go back
+   * to New, at most `maxRedrives` times each. The sender uses the notification id as ACS Operation-Id, so a
+   * re-send of an email that did go out is absorbed by ACS.
+   */
+  async redriveStaleSending(
+    tx: Tx,
+    staleAfterMs: number,
+    maxRedrives: number,
+    limit: number,
+  ): Promise<number> {
+    return execute(
+      tx.manager,
+      `WITH stale AS (
+         SELECT id FROM email_notifications
+          WHERE result = 'Sending' AND sending_since < now() - ${ms(1)} AND redrives < $2 AND expiry > now()
+          ORDER BY sending_since
+          LIMIT $3
+          FOR UPDATE SKIP LOCKED
+       )
+       UPDATE email_notifications n
+          SET result = 'New', result_time = now(), next_attempt_at = now(), sending_since = NULL,
+              redrives = n.redrives + 1
+         FROM stale WHERE n.id = stale.id`,
+      [staleAfterMs, maxRedrives, limit],
+    );
+  }
+}

@@ -1,0 +1,65 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { ACS_EMAIL_RESOURCE } from '@notifications/contracts';
+import { ORDERS_CONFIG, ORDERS_TOPICS } from '../common/tokens';
+import { type OrdersConfig } from '../config/orders.config';
+import { UnitOfWork } from '../database/unit-of-work';
+import { type OrdersTopics } from '../messaging/orders-topics';
+import { OrderRepository } from '../orders/order.repository';
+import { OutboxRepository, type OutboxDraft } from '../outbox/outbox.repository';
+import { RateLimitRepository } from '../rate-limit/rate-limit.repository';
+import { EmailNotificationRepository } from './email-notification.repository';
+import { personalisedEmail } from './personalisation';
+
+export type PublishOutcome =
+  { readonly kind: 'paused'; readonly until: Date } | { readonly kind: 'claimed'; readonly count: number };
+
+/**
+ * Claims New notifications (`New → Sending`) and writes their personalised `Email` messages to the outbox in the
+ * same transaction, so a notification is in Sending if and only if its email is on its way to `email.queue`.
+ * Claims nothing while a rate-limit pause of the email resource is in force.
+ */
+@Injectable()
+export class EmailPublisherService {
+  private readonly logger = new Logger(EmailPublisherService.name);
+
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly notifications: EmailNotificationRepository,
+    private readonly orders: OrderRepository,
+    private readonly outbox: OutboxRepository,
+    private readonly rateLimits: RateLimitRepository,
+    @Inject(ORDERS_CONFIG) private readonly config: OrdersConfig,
+    @Inject(ORDERS_TOPICS) private readonly topics: OrdersTopics,
+  ) {}
+
+  async publishBatch(limit = this.config.scheduler.emailClaimBatchSize): Promise<PublishOutcome> {
+    const outcome = await this.uow.run(async (tx): Promise<PublishOutcome> => {
+      const pausedUntil = await this.rateLimits.activePause(tx, ACS_EMAIL_RESOURCE);
+      if (pausedUntil !== undefined) return { kind: 'paused', until: pausedUntil };
+      const claimed = await this.notifications.claimForSending(tx, limit);
+      if (claimed.length === 0) return { kind: 'claimed', count: 0 };
+      const templates = await this.orders.emailTemplates(tx, [...new Set(claimed.map((n) => n.orderId))]);
+      const topic = this.topics.emailQueue;
+      const drafts: OutboxDraft[] = claimed.map((notification) => {
+        const template = templates.get(notification.orderId);
+        // Unreachable: email_texts rows are written with their order and never deleted on their own.
+        if (template === undefined) throw new Error(`Order ${notification.orderId} has no email text`);
+        const email = personalisedEmail(notification.id, notification.toAddress, template, {
+          ...(notification.recipientName === undefined ? {} : { name: notification.recipientName }),
+          ...(notification.nationalIdentityNumber !== undefined
+            ? { number: notification.nationalIdentityNumber }
+            : notification.organizationNumber !== undefined
+              ? { number: notification.organizationNumber }
+              : {}),
+        });
+        return { topic: topic.name, key: topic.keyOf(email), payload: topic.contract.serialize(email) };
+      });
+      await this.outbox.add(tx, drafts);
+      return { kind: 'claimed', count: claimed.length };
+    });
+    if (outcome.kind === 'claimed' && outcome.count > 0) {
+      this.logger.debug(`Claimed ${outcome.count} email notification(s) for sending`);
+    }
+    return outcome;
+  }
+}

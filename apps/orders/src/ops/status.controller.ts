@@ -1,0 +1,46 @@
+import { Controller, Get } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ACS_EMAIL_RESOURCE } from '@notifications/contracts';
+import { UnitOfWork } from '../database/unit-of-work';
+import { OrdersConsumerHost } from '../messaging/orders-consumer.host';
+import { OutboxRepository } from '../outbox/outbox.repository';
+import { RateLimitRepository } from '../rate-limit/rate-limit.repository';
+import { OrdersScheduler } from '../scheduler/orders.scheduler';
+
+/**
+ * What an operator wants to see at a glance (the reference had nothing like it): the consumer's counters, the
+ * scheduler's jobs, the outbox backlog and any rate-limit pause. Internal: expose inside the cluster only.
+ */
+@ApiTags('internal')
+@Controller('internal')
+export class StatusController {
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly scheduler: OrdersScheduler,
+    private readonly consumer: OrdersConsumerHost,
+    private readonly outbox: OutboxRepository,
+    private readonly pauses: RateLimitRepository,
+  ) {}
+
+  @Get('status')
+  @ApiOperation({ summary: 'Consumer, scheduler, outbox backlog and rate-limit pause of this replica' })
+  async status(): Promise<Record<string, unknown>> {
+    const tx = this.uow.autoCommit;
+    const [backlog, pausedUntil] = await Promise.all([
+      this.outbox.backlog(tx),
+      this.pauses.activePause(tx, ACS_EMAIL_RESOURCE),
+    ]);
+    return {
+      consumer: this.consumer.runner?.statistics() ?? { state: 'idle' },
+      scheduler: this.scheduler.statistics(),
+      outbox: {
+        unpublished: backlog.unpublished,
+        ...(backlog.oldestCreatedAt === undefined
+          ? {}
+          : { oldestUnpublishedAt: backlog.oldestCreatedAt.toISOString() }),
+      },
+      emailRateLimit:
+        pausedUntil === undefined ? { paused: false } : { paused: true, until: pausedUntil.toISOString() },
+    };
+  }
+}

@@ -1,0 +1,39 @@
+import { Controller, HttpCode, Post } from '@nestjs/common';
+import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { EmailPublisherService } from '../notifications/email-publisher.service';
+import { PastDueService } from '../processing/past-due.service';
+import { OrdersScheduler } from '../scheduler/orders.scheduler';
+
+/**
+ * The reference's cron-triggered endpoints, kept for compatibility. The built-in scheduler does the same work
+ * every second, so nothing depends on them; calling them only runs one cycle now. Internal: expose them inside
+ * the cluster only.
+ */
+@ApiTags('internal')
+@Controller('trigger')
+export class TriggerController {
+  constructor(
+    private readonly pastDue: PastDueService,
+    private readonly emailPublisher: EmailPublisherService,
+    private readonly scheduler: OrdersScheduler,
+  ) {}
+
+  @Post('pastdueorders')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Claim due orders now (compatibility; the scheduler does this every second)' })
+  @ApiResponse({ status: 200 })
+  async pastDueOrders(): Promise<void> {
+    if ((await this.pastDue.claimDueOrders()) > 0) this.scheduler.triggerRelay();
+  }
+
+  @Post('sendemail')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Claim New email notifications now (compatibility; the scheduler does this every second)',
+  })
+  @ApiResponse({ status: 200 })
+  async sendEmail(): Promise<void> {
+    const outcome = await this.emailPublisher.publishBatch();
+    if (outcome.kind === 'claimed' && outcome.count > 0) this.scheduler.triggerRelay();
+  }
+}

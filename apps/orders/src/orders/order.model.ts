@@ -1,0 +1,77 @@
+import {
+  type EmailContentType,
+  type EmailNotificationResultType,
+  type OrderProcessingStatus,
+} from '@notifications/contracts';
+
+/** A recipient as requested: exactly one of the three identifiers. */
+export interface OrderRecipient {
+  readonly emailAddress?: string;
+  readonly nationalIdentityNumber?: string;
+  readonly organizationNumber?: string;
+}
+
+export interface EmailTemplate {
+  readonly fromAddress: string;
+  readonly subject: string;
+  readonly body: string;
+  readonly contentType: EmailContentType;
+}
+
+export type RecipientLookupStatus = 'Success' | 'PartialSuccess' | 'Failed';
+
+/** What the contact-point look-up at creation found (reference: `recipientLookup` of the create response). */
+export interface RecipientLookupSummary {
+  readonly status: RecipientLookupStatus;
+  readonly isReserved: readonly string[];
+  readonly missingContact: readonly string[];
+}
+
+/** An order as stored. */
+export interface EmailOrder {
+  readonly id: string;
+  readonly creator: string;
+  readonly sendersReference?: string;
+  readonly requestedSendTime: Date;
+  readonly created: Date;
+  readonly ignoreReservation?: boolean;
+  readonly resourceId?: string;
+  readonly conditionEndpoint?: string;
+  readonly recipients: readonly OrderRecipient[];
+  readonly email: EmailTemplate;
+  readonly processingStatus: OrderProcessingStatus;
+  readonly statusChanged: Date;
+  readonly lastError?: string;
+  readonly recipientLookup?: RecipientLookupSummary;
+}
+
+/** An order to insert. */
+export interface NewEmailOrder {
+  readonly id: string;
+  readonly creator: string;
+  readonly sendersReference?: string;
+  readonly requestedSendTime: Date;
+  readonly created: Date;
+  readonly ignoreReservation?: boolean;
+  readonly resourceId?: string;
+  readonly conditionEndpoint?: string;
+  readonly recipients: readonly OrderRecipient[];
+  readonly email: EmailTemplate;
+  readonly idempotencyKey?: string;
+  readonly requestHash?: string;
+  readonly recipientLookup?: RecipientLookupSummary;
+}
+
+export interface EmailNotificationView {
+  readonly id: string;
+  readonly toAddress?: string;
+  readonly nationalIdentityNumber?: string;
+  readonly organizationNumber?: string;
+  readonly result: EmailNotificationResultType;
+  readonly resultTime: Date;
+}
+
+export interface NotificationCounts {
+  readonly generated: number;
+  readonly succeeded: number;
+}

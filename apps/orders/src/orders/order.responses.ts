@@ -1,0 +1,122 @@
+import {
+  EmailContentType,
+  EmailNotificationResultType,
+  OrderProcessingStatus,
+} from '@notifications/contracts';
+import { z } from 'zod';
+
+// Response shapes of the API (the reference's v1 models). One declaration gives the TypeScript types, the
+// OpenAPI schemas (z.toJSONSchema) and the checks the API tests run on real responses.
+
+const timestamp = z.string().describe('ISO-8601, UTC');
+const uuid = z.string().describe('UUID');
+
+export const RecipientLookupResponse = z.object({
+  status: z.enum(['Success', 'PartialSuccess', 'Failed']),
+  isReserved: z.array(z.string()).optional().describe('National identity numbers of reserved persons'),
+  missingContact: z.array(z.string()).optional().describe('Identifiers without an email address'),
+});
+
+export const OrderIdResponse = z.object({
+  orderId: uuid,
+  recipientLookup: RecipientLookupResponse.optional().describe(
+    'Present when identity or organisation numbers had to be looked up',
+  ),
+});
+
+export const RecipientResponse = z.object({
+  emailAddress: z.string().optional(),
+  nationalIdentityNumber: z.string().optional(),
+  organizationNumber: z.string().optional(),
+});
+
+const orderFields = {
+  id: uuid,
+  creator: z.string().describe("The creator's org (the token's org claim)"),
+  sendersReference: z.string().optional(),
+  requestedSendTime: timestamp,
+  created: timestamp,
+  notificationChannel: z.literal('Email'),
+  ignoreReservation: z.boolean().optional(),
+  resourceId: z.string().optional(),
+  conditionEndpoint: z.string().optional(),
+};
+
+export const NotificationOrderResponse = z.object({
+  ...orderFields,
+  recipients: z.array(RecipientResponse),
+  emailTemplate: z.object({
+    fromAddress: z.string(),
+    subject: z.string(),
+    body: z.string(),
+    contentType: z.enum(EmailContentType),
+  }),
+  links: z.object({ self: z.string(), status: z.string() }),
+});
+
+export const StatusResponse = z.object({
+  status: z.enum(OrderProcessingStatus),
+  description: z.string(),
+  lastUpdate: timestamp,
+});
+
+export const OrderWithStatusResponse = z.object({
+  ...orderFields,
+  processingStatus: StatusResponse,
+  notificationsStatusSummary: z.object({
+    email: z.object({
+      links: z.object({ self: z.string() }),
+      generated: z.number().int().describe('Email notifications created'),
+      succeeded: z.number().int().describe('Of those, Succeeded or Delivered'),
+    }),
+  }),
+});
+
+export const EmailNotificationResponse = z.object({
+  id: uuid,
+  succeeded: z.boolean(),
+  recipient: RecipientResponse,
+  sendStatus: z.object({
+    status: z.enum(EmailNotificationResultType),
+    description: z.string(),
+    lastUpdate: timestamp,
+  }),
+});
+
+export const EmailNotificationSummaryResponse = z.object({
+  orderId: uuid,
+  sendersReference: z.string().optional(),
+  generated: z.number().int(),
+  succeeded: z.number().int(),
+  notifications: z.array(EmailNotificationResponse),
+});
+
+export const OrderListResponse = z.object({
+  count: z.number().int(),
+  orders: z.array(NotificationOrderResponse),
+});
+
+export const ProblemDetailsResponse = z.object({
+  type: z.string(),
+  title: z.string(),
+  status: z.number().int(),
+  detail: z.string().optional(),
+  instance: z.string().optional(),
+  errors: z.record(z.string(), z.array(z.string())).optional().describe('Each bad field with its problems'),
+});
+
+export type OrderIdResponse = z.infer<typeof OrderIdResponse>;
+export type NotificationOrderResponse = z.infer<typeof NotificationOrderResponse>;
+export type OrderWithStatusResponse = z.infer<typeof OrderWithStatusResponse>;
+export type EmailNotificationSummaryResponse = z.infer<typeof EmailNotificationSummaryResponse>;
+export type OrderListResponse = z.infer<typeof OrderListResponse>;
+
+/** Schemas published in the OpenAPI document, by component name. */
+export const RESPONSE_SCHEMAS = {
+  OrderIdResponse,
+  NotificationOrderResponse,
+  OrderWithStatusResponse,
+  EmailNotificationSummaryResponse,
+  OrderListResponse,
+  ProblemDetails: ProblemDetailsResponse,
+} as const;

@@ -1,0 +1,77 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { MessageProducer } from '@notifications/messaging';
+import { ORDERS_CONFIG } from '../common/tokens';
+import { errorMessage } from '../common/dependency-unavailable.error';
+import { type OrdersConfig } from '../config/orders.config';
+import { UnitOfWork } from '../database/unit-of-work';
+import { OutboxRepository, type ClaimedOutboxMessage } from './outbox.repository';
+
+export interface RelayOutcome {
+  readonly claimed: number;
+  readonly published: number;
+  readonly failed: number;
+}
+
+// After a failed publish, a row waits this long (× attempts, capped) before it is tried again.
+const RETRY_BASE_MS = 1_000;
+const RETRY_MAX_MS = 60_000;
+
+/**
+ * Publishes outbox rows to Kafka: lease a batch (SKIP LOCKED, so replicas and parallel loops share the work),
+ * publish it through the process's idempotent producer (coalesced into few requests), then mark the rows sent.
+ * A relay that dies after the lease leaves its rows to be re-driven when the lease runs out; a message can then
+ * reach Kafka twice, never zero times, and every consumer of these topics is idempotent.
+ */
+@Injectable()
+export class OutboxRelay {
+  private readonly logger = new Logger(OutboxRelay.name);
+
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly outbox: OutboxRepository,
+    private readonly producer: MessageProducer,
+    @Inject(ORDERS_CONFIG) private readonly config: OrdersConfig,
+  ) {}
+
+  async relayBatch(limit = this.config.scheduler.outboxBatchSize): Promise<RelayOutcome> {
+    const messages = await this.uow.run((tx) =>
+      this.outbox.claim(tx, limit, this.config.scheduler.outboxLeaseMs),
+    );
+    if (messages.length === 0) return { claimed: 0, published: 0, failed: 0 };
+    const results = await Promise.allSettled(messages.map((message) => this.publish(message)));
+    const published: string[] = [];
+    const failed: ClaimedOutboxMessage[] = [];
+    let firstError: unknown;
+    results.forEach((result, index) => {
+      const message = messages[index] as ClaimedOutboxMessage;
+      if (result.status === 'fulfilled') published.push(message.id);
+      else {
+        failed.push(message);
+        firstError ??= result.reason;
+      }
+    });
+    await this.outbox.markPublished(this.uow.autoCommit, published);
+    if (failed.length > 0) {
+      const attempts = Math.max(...failed.map((message) => message.attempts));
+      const retryAfterMs = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * attempts);
+      await this.outbox.markFailed(
+        this.uow.autoCommit,
+        failed.map((message) => message.id),
+        errorMessage(firstError),
+        retryAfterMs,
+      );
+      this.logger.error(
+        `Outbox: ${failed.length} of ${messages.length} message(s) not published (${errorMessage(firstError)}); retry in ${retryAfterMs} ms`,
+      );
+    }
+    return { claimed: messages.length, published: published.length, failed: failed.length };
+  }
+
+  private publish(message: ClaimedOutboxMessage): Promise<void> {
+    return this.producer.publishRaw(message.topic, {
+      key: message.key ?? null,
+      value: message.payload,
+      headers: { 'x-outbox-id': message.id },
+    });
+  }
+}

@@ -1,0 +1,142 @@
+import { Injectable } from '@nestjs/common';
+import { chunks, execute, queryRows } from '../database/sql';
+import { type Tx } from '../database/unit-of-work';
+
+/** A message to publish once the surrounding transaction commits. */
+export interface OutboxDraft {
+  readonly topic: string;
+  readonly key: string | undefined;
+  /** The serialised wire form, already checked against the topic's contract. */
+  readonly payload: string;
+}
+
+export interface ClaimedOutboxMessage {
+  readonly id: string;
+  readonly topic: string;
+  readonly key: string | undefined;
+  readonly payload: string;
+  /** Claims so far, this one included. */
+  readonly attempts: number;
+}
+
+export interface OutboxBacklog {
+  readonly unpublished: number;
+  readonly oldestCreatedAt?: Date;
+}
+
+const ms = (parameter: number): string => `($${parameter}::float8 * interval '1 millisecond')`;
+
+// Rows per INSERT statement; bounded by bytes too, since personalised bodies may be large.
+const INSERT_CHUNK_ROWS = 2_000;
+const INSERT_CHUNK_BYTES = 8 * 1024 * 1024;
+
+/** Every query on `outbox`. */
+@Injectable()
+export class OutboxRepository {
+  /** Writes messages in the caller's transaction: they are published if and only if it commits. */
+  async add(tx: Tx, drafts: readonly OutboxDraft[]): Promise<void> {
+    for (const rowChunk of chunks(drafts, INSERT_CHUNK_ROWS)) {
+      for (const chunk of byBytes(rowChunk, INSERT_CHUNK_BYTES)) {
+        await tx.manager.query(
+          `INSERT INTO outbox (topic, message_key, payload)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::text[])`,
+          [chunk.map((d) => d.topic), chunk.map((d) => d.key ?? null), chunk.map((d) => d.payload)],
+        );
+      }
+    }
+  }
+
+  /**
+   * Leases up to `limit` claimable rows for `leaseMs` (its own short transaction). Rows another relay holds are
+   * skipped; rows whose lease ran out (a relay died before marking them) are claimable again.
+   */
+  async claim(tx: Tx, limit: number, leaseMs: number): Promise<ClaimedOutboxMessage[]> {
+    const rows = await queryRows<{
+      id: string;
+      topic: string;
+      message_key: string | null;
+      payload: string;
+      attempts: number;
+    }>(
+      tx.manager,
+      `WITH due AS (
+         SELECT id FROM outbox
+          WHERE published_at IS NULL AND available_at <= now()
+          ORDER BY available_at, id
+          LIMIT $1
+          FOR UPDATE SKIP LOCKED
+       )
+       UPDATE outbox o SET available_at = now() + ${ms(2)}, attempts = o.attempts + 1
+         FROM due WHERE o.id = due.id
+       RETURNING o.id, o.topic, o.message_key, o.payload, o.attempts`,
+      [limit, leaseMs],
+    );
+    return rows
+      .map((row) => ({
+        id: row.id,
+        topic: row.topic,
+        key: row.message_key ?? undefined,
+        payload: row.payload,
+        attempts: row.attempts,
+      }))
+      .sort((a, b) => Number(BigInt(a.id) - BigInt(b.id)));
+  }
+
+  async markPublished(tx: Tx, ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await tx.manager.query(
+      'UPDATE outbox SET published_at = now(), last_error = NULL WHERE id = ANY($1::bigint[])',
+      [ids],
+    );
+  }
+
+  /** The publish failed: claimable again after `retryAfterMs`. */
+  async markFailed(tx: Tx, ids: readonly string[], error: string, retryAfterMs: number): Promise<void> {
+    if (ids.length === 0) return;
+    await tx.manager.query(
+      `UPDATE outbox SET available_at = now() + ${ms(3)}, last_error = $2
+        WHERE id = ANY($1::bigint[]) AND published_at IS NULL`,
+      [ids, error.slice(0, 2000), retryAfterMs],
+    );
+  }
+
+  /** Deletes published rows older than the retention; returns how many. */
+  async deletePublished(tx: Tx, retentionMs: number, limit: number): Promise<number> {
+    return execute(
+      tx.manager,
+      `DELETE FROM outbox WHERE id IN (
+         SELECT id FROM outbox WHERE published_at < now() - ${ms(1)} ORDER BY published_at LIMIT $2)`,
+      [retentionMs, limit],
+    );
+  }
+
+  async backlog(tx: Tx): Promise<OutboxBacklog> {
+    const rows = await queryRows<{ unpublished: number; oldest: Date | null }>(
+      tx.manager,
+      'SELECT count(*)::int AS unpublished, min(created_at) AS oldest FROM outbox WHERE published_at IS NULL',
+    );
+    const row = rows[0];
+    return {
+      unpublished: row?.unpublished ?? 0,
+      ...(row?.oldest ? { oldestCreatedAt: row.oldest } : {}),
+    };
+  }
+}
+
+function byBytes(drafts: readonly OutboxDraft[], maxBytes: number): OutboxDraft[][] {
+  const result: OutboxDraft[][] = [];
+  let current: OutboxDraft[] = [];
+  let bytes = 0;
+  for (const draft of drafts) {
+    const size = draft.payload.length * 2;
+    if (current.length > 0 && bytes + size > maxBytes) {
+      result.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(draft);
+    bytes += size;
+  }
+  if (current.length > 0) result.push(current);
+  return result;
+}

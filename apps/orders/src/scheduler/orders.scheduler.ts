@@ -1,0 +1,143 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
+import { ORDERS_CONFIG } from '../common/tokens';
+import { type OrdersConfig } from '../config/orders.config';
+import { EmailPublisherService, type PublishOutcome } from '../notifications/email-publisher.service';
+import { OutboxRelay } from '../outbox/outbox.relay';
+import { PastDueService } from '../processing/past-due.service';
+import { SweeperService } from './sweeper.service';
+import { TaskLoop, type TaskStatistics } from './task-loop';
+
+export interface SchedulerStatistics {
+  readonly running: boolean;
+  readonly tasks: Record<string, TaskStatistics>;
+  /** The last email-publishing outcome (e.g. paused until a reset time). */
+  readonly lastEmailPublish?: PublishOutcome;
+}
+
+/**
+ * The built-in scheduler (no external cron): claims due orders and New notifications, relays the outbox, and
+ * sweeps. Every job is safe to run in several replicas at once (SKIP LOCKED claims). Started after the app has
+ * bootstrapped, stopped first on shutdown — before the Kafka producer and the database close.
+ */
+@Injectable()
+export class OrdersScheduler implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(OrdersScheduler.name);
+  private readonly loops = new Map<string, TaskLoop>();
+  private readonly relays: TaskLoop[] = [];
+  private running = false;
+  private lastEmailPublish: PublishOutcome | undefined;
+  private emailPublishRuns = 0;
+
+  constructor(
+    @Inject(ORDERS_CONFIG) private readonly config: OrdersConfig,
+    private readonly pastDue: PastDueService,
+    private readonly emailPublisher: EmailPublisherService,
+    private readonly relay: OutboxRelay,
+    private readonly sweeper: SweeperService,
+  ) {
+    const s = config.scheduler;
+    this.add(
+      new TaskLoop(
+        {
+          name: 'past-due orders',
+          intervalMs: s.pastDueIntervalMs,
+          run: async () => {
+            const claimed = await this.pastDue.claimDueOrders();
+            if (claimed > 0) this.triggerRelay();
+            return claimed >= s.orderClaimBatchSize;
+          },
+        },
+        this.logger,
+      ),
+    );
+    this.add(
+      new TaskLoop(
+        {
+          name: 'email publishing',
+          intervalMs: s.emailPublishIntervalMs,
+          run: async () => {
+            const outcome = await this.emailPublisher.publishBatch();
+            this.lastEmailPublish = outcome;
+            this.emailPublishRuns += 1;
+            if (outcome.kind === 'claimed' && outcome.count > 0) this.triggerRelay();
+            return outcome.kind === 'claimed' && outcome.count >= s.emailClaimBatchSize;
+          },
+        },
+        this.logger,
+      ),
+    );
+    for (let index = 0; index < s.outboxRelayConcurrency; index += 1) {
+      const loop = new TaskLoop(
+        {
+          name: `outbox relay ${index + 1}`,
+          intervalMs: s.outboxRelayIntervalMs,
+          startDelayMs: s.relayStartDelayMs,
+          run: async () => (await this.relay.relayBatch()).claimed >= s.outboxBatchSize,
+        },
+        this.logger,
+      );
+      this.relays.push(loop);
+      this.add(loop);
+    }
+    this.add(
+      new TaskLoop(
+        {
+          name: 'sweeper',
+          intervalMs: s.sweepIntervalMs,
+          run: async () => {
+            await this.sweeper.sweep();
+            return false;
+          },
+        },
+        this.logger,
+      ),
+    );
+  }
+
+  onApplicationBootstrap(): void {
+    if (!this.config.scheduler.enabled) {
+      this.logger.warn(
+        'Scheduler disabled (ORDERS_SCHEDULER_ENABLED=false): no claims, relay or sweeps here',
+      );
+      return;
+    }
+    if (this.config.scheduler.relayStartDelayMs > 0) {
+      this.logger.warn(`Outbox relay starts in ${this.config.scheduler.relayStartDelayMs} ms (test hook)`);
+    }
+    this.running = true;
+    for (const loop of this.loops.values()) loop.start();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.running = false;
+    await Promise.all([...this.loops.values()].map((loop) => loop.stop()));
+  }
+
+  /** Wakes the relay loops now instead of at their next interval. */
+  triggerRelay(): void {
+    for (const loop of this.relays) loop.trigger();
+  }
+
+  /** How many times email publishing ran (tests wait for cycles instead of sleeping). */
+  get emailPublishCycles(): number {
+    return this.emailPublishRuns;
+  }
+
+  statistics(): SchedulerStatistics {
+    return {
+      running: this.running,
+      tasks: Object.fromEntries([...this.loops].map(([name, loop]) => [name, loop.statistics()])),
+      ...(this.lastEmailPublish === undefined ? {} : { lastEmailPublish: this.lastEmailPublish }),
+    };
+  }
+
+  private add(loop: TaskLoop): void {
+    this.loops.set(loop.name, loop);
+  }
+}

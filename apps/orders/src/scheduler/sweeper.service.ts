@@ -1,0 +1,81 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { ORDERS_CONFIG } from '../common/tokens';
+import { type OrdersConfig } from '../config/orders.config';
+import { UnitOfWork } from '../database/unit-of-work';
+import { EmailNotificationRepository } from '../notifications/email-notification.repository';
+import { OrderRepository } from '../orders/order.repository';
+import { OutboxRepository } from '../outbox/outbox.repository';
+import { PastDueService } from '../processing/past-due.service';
+
+export interface SweepReport {
+  readonly expired: number;
+  readonly redrivenSending: number;
+  readonly redrivenOrders: number;
+  readonly completedOrders: number;
+  readonly deletedOutboxRows: number;
+}
+
+const BATCH = 1_000;
+// Bounds one sweep; what is left is picked up by the next one.
+const MAX_BATCHES = 20;
+
+/**
+ * Nothing stays in a middle state forever: unfinished notifications past expiry + grace become Failed_TTL,
+ * notifications stuck in Sending and orders stuck in Processing are re-driven, orders with nothing pending are
+ * completed, and published outbox rows past retention are deleted. (Stale outbox leases need no sweep: an
+ * expired lease makes the row claimable again.)
+ */
+@Injectable()
+export class SweeperService {
+  private readonly logger = new Logger(SweeperService.name);
+
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly notifications: EmailNotificationRepository,
+    private readonly orders: OrderRepository,
+    private readonly outbox: OutboxRepository,
+    private readonly pastDue: PastDueService,
+    @Inject(ORDERS_CONFIG) private readonly config: OrdersConfig,
+  ) {}
+
+  async sweep(): Promise<SweepReport> {
+    const { scheduler, notifications } = this.config;
+    let expired = 0;
+    for (let batch = 0; batch < MAX_BATCHES; batch += 1) {
+      const result = await this.uow.run((tx) =>
+        this.notifications.expireUnfinished(tx, notifications.expiryGraceMs, BATCH),
+      );
+      expired += result.expired;
+      for (const orderId of result.orderIds) await this.orders.completeIfDone(this.uow.autoCommit, orderId);
+      if (result.expired < BATCH) break;
+    }
+    const redrivenSending = await this.uow.run((tx) =>
+      this.notifications.redriveStaleSending(
+        tx,
+        scheduler.sendingStaleAfterMs,
+        scheduler.sendingMaxRedrives,
+        BATCH,
+      ),
+    );
+    const redrivenOrders = await this.pastDue.redriveStaleOrders();
+    let completedOrders = 0;
+    for (let batch = 0; batch < MAX_BATCHES; batch += 1) {
+      const completed = await this.uow.run((tx) => this.orders.completeFinished(tx, BATCH));
+      completedOrders += completed;
+      if (completed < BATCH) break;
+    }
+    let deletedOutboxRows = 0;
+    for (let batch = 0; batch < MAX_BATCHES; batch += 1) {
+      const deleted = await this.uow.run((tx) =>
+        this.outbox.deletePublished(tx, scheduler.outboxRetentionMs, BATCH * 10),
+      );
+      deletedOutboxRows += deleted;
+      if (deleted < BATCH * 10) break;
+    }
+    const report = { expired, redrivenSending, redrivenOrders, completedOrders, deletedOutboxRows };
+    if (expired + redrivenSending + redrivenOrders + completedOrders > 0) {
+      this.logger.log(`Sweep: ${JSON.stringify(report)}`);
+    }
+    return report;
+  }
+}

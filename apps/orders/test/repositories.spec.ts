@@ -1,0 +1,553 @@
+import { randomUUID } from 'node:crypto';
+import { Logger } from '@nestjs/common';
+import { createTestDatabase, type TestDatabase } from '@notifications/database';
+import { expectEventually } from '@notifications/testing';
+import { NotificationOrderContract } from '@notifications/contracts';
+import { loadOrdersConfig, type OrdersConfig } from '../src/config/orders.config';
+import { type ContactPointService } from '../src/contact-points/contact-point.service';
+import { ordersEntities } from '../src/database/entities';
+import { ordersMigrations } from '../src/database/migrations';
+import { UnitOfWork } from '../src/database/unit-of-work';
+import { EmailNotificationRepository } from '../src/notifications/email-notification.repository';
+import { EmailStatusService } from '../src/notifications/email-status.service';
+import { type NewEmailOrder } from '../src/orders/order.model';
+import { OrderRepository } from '../src/orders/order.repository';
+import { OutboxRepository } from '../src/outbox/outbox.repository';
+import { type NotificationDraft } from '../src/processing/recipient-resolver.service';
+import { PastDueService } from '../src/processing/past-due.service';
+import { RecipientResolver } from '../src/processing/recipient-resolver.service';
+import { SendConditionClient } from '../src/processing/send-condition.client';
+import { RateLimitRepository } from '../src/rate-limit/rate-limit.repository';
+import { SweeperService } from '../src/scheduler/sweeper.service';
+import { DEFAULT_ORDERS_TOPICS } from '../src/messaging/orders-topics';
+
+/** Holds a transaction open until released, so that a second claimer runs while the first one's locks are held. */
+function gate(): { wait: Promise<void>; open(): void } {
+  let open!: () => void;
+  const wait = new Promise<void>((resolve) => (open = resolve));
+  return { wait, open };
+}
+
+describe('repositories against PostgreSQL', () => {
+  let db: TestDatabase;
+  let uow: UnitOfWork;
+  let config: OrdersConfig;
+  const orders = new OrderRepository();
+  const notifications = new EmailNotificationRepository();
+  const outbox = new OutboxRepository();
+  const pauses = new RateLimitRepository();
+
+  beforeAll(async () => {
+    Logger.overrideLogger(['error']);
+    db = await createTestDatabase({
+      prefix: 'orders_repositories',
+      migrations: ordersMigrations,
+      entities: ordersEntities,
+    });
+    uow = new UnitOfWork(db.dataSource);
+    config = loadOrdersConfig({
+      APP_ENV: 'test',
+      DATABASE_URL: db.url,
+      ORDERS_TRANSIENT_RESEND_DELAY: '30s',
+    });
+  });
+
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  function newOrder(overrides: Partial<NewEmailOrder> = {}): NewEmailOrder {
+    const now = new Date();
+    return {
+      id: randomUUID(),
+      creator: 'ttd',
+      requestedSendTime: new Date(now.getTime() - 1_000),
+      created: now,
+      recipients: [{ emailAddress: 'a@example.com' }],
+      email: { fromAddress: 'noreply@altinn.cloud', subject: 'S', body: 'B', contentType: 'Plain' },
+      ...overrides,
+    };
+  }
+
+  async function insertOrders(count: number, overrides: Partial<NewEmailOrder> = {}): Promise<string[]> {
+    const created = Array.from({ length: count }, () => newOrder(overrides));
+    await uow.run(async (tx) => {
+      for (const order of created) await orders.insert(tx, order);
+    });
+    return created.map((order) => order.id);
+  }
+
+  async function setStatus(orderId: string, status: string): Promise<void> {
+    await db.dataSource.query('UPDATE orders SET processing_status = $2 WHERE id = $1', [orderId, status]);
+  }
+
+  async function statusOf(orderId: string): Promise<string> {
+    const rows: { processing_status: string }[] = await db.dataSource.query(
+      'SELECT processing_status FROM orders WHERE id = $1',
+      [orderId],
+    );
+    return rows[0]!.processing_status;
+  }
+
+  async function addNotifications(
+    orderId: string,
+    count: number,
+    expiry = new Date(Date.now() + 3_600_000),
+  ): Promise<string[]> {
+    const batch = randomUUID().slice(0, 8);
+    const drafts: NotificationDraft[] = Array.from({ length: count }, (_, index) => ({
+      recipientKey: `${batch}-${String(index).padStart(4, '0')}@example.com`,
+      toAddress: `${batch}-${String(index).padStart(4, '0')}@example.com`,
+      result: 'New',
+    }));
+    await uow.run((tx) => notifications.insertMany(tx, orderId, drafts, expiry));
+    const rows: { id: string }[] = await db.dataSource.query(
+      'SELECT id FROM email_notifications WHERE order_id = $1 AND recipient_key LIKE $2 ORDER BY recipient_key',
+      [orderId, `${batch}-%`],
+    );
+    return rows.map((row) => row.id);
+  }
+
+  async function resultOf(notificationId: string): Promise<string> {
+    const rows: { result: string }[] = await db.dataSource.query(
+      'SELECT result FROM email_notifications WHERE id = $1',
+      [notificationId],
+    );
+    return rows[0]!.result;
+  }
+
+  describe(OrderRepository.name, () => {
+    beforeEach(async () => {
+      await db.dataSource.query('TRUNCATE orders CASCADE');
+    });
+
+    it('two concurrent claimers never claim the same order (FOR UPDATE SKIP LOCKED)', async () => {
+      const due = await insertOrders(30);
+      await insertOrders(5, { requestedSendTime: new Date(Date.now() + 3_600_000) });
+      const held = gate();
+      const first = uow.run(async (tx) => {
+        const claimed = await orders.claimDue(tx, 20, 0);
+        await held.wait;
+        return claimed;
+      });
+      // While the first claimer still holds its 20 rows, the second gets only the other 10, without waiting.
+      await expectEventually(async () => {
+        const locked: { n: number }[] = await db.dataSource.query(
+          `SELECT count(*)::int AS n FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+            WHERE a.datname = current_database() AND l.mode = 'RowShareLock'`,
+        );
+        expect(locked[0]!.n).toBeGreaterThan(0);
+      });
+      const second = await uow.run((tx) => orders.claimDue(tx, 20, 0));
+      held.open();
+      const firstIds = (await first).map((order) => order.id);
+      const secondIds = second.map((order) => order.id);
+      expect(firstIds).toHaveLength(20);
+      expect(secondIds).toHaveLength(10);
+      expect(new Set([...firstIds, ...secondIds])).toEqual(new Set(due));
+    });
+
+    it('claimers racing in a loop claim every due order exactly once', async () => {
+      const due = await insertOrders(200);
+      const claimLoop = async (): Promise<string[]> => {
+        const mine: string[] = [];
+        for (;;) {
+          const claimed = await uow.run((tx) => orders.claimDue(tx, 7, 0));
+          if (claimed.length === 0) return mine;
+          mine.push(...claimed.map((order) => order.id));
+        }
+      };
+      const results = await Promise.all([claimLoop(), claimLoop(), claimLoop()]);
+      const all = results.flat();
+      expect(all).toHaveLength(due.length);
+      expect(new Set(all)).toEqual(new Set(due));
+      const statuses: { processing_status: string; n: number }[] = await db.dataSource.query(
+        'SELECT processing_status, count(*)::int AS n FROM orders GROUP BY processing_status',
+      );
+      expect(statuses).toEqual([{ processing_status: 'Processing', n: 200 }]);
+    });
+
+    it('carries recipients inline only up to the limit', async () => {
+      const [small] = await insertOrders(1, { recipients: [{ emailAddress: 'a@example.com' }] });
+      const [large] = await insertOrders(1, {
+        recipients: Array.from({ length: 3 }, (_, i) => ({ emailAddress: `r${i}@example.com` })),
+      });
+      const claimed = await uow.run((tx) => orders.claimDue(tx, 10, 2));
+      const byId = new Map(claimed.map((order) => [order.id, order]));
+      expect(byId.get(small!)?.recipients).toEqual([{ emailAddress: 'a@example.com' }]);
+      expect(byId.get(large!)?.recipients).toBeUndefined();
+      expect(byId.get(large!)?.recipientCount).toBe(3);
+    });
+
+    it('requeues a failed order as Registered, not claimable before its delay', async () => {
+      const [id] = await insertOrders(1);
+      await uow.run((tx) => orders.claimDue(tx, 10, 0));
+      expect(await uow.run((tx) => orders.requeue(tx, id!, 'profile down', 60_000))).toBe(true);
+      expect(await statusOf(id!)).toBe('Registered');
+      expect(await uow.run((tx) => orders.claimDue(tx, 10, 0))).toEqual([]);
+      await db.dataSource.query(`UPDATE orders SET not_before = now() - interval '1 second' WHERE id = $1`, [
+        id,
+      ]);
+      expect((await uow.run((tx) => orders.claimDue(tx, 10, 0))).map((o) => o.id)).toEqual([id]);
+    });
+
+    it('re-claims orders stuck in Processing beyond the bound', async () => {
+      const [stuck, fresh] = await insertOrders(2);
+      await uow.run((tx) => orders.claimDue(tx, 10, 0));
+      await db.dataSource.query(`UPDATE orders SET claimed_at = now() - interval '1 hour' WHERE id = $1`, [
+        stuck,
+      ]);
+      const reclaimed = await uow.run((tx) => orders.claimStale(tx, 600_000, 10, 0));
+      expect(reclaimed.map((order) => order.id)).toEqual([stuck]);
+      expect(await uow.run((tx) => orders.claimStale(tx, 600_000, 10, 0))).toEqual([]);
+      expect(await statusOf(fresh!)).toBe('Processing');
+    });
+
+    it('cancels only Registered orders of the creator', async () => {
+      const [id] = await insertOrders(1);
+      expect(await uow.run((tx) => orders.cancel(tx, id!, 'nav'))).toEqual({ kind: 'not-found' });
+      expect(await uow.run((tx) => orders.cancel(tx, id!, 'ttd'))).toEqual({ kind: 'cancelled' });
+      expect(await uow.run((tx) => orders.cancel(tx, id!, 'ttd'))).toEqual({
+        kind: 'not-cancellable',
+        status: 'Cancelled',
+      });
+    });
+  });
+
+  describe(EmailNotificationRepository.name, () => {
+    let orderId: string;
+
+    beforeEach(async () => {
+      await db.dataSource.query('TRUNCATE orders CASCADE');
+      [orderId] = (await insertOrders(1)) as [string];
+    });
+
+    it('creates nothing twice for the same order and address', async () => {
+      const drafts: NotificationDraft[] = [
+        { recipientKey: 'a@example.com', toAddress: 'a@example.com', result: 'New' },
+        {
+          recipientKey: 'nin:02028012345',
+          nationalIdentityNumber: '02028012345',
+          result: 'Failed_RecipientReserved',
+        },
+      ];
+      const expiry = new Date(Date.now() + 3_600_000);
+      expect(await uow.run((tx) => notifications.insertMany(tx, orderId, drafts, expiry))).toBe(2);
+      expect(await uow.run((tx) => notifications.insertMany(tx, orderId, drafts, expiry))).toBe(0);
+      expect(await uow.run((tx) => notifications.counts(tx, orderId))).toEqual({
+        generated: 2,
+        succeeded: 0,
+      });
+    });
+
+    it('two concurrent claimers never claim the same notification', async () => {
+      const all = await addNotifications(orderId, 300);
+      const claimLoop = async (): Promise<string[]> => {
+        const mine: string[] = [];
+        for (;;) {
+          const claimed = await uow.run((tx) => notifications.claimForSending(tx, 25));
+          if (claimed.length === 0) return mine;
+          mine.push(...claimed.map((n) => n.id));
+        }
+      };
+      const [a, b] = await Promise.all([claimLoop(), claimLoop()]);
+      expect(a!.length + b!.length).toBe(all.length);
+      expect(new Set([...a!, ...b!])).toEqual(new Set(all));
+    });
+
+    it('does not claim expired or not yet due notifications', async () => {
+      await addNotifications(orderId, 2, new Date(Date.now() - 1_000));
+      const [, later] = await addNotifications((await insertOrders(1))[0]!, 2);
+      await db.dataSource.query(
+        `UPDATE email_notifications SET next_attempt_at = now() + interval '1 hour' WHERE id = $1`,
+        [later],
+      );
+      const claimed = await uow.run((tx) => notifications.claimForSending(tx, 100));
+      expect(claimed).toHaveLength(1);
+    });
+
+    it('expires unfinished notifications past expiry + grace as Failed_TTL, and leaves final ones alone', async () => {
+      const [fresh] = await addNotifications(orderId, 1);
+      const old = (await insertOrders(1))[0]!;
+      const [newOld, sendingOld, succeededOld, deliveredOld] = await addNotifications(
+        old,
+        4,
+        new Date(Date.now() - 2 * 3_600_000),
+      );
+      await db.dataSource.query(`UPDATE email_notifications SET result = 'Sending' WHERE id = $1`, [
+        sendingOld,
+      ]);
+      await db.dataSource.query(`UPDATE email_notifications SET result = 'Succeeded' WHERE id = $1`, [
+        succeededOld,
+      ]);
+      await db.dataSource.query(`UPDATE email_notifications SET result = 'Delivered' WHERE id = $1`, [
+        deliveredOld,
+      ]);
+      const outcome = await uow.run((tx) => notifications.expireUnfinished(tx, 3_600_000, 100));
+      expect(outcome).toEqual({ expired: 3, orderIds: [old] });
+      expect(
+        await Promise.all([newOld, sendingOld, succeededOld, deliveredOld, fresh].map((id) => resultOf(id!))),
+      ).toEqual(['Failed_TTL', 'Failed_TTL', 'Failed_TTL', 'Delivered', 'New']);
+    });
+
+    it('puts notifications stuck in Sending back to New, a bounded number of times', async () => {
+      const [id] = await addNotifications(orderId, 1);
+      for (let redrive = 0; redrive < 3; redrive += 1) {
+        await db.dataSource.query(
+          `UPDATE email_notifications SET result = 'Sending', sending_since = now() - interval '2 hours' WHERE id = $1`,
+          [id],
+        );
+        const redriven = await uow.run((tx) => notifications.redriveStaleSending(tx, 3_600_000, 2, 100));
+        expect(redriven).toBe(redrive < 2 ? 1 : 0);
+      }
+      expect(await resultOf(id!)).toBe('Sending');
+    });
+  });
+
+  describe('forward-only status transitions', () => {
+    let status: EmailStatusService;
+    let orderId: string;
+
+    beforeEach(async () => {
+      await db.dataSource.query('TRUNCATE orders CASCADE');
+      status = new EmailStatusService(uow, notifications, orders, config);
+      [orderId] = (await insertOrders(1)) as [string];
+      await setStatus(orderId, 'Processed');
+    });
+
+    async function sending(count: number): Promise<string[]> {
+      const ids = await addNotifications(orderId, count);
+      await uow.run((tx) => notifications.claimForSending(tx, 1_000));
+      return ids;
+    }
+
+    it('Delivered then a late Succeeded ends Delivered', async () => {
+      const [id] = await sending(1);
+      await status.apply({ notificationId: id!, operationId: id!, sendResult: 'Delivered' });
+      const late = await status.apply({ notificationId: id!, operationId: id!, sendResult: 'Succeeded' });
+      expect(late).toMatchObject({ kind: 'ignored', reason: 'Delivered is final' });
+      expect(await resultOf(id!)).toBe('Delivered');
+    });
+
+    it('Succeeded then Delivered ends Delivered; a final result is never overwritten', async () => {
+      const [id] = await sending(1);
+      await status.apply({ notificationId: id!, operationId: id!, sendResult: 'Succeeded' });
+      expect(await resultOf(id!)).toBe('Succeeded');
+      await status.apply({ notificationId: id!, operationId: id!, sendResult: 'Delivered' });
+      await status.apply({ notificationId: id!, operationId: id!, sendResult: 'Failed_Bounced' });
+      await status.apply({ notificationId: id!, operationId: id!, sendResult: 'Failed_TransientError' });
+      expect(await resultOf(id!)).toBe('Delivered');
+    });
+
+    it('matches delivery reports by operation id', async () => {
+      const [id] = await sending(1);
+      await status.apply({ notificationId: id!, operationId: 'acs-operation-1', sendResult: 'Succeeded' });
+      const report = await status.apply({ operationId: 'acs-operation-1', sendResult: 'Failed_Bounced' });
+      expect(report).toMatchObject({ kind: 'applied', notificationId: id, result: 'Failed_Bounced' });
+      // The sender uses the notification id as Operation-Id: a report may come before any update stored it.
+      const [other] = await sending(1);
+      expect(await status.apply({ operationId: other!, sendResult: 'Delivered' })).toMatchObject({
+        kind: 'applied',
+        notificationId: other,
+      });
+    });
+
+    it('sends again after Failed_TransientError until the notification expires', async () => {
+      const [id, expired] = await sending(2);
+      expect(
+        await status.apply({ notificationId: id!, operationId: '', sendResult: 'Failed_TransientError' }),
+      ).toMatchObject({
+        kind: 'resend',
+      });
+      const rows: { result: string; due_in_s: number }[] = await db.dataSource.query(
+        `SELECT result, extract(epoch FROM next_attempt_at - now())::int AS due_in_s FROM email_notifications WHERE id = $1`,
+        [id],
+      );
+      expect(rows[0]).toMatchObject({ result: 'New' });
+      expect(rows[0]!.due_in_s).toBeGreaterThan(20);
+      // A duplicate of the same transient report changes nothing.
+      expect(
+        await status.apply({ notificationId: id!, operationId: '', sendResult: 'Failed_TransientError' }),
+      ).toMatchObject({
+        kind: 'ignored',
+      });
+
+      await db.dataSource.query(
+        `UPDATE email_notifications SET expiry = now() - interval '1 minute' WHERE id = $1`,
+        [expired],
+      );
+      await status.apply({ notificationId: expired!, operationId: '', sendResult: 'Failed_TransientError' });
+      expect(await resultOf(expired!)).toBe('Failed_TransientError');
+    });
+
+    it('reports an unknown notification', async () => {
+      expect(
+        await status.apply({ notificationId: randomUUID(), operationId: '', sendResult: 'Delivered' }),
+      ).toEqual({
+        kind: 'unknown-notification',
+      });
+      expect(await status.apply({ operationId: 'nobody-knows-this', sendResult: 'Delivered' })).toEqual({
+        kind: 'unknown-notification',
+      });
+    });
+
+    it('completes the order when its last pending notifications finish concurrently', async () => {
+      for (let round = 0; round < 5; round += 1) {
+        await db.dataSource.query('TRUNCATE orders CASCADE');
+        [orderId] = (await insertOrders(1)) as [string];
+        await setStatus(orderId, 'Processed');
+        const ids = await sending(4);
+        await Promise.all(
+          ids.map((id) => status.apply({ notificationId: id, operationId: id, sendResult: 'Delivered' })),
+        );
+        expect(await statusOf(orderId)).toBe('Completed');
+      }
+    });
+
+    it('keeps the order Processed while a notification is pending', async () => {
+      const [first] = await sending(2);
+      await status.apply({ notificationId: first!, operationId: first!, sendResult: 'Delivered' });
+      expect(await statusOf(orderId)).toBe('Processed');
+    });
+  });
+
+  describe(OutboxRepository.name, () => {
+    beforeEach(async () => {
+      await db.dataSource.query('TRUNCATE outbox');
+    });
+
+    async function add(count: number): Promise<void> {
+      await uow.run((tx) =>
+        outbox.add(
+          tx,
+          Array.from({ length: count }, (_, i) => ({ topic: 't', key: `k${i}`, payload: `{"n":${i}}` })),
+        ),
+      );
+    }
+
+    it('two relays never lease the same row', async () => {
+      await add(500);
+      const leaseLoop = async (): Promise<string[]> => {
+        const mine: string[] = [];
+        for (;;) {
+          const claimed = await uow.run((tx) => outbox.claim(tx, 40, 60_000));
+          if (claimed.length === 0) return mine;
+          mine.push(...claimed.map((m) => m.id));
+        }
+      };
+      const [a, b] = await Promise.all([leaseLoop(), leaseLoop()]);
+      expect(a!.length + b!.length).toBe(500);
+      expect(new Set([...a!, ...b!]).size).toBe(500);
+    });
+
+    it('re-drives rows whose lease ran out without being marked published', async () => {
+      await add(3);
+      const leased = await uow.run((tx) => outbox.claim(tx, 10, 300));
+      expect(leased).toHaveLength(3);
+      await uow.run((tx) => outbox.markPublished(tx, [leased[0]!.id]));
+      expect(await uow.run((tx) => outbox.claim(tx, 10, 300))).toEqual([]);
+      const again = await expectEventually(async () => {
+        const claimed = await uow.run((tx) => outbox.claim(tx, 10, 60_000));
+        expect(claimed).toHaveLength(2);
+        return claimed;
+      });
+      expect(again.map((m) => m.id)).toEqual([leased[1]!.id, leased[2]!.id]);
+      expect(again.map((m) => m.attempts)).toEqual([2, 2]);
+      expect(await uow.run((tx) => outbox.backlog(tx))).toMatchObject({ unpublished: 2 });
+    });
+  });
+
+  describe(SweeperService.name, () => {
+    let sweeper: SweeperService;
+    let outboxTopic: string;
+
+    beforeEach(async () => {
+      await db.dataSource.query('TRUNCATE orders, outbox CASCADE');
+      const noContactPoints: ContactPointService = {
+        lookupPersons: () => Promise.resolve([]),
+        lookupOrganizations: () => Promise.resolve([]),
+      };
+      const pastDue = new PastDueService(
+        uow,
+        orders,
+        notifications,
+        outbox,
+        new RecipientResolver(noContactPoints),
+        new SendConditionClient(),
+        config,
+        DEFAULT_ORDERS_TOPICS,
+      );
+      sweeper = new SweeperService(uow, notifications, orders, outbox, pastDue, config);
+      outboxTopic = DEFAULT_ORDERS_TOPICS.pastDue.name;
+    });
+
+    it('leaves nothing in a middle state: expires, completes, re-drives and cleans up', async () => {
+      // An order whose only notification expired long ago.
+      const [expiredOrder] = await insertOrders(1);
+      await setStatus(expiredOrder!, 'Processed');
+      const [expiredNotification] = await addNotifications(
+        expiredOrder!,
+        1,
+        new Date(Date.now() - 2 * 86_400_000),
+      );
+      // An order whose notifications all finished, but whose completion was missed (a crash after the commit).
+      const [finishedOrder] = await insertOrders(1);
+      await setStatus(finishedOrder!, 'Processed');
+      const [finished] = await addNotifications(finishedOrder!, 1);
+      await db.dataSource.query(`UPDATE email_notifications SET result = 'Delivered' WHERE id = $1`, [
+        finished,
+      ]);
+      // An order stuck in Processing, its message lost.
+      const [stuckOrder] = await insertOrders(1);
+      await uow.run((tx) => orders.claimDue(tx, 10, 10));
+      await db.dataSource.query(`UPDATE orders SET claimed_at = now() - interval '1 hour' WHERE id = $1`, [
+        stuckOrder,
+      ]);
+      // A published outbox row past retention.
+      await uow.run((tx) => outbox.add(tx, [{ topic: 'old', key: undefined, payload: '{}' }]));
+      await db.dataSource.query(
+        `UPDATE outbox SET published_at = now() - interval '2 hours' WHERE topic = 'old'`,
+      );
+
+      const report = await sweeper.sweep();
+
+      expect(report).toMatchObject({
+        expired: 1,
+        redrivenOrders: 1,
+        completedOrders: 1,
+        deletedOutboxRows: 1,
+      });
+      expect(await resultOf(expiredNotification!)).toBe('Failed_TTL');
+      expect(await statusOf(expiredOrder!)).toBe('Completed');
+      expect(await statusOf(finishedOrder!)).toBe('Completed');
+      expect(await statusOf(stuckOrder!)).toBe('Processing');
+      const redriven: { message_key: string; payload: string }[] = await db.dataSource.query(
+        'SELECT message_key, payload FROM outbox WHERE topic = $1',
+        [outboxTopic],
+      );
+      expect(redriven.map((row) => row.message_key)).toEqual([stuckOrder]);
+      expect(NotificationOrderContract.parse(redriven[0]!.payload).id).toBe(stuckOrder);
+      expect(await sweeper.sweep()).toEqual({
+        expired: 0,
+        redrivenSending: 0,
+        redrivenOrders: 0,
+        completedOrders: 0,
+        deletedOutboxRows: 0,
+      });
+    });
+  });
+
+  describe(RateLimitRepository.name, () => {
+    it('keeps the later of two pauses in force and reports it while it lasts', async () => {
+      const soon = new Date(Date.now() + 60_000);
+      const later = new Date(Date.now() + 120_000);
+      await uow.run((tx) => pauses.pauseUntil(tx, 'acs', later, 'test'));
+      expect(await uow.run((tx) => pauses.pauseUntil(tx, 'acs', soon, 'test'))).toEqual(later);
+      expect(await uow.run((tx) => pauses.activePause(tx, 'acs'))).toEqual(later);
+      expect(await uow.run((tx) => pauses.activePause(tx, 'other'))).toBeUndefined();
+      await db.dataSource.query(`UPDATE rate_limit_pauses SET paused_until = now() - interval '1 second'`);
+      expect(await uow.run((tx) => pauses.activePause(tx, 'acs'))).toBeUndefined();
+      expect(await uow.run((tx) => pauses.pauseUntil(tx, 'acs', soon, 'test'))).toEqual(soon);
+    });
+  });
+});
