@@ -4,7 +4,8 @@
 // stops the apps and then whatever infrastructure it started itself.
 //
 // An app takes part by declaring in its package.json:
-//   "notifications": { "start": "dist/main.js", "port": 5090, "links": { "API docs": "/docs" }, "migrate": true }
+//   "notifications": { "start": "dist/main.js", "port": 5090, "links": { "API docs": "/docs" }, "migrate": true,
+//                      "env": { "NAME": "embedded default, used unless NAME is set in the environment" } }
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -83,7 +84,7 @@ if (apps.length > 0) {
     const prefix = `\x1b[${colours[index % colours.length]}m${app.name.padEnd(width)} |\x1b[0m`;
     const child = spawn(process.execPath, ['--enable-source-maps', join(app.dir, app.settings.start)], {
       cwd: root,
-      env,
+      env: { ...app.settings.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     prefixLines(child.stdout, prefix, process.stdout);
