@@ -2,7 +2,8 @@
 // `npm test`: every project's tests, against a real Kafka broker and a real PostgreSQL.
 // Starts whatever infrastructure is not running yet (see scripts/infra.mjs) and afterwards stops only what it
 // started, so a developer's running broker is left alone. Extra arguments go to `nx run-many -t test`
-// (e.g. `npm test -- -p messaging`).
+// (e.g. `npm test -- -p messaging`). Projects run one at a time: their integration suites share one broker, one
+// PostgreSQL and two cores, and timing-sensitive tests (heartbeats, due times) should not compete.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,7 +18,15 @@ const startedPostgres =
 const summaryDir = mkdtempSync(join(tmpdir(), 'notifications-tests-'));
 const child = spawn(
   'nx',
-  ['run-many', '-t', 'test', '--outputStyle=stream', '--skip-nx-cache', ...process.argv.slice(2)],
+  [
+    'run-many',
+    '-t',
+    'test',
+    '--outputStyle=stream',
+    '--skip-nx-cache',
+    '--parallel=1',
+    ...process.argv.slice(2),
+  ],
   {
     stdio: 'inherit',
     env: {

@@ -1,3 +1,4 @@
+import { waitForTopicLeaders } from '@notifications/messaging';
 import { Kafka, logLevel, type Admin, type Consumer, type Producer } from 'kafkajs';
 
 export interface ObservedRecord {
@@ -86,9 +87,10 @@ export class TestKafka {
   async prepareTopics(names: readonly string[], partitions: number): Promise<void> {
     const admin = await this.getAdmin();
     await admin.createTopics({
-      waitForLeaders: true,
+      waitForLeaders: false,
       topics: names.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })),
     });
+    await waitForTopicLeaders(admin, names);
     const deadline = Date.now() + 30_000;
     for (const topic of names) {
       for (;;) {

@@ -44,7 +44,8 @@ export class TopicProvisioner {
       const missing = wanted.filter((name) => !present.has(name));
       if (missing.length > 0) {
         await admin.createTopics({
-          waitForLeaders: true,
+          // kafkajs' own wait gives up when the broker briefly reports a new topic as unknown; see below.
+          waitForLeaders: false,
           topics: missing.map((topic) => ({
             topic,
             numPartitions: settings.partitions,
@@ -52,6 +53,7 @@ export class TopicProvisioner {
             configEntries: [{ name: 'retention.ms', value: String(settings.retentionMs) }],
           })),
         });
+        await waitForTopicLeaders(admin, missing);
         this.logger.info('Created topics', { topics: missing, ...settings });
       }
       const existing = wanted.filter((name) => present.has(name));
@@ -82,5 +84,36 @@ export class TopicProvisioner {
     return metadata.topics
       .map((topic) => ({ topic: topic.name, partitions: topic.partitions.length }))
       .filter(({ partitions }) => partitions < wanted);
+  }
+}
+
+/**
+ * Waits (bounded) until every partition of the topics has a leader. kafkajs' `createTopics({ waitForLeaders })`
+ * retries only LEADER_NOT_AVAILABLE, but Kafka 4 may answer UNKNOWN_TOPIC_OR_PARTITION ("does not host this
+ * topic-partition") for a topic it has just created, especially on a busy machine; that is retried here too.
+ */
+export async function waitForTopicLeaders(
+  admin: Admin,
+  topics: readonly string[],
+  timeoutMs = 30_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const metadata = await admin.fetchTopicMetadata({ topics: [...topics] });
+      const ready = metadata.topics.filter(
+        (topic) =>
+          topic.partitions.length > 0 && topic.partitions.every((partition) => partition.leader >= 0),
+      );
+      if (ready.length === topics.length) return;
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() >= deadline) {
+      const cause = lastError instanceof Error ? ` (last error: ${lastError.message})` : '';
+      throw new Error(`Topics still have no leaders after ${timeoutMs} ms: ${topics.join(', ')}${cause}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

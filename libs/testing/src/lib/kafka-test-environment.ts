@@ -80,10 +80,11 @@ export class KafkaTestEnvironment {
     const names = [topic.name, ...(topic.retryTopic ? [topic.retryTopic] : []), topic.deadLetterTopic];
     const admin = await this.getAdmin();
     await admin.createTopics({
-      waitForLeaders: true,
+      waitForLeaders: false,
       topics: names.map((name) => ({ topic: name, numPartitions: partitions, replicationFactor: 1 })),
     });
     this.createdTopics.push(...names);
+    await this.waitForLeaders(names);
   }
 
   async produceRaw(
@@ -147,6 +148,26 @@ export class KafkaTestEnvironment {
       if (this.createdTopics.length > 0)
         await this.admin.deleteTopics({ topics: this.createdTopics }).catch(() => undefined);
       await this.admin.disconnect();
+    }
+  }
+
+  /**
+   * kafkajs' `waitForLeaders` gives up when Kafka 4 briefly reports a just-created topic as unknown (seen on a
+   * busy machine); poll the metadata instead. (The messaging lib has the same wait as `waitForTopicLeaders`; this
+   * lib may not depend on it because the messaging lib's own tests use this one.)
+   */
+  private async waitForLeaders(topics: readonly string[], timeoutMs = 30_000): Promise<void> {
+    const admin = await this.getAdmin();
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const metadata = await admin.fetchTopicMetadata({ topics: [...topics] }).catch(() => undefined);
+      const ready = metadata?.topics.filter(
+        (t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0),
+      );
+      if (ready?.length === topics.length) return;
+      if (Date.now() >= deadline)
+        throw new Error(`Test topics still have no leaders after ${timeoutMs} ms: ${topics.join(', ')}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
 
