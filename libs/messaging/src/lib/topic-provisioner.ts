@@ -90,7 +90,8 @@ export class TopicProvisioner {
 /**
  * Waits (bounded) until every partition of the topics has a leader. kafkajs' `createTopics({ waitForLeaders })`
  * retries only LEADER_NOT_AVAILABLE, but Kafka 4 may answer UNKNOWN_TOPIC_OR_PARTITION ("does not host this
- * topic-partition") for a topic it has just created, especially on a busy machine; that is retried here too.
+ * topic-partition") or NOT_LEADER for a topic it has just created, especially on a busy machine; those are retried
+ * here too, until every partition's offsets can be read.
  */
 export async function waitForTopicLeaders(
   admin: Admin,
@@ -106,7 +107,12 @@ export async function waitForTopicLeaders(
         (topic) =>
           topic.partitions.length > 0 && topic.partitions.every((partition) => partition.leader >= 0),
       );
-      if (ready.length === topics.length) return;
+      // Metadata can name a leader a moment before the partition answers requests (NOT_LEADER): the topic is
+      // ready once its offsets can be read too.
+      if (ready.length === topics.length) {
+        await Promise.all(topics.map((topic) => admin.fetchTopicOffsets(topic)));
+        return;
+      }
     } catch (error) {
       lastError = error;
     }

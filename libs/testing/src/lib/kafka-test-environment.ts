@@ -152,9 +152,10 @@ export class KafkaTestEnvironment {
   }
 
   /**
-   * kafkajs' `waitForLeaders` gives up when Kafka 4 briefly reports a just-created topic as unknown (seen on a
-   * busy machine); poll the metadata instead. (The messaging lib has the same wait as `waitForTopicLeaders`; this
-   * lib may not depend on it because the messaging lib's own tests use this one.)
+   * kafkajs' `waitForLeaders` gives up when Kafka 4 briefly reports a just-created topic as unknown, or its new
+   * leader answers NOT_LEADER for a moment (both seen on a busy machine); poll until the offsets can be read.
+   * (The messaging lib has the same wait as `waitForTopicLeaders`; this lib may not depend on it because the
+   * messaging lib's own tests use this one.)
    */
   private async waitForLeaders(topics: readonly string[], timeoutMs = 30_000): Promise<void> {
     const admin = await this.getAdmin();
@@ -164,7 +165,14 @@ export class KafkaTestEnvironment {
       const ready = metadata?.topics.filter(
         (t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0),
       );
-      if (ready?.length === topics.length) return;
+      // A named leader may still answer NOT_LEADER for a moment; ready once the offsets can be read.
+      if (ready?.length === topics.length) {
+        const answering = await Promise.all(topics.map((topic) => admin.fetchTopicOffsets(topic))).then(
+          () => true,
+          () => false,
+        );
+        if (answering) return;
+      }
       if (Date.now() >= deadline)
         throw new Error(`Test topics still have no leaders after ${timeoutMs} ms: ${topics.join(', ')}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
