@@ -27,8 +27,8 @@ export interface RecipientLookupSummary {
   readonly missingContact: readonly string[];
 }
 
-/** An order as stored. */
-export interface EmailOrder {
+/** What the service owner asked for: the same on insert and when read back. */
+interface EmailOrderRequestFields {
   readonly id: string;
   readonly creator: string;
   readonly sendersReference?: string;
@@ -39,27 +39,20 @@ export interface EmailOrder {
   readonly conditionEndpoint?: string;
   readonly recipients: readonly OrderRecipient[];
   readonly email: EmailTemplate;
-  readonly processingStatus: OrderProcessingStatus;
-  readonly statusChanged: Date;
-  readonly lastError?: string;
   readonly recipientLookup?: RecipientLookupSummary;
 }
 
+/** An order as stored. */
+export interface EmailOrder extends EmailOrderRequestFields {
+  readonly processingStatus: OrderProcessingStatus;
+  readonly statusChanged: Date;
+  readonly lastError?: string;
+}
+
 /** An order to insert. */
-export interface NewEmailOrder {
-  readonly id: string;
-  readonly creator: string;
-  readonly sendersReference?: string;
-  readonly requestedSendTime: Date;
-  readonly created: Date;
-  readonly ignoreReservation?: boolean;
-  readonly resourceId?: string;
-  readonly conditionEndpoint?: string;
-  readonly recipients: readonly OrderRecipient[];
-  readonly email: EmailTemplate;
+export interface NewEmailOrder extends EmailOrderRequestFields {
   readonly idempotencyKey?: string;
   readonly requestHash?: string;
-  readonly recipientLookup?: RecipientLookupSummary;
 }
 
 export interface EmailNotificationView {
