@@ -259,7 +259,7 @@ async function runScenario(
   const { count } = settings;
   const suffix = `bench-${scenario}-${randomUUID().slice(0, 8)}`;
   const env = {
-    STATUS_POLLER_TOPIC_SUFFIX: suffix,
+    KAFKA_TOPIC_SUFFIX: suffix,
     ACS_CONNECTION_STRING: emulator.connectionString,
     KAFKA_TOPIC_PARTITIONS: String(settings.partitions),
     KAFKA_TOPIC_RETENTION_MS: '1h',

@@ -24,7 +24,7 @@ import { StatsController } from './stats/stats.controller';
 export class StatusPollerModule {
   static forRoot(config: StatusPollerConfig): DynamicModule {
     const topics = statusPollerTopics(checkIntervals(config.polling), {
-      ...(config.topics.suffix === undefined ? {} : { suffix: config.topics.suffix }),
+      ...(config.kafka.topicSuffix === undefined ? {} : { suffix: config.kafka.topicSuffix }),
       ...(config.topics.groupId === undefined ? {} : { groupId: config.topics.groupId }),
     });
     const { kafka } = config;

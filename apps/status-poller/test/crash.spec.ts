@@ -50,7 +50,7 @@ describe('status-poller process crash (real broker, ACS emulator)', () => {
   it('loses no operation when killed mid-wait: every result still arrives (at least once)', async () => {
     const env = {
       ...TEST_SCHEDULE_ENV,
-      STATUS_POLLER_TOPIC_SUFFIX: suffix,
+      KAFKA_TOPIC_SUFFIX: suffix,
       ACS_CONNECTION_STRING: emulator.connectionString,
       // The killed member's partitions are handed to the new process once its session has expired.
       KAFKA_SESSION_TIMEOUT_MS: '6s',

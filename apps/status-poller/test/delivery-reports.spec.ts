@@ -55,7 +55,7 @@ describe(`${DeliveryReportController.name} (real broker)`, () => {
 
   beforeAll(async () => {
     kafka = new TestKafka();
-    poller = await StatusPollerApp.start({ ...TEST_SCHEDULE_ENV, STATUS_POLLER_TOPIC_SUFFIX: suffix }, kafka);
+    poller = await StatusPollerApp.start({ ...TEST_SCHEDULE_ENV, KAFKA_TOPIC_SUFFIX: suffix }, kafka);
     records = await kafka.read([poller.topics.statusUpdated.name], suffix);
   });
 

@@ -42,7 +42,7 @@ describe(`${StatusPollingService.name} (real broker, ACS emulator)`, () => {
     poller = await StatusPollerApp.start(
       {
         ...TEST_SCHEDULE_ENV,
-        STATUS_POLLER_TOPIC_SUFFIX: suffix,
+        KAFKA_TOPIC_SUFFIX: suffix,
         ACS_CONNECTION_STRING: acsConnectionString,
         ...env,
       },

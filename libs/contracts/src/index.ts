@@ -47,6 +47,7 @@ export {
   type TopicDefinition,
   type TopicDefinitionInput,
   type TopicCatalog,
+  type ConsumerGroupIds,
   defineTopic,
   defineRetryTopic,
   deadLetterTopicFor,
@@ -55,4 +56,7 @@ export {
   ALL_TOPICS,
   allTopicNames,
   ConsumerGroups,
+  consumerGroups,
+  topicCatalog,
+  withTopicSuffix,
 } from './lib/topics';

@@ -1,5 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { ConsumerGroups } from '@notifications/contracts';
+import { consumerGroups, topicCatalog } from '@notifications/contracts';
 import { HealthModule } from '@notifications/health';
 import { KafkaHealthCheck, MessagingModule, type MessagingLogger } from '@notifications/messaging';
 import { AcsEmailClient } from '../acs/acs-email.client';
@@ -10,17 +10,13 @@ import { EMAIL_SENDING_SETTINGS, EmailSendingService } from '../sending/email-se
 import { SendStatistics } from '../sending/send-statistics';
 import { SendThrottle } from '../sending/send-throttle';
 import { StatsController } from '../stats/stats.controller';
-import {
-  DEFAULT_EMAIL_SENDER_TOPICS,
-  EMAIL_SENDER_TOPICS,
-  type EmailSenderTopics,
-} from './email-sender.topics';
+import { emailSenderTopics, EMAIL_SENDER_TOPICS, type EmailSenderTopics } from './email-sender.topics';
 
 export interface EmailSenderModuleOptions {
   readonly config: EmailSenderConfig;
   /** Defaults to the real topics; tests pass throw-away ones. */
   readonly topics?: EmailSenderTopics;
-  /** Consumer group id; defaults to `ConsumerGroups.emailSender`. */
+  /** Consumer group id; defaults to `ConsumerGroups.emailSender` (suffixed with KAFKA_TOPIC_SUFFIX). */
   readonly groupId?: string;
   /** The messaging runtime's logger; defaults to Nest's. */
   readonly messagingLogger?: MessagingLogger;
@@ -34,7 +30,7 @@ export interface EmailSenderModuleOptions {
 export class EmailSenderModule {
   static forRoot(options: EmailSenderModuleOptions): DynamicModule {
     const { config } = options;
-    const topics = options.topics ?? DEFAULT_EMAIL_SENDER_TOPICS;
+    const topics = options.topics ?? emailSenderTopics(topicCatalog(config.kafka.topicSuffix));
     const partitionConcurrency = Math.min(config.kafka.consumerConcurrency, config.sending.concurrency);
     return {
       module: EmailSenderModule,
@@ -42,7 +38,7 @@ export class EmailSenderModule {
         MessagingModule.forRoot({
           connection: config.kafka,
           consumer: {
-            groupId: options.groupId ?? ConsumerGroups.emailSender,
+            groupId: options.groupId ?? consumerGroups(config.kafka.topicSuffix).emailSender,
             partitionConcurrency,
             // Enough handlers across the partitions to keep every send slot busy; the throttle bounds the sends.
             perPartitionConcurrency: Math.ceil(config.sending.concurrency / partitionConcurrency),

@@ -4,6 +4,7 @@ import {
   type GenericServiceUpdate,
   type SendNotificationOperationIdentifier,
   type SendOperationResult,
+  type TopicCatalog,
   type TopicDefinition,
 } from '@notifications/contracts';
 
@@ -17,12 +18,17 @@ export interface EmailSenderTopics {
   readonly emailHealthCheck: TopicDefinition<string>;
 }
 
-export const DEFAULT_EMAIL_SENDER_TOPICS: EmailSenderTopics = Object.freeze({
-  emailQueue: Topics.emailQueue,
-  emailSendingAccepted: Topics.emailSendingAccepted,
-  emailStatusUpdated: Topics.emailStatusUpdated,
-  platformServiceUpdated: Topics.platformServiceUpdated,
-  emailHealthCheck: Topics.emailHealthCheck,
-});
+/** The app's topics out of a catalog (the reference names, or a suffixed catalog from `topicCatalog`). */
+export function emailSenderTopics(catalog: TopicCatalog = Topics): EmailSenderTopics {
+  return Object.freeze({
+    emailQueue: catalog.emailQueue,
+    emailSendingAccepted: catalog.emailSendingAccepted,
+    emailStatusUpdated: catalog.emailStatusUpdated,
+    platformServiceUpdated: catalog.platformServiceUpdated,
+    emailHealthCheck: catalog.emailHealthCheck,
+  });
+}
+
+export const DEFAULT_EMAIL_SENDER_TOPICS: EmailSenderTopics = emailSenderTopics();
 
 export const EMAIL_SENDER_TOPICS = Symbol('EMAIL_SENDER_TOPICS');

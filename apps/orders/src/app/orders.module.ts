@@ -1,5 +1,5 @@
 import { type DynamicModule, Module, type Provider } from '@nestjs/common';
-import { ConsumerGroups } from '@notifications/contracts';
+import { consumerGroups, topicCatalog } from '@notifications/contracts';
 import { DatabaseReadinessCheck, databaseModule } from '@notifications/database';
 import { HealthModule } from '@notifications/health';
 import { KafkaHealthCheck, MessagingModule } from '@notifications/messaging';
@@ -14,7 +14,7 @@ import { ordersEntities } from '../database/entities';
 import { ordersMigrations } from '../database/migrations';
 import { UnitOfWork } from '../database/unit-of-work';
 import { ORDERS_CONSUMER_GROUP, OrdersConsumerHost } from '../messaging/orders-consumer.host';
-import { DEFAULT_ORDERS_TOPICS, type OrdersTopics } from '../messaging/orders-topics';
+import { ordersTopics, type OrdersTopics } from '../messaging/orders-topics';
 import { EmailNotificationRepository } from '../notifications/email-notification.repository';
 import { EmailPublisherService } from '../notifications/email-publisher.service';
 import { EmailStatusConsumer } from '../notifications/email-status.consumer';
@@ -42,7 +42,7 @@ export interface OrdersModuleOptions {
   readonly verifier: JwtVerifier;
   /** Default: the reference's topics. Tests pass their own. */
   readonly topics?: OrdersTopics;
-  /** Default: `ConsumerGroups.orders`. Tests pass their own so suites never share a group. */
+  /** Default: `ConsumerGroups.orders` (suffixed with KAFKA_TOPIC_SUFFIX). Tests pass their own group. */
   readonly consumerGroupId?: string;
   /** Default: per `CONTACT_POINTS_SOURCE` (local table or the HTTP API). */
   readonly contactPoints?: ContactPointService;
@@ -71,7 +71,7 @@ function contactPointProvider(options: OrdersModuleOptions): Provider {
 export class OrdersModule {
   static register(options: OrdersModuleOptions): DynamicModule {
     const { config } = options;
-    const topics = options.topics ?? DEFAULT_ORDERS_TOPICS;
+    const topics = options.topics ?? ordersTopics(topicCatalog(config.kafka.topicSuffix));
     return {
       module: OrdersModule,
       imports: [
@@ -99,7 +99,10 @@ export class OrdersModule {
       providers: [
         { provide: ORDERS_CONFIG, useValue: config },
         { provide: ORDERS_TOPICS, useValue: topics },
-        { provide: ORDERS_CONSUMER_GROUP, useValue: options.consumerGroupId ?? ConsumerGroups.orders },
+        {
+          provide: ORDERS_CONSUMER_GROUP,
+          useValue: options.consumerGroupId ?? consumerGroups(config.kafka.topicSuffix).orders,
+        },
         { provide: JwtVerifier, useValue: options.verifier },
         contactPointProvider(options),
         JwtAuthGuard,

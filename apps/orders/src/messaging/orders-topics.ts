@@ -1,6 +1,7 @@
 import {
   Topics,
   allTopicNames,
+  type TopicCatalog,
   type Email,
   type GenericServiceUpdate,
   type NotificationOrder,
@@ -23,13 +24,18 @@ export interface OrdersTopics {
   readonly healthCheck: TopicDefinition<string>;
 }
 
-export const DEFAULT_ORDERS_TOPICS: OrdersTopics = Object.freeze({
-  pastDue: Topics.ordersPastDue,
-  emailQueue: Topics.emailQueue,
-  emailStatusUpdated: Topics.emailStatusUpdated,
-  platformServiceUpdated: Topics.platformServiceUpdated,
-  healthCheck: Topics.healthCheck,
-});
+/** The app's topics out of a catalog (the reference names, or a suffixed catalog from `topicCatalog`). */
+export function ordersTopics(catalog: TopicCatalog = Topics): OrdersTopics {
+  return Object.freeze({
+    pastDue: catalog.ordersPastDue,
+    emailQueue: catalog.emailQueue,
+    emailStatusUpdated: catalog.emailStatusUpdated,
+    platformServiceUpdated: catalog.platformServiceUpdated,
+    healthCheck: catalog.healthCheck,
+  });
+}
+
+export const DEFAULT_ORDERS_TOPICS: OrdersTopics = ordersTopics();
 
 /** Topics consumed by this app (each also implies its retry and dead-letter topic). */
 export function consumedTopics(topics: OrdersTopics): TopicDefinition<unknown>[] {

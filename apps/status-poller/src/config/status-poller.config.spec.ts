@@ -18,7 +18,7 @@ describe('status-poller config', () => {
       maxHoldMs: 250,
     });
     expect(config.deliveryReports.accessKey).toBe(DEFAULT_DELIVERY_REPORT_ACCESS_KEY);
-    expect(config.topics).toEqual({ suffix: undefined, groupId: undefined });
+    expect(config.topics).toEqual({ groupId: undefined });
   });
 
   it('keeps secrets out of logs', () => {
@@ -38,7 +38,7 @@ describe('status-poller config', () => {
         ACS_CONNECTION_STRING: 'nope',
         STATUS_CHECK_FIRST_DELAY_MS: 'soon',
         STATUS_CHECK_BACKOFF_MULTIPLIER: '0.5',
-        STATUS_POLLER_TOPIC_SUFFIX: 'has space',
+        KAFKA_TOPIC_SUFFIX: 'has space',
       });
     } catch (caught) {
       error = caught;
@@ -47,9 +47,9 @@ describe('status-poller config', () => {
     const variables = (error as ConfigError).problems.map((problem) => problem.variable).sort();
     expect(variables).toEqual([
       'ACS_CONNECTION_STRING',
+      'KAFKA_TOPIC_SUFFIX',
       'STATUS_CHECK_BACKOFF_MULTIPLIER',
       'STATUS_CHECK_FIRST_DELAY_MS',
-      'STATUS_POLLER_TOPIC_SUFFIX',
     ]);
     expect((error as ConfigError).message).not.toContain('nope');
   });

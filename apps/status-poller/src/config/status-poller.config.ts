@@ -108,16 +108,10 @@ const deliveryReportSettings = envGroup(
 const topicSettings = envGroup(
   z
     .object({
-      // Tests and benchmarks only: isolates a run's topics and consumer group on a shared broker.
-      STATUS_POLLER_TOPIC_SUFFIX: envValue((raw): EnvParseResult<string> =>
-        /^[A-Za-z0-9_-]{1,60}$/.test(raw)
-          ? { ok: true, value: raw }
-          : { ok: false, expected: 'letters, digits, _ and - (at most 60)' },
-      ).optional(),
-      // Default: altinn.notifications.status-poller (plus `.<suffix>` when a topic suffix is set).
+      // Default: altinn.notifications.status-poller (plus `.<suffix>` when KAFKA_TOPIC_SUFFIX is set).
       STATUS_POLLER_GROUP_ID: envString().optional(),
     })
-    .transform((env) => ({ suffix: env.STATUS_POLLER_TOPIC_SUFFIX, groupId: env.STATUS_POLLER_GROUP_ID })),
+    .transform((env) => ({ groupId: env.STATUS_POLLER_GROUP_ID })),
 );
 
 export const LOG_LEVELS = ['debug', 'log', 'warn', 'error'] as const;

@@ -1,7 +1,8 @@
 import {
-  ConsumerGroups,
+  consumerGroups,
   defineTopic,
   Topics,
+  withTopicSuffix,
   type SendNotificationOperationIdentifier,
   type SendOperationResult,
   type TopicDefinition,
@@ -32,17 +33,6 @@ export function durationLabel(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
 }
 
-function suffixed<T>(topic: TopicDefinition<T>, suffix: string | undefined): TopicDefinition<T> {
-  if (suffix === undefined) return topic;
-  return defineTopic({
-    name: `${topic.name}.${suffix}`,
-    contract: topic.contract,
-    keyOf: (message: T) => topic.keyOf(message),
-    ...(topic.retryTopic === undefined ? {} : { retryTopic: `${topic.retryTopic}.${suffix}` }),
-    deadLetterTopic: `${topic.deadLetterTopic}.${suffix}`,
-  });
-}
-
 /**
  * The app's topics: the contracts' names, or (tests, benchmarks) the same names with `.<suffix>` appended so a
  * run has topics and a consumer group of its own. One delay tier per distinct check interval, named
@@ -52,7 +42,7 @@ export function statusPollerTopics(
   intervalsMs: readonly number[],
   options: { suffix?: string; groupId?: string } = {},
 ): StatusPollerTopics {
-  const sendingAccepted = suffixed(Topics.emailSendingAccepted, options.suffix);
+  const sendingAccepted = withTopicSuffix(Topics.emailSendingAccepted, options.suffix);
   const delayTiers = [...new Set(intervalsMs)]
     .sort((a, b) => a - b)
     .map((delayMs): DelayTier => {
@@ -71,14 +61,10 @@ export function statusPollerTopics(
     });
   return {
     sendingAccepted,
-    statusUpdated: suffixed(Topics.emailStatusUpdated, options.suffix),
-    healthCheck: suffixed(Topics.emailHealthCheck, options.suffix),
+    statusUpdated: withTopicSuffix(Topics.emailStatusUpdated, options.suffix),
+    healthCheck: withTopicSuffix(Topics.emailHealthCheck, options.suffix),
     delayTiers,
-    groupId:
-      options.groupId ??
-      (options.suffix === undefined
-        ? ConsumerGroups.statusPoller
-        : `${ConsumerGroups.statusPoller}.${options.suffix}`),
+    groupId: options.groupId ?? consumerGroups(options.suffix).statusPoller,
   };
 }
 

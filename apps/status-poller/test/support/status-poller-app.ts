@@ -13,7 +13,7 @@ import {
 } from '../../src/polling/status-poller-topics';
 import { type TestKafka } from './kafka';
 
-/** A short unique topic suffix for one test (`STATUS_POLLER_TOPIC_SUFFIX`). */
+/** A short unique topic suffix for one test (`KAFKA_TOPIC_SUFFIX`). */
 export function uniqueSuffix(label: string): string {
   return `t-${label}-${randomUUID().slice(0, 8)}`;
 }
@@ -30,7 +30,7 @@ export const TEST_SCHEDULE_ENV: Record<string, string> = {
 export function topicsFor(env: Record<string, string>): StatusPollerTopics {
   const config = loadStatusPollerConfig({ ...process.env, ...env });
   return statusPollerTopics(checkIntervals(config.polling), {
-    ...(config.topics.suffix === undefined ? {} : { suffix: config.topics.suffix }),
+    ...(config.kafka.topicSuffix === undefined ? {} : { suffix: config.kafka.topicSuffix }),
   });
 }
 

@@ -50,6 +50,13 @@ describe(kafkaSettings.name, () => {
     });
   });
 
+  it('reads a topic suffix and rejects one that would make illegal topic names', () => {
+    expect(load({ KAFKA_TOPIC_SUFFIX: 'e2e-7' }).topicSuffix).toBe('e2e-7');
+    expect(problems({ KAFKA_TOPIC_SUFFIX: 'a.b' })).toEqual([
+      'KAFKA_TOPIC_SUFFIX: expected letters, digits, _ and - (at most 60), got "a.b"',
+    ]);
+  });
+
   it.each(['foo', 'host:', ':9092', 'host:0', 'host:65536', 'a:1,b', 'bad_host:1'])(
     'rejects the broker list %j',
     (brokers) => {

@@ -49,6 +49,8 @@ export interface KafkaSettings {
   readonly compression: KafkaCompression;
   /** Partitions handled concurrently by one consumer. */
   readonly consumerConcurrency: number;
+  /** Appended as `.<suffix>` to every topic and consumer group name (unset in production). */
+  readonly topicSuffix?: string;
   readonly sessionTimeoutMs: number;
   readonly shutdownTimeoutMs: number;
 }
@@ -159,6 +161,13 @@ export function kafkaSettings(appName: string): SettingGroup<KafkaSettings> {
         KAFKA_CONSUMER_CONCURRENCY: envInt(3, { min: 1 }),
         KAFKA_SESSION_TIMEOUT_MS: envDurationMs('30s', { min: 1 }),
         KAFKA_SHUTDOWN_TIMEOUT_MS: envDurationMs('20s', { min: 0 }),
+        // Appended to every topic and consumer group: isolates a deployment (an end-to-end run, a benchmark, a
+        // second environment) on a shared broker while keeping the altinn.notifications. ACL prefix.
+        KAFKA_TOPIC_SUFFIX: envValue((raw): EnvParseResult<string> =>
+          /^[A-Za-z0-9_-]{1,60}$/.test(raw)
+            ? { ok: true, value: raw }
+            : { ok: false, expected: 'letters, digits, _ and - (at most 60)' },
+        ).optional(),
       })
       .superRefine(
         (env, ctx) => {
@@ -210,6 +219,7 @@ export function kafkaSettings(appName: string): SettingGroup<KafkaSettings> {
           consumerConcurrency: env.KAFKA_CONSUMER_CONCURRENCY,
           sessionTimeoutMs: env.KAFKA_SESSION_TIMEOUT_MS,
           shutdownTimeoutMs: env.KAFKA_SHUTDOWN_TIMEOUT_MS,
+          ...(env.KAFKA_TOPIC_SUFFIX === undefined ? {} : { topicSuffix: env.KAFKA_TOPIC_SUFFIX }),
         };
       }),
   );

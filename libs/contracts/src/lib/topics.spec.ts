@@ -9,10 +9,12 @@ import {
   ALL_TOPICS,
   allTopicNames,
   ConsumerGroups,
+  consumerGroups,
   deadLetterTopicFor,
   defineRetryTopic,
   defineTopic,
   retryTopicFor,
+  topicCatalog,
   type TopicDefinition,
   Topics,
 } from './topics';
@@ -257,5 +259,38 @@ describe(retryTopicFor.name, () => {
     expect(retryTopicFor('altinn.platform.service.updated')).toBe(
       'altinn.notifications.platform.service.updated.retry',
     );
+  });
+});
+
+describe(topicCatalog.name, () => {
+  it('is the reference catalog without a suffix', () => {
+    expect(topicCatalog()).toBe(Topics);
+    expect(consumerGroups()).toBe(ConsumerGroups);
+  });
+
+  it('appends the suffix to every topic, retry topic, dead-letter topic and consumer group', () => {
+    const catalog = topicCatalog('e2e-1');
+
+    expect(catalog.emailQueue.name).toBe('altinn.notifications.email.queue.e2e-1');
+    expect(catalog.emailQueue.retryTopic).toBe('altinn.notifications.email.queue.retry.e2e-1');
+    expect(catalog.emailQueue.deadLetterTopic).toBe('altinn.notifications.email.queue.deadletter.e2e-1');
+    expect(catalog.emailQueueRetry.name).toBe('altinn.notifications.email.queue.retry.e2e-1');
+    expect(catalog.platformServiceUpdated.name).toBe('altinn.platform.service.updated.e2e-1');
+    expect(catalog.platformServiceUpdated.deadLetterTopic).toBe(
+      'altinn.notifications.platform.service.updated.deadletter.e2e-1',
+    );
+    expect(consumerGroups('e2e-1').emailSender).toBe('altinn.notifications.email-sender.e2e-1');
+    for (const topic of Object.values(catalog)) expect(topic.name.endsWith('.e2e-1')).toBe(true);
+  });
+
+  it('keeps keys and contracts', () => {
+    const email = topicCatalog('x').emailQueue;
+
+    expect(email.contract).toBe(Topics.emailQueue.contract);
+    expect(email.keyOf({ notificationId: 'n-1' } as Email)).toBe('n-1');
+  });
+
+  it.each(['', 'has space', 'a.b', 'x'.repeat(61)])('rejects the suffix %j', (suffix) => {
+    expect(() => topicCatalog(suffix)).toThrow(/Topic suffix/);
   });
 });

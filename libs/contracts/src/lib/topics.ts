@@ -176,21 +176,67 @@ export interface TopicCatalog {
   readonly platformServiceUpdatedRetry: TopicDefinition<GenericServiceUpdate>;
 }
 
+// A topic suffix isolates a whole deployment's topics and consumer groups on a shared broker (end-to-end tests,
+// benchmarks, side-by-side environments). It is appended, so every name keeps its `altinn.notifications.` (or
+// `altinn.platform.`) prefix and the reference's prefixed ACLs still cover it.
+const LEGAL_SUFFIX = /^[A-Za-z0-9_-]{1,60}$/;
+
+function assertSuffix(suffix: string): void {
+  if (!LEGAL_SUFFIX.test(suffix)) {
+    throw new Error(`Topic suffix ${JSON.stringify(suffix)} must be 1-60 letters, digits, _ or -`);
+  }
+}
+
+/** `topic` with `.<suffix>` appended to it and to its retry and dead-letter topics (itself without a suffix). */
+export function withTopicSuffix<T>(
+  topic: TopicDefinition<T>,
+  suffix: string | undefined,
+): TopicDefinition<T> {
+  if (suffix === undefined) return topic;
+  assertSuffix(suffix);
+  return defineTopic({
+    name: `${topic.name}.${suffix}`,
+    contract: topic.contract,
+    keyOf: (message: T) => topic.keyOf(message),
+    ...(topic.retryTopic === undefined ? {} : { retryTopic: `${topic.retryTopic}.${suffix}` }),
+    deadLetterTopic: `${topic.deadLetterTopic}.${suffix}`,
+  });
+}
+
+function buildCatalog(suffix: string | undefined): TopicCatalog {
+  const main = {
+    healthCheck: withTopicSuffix(healthCheck, suffix),
+    emailHealthCheck: withTopicSuffix(emailHealthCheck, suffix),
+    ordersPastDue: withTopicSuffix(ordersPastDue, suffix),
+    emailQueue: withTopicSuffix(emailQueue, suffix),
+    emailSendingAccepted: withTopicSuffix(emailSendingAccepted, suffix),
+    emailStatusUpdated: withTopicSuffix(emailStatusUpdated, suffix),
+    platformServiceUpdated: withTopicSuffix(platformServiceUpdated, suffix),
+  };
+  // Main topic, then its retry topic: the order of the README's topic table.
+  return Object.freeze({
+    healthCheck: main.healthCheck,
+    emailHealthCheck: main.emailHealthCheck,
+    ordersPastDue: main.ordersPastDue,
+    ordersPastDueRetry: defineRetryTopic(main.ordersPastDue),
+    emailQueue: main.emailQueue,
+    emailQueueRetry: defineRetryTopic(main.emailQueue),
+    emailSendingAccepted: main.emailSendingAccepted,
+    emailSendingAcceptedRetry: defineRetryTopic(main.emailSendingAccepted),
+    emailStatusUpdated: main.emailStatusUpdated,
+    emailStatusUpdatedRetry: defineRetryTopic(main.emailStatusUpdated),
+    platformServiceUpdated: main.platformServiceUpdated,
+    platformServiceUpdatedRetry: defineRetryTopic(main.platformServiceUpdated),
+  });
+}
+
 /** Every topic of SPEC section 3 and its retry topic. */
-export const Topics: TopicCatalog = Object.freeze({
-  healthCheck,
-  emailHealthCheck,
-  ordersPastDue,
-  ordersPastDueRetry: defineRetryTopic(ordersPastDue),
-  emailQueue,
-  emailQueueRetry: defineRetryTopic(emailQueue),
-  emailSendingAccepted,
-  emailSendingAcceptedRetry: defineRetryTopic(emailSendingAccepted),
-  emailStatusUpdated,
-  emailStatusUpdatedRetry: defineRetryTopic(emailStatusUpdated),
-  platformServiceUpdated,
-  platformServiceUpdatedRetry: defineRetryTopic(platformServiceUpdated),
-});
+export const Topics: TopicCatalog = buildCatalog(undefined);
+
+/** The catalog with every name suffixed by `.<suffix>`; `Topics` itself when there is no suffix. */
+export function topicCatalog(suffix?: string): TopicCatalog {
+  return suffix === undefined ? Topics : buildCatalog(suffix);
+}
 
 /** Every topic definition (main and retry topics); the dead-letter topics are their `deadLetterTopic`s. */
 export const ALL_TOPICS: readonly TopicDefinition<unknown>[] = Object.freeze(Object.values(Topics));
@@ -205,9 +251,26 @@ export function allTopicNames(topics: readonly TopicDefinition<unknown>[] = ALL_
   return [...new Set(names)];
 }
 
+export interface ConsumerGroupIds {
+  readonly orders: string;
+  readonly emailSender: string;
+  readonly statusPoller: string;
+}
+
 /** Consumer group ids, one per app, under altinn.notifications. so that the reference's prefixed ACLs cover them. */
-export const ConsumerGroups = Object.freeze({
+export const ConsumerGroups: ConsumerGroupIds = Object.freeze({
   orders: 'altinn.notifications.orders',
   emailSender: 'altinn.notifications.email-sender',
   statusPoller: 'altinn.notifications.status-poller',
 } as const);
+
+/** The consumer groups of a deployment whose topics carry `suffix` (see `topicCatalog`). */
+export function consumerGroups(suffix?: string): ConsumerGroupIds {
+  if (suffix === undefined) return ConsumerGroups;
+  assertSuffix(suffix);
+  return Object.freeze({
+    orders: `${ConsumerGroups.orders}.${suffix}`,
+    emailSender: `${ConsumerGroups.emailSender}.${suffix}`,
+    statusPoller: `${ConsumerGroups.statusPoller}.${suffix}`,
+  });
+}
