@@ -4,7 +4,7 @@ import tseslint from 'typescript-eslint';
 
 // Project tags (two axes, see project.json files):
 //   scope:orders | scope:email | scope:status | scope:shared
-//   type:app | type:contracts | type:platform | type:testing | type:util
+//   type:app | type:contracts | type:platform | type:testing | type:util | type:e2e
 function moduleBoundaries({ inTests }) {
   const testing = inTests ? ['type:testing'] : [];
   return {
@@ -32,6 +32,11 @@ function moduleBoundaries({ inTests }) {
         onlyDependOnLibsWithTags: ['type:contracts', 'type:platform', 'type:util', ...testing],
       },
       { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util', ...testing] },
+      // Whole-pipeline tests and benchmarks drive the apps as processes: they may use contracts and test helpers.
+      {
+        sourceTag: 'type:e2e',
+        onlyDependOnLibsWithTags: ['type:contracts', 'type:platform', 'type:util', 'type:testing'],
+      },
       {
         sourceTag: 'type:testing',
         onlyDependOnLibsWithTags: ['type:contracts', 'type:platform', 'type:util'],

@@ -1,0 +1,70 @@
+export interface EmailOrderRequest {
+  readonly recipients: readonly { readonly emailAddress: string }[];
+  readonly subject?: string;
+  readonly body?: string;
+  readonly requestedSendTime?: string;
+  readonly sendersReference?: string;
+}
+
+export interface NotificationStatus {
+  readonly id: string;
+  readonly succeeded: boolean;
+  readonly recipient: { readonly emailAddress?: string };
+  readonly sendStatus: { readonly status: string; readonly lastUpdate?: string };
+}
+
+/** Results during which a notification is still on its way (orders' PENDING_RESULTS); all others are final. */
+export const PENDING_RESULTS: readonly string[] = ['New', 'Sending', 'Succeeded'];
+
+export const isFinal = (result: string): boolean => !PENDING_RESULTS.includes(result);
+
+/** The orders REST API as a service owner uses it. */
+export class OrdersApi {
+  constructor(
+    readonly baseUrl: string,
+    private readonly token: () => Promise<string>,
+  ) {}
+
+  /** `POST /orders/email` → the order id (202). */
+  async postEmailOrder(order: EmailOrderRequest): Promise<string> {
+    const response = await this.request('POST', '/orders/email', {
+      subject: 'Pipeline test',
+      body: 'Hello from the end-to-end tests.',
+      ...order,
+    });
+    if (response.status !== 202) {
+      throw new Error(`POST /orders/email → ${response.status}: ${await response.text()}`);
+    }
+    return ((await response.json()) as { orderId: string }).orderId;
+  }
+
+  /** The order's processing status (`Registered`, `Processing`, `Completed`, …). */
+  async processingStatus(orderId: string): Promise<string> {
+    const body = (await this.get(`/orders/${orderId}/status`)) as { processingStatus: { status: string } };
+    return body.processingStatus.status;
+  }
+
+  async notifications(orderId: string): Promise<NotificationStatus[]> {
+    const body = (await this.get(`/orders/${orderId}/notifications/email`)) as {
+      notifications: NotificationStatus[];
+    };
+    return body.notifications;
+  }
+
+  private async get(path: string): Promise<unknown> {
+    const response = await this.request('GET', path);
+    if (!response.ok) throw new Error(`GET ${path} → ${response.status}: ${await response.text()}`);
+    return response.json();
+  }
+
+  private async request(method: string, path: string, body?: unknown): Promise<Response> {
+    return fetch(`${this.baseUrl}/notifications/api/v1${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${await this.token()}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+  }
+}

@@ -1,0 +1,346 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
+import { createWriteStream, mkdtempSync, type WriteStream } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SignJWT } from 'jose';
+import { Kafka, logLevel } from 'kafkajs';
+import { Client, Pool } from 'pg';
+import { EmulatorAdmin } from './emulator-admin';
+import { OrdersApi } from './orders-api';
+
+export const APP_NAMES = ['acs-emulator', 'orders', 'email-sender', 'status-poller'] as const;
+export type AppName = (typeof APP_NAMES)[number];
+
+/** Everything the pipeline's apps need from outside: the same defaults as `npm start` and `npm test`. */
+const KAFKA_BROKERS = process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092';
+const DATABASE_URL = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/notifications';
+const WORKSPACE_ROOT = join(__dirname, '..', '..', '..', '..');
+
+// The emulator's public development key (apps/acs-emulator README); the delivery-report key is status-poller's
+// development default. Neither is a secret.
+const EMULATOR_ACCESS_KEY = 'YWNzLWVtdWxhdG9yLWRldmVsb3BtZW50LWFjY2Vzcy1rZXktbm90LWEtc2VjcmV0';
+const DELIVERY_REPORT_ACCESS_KEY = 'status-poller-dev-delivery-report-key';
+const NOTIFICATIONS_CREATE_SCOPE = 'altinn:serviceowner/notifications.create';
+
+const READY_TIMEOUT_MS = 120_000;
+const TAIL_LINES = 60;
+
+export interface PipelineOptions {
+  /** Names the run's database and topic suffix (letters, digits, -). */
+  readonly label: string;
+  /** Partitions of every topic; default 6, enough to spread work over several partitions and batches. */
+  readonly partitions?: number;
+  /** Settings per app, over the run's defaults. */
+  readonly env?: Partial<Record<AppName, Record<string, string>>>;
+}
+
+/** One app's process: its port survives restarts, so the other apps' links stay valid. */
+interface AppProcess {
+  readonly name: AppName;
+  readonly port: number;
+  child: ChildProcess | undefined;
+  exited: Promise<void>;
+  /** Set before a deliberate kill or stop; any other exit is a crash. */
+  expectingExit: boolean;
+  readonly tail: string[];
+}
+
+export interface UnexpectedExit {
+  readonly app: AppName;
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly lastLines: readonly string[];
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function withDatabase(url: string, database: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${database}`;
+  return parsed.toString();
+}
+
+async function withAdminClient<T>(work: (client: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ connectionString: withDatabase(DATABASE_URL, 'postgres') });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check().catch(() => false)) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`${what} not within ${timeoutMs} ms`);
+}
+
+/**
+ * The whole pipeline as real processes — ACS emulator, orders, email-sender, status-poller, built from
+ * `apps/<app>/dist` — against the real broker and PostgreSQL, isolated by a database and a topic suffix of its
+ * own so that runs never see each other's messages. Apps can be killed and restarted (on the same port) for fault
+ * injection; an app that exits without being asked to is recorded in `unexpectedExits`.
+ */
+export class Pipeline {
+  readonly suffix: string;
+  readonly databaseName: string;
+  readonly databaseUrl: string;
+  readonly logDir: string;
+  readonly unexpectedExits: UnexpectedExit[] = [];
+  readonly orders: OrdersApi;
+  readonly emulator: EmulatorAdmin;
+  private readonly apps = new Map<AppName, AppProcess>();
+  private readonly signingKey: KeyObject;
+  private readonly publicKeyPem: string;
+  private pool: Pool | undefined;
+  private stopped = false;
+
+  private constructor(
+    private readonly options: PipelineOptions,
+    ports: Record<AppName, number>,
+  ) {
+    const id = randomUUID().slice(0, 8);
+    this.suffix = `${options.label}-${id}`;
+    this.databaseName = `e2e_${options.label.replace(/[^a-z0-9]/gi, '_').toLowerCase()}_${id}`;
+    this.databaseUrl = withDatabase(DATABASE_URL, this.databaseName);
+    this.logDir = mkdtempSync(join(tmpdir(), `pipeline-${options.label}-`));
+    for (const name of APP_NAMES) {
+      this.apps.set(name, {
+        name,
+        port: ports[name],
+        child: undefined,
+        exited: Promise.resolve(),
+        expectingExit: false,
+        tail: [],
+      });
+    }
+    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+    this.signingKey = privateKey;
+    this.publicKeyPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    this.orders = new OrdersApi(this.url('orders'), () => this.token('ttd'));
+    this.emulator = new EmulatorAdmin(this.url('acs-emulator'));
+  }
+
+  /** Creates the database, runs the orders migrations, starts the four apps and waits until all are ready. */
+  static async start(options: PipelineOptions): Promise<Pipeline> {
+    const ports = Object.fromEntries(
+      await Promise.all(APP_NAMES.map(async (name) => [name, await freePort()] as const)),
+    ) as Record<AppName, number>;
+    const pipeline = new Pipeline(options, ports);
+    try {
+      await withAdminClient((client) => client.query(`CREATE DATABASE "${pipeline.databaseName}"`));
+      await pipeline.migrate();
+      await pipeline.startApp('acs-emulator');
+      await Promise.all(
+        (['orders', 'email-sender', 'status-poller'] as const).map((name) => pipeline.startApp(name)),
+      );
+    } catch (error) {
+      await pipeline.stop();
+      throw error;
+    }
+    return pipeline;
+  }
+
+  url(app: AppName): string {
+    return `http://127.0.0.1:${this.app(app).port}`;
+  }
+
+  /** A service owner's token for `org`, trusted by this run's orders app. */
+  async token(org: string): Promise<string> {
+    return new SignJWT({ org, 'urn:altinn:org': org, scope: NOTIFICATIONS_CREATE_SCOPE })
+      .setProtectedHeader({ alg: 'EdDSA', typ: 'JWT' })
+      .setSubject(`e2e:${org}`)
+      .setIssuedAt()
+      .setExpirationTime('2h')
+      .sign(this.signingKey);
+  }
+
+  /** The run's database (e.g. counts by notification result for large runs). */
+  db(): Pool {
+    this.pool ??= new Pool({ connectionString: this.databaseUrl, max: 2 });
+    return this.pool;
+  }
+
+  /** The last lines an app printed (for failure messages). */
+  lastLines(app: AppName): string {
+    return this.app(app).tail.join('\n');
+  }
+
+  isRunning(app: AppName): boolean {
+    const child = this.app(app).child;
+    return child !== undefined && child.exitCode === null && child.signalCode === null;
+  }
+
+  /** `kill -9`: no shutdown hooks, no drain, no commit. */
+  async kill(app: AppName): Promise<void> {
+    await this.signal(app, 'SIGKILL');
+  }
+
+  /** SIGTERM and wait for the process to exit (graceful shutdown). */
+  async terminate(app: AppName): Promise<void> {
+    await this.signal(app, 'SIGTERM');
+  }
+
+  /** Starts an app (again) on its port and waits until its readiness endpoint answers 200. */
+  async startApp(name: AppName): Promise<void> {
+    const app = this.app(name);
+    if (this.isRunning(name)) throw new Error(`${name} is already running`);
+    const log: WriteStream = createWriteStream(join(this.logDir, `${name}.log`), { flags: 'a' });
+    const child = spawn(
+      process.execPath,
+      ['--enable-source-maps', join(WORKSPACE_ROOT, 'apps', name, 'dist', 'main.js')],
+      { cwd: WORKSPACE_ROOT, env: this.envFor(name), stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    app.child = child;
+    app.expectingExit = false;
+    const collect = (chunk: Buffer): void => {
+      log.write(chunk);
+      for (const line of chunk.toString().split('\n')) {
+        if (line.trim() === '') continue;
+        app.tail.push(line);
+        if (app.tail.length > TAIL_LINES) app.tail.shift();
+      }
+    };
+    child.stdout?.on('data', collect);
+    child.stderr?.on('data', collect);
+    app.exited = new Promise((resolve) =>
+      child.once('exit', (code, signal) => {
+        log.end();
+        if (!app.expectingExit && !this.stopped) {
+          this.unexpectedExits.push({ app: name, code, signal, lastLines: [...app.tail] });
+        }
+        resolve();
+      }),
+    );
+    await waitUntil(
+      `${name} ready on port ${app.port}`,
+      async () => {
+        if (!this.isRunning(name)) throw new Error(`${name} exited during start:\n${this.lastLines(name)}`);
+        const response = await fetch(`${this.url(name)}/health/ready`);
+        return response.ok;
+      },
+      READY_TIMEOUT_MS,
+    ).catch((error: unknown) => {
+      throw new Error(`${(error as Error).message}\n--- last lines of ${name} ---\n${this.lastLines(name)}`);
+    });
+  }
+
+  /** Stops every app (SIGTERM, then SIGKILL), deletes the run's topics and drops its database. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await Promise.all(
+      APP_NAMES.map(async (name) => {
+        const app = this.app(name);
+        if (!this.isRunning(name)) return;
+        app.expectingExit = true;
+        app.child?.kill('SIGTERM');
+        const timer = setTimeout(() => app.child?.kill('SIGKILL'), 30_000);
+        await app.exited;
+        clearTimeout(timer);
+      }),
+    );
+    await this.pool?.end();
+    await this.deleteTopics().catch((error: unknown) =>
+      console.warn(`pipeline ${this.suffix}: topics not deleted: ${String(error)}`),
+    );
+    await withAdminClient((client) =>
+      client.query(`DROP DATABASE IF EXISTS "${this.databaseName}" WITH (FORCE)`),
+    ).catch((error: unknown) =>
+      console.warn(`pipeline ${this.suffix}: database not dropped: ${String(error)}`),
+    );
+  }
+
+  private app(name: AppName): AppProcess {
+    const app = this.apps.get(name);
+    if (app === undefined) throw new Error(`unknown app ${name}`);
+    return app;
+  }
+
+  private async signal(name: AppName, signal: NodeJS.Signals): Promise<void> {
+    const app = this.app(name);
+    if (!this.isRunning(name)) return;
+    app.expectingExit = true;
+    app.child?.kill(signal);
+    await app.exited;
+  }
+
+  private async migrate(): Promise<void> {
+    const child = spawn(process.execPath, [join(WORKSPACE_ROOT, 'apps', 'orders', 'dist', 'migrate.js')], {
+      cwd: WORKSPACE_ROOT,
+      env: this.envFor('orders'),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    if (code !== 0) throw new Error(`orders migrations failed (exit ${String(code)}):\n${output}`);
+  }
+
+  private envFor(name: AppName): NodeJS.ProcessEnv {
+    const acsConnectionString = `endpoint=${this.url('acs-emulator')}/;accesskey=${EMULATOR_ACCESS_KEY}`;
+    const common: Record<string, string> = {
+      HOST: '127.0.0.1',
+      PORT: String(this.app(name).port),
+      KAFKA_BROKERS,
+      KAFKA_TOPIC_SUFFIX: this.suffix,
+      KAFKA_TOPIC_PARTITIONS: String(this.options.partitions ?? 6),
+      KAFKA_TOPIC_RETENTION_MS: '1h',
+      KAFKAJS_NO_PARTITIONER_WARNING: '1',
+    };
+    const perApp: Record<AppName, Record<string, string>> = {
+      'acs-emulator': {
+        ACS_DELIVERY_REPORT_WEBHOOK: `${this.url('status-poller')}/notifications/email/api/v1/reports?accesskey=${DELIVERY_REPORT_ACCESS_KEY}`,
+      },
+      orders: {
+        DATABASE_URL: this.databaseUrl,
+        AUTH_JWT_PUBLIC_KEY: this.publicKeyPem,
+      },
+      'email-sender': { ACS_CONNECTION_STRING: acsConnectionString },
+      'status-poller': {
+        ACS_CONNECTION_STRING: acsConnectionString,
+        DELIVERY_REPORT_ACCESS_KEY,
+      },
+    };
+    // Only PATH-like basics from the test runner: the apps must not pick up the runner's own settings.
+    const inherited: Record<string, string> = {};
+    for (const key of ['PATH', 'HOME', 'TMPDIR', 'LANG', 'TZ']) {
+      const value = process.env[key];
+      if (value !== undefined) inherited[key] = value;
+    }
+    return { ...inherited, ...common, ...perApp[name], ...(this.options.env?.[name] ?? {}) };
+  }
+
+  private async deleteTopics(): Promise<void> {
+    const kafka = new Kafka({
+      clientId: `pipeline-${this.suffix}`,
+      brokers: KAFKA_BROKERS.split(','),
+      logLevel: logLevel.NOTHING,
+    });
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      // The suffix ends most names; status-poller's delay tiers carry it before `.delay.<interval>`.
+      const ours = (await admin.listTopics()).filter((topic) => topic.includes(`.${this.suffix}`));
+      if (ours.length > 0) await admin.deleteTopics({ topics: ours, timeout: 30_000 });
+    } finally {
+      await admin.disconnect();
+    }
+  }
+}
