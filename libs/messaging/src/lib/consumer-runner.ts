@@ -10,10 +10,12 @@ import {
   type DeadLetterReason,
   type StringHeaders,
 } from './headers';
+import { InstrumentationHub, type ConsumedMessageInfo, type MessageOutcome } from './instrumentation';
 import { errorFields, type MessagingLogger } from './logger';
 import { processPartitionBatch } from './partition-batch';
 import { type MessageProducer } from './producer';
 import { DEFAULT_RETRY_POLICY, retryDelayMs, type RetryPolicy } from './retry-policy';
+import { inConsumerSpan, isTracingActive } from './tracing';
 
 export interface MessageContext {
   /** The topic the handler is registered for (the main topic, also when the message came from its retry topic). */
@@ -63,6 +65,21 @@ interface Route {
   readonly isRetryTopic: boolean;
 }
 
+/** How far a consumer is behind on one partition, from its own fetches (no broker round trip). */
+export interface PartitionLag {
+  readonly topic: string;
+  readonly partition: number;
+  /** The partition's high watermark as of the last fetch minus the next offset to process. */
+  readonly lag: number;
+}
+
+interface PartitionProgress {
+  readonly topic: string;
+  readonly partition: number;
+  highWatermark: number;
+  nextOffset: number;
+}
+
 interface PartitionMessage {
   readonly offset: string;
   readonly key: string | undefined;
@@ -90,6 +107,7 @@ export class ConsumerRunner {
   private readonly perPartitionConcurrency: number;
   private readonly shutdownTimeoutMs: number;
   private readonly heartbeatIntervalMs: number;
+  private readonly progress = new Map<string, PartitionProgress>();
   private currentState: ConsumerState = 'idle';
   private lastCrash: string | undefined;
 
@@ -99,6 +117,7 @@ export class ConsumerRunner {
     private readonly logger: MessagingLogger,
     private readonly options: ConsumerRunnerOptions,
     registrations: readonly HandlerRegistration<unknown>[],
+    private readonly instrumentation: InstrumentationHub = new InstrumentationHub(),
   ) {
     const sessionTimeout = options.sessionTimeoutMs ?? 30_000;
     this.heartbeatIntervalMs = Math.max(500, Math.floor(sessionTimeout / 10));
@@ -126,6 +145,8 @@ export class ConsumerRunner {
       if (!restart) this.currentState = 'crashed';
     });
     this.consumer.on(this.consumer.events.GROUP_JOIN, (event) => {
+      // The assignment may have changed: lag is reported for the partitions fetched from now on.
+      this.progress.clear();
       this.logger.info('Joined consumer group', {
         groupId: options.groupId,
         memberId: event.payload.memberId,
@@ -140,6 +161,19 @@ export class ConsumerRunner {
 
   get topics(): string[] {
     return [...this.routes.keys()];
+  }
+
+  get groupId(): string {
+    return this.options.groupId;
+  }
+
+  /** Per fetched partition: high watermark of the last fetch − next offset to process. Memory only. */
+  partitionLag(): PartitionLag[] {
+    return [...this.progress.values()].map(({ topic, partition, highWatermark, nextOffset }) => ({
+      topic,
+      partition,
+      lag: Math.max(0, highWatermark - nextOffset),
+    }));
   }
 
   statistics(): ConsumerStatsSnapshot & { state: ConsumerState; lastCrash?: string } {
@@ -238,6 +272,19 @@ export class ConsumerRunner {
           });
         });
     }, this.heartbeatIntervalMs);
+    const progressKey = `${batch.topic}:${batch.partition}`;
+    let progress = this.progress.get(progressKey);
+    if (progress === undefined) {
+      progress = {
+        topic: batch.topic,
+        partition: batch.partition,
+        highWatermark: 0,
+        nextOffset: Number(batch.messages[0]?.offset ?? batch.highWatermark),
+      };
+      this.progress.set(progressKey, progress);
+    }
+    progress.highWatermark = Number(batch.highWatermark);
+    const tracing = isTracingActive();
     try {
       const messages: PartitionMessage[] = batch.messages.map((message) => ({
         offset: message.offset,
@@ -248,12 +295,15 @@ export class ConsumerRunner {
       const result = await processPartitionBatch({
         messages,
         concurrency: this.perPartitionConcurrency,
-        handle: (item) => this.handleMessage(route, batch.topic, batch.partition, item, payload),
+        handle: (item) => this.handleMessage(route, batch.topic, batch.partition, item, payload, tracing),
         dueAt: (item) => (route.isRetryTopic ? headerInt(item.headers, MessagingHeaders.dueAt) : undefined),
         // No `payload.isStale()` per message: it only turns true after a seek, which this runner never does, and it
         // costs a JSON.stringify inside kafkajs on every call.
         shouldContinue: () => this.isActive() && !revoked && payload.isRunning(),
-        resolveOffset: (offset) => payload.resolveOffset(offset),
+        resolveOffset: (offset) => {
+          (progress as PartitionProgress).nextOffset = Number(offset) + 1;
+          payload.resolveOffset(offset);
+        },
         commitIfNecessary: () => payload.commitOffsetsIfNecessary(),
       });
       if (result.pausedUntil !== undefined)
@@ -278,16 +328,56 @@ export class ConsumerRunner {
     this.resumeTimers.add(timer);
   }
 
-  private async handleMessage(
+  private handleMessage(
     route: Route,
     receivedFrom: string,
     partition: number,
     item: PartitionMessage,
     payload: EachBatchPayload,
+    tracing: boolean,
+  ): Promise<void> {
+    const info: ConsumedMessageInfo = {
+      topic: receivedFrom,
+      handlerTopic: route.registration.topic.name,
+      partition,
+      offset: item.offset,
+      key: item.key,
+      attempt: headerInt(item.headers, MessagingHeaders.attempt) ?? 1,
+      groupId: this.options.groupId,
+    };
+    // The plain path (no hooks, no tracing) allocates no closures: it runs once per message.
+    if (!tracing && !this.instrumentation.wrapsMessages)
+      return this.processMessage(route, info, item, payload);
+    const process = (): Promise<void> =>
+      this.instrumentation.aroundMessage(info, () => this.processMessage(route, info, item, payload));
+    if (!tracing) return process();
+    return inConsumerSpan(
+      receivedFrom,
+      {
+        'messaging.destination.name': receivedFrom,
+        'messaging.destination.partition.id': String(partition),
+        'messaging.kafka.offset': Number(item.offset),
+        'messaging.consumer.group.name': this.options.groupId,
+        'messaging.kafka.attempt': info.attempt,
+      },
+      item.headers,
+      process,
+    );
+  }
+
+  private async processMessage(
+    route: Route,
+    info: ConsumedMessageInfo,
+    item: PartitionMessage,
+    payload: EachBatchPayload,
   ): Promise<void> {
     const { registration, retryPolicy } = route;
-    const attempt = headerInt(item.headers, MessagingHeaders.attempt) ?? 1;
+    const { topic: receivedFrom, partition, attempt } = info;
     const location = { topic: receivedFrom, partition, offset: item.offset, attempt };
+    const timed = this.instrumentation.observesOutcomes;
+    const startedAt = timed ? performance.now() : 0;
+    let outcome: MessageOutcome | undefined;
+    let reason: DeadLetterReason | undefined;
     this.stats.messageReceived();
     try {
       let message: unknown;
@@ -295,64 +385,68 @@ export class ConsumerRunner {
         message = registration.topic.contract.parse(item.message.value);
       } catch (error) {
         this.logger.warn('Invalid message; dead-lettering it', { ...location, ...errorFields(error) });
-        await this.deadLetter(registration.topic, receivedFrom, partition, item, 'invalid-message', error);
-        return;
+        reason = 'invalid-message';
+        await this.deadLetter(registration.topic, receivedFrom, partition, item, reason, error);
+        outcome = 'dead-lettered';
       }
-      const context: MessageContext = {
-        topic: registration.topic.name,
-        receivedFrom,
-        partition,
-        offset: item.offset,
-        key: item.key,
-        headers: item.headers,
-        attempt,
-        maxAttempts: retryPolicy.maxAttempts,
-        isLastAttempt: attempt >= retryPolicy.maxAttempts,
-        heartbeat: () => payload.heartbeat(),
-      };
-      try {
-        await registration.handle(message, context);
-        this.stats.messageHandled();
-      } catch (error) {
-        this.stats.errorSeen({
-          at: new Date().toISOString(),
-          topic: receivedFrom,
+      if (outcome === undefined) {
+        this.instrumentation.messageParsed(info, message);
+        const context: MessageContext = {
+          topic: registration.topic.name,
+          receivedFrom,
           partition,
           offset: item.offset,
-          error: describeError(error).message,
-        });
-        if (error instanceof PermanentError) {
-          this.logger.warn('Handler reported a permanent failure; dead-lettering', {
-            ...location,
-            ...errorFields(error),
+          key: item.key,
+          headers: item.headers,
+          attempt,
+          maxAttempts: retryPolicy.maxAttempts,
+          isLastAttempt: attempt >= retryPolicy.maxAttempts,
+          heartbeat: () => payload.heartbeat(),
+        };
+        try {
+          await registration.handle(message, context);
+          this.stats.messageHandled();
+          outcome = 'handled';
+        } catch (error) {
+          this.stats.errorSeen({
+            at: new Date().toISOString(),
+            topic: receivedFrom,
+            partition,
+            offset: item.offset,
+            error: describeError(error).message,
           });
-          await this.deadLetter(
-            registration.topic,
-            receivedFrom,
-            partition,
-            item,
-            'permanent-failure',
-            error,
-          );
-        } else if (attempt >= retryPolicy.maxAttempts) {
-          this.logger.error('Retries exhausted; dead-lettering', { ...location, ...errorFields(error) });
-          await this.deadLetter(
-            registration.topic,
-            receivedFrom,
-            partition,
-            item,
-            'retries-exhausted',
-            error,
-          );
-        } else {
-          await this.retryLater(route, receivedFrom, partition, item, attempt, error);
+          if (error instanceof PermanentError) {
+            this.logger.warn('Handler reported a permanent failure; dead-lettering', {
+              ...location,
+              ...errorFields(error),
+            });
+            reason = 'permanent-failure';
+            await this.deadLetter(registration.topic, receivedFrom, partition, item, reason, error);
+            outcome = 'dead-lettered';
+          } else if (attempt >= retryPolicy.maxAttempts) {
+            this.logger.error('Retries exhausted; dead-lettering', { ...location, ...errorFields(error) });
+            reason = 'retries-exhausted';
+            await this.deadLetter(registration.topic, receivedFrom, partition, item, reason, error);
+            outcome = 'dead-lettered';
+          } else {
+            await this.retryLater(route, receivedFrom, partition, item, attempt, error);
+            outcome = 'retried';
+          }
         }
       }
     } catch (error) {
       // The outcome could not be made durable (e.g. broker unreachable): leave the offset unresolved.
       this.stats.messageAbandoned();
+      if (timed) this.instrumentation.messageFinished(info, 'abandoned', performance.now() - startedAt);
       throw error;
     }
+    if (outcome === undefined) {
+      // Unreachable by construction; counted (and shouted about) rather than assumed.
+      this.stats.messageLost();
+      this.logger.error('Message finished without an outcome; counted as lost', location);
+      return;
+    }
+    if (timed) this.instrumentation.messageFinished(info, outcome, performance.now() - startedAt, reason);
   }
 
   private async retryLater(

@@ -1,7 +1,8 @@
 /**
  * Counters a consumer keeps about its own work, in the spirit of Aidbox's `$status`: delivered, in process,
- * retried, dead-lettered, and the last errors. `lost` exists to be watched: the runtime has no path that drops a
- * message, so anything but 0 is a bug.
+ * retried, dead-lettered, and the last errors. `lost` exists to be watched: it counts messages whose processing
+ * finished — so their offset became committable — without a recorded outcome (handled, retried or
+ * dead-lettered). The runtime has no path that does that, so anything but 0 is a bug.
  */
 export interface RecentError {
   readonly at: string;
@@ -29,9 +30,10 @@ export class ConsumerStats {
   private inProcess = 0;
   private retried = 0;
   private deadLettered = 0;
+  private lost = 0;
   private readonly recentErrors: RecentError[] = [];
 
-  constructor(private readonly keepErrors = 10) {}
+  constructor(private readonly keepErrors = 20) {}
 
   messageReceived(): void {
     this.received += 1;
@@ -58,6 +60,12 @@ export class ConsumerStats {
     this.inProcess -= 1;
   }
 
+  /** Processing finished (the offset will be committed) but no outcome was recorded: a bug in the runtime. */
+  messageLost(): void {
+    this.lost += 1;
+    this.inProcess -= 1;
+  }
+
   errorSeen(error: RecentError): void {
     this.recentErrors.push(error);
     if (this.recentErrors.length > this.keepErrors) this.recentErrors.shift();
@@ -71,7 +79,7 @@ export class ConsumerStats {
       inProcess: this.inProcess,
       retried: this.retried,
       deadLettered: this.deadLettered,
-      lost: 0,
+      lost: this.lost,
       recentErrors: [...this.recentErrors],
     };
   }

@@ -1,6 +1,7 @@
 import { type Kafka } from 'kafkajs';
 import { createKafka, type KafkaConnectionOptions } from './connection';
 import { ConsumerRunner, type ConsumerRunnerOptions, type HandlerRegistration } from './consumer-runner';
+import { InstrumentationHub, type MessagingInstrumentation } from './instrumentation';
 import { createConsoleLogger, type MessagingLogger } from './logger';
 import { MessageProducer, type ProducerOptions } from './producer';
 import { TopicProvisioner } from './topic-provisioner';
@@ -14,15 +15,34 @@ export class KafkaRuntime {
   readonly provisioner: TopicProvisioner;
   private readonly consumerKafka: Kafka;
   private readonly consumers: ConsumerRunner[] = [];
+  private readonly instrumentation = new InstrumentationHub();
 
   constructor(
     readonly connection: KafkaConnectionOptions,
     readonly logger: MessagingLogger = createConsoleLogger('messaging'),
     producerOptions: ProducerOptions = {},
   ) {
-    this.producer = new MessageProducer(createKafka(connection, 'producer', logger), logger, producerOptions);
+    this.producer = new MessageProducer(
+      createKafka(connection, 'producer', logger),
+      logger,
+      producerOptions,
+      this.instrumentation,
+    );
     this.provisioner = new TopicProvisioner(createKafka(connection, 'admin', logger), logger);
     this.consumerKafka = createKafka(connection, 'consumer', logger);
+  }
+
+  /** Every consumer created by this runtime (for status and lag reporting). */
+  get consumerRunners(): readonly ConsumerRunner[] {
+    return this.consumers;
+  }
+
+  /**
+   * Adds metrics or log-context hooks to the producer and to every consumer, including those already created
+   * (hooks are looked up per message).
+   */
+  instrument(instrumentation: MessagingInstrumentation): void {
+    this.instrumentation.add(instrumentation);
   }
 
   createConsumer(
@@ -35,6 +55,7 @@ export class KafkaRuntime {
       this.logger,
       options,
       registrations,
+      this.instrumentation,
     );
     this.consumers.push(consumer);
     return consumer;

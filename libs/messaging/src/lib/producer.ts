@@ -1,6 +1,8 @@
 import { type TopicDefinition } from '@notifications/contracts';
 import { CompressionTypes, type Kafka, type Message, type Producer, type TopicMessages } from 'kafkajs';
+import { InstrumentationHub } from './instrumentation';
 import { type MessagingLogger } from './logger';
+import { withTraceHeaders } from './tracing';
 
 export interface PublishOptions {
   /** Overrides the key the topic definition derives from the message. */
@@ -52,6 +54,7 @@ export class MessageProducer {
     kafka: Kafka,
     private readonly logger: MessagingLogger,
     options: ProducerOptions = {},
+    private readonly instrumentation: InstrumentationHub = new InstrumentationHub(),
   ) {
     this.producer = kafka.producer({
       idempotent: true,
@@ -83,7 +86,10 @@ export class MessageProducer {
     await this.connecting;
   }
 
-  /** Publishes a message checked against the topic's contract; resolves once the broker acknowledged it. */
+  /**
+   * Publishes a message checked against the topic's contract; resolves once the broker acknowledged it. The active
+   * trace context (if tracing is on) travels along as `traceparent`/`tracestate` headers.
+   */
   publish<T>(topic: TopicDefinition<T>, message: T, options: PublishOptions = {}): Promise<void> {
     let value: string;
     try {
@@ -93,7 +99,7 @@ export class MessageProducer {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
     const key = options.key ?? topic.keyOf(message) ?? null;
-    return this.enqueue(topic.name, { key, value, headers: options.headers });
+    return this.enqueue(topic.name, { key, value, headers: withTraceHeaders(options.headers) });
   }
 
   /** Publishes many messages to one topic; resolves when all are acknowledged. */
@@ -105,9 +111,14 @@ export class MessageProducer {
     await Promise.all(messages.map((message) => this.publish(topic, message, options)));
   }
 
-  /** Forwards bytes unchanged (retry and dead-letter routing, replays); no contract check on purpose. */
+  /**
+   * Forwards bytes unchanged (retry and dead-letter routing, replays, the outbox relay); no contract check on
+   * purpose. Headers are sent as given: a copy keeps its original `traceparent`; when there is none, the active
+   * context's is added.
+   */
   publishRaw(topicName: string, message: RawMessage): Promise<void> {
-    return this.enqueue(topicName, message);
+    const headers = withTraceHeaders(message.headers);
+    return this.enqueue(topicName, headers === message.headers ? message : { ...message, headers });
   }
 
   /**
@@ -153,6 +164,11 @@ export class MessageProducer {
     return this.queue.splice(0, count);
   }
 
+  private countPublished(batch: readonly PendingPublish[]): void {
+    if (!this.instrumentation.observesPublishes) return;
+    for (const [topic, count] of countByTopic(batch)) this.instrumentation.messagesPublished(topic, count);
+  }
+
   private async flushLoop(): Promise<void> {
     try {
       while (this.queue.length > 0) {
@@ -165,6 +181,7 @@ export class MessageProducer {
             topicMessages: groupByTopic(batch),
           });
           for (const pending of batch) pending.resolve();
+          this.countPublished(batch);
         } catch (error) {
           this.logger.error('Kafka publish failed', {
             error: error instanceof Error ? error.message : String(error),
@@ -177,6 +194,12 @@ export class MessageProducer {
       this.flushing = false;
     }
   }
+}
+
+function countByTopic(batch: readonly PendingPublish[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const { topic } of batch) counts.set(topic, (counts.get(topic) ?? 0) + 1);
+  return counts;
 }
 
 function groupByTopic(batch: readonly PendingPublish[]): TopicMessages[] {
