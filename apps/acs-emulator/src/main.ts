@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
-import { ConfigError, redactConfig } from '@notifications/config';
+import { ConfigError, loadConfig, observabilitySettings, redactConfig } from '@notifications/config';
+import { createLogger, createNestLogger } from '@notifications/observability';
 import { loadEmulatorConfig, type EmulatorConfig } from './config/emulator.config';
 import { startEmulator } from './emulator';
 
@@ -23,10 +24,13 @@ function loadConfigOrExit(): EmulatorConfig {
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
+  // JSON lines (LOG_LEVEL, LOG_FORMAT=pretty for people), like the apps; secrets are redacted by the logger too.
+  const { logging } = loadConfig(observabilitySettings);
+  const nestLogger = createNestLogger(createLogger({ service: 'acs-emulator', ...logging }), false);
   const logger = new Logger('AcsEmulator');
+  const emulator = await startEmulator(config, { shutdownHooks: true, logger: nestLogger });
   if (config.env === 'production') logger.warn('the ACS emulator is for development and tests only');
-  const emulator = await startEmulator(config, { shutdownHooks: true });
-  logger.log(`configuration: ${JSON.stringify(redactConfig(config))}`);
+  logger.log({ msg: 'Configuration', config: redactConfig(config) });
   process.stdout.write(`${LISTENING_LINE_PREFIX}${emulator.url}\n`);
 }
 

@@ -1,29 +1,24 @@
 import 'reflect-metadata';
-import { ConsoleLogger, Logger, type LogLevel } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { redactConfig } from '@notifications/config';
+import { startObservability } from '@notifications/observability';
 import { EmailSenderModule } from './app/email-sender.module';
-import { loadEmailSenderConfig, type EmailSenderConfig } from './config/email-sender.config';
-
-const LEVELS: Record<EmailSenderConfig['log']['LOG_LEVEL'], LogLevel[]> = {
-  debug: ['debug', 'log', 'warn', 'error', 'fatal'],
-  info: ['log', 'warn', 'error', 'fatal'],
-  warn: ['warn', 'error', 'fatal'],
-  error: ['error', 'fatal'],
-};
+import { loadEmailSenderConfig } from './config/email-sender.config';
 
 async function bootstrap(): Promise<void> {
   const config = loadEmailSenderConfig();
-  const logger = new ConsoleLogger({
-    json: config.log.LOG_FORMAT === 'json',
-    logLevels: LEVELS[config.log.LOG_LEVEL],
-  });
-  const app = await NestFactory.create(EmailSenderModule.forRoot({ config }), { logger });
+  // Before Nest: JSON logs from the first line, and tracing (when OTEL_EXPORTER_OTLP_ENDPOINT is set).
+  const observability = startObservability('email-sender');
+  const app = await NestFactory.create(
+    EmailSenderModule.forRoot({ config, observability: observability.moduleOptions }),
+    { logger: observability.nestLogger },
+  );
   app.enableShutdownHooks();
   await app.listen(config.http.port, config.http.host);
   const log = new Logger('EmailSender');
   log.log(`Listening on ${await app.getUrl()}; sending through ${config.acs.connection.endpoint}`);
-  log.log(`Configuration: ${JSON.stringify(redactConfig(config))}`);
+  log.log({ msg: 'Configuration', config: redactConfig(config), tracing: observability.tracing.enabled });
 }
 
 bootstrap().catch((error: unknown) => {

@@ -41,8 +41,9 @@ describe('orders migrations', () => {
     output.lines.length = 0;
     expect(await cli('show')).toBe(0);
     expect(output.lines.join('\n')).toBe(
-      '[X] CreateOrdersSchema1767225600000\n[X] SeedDevContactPoints1767225600001',
+      '[X] CreateOrdersSchema1767225600000\n[X] SeedDevContactPoints1767225600001\n[X] AddTraceContext1795305600000',
     );
+    expect(await cli('revert')).toBe(0);
     expect(await cli('revert')).toBe(0);
     expect(await cli('revert')).toBe(0);
     const tables: { n: number }[] = await db.dataSource.query(

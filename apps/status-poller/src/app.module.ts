@@ -1,6 +1,7 @@
-import { type DynamicModule, Module, type LogLevel } from '@nestjs/common';
+import { type DynamicModule, Module } from '@nestjs/common';
 import { HealthModule } from '@notifications/health';
 import { KafkaHealthCheck, MessagingModule } from '@notifications/messaging';
+import { ObservabilityModule, type ObservabilityModuleOptions } from '@notifications/observability';
 import { type NestExpressApplication } from '@nestjs/platform-express';
 import { AcsOperationsClient } from './acs/acs-operations.client';
 import { OperationStatusSource } from './acs/operation-status';
@@ -22,7 +23,13 @@ import { StatsController } from './stats/stats.controller';
 
 @Module({})
 export class StatusPollerModule {
-  static forRoot(config: StatusPollerConfig): DynamicModule {
+  /**
+   * `observability`: logger and shutdown hook from `startObservability` (main.ts); tests leave it out (silent).
+   */
+  static forRoot(
+    config: StatusPollerConfig,
+    observability: Omit<ObservabilityModuleOptions, 'service'> = {},
+  ): DynamicModule {
     const topics = statusPollerTopics(checkIntervals(config.polling), {
       ...(config.kafka.topicSuffix === undefined ? {} : { suffix: config.kafka.topicSuffix }),
       ...(config.topics.groupId === undefined ? {} : { groupId: config.topics.groupId }),
@@ -42,6 +49,7 @@ export class StatusPollerModule {
           healthTopic: topics.healthCheck,
         }),
         HealthModule.forRoot({ inject: [KafkaHealthCheck] }),
+        ObservabilityModule.forRoot({ ...observability, service: 'status-poller' }),
       ],
       controllers: [DeliveryReportController, StatsController],
       providers: [
@@ -59,12 +67,6 @@ export class StatusPollerModule {
       ],
     };
   }
-}
-
-/** Nest's logger levels for LOG_LEVEL. */
-export function logLevelsFor(level: StatusPollerConfig['LOG_LEVEL']): LogLevel[] {
-  const order: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
-  return order.slice(0, order.indexOf(level) + 1);
 }
 
 /**

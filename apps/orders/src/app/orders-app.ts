@@ -44,7 +44,8 @@ export async function createOrdersApp(options: OrdersAppOptions): Promise<NestEx
     type: ['application/json', 'application/*+json'],
   });
   app.disable('x-powered-by');
-  app.setGlobalPrefix(GLOBAL_PREFIX, { exclude: ['health/live', 'health/ready'] });
+  // Probes, scrapes and $status live at the root like in every other app.
+  app.setGlobalPrefix(GLOBAL_PREFIX, { exclude: ['health/live', 'health/ready', 'metrics', 'status'] });
   app.useGlobalFilters(new ProblemDetailsFilter());
   if (options.shutdownHooks === true) app.enableShutdownHooks();
   setUpOpenApi(app);

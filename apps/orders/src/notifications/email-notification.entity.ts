@@ -56,4 +56,8 @@ export class EmailNotificationEntity {
 
   @Column({ name: 'operation_id', type: 'text', nullable: true })
   operationId!: string | null;
+
+  /** Trace context of the `orders.pastdue` processing that created it; null when tracing is off. */
+  @Column({ name: 'trace_context', type: 'text', nullable: true })
+  traceContext!: string | null;
 }

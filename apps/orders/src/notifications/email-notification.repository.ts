@@ -6,6 +6,7 @@ import { type Tx } from '../database/unit-of-work';
 import { PENDING_RESULTS_SQL } from '../orders/order.repository';
 import { type EmailNotificationView, type NotificationCounts } from '../orders/order.model';
 import { type NotificationDraft } from '../processing/recipient-resolver.service';
+import { captureTraceContext } from '../outbox/trace-context';
 
 /** A notification claimed for sending (`New → Sending`). */
 export interface ClaimedNotification {
@@ -15,6 +16,8 @@ export interface ClaimedNotification {
   readonly recipientName?: string;
   readonly nationalIdentityNumber?: string;
   readonly organizationNumber?: string;
+  /** Trace context of the `orders.pastdue` processing that created it (see outbox/trace-context.ts). */
+  readonly traceContext?: string;
 }
 
 /** The state a status update is applied to. */
@@ -68,8 +71,8 @@ export class EmailNotificationRepository {
         tx.manager,
         `WITH ins AS (
            INSERT INTO email_notifications (id, order_id, recipient_key, to_address, national_identity_number,
-                  organization_number, recipient_name, is_reserved, result, expiry)
-           SELECT u.id, $1, u.recipient_key, u.to_address, u.nin, u.org, u.name, u.reserved, u.result, $2
+                  organization_number, recipient_name, is_reserved, result, expiry, trace_context)
+           SELECT u.id, $1, u.recipient_key, u.to_address, u.nin, u.org, u.name, u.reserved, u.result, $2, $11
              FROM unnest($3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::boolean[],
                          $10::text[]) AS u(id, recipient_key, to_address, nin, org, name, reserved, result)
            ON CONFLICT (order_id, recipient_key) DO NOTHING
@@ -87,6 +90,7 @@ export class EmailNotificationRepository {
           chunk.map((d) => d.recipientName ?? null),
           chunk.map((d) => d.isReserved ?? null),
           chunk.map((d) => d.result),
+          captureTraceContext(),
         ],
       );
       inserted += rows[0]?.inserted ?? 0;
@@ -153,6 +157,7 @@ export class EmailNotificationRepository {
       recipient_name: string | null;
       national_identity_number: string | null;
       organization_number: string | null;
+      trace_context: string | null;
     }>(
       tx.manager,
       `WITH due AS (
@@ -166,7 +171,7 @@ export class EmailNotificationRepository {
           SET result = 'Sending', result_time = now(), sending_since = now(), send_attempts = n.send_attempts + 1
          FROM due WHERE n.id = due.id
        RETURNING n.id, n.order_id, n.to_address, n.recipient_name, n.national_identity_number,
-                 n.organization_number`,
+                 n.organization_number, n.trace_context`,
       [limit],
     );
     return rows.map((row) => ({
@@ -178,6 +183,7 @@ export class EmailNotificationRepository {
         ? {}
         : { nationalIdentityNumber: row.national_identity_number }),
       ...(row.organization_number === null ? {} : { organizationNumber: row.organization_number }),
+      ...(row.trace_context === null ? {} : { traceContext: row.trace_context }),
     }));
   }
 

@@ -52,7 +52,13 @@ export class EmailPublisherService {
               ? { number: notification.organizationNumber }
               : {}),
         });
-        return { topic: topic.name, key: topic.keyOf(email), payload: topic.contract.serialize(email) };
+        return {
+          topic: topic.name,
+          key: topic.keyOf(email),
+          payload: topic.contract.serialize(email),
+          // The context of the `orders.pastdue` processing that created the notification: one trace per order.
+          traceContext: notification.traceContext ?? null,
+        };
       });
       await this.outbox.add(tx, drafts);
       return { kind: 'claimed', count: claimed.length };

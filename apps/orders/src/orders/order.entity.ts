@@ -69,4 +69,8 @@ export class OrderEntity {
 
   @Column({ name: 'recipient_lookup', type: 'jsonb', nullable: true })
   recipientLookup!: unknown;
+
+  /** Trace context of the creating request (JSON of `traceparent`/`tracestate`); null when tracing is off. */
+  @Column({ name: 'trace_context', type: 'text', nullable: true })
+  traceContext!: string | null;
 }

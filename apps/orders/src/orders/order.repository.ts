@@ -3,6 +3,7 @@ import { type EmailContentType, type OrderProcessingStatus } from '@notification
 import { queryRows, execute } from '../database/sql';
 import { PENDING_RESULTS } from '../notifications/email-status.rules';
 import { type Tx } from '../database/unit-of-work';
+import { captureTraceContext } from '../outbox/trace-context';
 import {
   type EmailOrder,
   type EmailTemplate,
@@ -30,6 +31,7 @@ interface OrderRow {
   subject: string;
   body: string;
   content_type: EmailContentType;
+  trace_context: string | null;
 }
 
 /** A claimed order, with what its `NotificationOrder` message needs. */
@@ -37,6 +39,8 @@ export interface ClaimedOrder extends Omit<EmailOrder, 'recipients' | 'processin
   readonly recipientCount: number;
   /** Present when the order has at most the inline limit of recipients. */
   readonly recipients?: readonly OrderRecipient[];
+  /** Trace context of the request that created the order (see outbox/trace-context.ts). */
+  readonly traceContext?: string;
 }
 
 export type CancelOutcome =
@@ -46,7 +50,7 @@ export type CancelOutcome =
 
 const ORDER_COLUMNS = `o.id, o.creator, o.senders_reference, o.requested_send_time, o.created, o.ignore_reservation,
   o.resource_id, o.condition_endpoint, o.recipients, o.recipient_count, o.processing_status, o.status_changed,
-  o.last_error, o.recipient_lookup, t.from_address, t.subject, t.body, t.content_type`;
+  o.last_error, o.recipient_lookup, t.from_address, t.subject, t.body, t.content_type, o.trace_context`;
 
 // The pending results as an SQL list; it matches the predicate of the partial indexes on pending notifications,
 // so the planner can use them.
@@ -90,6 +94,7 @@ function toClaimed(row: OrderRow): ClaimedOrder {
     ...order,
     recipientCount: row.recipient_count,
     ...(row.recipients === null ? {} : { recipients }),
+    ...(row.trace_context === null ? {} : { traceContext: row.trace_context }),
   };
 }
 
@@ -100,8 +105,8 @@ export class OrderRepository {
     await tx.manager.query(
       `INSERT INTO orders (id, creator, senders_reference, requested_send_time, created, notification_channel,
          ignore_reservation, resource_id, condition_endpoint, recipients, recipient_count, processing_status,
-         status_changed, idempotency_key, request_hash, recipient_lookup)
-       VALUES ($1, $2, $3, $4, $5, 'Email', $6, $7, $8, $9::jsonb, $10, 'Registered', $5, $11, $12, $13::jsonb)`,
+         status_changed, idempotency_key, request_hash, recipient_lookup, trace_context)
+       VALUES ($1, $2, $3, $4, $5, 'Email', $6, $7, $8, $9::jsonb, $10, 'Registered', $5, $11, $12, $13::jsonb, $14)`,
       [
         order.id,
         order.creator,
@@ -116,6 +121,7 @@ export class OrderRepository {
         order.idempotencyKey ?? null,
         order.requestHash ?? null,
         order.recipientLookup === undefined ? null : JSON.stringify(order.recipientLookup),
+        captureTraceContext(),
       ],
     );
     await tx.manager.query(

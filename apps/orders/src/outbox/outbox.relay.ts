@@ -1,10 +1,12 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { MessageProducer } from '@notifications/messaging';
+import { MessageProducer, isTracingActive, messagingTracer } from '@notifications/messaging';
+import { SpanKind, SpanStatusCode, context, propagation, trace } from '@opentelemetry/api';
 import { ORDERS_CONFIG } from '../common/tokens';
 import { errorMessage } from '../common/dependency-unavailable.error';
 import { type OrdersConfig } from '../config/orders.config';
 import { UnitOfWork } from '../database/unit-of-work';
 import { OutboxRepository, type ClaimedOutboxMessage } from './outbox.repository';
+import { storedTraceHeaders } from './trace-context';
 
 export interface RelayOutcome {
   readonly claimed: number;
@@ -67,11 +69,43 @@ export class OutboxRelay {
     return { claimed: messages.length, published: published.length, failed: failed.length };
   }
 
-  private publish(message: ClaimedOutboxMessage): Promise<void> {
-    return this.producer.publishRaw(message.topic, {
-      key: message.key ?? null,
-      value: message.payload,
-      headers: { 'x-outbox-id': message.id },
-    });
+  /**
+   * Publishes with the trace context stored with the row (the request or message that wrote it), inside a
+   * `publish <topic>` producer span of that trace when tracing is on, so the relay's hop shows in the trace.
+   */
+  private async publish(message: ClaimedOutboxMessage): Promise<void> {
+    const stored = storedTraceHeaders(message.traceContext);
+    const send = (traceHeaders: Record<string, string>): Promise<void> =>
+      this.producer.publishRaw(message.topic, {
+        key: message.key ?? null,
+        value: message.payload,
+        headers: { 'x-outbox-id': message.id, ...traceHeaders },
+      });
+    if (stored['traceparent'] === undefined || !isTracingActive()) return send(stored);
+    const parent = propagation.extract(context.active(), stored);
+    const span = messagingTracer().startSpan(
+      `publish ${message.topic}`,
+      {
+        kind: SpanKind.PRODUCER,
+        attributes: {
+          'messaging.system': 'kafka',
+          'messaging.destination.name': message.topic,
+          'messaging.operation.type': 'send',
+          'outbox.id': message.id,
+          'outbox.attempt': message.attempts,
+        },
+      },
+      parent,
+    );
+    const headers: Record<string, string> = {};
+    propagation.inject(trace.setSpan(parent, span), headers);
+    try {
+      await send(headers);
+    } catch (error) {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage(error) });
+      throw error;
+    } finally {
+      span.end();
+    }
   }
 }

@@ -134,7 +134,13 @@ export class PastDueService {
         message = toNotificationOrder(order, false);
         payload = topic.contract.serialize(message);
       }
-      return { topic: topic.name, key: topic.keyOf(message), payload };
+      // Published with the context of the request that created the order: one trace per order.
+      return {
+        topic: topic.name,
+        key: topic.keyOf(message),
+        payload,
+        traceContext: order.traceContext ?? null,
+      };
     });
     await this.outbox.add(tx, drafts);
   }

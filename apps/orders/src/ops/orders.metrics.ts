@@ -1,0 +1,117 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { METRIC_PREFIX, METRICS_REGISTRY } from '@notifications/observability';
+import { Gauge, type Registry } from 'prom-client';
+import { queryRows } from '../database/sql';
+import { UnitOfWork } from '../database/unit-of-work';
+import { OutboxRepository } from '../outbox/outbox.repository';
+
+interface StateCounts {
+  readonly outboxUnpublished: number;
+  readonly outboxOldestAgeSeconds: number;
+  readonly orders: readonly { status: string; count: number }[];
+  readonly notifications: readonly { result: string; count: number }[];
+}
+
+// Several scrapers (or a scrape per gauge) within this window share one set of queries.
+const CACHE_MS = 5_000;
+
+/**
+ * Gauges read from the database at scrape time: the outbox backlog, and orders and email notifications by
+ * status. Each is one grouped COUNT over a column with a handful of values, at most once per 5 s however often
+ * Prometheus scrapes; a failed read keeps the previous values (and is logged) rather than failing `/metrics`.
+ */
+@Injectable()
+export class OrdersMetrics {
+  private readonly logger = new Logger(OrdersMetrics.name);
+  private cached: { at: number; counts: Promise<StateCounts | undefined> } | undefined;
+
+  constructor(
+    @Inject(METRICS_REGISTRY) registry: Registry,
+    private readonly uow: UnitOfWork,
+    private readonly outbox: OutboxRepository,
+  ) {
+    const read = (): Promise<StateCounts | undefined> => this.counts();
+    new Gauge({
+      name: `${METRIC_PREFIX}outbox_backlog`,
+      help: 'Outbox rows not yet published to Kafka',
+      registers: [registry],
+      async collect() {
+        const counts = await read();
+        if (counts) this.set(counts.outboxUnpublished);
+      },
+    });
+    new Gauge({
+      name: `${METRIC_PREFIX}outbox_oldest_unpublished_age_seconds`,
+      help: 'Age of the oldest unpublished outbox row (0 when the outbox is empty)',
+      registers: [registry],
+      async collect() {
+        const counts = await read();
+        if (counts) this.set(counts.outboxOldestAgeSeconds);
+      },
+    });
+    new Gauge({
+      name: `${METRIC_PREFIX}orders`,
+      help: 'Notification orders by processing status',
+      labelNames: ['status'],
+      registers: [registry],
+      async collect() {
+        const counts = await read();
+        if (!counts) return;
+        this.reset();
+        for (const { status, count } of counts.orders) this.set({ status }, count);
+      },
+    });
+    new Gauge({
+      name: `${METRIC_PREFIX}email_notifications`,
+      help: 'Email notifications by result (New, Sending, Succeeded, Delivered, Failed_…)',
+      labelNames: ['status'],
+      registers: [registry],
+      async collect() {
+        const counts = await read();
+        if (!counts) return;
+        this.reset();
+        for (const { result, count } of counts.notifications) this.set({ status: result }, count);
+      },
+    });
+  }
+
+  private counts(): Promise<StateCounts | undefined> {
+    const now = Date.now();
+    if (this.cached === undefined || now - this.cached.at >= CACHE_MS) {
+      this.cached = { at: now, counts: this.query() };
+    }
+    return this.cached.counts;
+  }
+
+  private async query(): Promise<StateCounts | undefined> {
+    const tx = this.uow.autoCommit;
+    try {
+      const [backlog, orders, notifications] = await Promise.all([
+        this.outbox.backlog(tx),
+        queryRows<{ status: string; count: number }>(
+          tx.manager,
+          'SELECT processing_status AS status, count(*)::int AS count FROM orders GROUP BY processing_status',
+        ),
+        queryRows<{ result: string; count: number }>(
+          tx.manager,
+          'SELECT result, count(*)::int AS count FROM email_notifications GROUP BY result',
+        ),
+      ]);
+      return {
+        outboxUnpublished: backlog.unpublished,
+        outboxOldestAgeSeconds:
+          backlog.oldestCreatedAt === undefined
+            ? 0
+            : Math.max(0, (Date.now() - backlog.oldestCreatedAt.getTime()) / 1000),
+        orders,
+        notifications,
+      };
+    } catch (error) {
+      this.logger.warn({
+        msg: 'Could not read the state counts for /metrics; keeping the previous values',
+        err: error,
+      });
+      return undefined;
+    }
+  }
+}
