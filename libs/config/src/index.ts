@@ -27,6 +27,18 @@ export {
   type KafkaCredentials,
   type KafkaSaslSettings,
   type KafkaSettings,
+  type KafkaTlsSettings,
   type KafkaTopicSettings,
   type SaslMechanism,
 } from './settings/kafka.settings';
+export {
+  LOG_FORMAT_NAMES,
+  LOG_LEVEL_NAMES,
+  observabilitySettings,
+  PINO_LEVELS,
+  type LoggingSettings,
+  type LogLevelName,
+  type ObservabilitySettings,
+  type PinoLevel,
+  type TracingSettings,
+} from './settings/observability.settings';

@@ -1,2 +1,3 @@
 export * from './lib/expect-eventually';
 export * from './lib/kafka-test-environment';
+export * from './lib/isolated-infra';

@@ -1,6 +1,9 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../config.error';
 import { loadConfig } from '../load-config';
+import { redactConfig } from '../redact';
 import { kafkaSettings } from './kafka.settings';
 
 const load = (env: Record<string, string>) =>
@@ -15,6 +18,10 @@ function problems(env: Record<string, string>): string[] {
   }
   throw new Error('expected a ConfigError');
 }
+
+const TLS = join(__dirname, '..', '..', 'test', 'fixtures', 'kafka-tls');
+const tlsFile = (name: string) => join(TLS, name);
+const pem = (name: string) => readFileSync(tlsFile(name), 'utf8');
 
 describe(kafkaSettings.name, () => {
   it('has no SASL settings by default and derives the client id from the app name', () => {
@@ -41,7 +48,7 @@ describe(kafkaSettings.name, () => {
     expect(kafka).toEqual({
       brokers: ['kafka-0.kafka:9093', 'kafka-1.kafka:9093', '[::1]:9094'],
       clientId: 'sender-7',
-      ssl: true,
+      ssl: { rejectUnauthorized: true },
       topics: { partitions: 12, replicationFactor: 3, retentionMs: 365 * 86_400_000 },
       compression: 'gzip',
       consumerConcurrency: 6,
@@ -106,6 +113,141 @@ describe(kafkaSettings.name, () => {
     expect(problems({ KAFKA_SASL_MECHANISM: 'plain', KAFKA_PASSWORD: 'p' })).toEqual([
       'KAFKA_USERNAME: required when KAFKA_PASSWORD is set',
     ]);
+  });
+
+  describe('TLS', () => {
+    it('is off by default', () => {
+      expect(load({}).ssl).toBe(false);
+    });
+
+    it('reads the CA, the client certificate and key (mutual TLS) and the server name once', () => {
+      const kafka = load({
+        KAFKA_SSL: 'true',
+        KAFKA_SSL_CA_FILE: tlsFile('ca.pem'),
+        KAFKA_SSL_CERT_FILE: tlsFile('client.pem'),
+        KAFKA_SSL_KEY_FILE: tlsFile('client-key.pem'),
+        KAFKA_SSL_SERVERNAME: 'kafka.internal.example',
+      });
+
+      expect(kafka.ssl).toEqual({
+        ca: pem('ca.pem'),
+        cert: pem('client.pem'),
+        key: pem('client-key.pem'),
+        servername: 'kafka.internal.example',
+        rejectUnauthorized: true,
+      });
+    });
+
+    it('opens an encrypted key with KAFKA_SSL_KEY_PASSWORD', () => {
+      const kafka = load({
+        KAFKA_SSL: 'true',
+        KAFKA_SSL_CERT_FILE: tlsFile('client.pem'),
+        KAFKA_SSL_KEY_FILE: tlsFile('client-key.encrypted.pem'),
+        KAFKA_SSL_KEY_PASSWORD: 'fixture-passphrase',
+      });
+
+      expect(kafka.ssl).toEqual({
+        cert: pem('client.pem'),
+        key: pem('client-key.encrypted.pem'),
+        keyPassword: 'fixture-passphrase',
+        rejectUnauthorized: true,
+      });
+    });
+
+    it('keeps the private key and its password out of logged configuration', () => {
+      const config = loadConfig(z.object({ kafka: kafkaSettings('orders') }), {
+        KAFKA_SSL: 'true',
+        KAFKA_SSL_CERT_FILE: tlsFile('client.pem'),
+        KAFKA_SSL_KEY_FILE: tlsFile('client-key.encrypted.pem'),
+        KAFKA_SSL_KEY_PASSWORD: 'fixture-passphrase',
+      });
+
+      const logged = JSON.stringify(redactConfig(config));
+      expect(logged).not.toContain('PRIVATE KEY');
+      expect(logged).not.toContain('fixture-passphrase');
+      expect(logged).toContain('"key":"***"');
+    });
+
+    it('allows turning certificate verification off explicitly', () => {
+      expect(load({ KAFKA_SSL: 'true', KAFKA_SSL_REJECT_UNAUTHORIZED: 'false' }).ssl).toEqual({
+        rejectUnauthorized: false,
+      });
+    });
+
+    it('names the variable of a missing or unreadable file', () => {
+      const missing = join(TLS, 'no-such-ca.pem');
+      expect(
+        problems({
+          KAFKA_SSL: 'true',
+          KAFKA_SSL_CA_FILE: missing,
+          KAFKA_SSL_CERT_FILE: TLS,
+          KAFKA_SSL_KEY_FILE: missing,
+        }),
+      ).toEqual([
+        `KAFKA_SSL_CA_FILE: expected a readable PEM file (file not found), got ${JSON.stringify(missing)}`,
+        `KAFKA_SSL_CERT_FILE: expected a readable PEM file (a directory, not a file), got ${JSON.stringify(TLS)}`,
+        // *_KEY_* variables count as secrets: their values are never echoed
+        'KAFKA_SSL_KEY_FILE: expected a readable PEM file (file not found)',
+      ]);
+    });
+
+    it('refuses files that hold the wrong kind of PEM', () => {
+      expect(
+        problems({
+          KAFKA_SSL: 'true',
+          KAFKA_SSL_CA_FILE: tlsFile('client-key.pem'),
+          KAFKA_SSL_CERT_FILE: tlsFile('client.pem'),
+          KAFKA_SSL_KEY_FILE: tlsFile('ca.pem'),
+        }),
+      ).toEqual([
+        `KAFKA_SSL_CA_FILE: expected a PEM file with at least one CERTIFICATE block, got ${JSON.stringify(tlsFile('client-key.pem'))}`,
+        'KAFKA_SSL_KEY_FILE: expected a PEM file with a PRIVATE KEY block',
+      ]);
+    });
+
+    it('requires the certificate and the key together, and a key that belongs to the certificate', () => {
+      expect(problems({ KAFKA_SSL: 'true', KAFKA_SSL_KEY_FILE: tlsFile('client-key.pem') })).toEqual([
+        'KAFKA_SSL_CERT_FILE: required when KAFKA_SSL_KEY_FILE is set (mutual TLS)',
+      ]);
+      expect(
+        problems({
+          KAFKA_SSL: 'true',
+          KAFKA_SSL_CERT_FILE: tlsFile('client.pem'),
+          KAFKA_SSL_KEY_FILE: tlsFile('other-key.pem'),
+        }),
+      ).toEqual([
+        'KAFKA_SSL_KEY_FILE: the key does not belong to the first certificate in KAFKA_SSL_CERT_FILE',
+      ]);
+    });
+
+    it('reports an encrypted key without its password, and a wrong password without echoing it', () => {
+      const encrypted = {
+        KAFKA_SSL: 'true',
+        KAFKA_SSL_CERT_FILE: tlsFile('client.pem'),
+        KAFKA_SSL_KEY_FILE: tlsFile('client-key.encrypted.pem'),
+      };
+      expect(problems(encrypted)).toEqual([
+        'KAFKA_SSL_KEY_FILE: the private key cannot be read (encrypted? then set KAFKA_SSL_KEY_PASSWORD)',
+      ]);
+      expect(problems({ ...encrypted, KAFKA_SSL_KEY_PASSWORD: 'guess' })).toEqual([
+        'KAFKA_SSL_KEY_PASSWORD: does not decrypt the key in KAFKA_SSL_KEY_FILE',
+      ]);
+    });
+
+    it('refuses TLS settings while KAFKA_SSL is off, so credentials never go out in plaintext by mistake', () => {
+      expect(
+        problems({ KAFKA_SSL_CA_FILE: tlsFile('ca.pem'), KAFKA_SSL_REJECT_UNAUTHORIZED: 'false' }),
+      ).toEqual([
+        `KAFKA_SSL_CA_FILE: set, but KAFKA_SSL is false (set KAFKA_SSL=true to use TLS), got ${JSON.stringify(tlsFile('ca.pem'))}`,
+        'KAFKA_SSL_REJECT_UNAUTHORIZED: set, but KAFKA_SSL is false (set KAFKA_SSL=true to use TLS), got "false"',
+      ]);
+    });
+
+    it('rejects a server name that is not a host name', () => {
+      expect(problems({ KAFKA_SSL: 'true', KAFKA_SSL_SERVERNAME: 'kafka:9093' })).toEqual([
+        'KAFKA_SSL_SERVERNAME: expected a host name, got "kafka:9093"',
+      ]);
+    });
   });
 
   it('reports missing credentials together with other bad settings', () => {

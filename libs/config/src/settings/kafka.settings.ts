@@ -1,3 +1,5 @@
+import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import {
   envBool,
@@ -33,6 +35,26 @@ export interface KafkaSaslSettings {
   readonly consumer: KafkaCredentials;
 }
 
+/**
+ * TLS to the brokers (`KAFKA_SSL=true`). PEM files are read and checked once at start-up, so a wrong path or a
+ * certificate that does not match its key stops the app with the variable named instead of failing every
+ * connection later. Field names follow Node's `tls.connect` options, except `keyPassword` (redacted in logs).
+ */
+export interface KafkaTlsSettings {
+  /** CA bundle (PEM) that signed the brokers' certificates; Node's default trust store when absent. */
+  readonly ca?: string;
+  /** Client certificate chain (PEM) for mutual TLS; always together with `key`. */
+  readonly cert?: string;
+  /** Client private key (PEM). */
+  readonly key?: string;
+  /** Passphrase of an encrypted `key`. */
+  readonly keyPassword?: string;
+  /** Name to verify the brokers' certificates against (and to send as SNI) instead of each broker's host. */
+  readonly servername?: string;
+  /** `false` accepts any broker certificate: development only. */
+  readonly rejectUnauthorized: boolean;
+}
+
 export interface KafkaTopicSettings {
   readonly partitions: number;
   readonly replicationFactor: number;
@@ -42,7 +64,8 @@ export interface KafkaTopicSettings {
 export interface KafkaSettings {
   readonly brokers: string[];
   readonly clientId: string;
-  readonly ssl: boolean;
+  /** `false` for plaintext, or the TLS settings (`KAFKA_SSL=true`). */
+  readonly ssl: false | KafkaTlsSettings;
   /** Absent when `KAFKA_SASL_MECHANISM` is `none`. */
   readonly sasl?: KafkaSaslSettings;
   readonly topics: KafkaTopicSettings;
@@ -132,6 +155,143 @@ function resolveCredentials(env: CredentialEnv, role: Role, mechanism: SaslMecha
   };
 }
 
+const TLS_VARIABLES = [
+  'KAFKA_SSL_CA_FILE',
+  'KAFKA_SSL_CERT_FILE',
+  'KAFKA_SSL_KEY_FILE',
+  'KAFKA_SSL_KEY_PASSWORD',
+  'KAFKA_SSL_SERVERNAME',
+  'KAFKA_SSL_REJECT_UNAUTHORIZED',
+] as const;
+
+/** A file's text, or why it cannot be read (the variable is named by the caller's issue path). */
+function readText(file: string): EnvParseResult<string> {
+  try {
+    return { ok: true, value: readFileSync(file, 'utf8') };
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason =
+      code === 'ENOENT'
+        ? 'file not found'
+        : code === 'EACCES'
+          ? 'permission denied'
+          : code === 'EISDIR'
+            ? 'a directory, not a file'
+            : `cannot read it (${code ?? String(error)})`;
+    return { ok: false, expected: `a readable PEM file (${reason})` };
+  }
+}
+
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+
+/** One or more PEM certificates, each parseable (a CA bundle or a client certificate chain). */
+function pemCertificates(raw: string): EnvParseResult<string> {
+  const text = readText(raw);
+  if (!text.ok) return text;
+  const blocks = text.value.match(PEM_CERTIFICATE) ?? [];
+  if (blocks.length === 0) return { ok: false, expected: 'a PEM file with at least one CERTIFICATE block' };
+  for (const [index, block] of blocks.entries()) {
+    try {
+      new X509Certificate(block);
+    } catch {
+      return { ok: false, expected: `a PEM file of valid certificates (certificate ${index + 1} is not)` };
+    }
+  }
+  return { ok: true, value: text.value };
+}
+
+function pemPrivateKey(raw: string): EnvParseResult<string> {
+  const text = readText(raw);
+  if (!text.ok) return text;
+  return /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text.value)
+    ? text
+    : { ok: false, expected: 'a PEM file with a PRIVATE KEY block' };
+}
+
+/** Checks what needs two files (and the passphrase): the key opens, and it belongs to the certificate. */
+function keyPairIssue(cert: string, key: string, passphrase: string | undefined): ConfigIssue | undefined {
+  let privateKey;
+  try {
+    privateKey = createPrivateKey({ key, ...(passphrase === undefined ? {} : { passphrase }) });
+  } catch {
+    return passphrase === undefined
+      ? {
+          variable: 'KAFKA_SSL_KEY_FILE',
+          message: 'the private key cannot be read (encrypted? then set KAFKA_SSL_KEY_PASSWORD)',
+        }
+      : { variable: 'KAFKA_SSL_KEY_PASSWORD', message: 'does not decrypt the key in KAFKA_SSL_KEY_FILE' };
+  }
+  const [leaf] = cert.match(PEM_CERTIFICATE) ?? [];
+  if (leaf !== undefined && !new X509Certificate(leaf).checkPrivateKey(privateKey)) {
+    return {
+      variable: 'KAFKA_SSL_KEY_FILE',
+      message: 'the key does not belong to the first certificate in KAFKA_SSL_CERT_FILE',
+    };
+  }
+  return undefined;
+}
+
+interface TlsEnv {
+  readonly KAFKA_SSL?: unknown;
+  readonly KAFKA_SSL_CA_FILE?: unknown;
+  readonly KAFKA_SSL_CERT_FILE?: unknown;
+  readonly KAFKA_SSL_KEY_FILE?: unknown;
+  readonly KAFKA_SSL_KEY_PASSWORD?: unknown;
+  readonly KAFKA_SSL_SERVERNAME?: unknown;
+  readonly KAFKA_SSL_REJECT_UNAUTHORIZED?: unknown;
+}
+
+/** Problems that involve more than one TLS variable (each variable on its own is checked by its schema). */
+function tlsIssues(env: TlsEnv): ConfigIssue[] {
+  if (env.KAFKA_SSL !== true) {
+    // Certificates configured but TLS off would silently send credentials in plaintext.
+    if (env.KAFKA_SSL !== false) return [];
+    return TLS_VARIABLES.filter((name) => env[name] !== undefined).map((variable) => ({
+      variable,
+      message: 'set, but KAFKA_SSL is false (set KAFKA_SSL=true to use TLS)',
+    }));
+  }
+  const cert = env.KAFKA_SSL_CERT_FILE;
+  const key = env.KAFKA_SSL_KEY_FILE;
+  if ((cert === undefined) !== (key === undefined)) {
+    return [
+      cert === undefined
+        ? { variable: 'KAFKA_SSL_CERT_FILE', message: 'required when KAFKA_SSL_KEY_FILE is set (mutual TLS)' }
+        : {
+            variable: 'KAFKA_SSL_KEY_FILE',
+            message: 'required when KAFKA_SSL_CERT_FILE is set (mutual TLS)',
+          },
+    ];
+  }
+  if (env.KAFKA_SSL_KEY_PASSWORD !== undefined && key === undefined) {
+    return [{ variable: 'KAFKA_SSL_KEY_PASSWORD', message: 'set, but KAFKA_SSL_KEY_FILE is not' }];
+  }
+  // Only when both files parsed (otherwise their own issues are already reported).
+  if (typeof cert === 'string' && typeof key === 'string') {
+    const password = env.KAFKA_SSL_KEY_PASSWORD;
+    const issue = keyPairIssue(cert, key, typeof password === 'string' ? password : undefined);
+    if (issue) return [issue];
+  }
+  return [];
+}
+
+function tlsSettings(env: TlsEnv): KafkaTlsSettings {
+  const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
+  const ca = text(env.KAFKA_SSL_CA_FILE);
+  const cert = text(env.KAFKA_SSL_CERT_FILE);
+  const key = text(env.KAFKA_SSL_KEY_FILE);
+  const keyPassword = text(env.KAFKA_SSL_KEY_PASSWORD);
+  const servername = text(env.KAFKA_SSL_SERVERNAME);
+  return {
+    ...(ca === undefined ? {} : { ca }),
+    ...(cert === undefined ? {} : { cert }),
+    ...(key === undefined ? {} : { key }),
+    ...(keyPassword === undefined ? {} : { keyPassword }),
+    ...(servername === undefined ? {} : { servername }),
+    rejectUnauthorized: env.KAFKA_SSL_REJECT_UNAUTHORIZED !== false,
+  };
+}
+
 /**
  * Kafka settings of one app. `appName` gives the default client id (`notifications-<appName>`).
  * Broker credentials are only read (and then required) when a SASL mechanism is set.
@@ -144,6 +304,15 @@ export function kafkaSettings(appName: string): SettingGroup<KafkaSettings> {
         KAFKA_BROKERS: envValue(parseBrokers, ['127.0.0.1:9092']),
         KAFKA_CLIENT_ID: envString(`notifications-${appName}`),
         KAFKA_SSL: envBool(false),
+        // File variables hold paths; the parsed values are the files' PEM text.
+        KAFKA_SSL_CA_FILE: envValue(pemCertificates).optional(),
+        KAFKA_SSL_CERT_FILE: envValue(pemCertificates).optional(),
+        KAFKA_SSL_KEY_FILE: envValue(pemPrivateKey).optional(),
+        KAFKA_SSL_KEY_PASSWORD: z.string().optional(),
+        KAFKA_SSL_SERVERNAME: envValue((raw): EnvParseResult<string> =>
+          HOST.test(raw) ? { ok: true, value: raw } : { ok: false, expected: 'a host name' },
+        ).optional(),
+        KAFKA_SSL_REJECT_UNAUTHORIZED: envBool().optional(),
         KAFKA_SASL_MECHANISM: envEnum(SASL_MECHANISMS, 'none'),
         KAFKA_USERNAME: z.string().optional(),
         KAFKA_PASSWORD: z.string().optional(),
@@ -171,6 +340,9 @@ export function kafkaSettings(appName: string): SettingGroup<KafkaSettings> {
       })
       .superRefine(
         (env, ctx) => {
+          for (const { variable, message } of tlsIssues(env)) {
+            ctx.addIssue({ code: 'custom', path: [variable], message });
+          }
           const mechanism = env.KAFKA_SASL_MECHANISM;
           // Other fields may have failed already (`when` below); a failed mechanism is not a string here.
           if (typeof mechanism !== 'string' || mechanism === 'none') return;
@@ -199,7 +371,7 @@ export function kafkaSettings(appName: string): SettingGroup<KafkaSettings> {
         return {
           brokers: env.KAFKA_BROKERS,
           clientId: env.KAFKA_CLIENT_ID,
-          ssl: env.KAFKA_SSL,
+          ssl: env.KAFKA_SSL ? tlsSettings(env) : false,
           ...(mechanism === 'none'
             ? {}
             : {

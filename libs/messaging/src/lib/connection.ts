@@ -1,4 +1,17 @@
-import { Kafka, logLevel, type KafkaConfig, type LogEntry, type SASLOptions } from 'kafkajs';
+import { type ConnectionOptions } from 'node:tls';
+import {
+  Kafka,
+  logLevel,
+  type Admin,
+  type AdminConfig,
+  type Consumer,
+  type ConsumerConfig,
+  type KafkaConfig,
+  type LogEntry,
+  type Producer,
+  type ProducerConfig,
+  type SASLOptions,
+} from 'kafkajs';
 import { type MessagingLogger } from './logger';
 
 export type SaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512';
@@ -8,6 +21,21 @@ export interface KafkaCredentials {
   readonly password: string;
 }
 
+/** TLS to the brokers; PEM text, not file names (`@notifications/config` reads and checks the files). */
+export interface KafkaTlsOptions {
+  /** CA bundle that signed the brokers' certificates; Node's default trust store when absent. */
+  readonly ca?: string;
+  /** Client certificate chain for mutual TLS (with `key`). */
+  readonly cert?: string;
+  readonly key?: string;
+  /** Passphrase of an encrypted `key`. */
+  readonly keyPassword?: string;
+  /** Name the brokers' certificates are verified against (and the SNI sent) instead of each broker's host. */
+  readonly servername?: string;
+  /** Default `true`; `false` accepts any broker certificate (development only). */
+  readonly rejectUnauthorized?: boolean;
+}
+
 /**
  * Connection settings. Credentials are per role, as in the reference's Kafka roles: the admin principal may
  * create topics, the producer may write and the consumer may read `altinn.notifications.*`/`altinn.platform.*`.
@@ -15,7 +43,8 @@ export interface KafkaCredentials {
 export interface KafkaConnectionOptions {
   readonly brokers: readonly string[];
   readonly clientId: string;
-  readonly ssl?: boolean;
+  /** `true` = TLS with Node's defaults; an object configures it. */
+  readonly ssl?: boolean | KafkaTlsOptions;
   readonly sasl?: {
     readonly mechanism: SaslMechanism;
     readonly admin: KafkaCredentials;
@@ -43,6 +72,194 @@ function saslFor(options: KafkaConnectionOptions, role: KafkaRole): SASLOptions 
   }
 }
 
+/** kafkajs hands this to `tls.connect` after its own `{ host, port, servername: host }`, so ours win. */
+export function tlsFor(ssl: KafkaConnectionOptions['ssl']): boolean | ConnectionOptions {
+  if (ssl === undefined || typeof ssl === 'boolean') return ssl ?? false;
+  return {
+    ...(ssl.ca === undefined ? {} : { ca: ssl.ca }),
+    ...(ssl.cert === undefined ? {} : { cert: ssl.cert }),
+    ...(ssl.key === undefined ? {} : { key: ssl.key }),
+    ...(ssl.keyPassword === undefined ? {} : { passphrase: ssl.keyPassword }),
+    ...(ssl.servername === undefined ? {} : { servername: ssl.servername }),
+    rejectUnauthorized: ssl.rejectUnauthorized ?? true,
+  };
+}
+
+/** Who a client is, for error messages (never the password). */
+export interface KafkaPrincipal {
+  readonly role: KafkaRole;
+  /** Absent without SASL. */
+  readonly username?: string;
+  readonly mechanism?: SaslMechanism;
+  readonly brokers: readonly string[];
+}
+
+function describePrincipal(principal: KafkaPrincipal): string {
+  return principal.username === undefined
+    ? `the ${principal.role} client (no SASL)`
+    : `user "${principal.username}" (${principal.role} role)`;
+}
+
+/**
+ * The broker refused the credentials. Not retried: a wrong password does not become right, and kafkajs would
+ * otherwise leave the app to retry (or hang in) connecting; the message names the user, role and mechanism.
+ */
+export class KafkaAuthenticationError extends Error {
+  override readonly name = 'KafkaAuthenticationError';
+
+  constructor(
+    readonly principal: KafkaPrincipal,
+    cause: unknown,
+  ) {
+    super(
+      `Kafka authentication failed for user "${principal.username ?? '(none)'}" ` +
+        `(${principal.role} role, SASL ${principal.mechanism?.toUpperCase() ?? 'none'}) at ` +
+        `${principal.brokers.join(',')}: check that role's username and password` +
+        ` (broker said: ${rootMessage(cause)})`,
+      { cause },
+    );
+  }
+}
+
+/** The broker's ACLs do not allow this principal the operation (e.g. writing outside its topic prefixes). */
+export class KafkaAuthorizationError extends Error {
+  override readonly name = 'KafkaAuthorizationError';
+
+  constructor(
+    readonly principal: KafkaPrincipal,
+    /** The Kafka error code, e.g. `TOPIC_AUTHORIZATION_FAILED`. */
+    readonly code: string,
+    readonly operation: string,
+    cause: unknown,
+  ) {
+    super(
+      `Kafka authorization failed: ${describePrincipal(principal)} may not ${operation} (${code}); ` +
+        'the cluster operator grants ACLs per topic prefix (see docs/security.md)',
+      { cause },
+    );
+  }
+}
+
+interface ErrorLike {
+  readonly name?: unknown;
+  readonly type?: unknown;
+  readonly message?: unknown;
+  readonly cause?: unknown;
+  readonly errors?: unknown;
+}
+
+/** The error and everything it wraps (kafkajs nests causes and aggregates per-topic errors). */
+function* errorTree(error: unknown, depth = 0): Generator<ErrorLike> {
+  if (typeof error !== 'object' || error === null || depth > 8) return;
+  const node = error as ErrorLike;
+  yield node;
+  yield* errorTree(node.cause, depth + 1);
+  if (Array.isArray(node.errors)) for (const inner of node.errors) yield* errorTree(inner, depth + 1);
+}
+
+function rootMessage(error: unknown): string {
+  let message = error instanceof Error ? error.message : String(error);
+  for (const node of errorTree(error)) if (typeof node.message === 'string') message = node.message;
+  return message;
+}
+
+function operationText(method: string, args: readonly unknown[]): string {
+  const [first] = args;
+  const record = typeof first === 'object' && first !== null ? (first as Record<string, unknown>) : {};
+  const names = (value: unknown): string[] =>
+    Array.isArray(value)
+      ? value.flatMap((item) =>
+          typeof item === 'string'
+            ? [item]
+            : typeof item === 'object' &&
+                item !== null &&
+                typeof (item as { topic?: unknown }).topic === 'string'
+              ? [(item as { topic: string }).topic]
+              : [],
+        )
+      : typeof value === 'string'
+        ? [value]
+        : [];
+  const topics = [
+    ...new Set([...names(record['topic']), ...names(record['topicMessages']), ...names(record['topics'])]),
+  ];
+  const on = topics.length > 0 ? ` on ${topics.join(', ')}` : '';
+  switch (method) {
+    case 'send':
+    case 'sendBatch':
+      return `write${on}`;
+    case 'createTopics':
+      return `create topics${on}`;
+    case 'subscribe':
+      return `read${on}`;
+    default:
+      return `${method}${on}`;
+  }
+}
+
+/** A kafkajs error as one of ours when it is about credentials or ACLs; otherwise unchanged. */
+export function explainKafkaError(
+  error: unknown,
+  principal: KafkaPrincipal,
+  method = 'connect',
+  args: readonly unknown[] = [],
+): unknown {
+  if (error instanceof KafkaAuthenticationError || error instanceof KafkaAuthorizationError) return error;
+  for (const node of errorTree(error)) {
+    if (node.name === 'KafkaJSSASLAuthenticationError' || node.type === 'SASL_AUTHENTICATION_FAILED') {
+      return new KafkaAuthenticationError(principal, error);
+    }
+    if (typeof node.type === 'string' && node.type.endsWith('_AUTHORIZATION_FAILED')) {
+      return new KafkaAuthorizationError(principal, node.type, operationText(method, args), error);
+    }
+  }
+  return error;
+}
+
+/**
+ * Wraps every promise-returning method of a kafkajs client so that authentication and authorization failures
+ * surface as {@link KafkaAuthenticationError}/{@link KafkaAuthorizationError}. kafkajs clients are plain objects
+ * of closures, so a shallow copy keeps their behaviour.
+ */
+function withExplainedErrors<T extends object>(client: T, principal: KafkaPrincipal): T {
+  const wrapped: Record<string, unknown> = { ...(client as Record<string, unknown>) };
+  for (const [method, value] of Object.entries(client)) {
+    if (typeof value !== 'function') continue;
+    const original = value as (...args: unknown[]) => unknown;
+    wrapped[method] = (...args: unknown[]): unknown => {
+      const result = original(...args);
+      return result instanceof Promise
+        ? result.catch((error: unknown) => {
+            throw explainKafkaError(error, principal, method, args);
+          })
+        : result;
+    };
+  }
+  return wrapped as T;
+}
+
+/** A kafkajs client for one role whose producers, consumers and admins explain credential and ACL errors. */
+class RoleKafka extends Kafka {
+  constructor(
+    config: KafkaConfig,
+    private readonly principal: KafkaPrincipal,
+  ) {
+    super(config);
+  }
+
+  override producer(config?: ProducerConfig): Producer {
+    return withExplainedErrors(super.producer(config), this.principal);
+  }
+
+  override consumer(config: ConsumerConfig): Consumer {
+    return withExplainedErrors(super.consumer(config), this.principal);
+  }
+
+  override admin(config?: AdminConfig): Admin {
+    return withExplainedErrors(super.admin(config), this.principal);
+  }
+}
+
 /**
  * kafkajs logs routine events (pausing a partition, joining a group) at INFO; our runtime pauses partitions as
  * part of normal retry scheduling, so those become debug lines and only kafkajs warnings/errors stay visible.
@@ -58,20 +275,33 @@ function logCreatorFor(logger: MessagingLogger): KafkaConfig['logCreator'] {
     };
 }
 
+/**
+ * The kafkajs client of one role: its own client id suffix and its own SASL principal (admin for topic
+ * provisioning, producer for every publish incl. retries and dead letters, consumer for consumer groups).
+ */
 export function createKafka(
   options: KafkaConnectionOptions,
   role: KafkaRole,
   logger: MessagingLogger,
 ): Kafka {
-  return new Kafka({
-    clientId: `${options.clientId}-${role}`,
-    brokers: [...options.brokers],
-    ssl: options.ssl ?? false,
-    sasl: saslFor(options, role),
-    connectionTimeout: options.connectionTimeoutMs ?? 3_000,
-    requestTimeout: options.requestTimeoutMs ?? 30_000,
-    logLevel: logLevel.INFO,
-    logCreator: logCreatorFor(logger),
-    retry: { initialRetryTime: 300, retries: 8, maxRetryTime: 10_000 },
-  });
+  const sasl = saslFor(options, role);
+  const principal: KafkaPrincipal = {
+    role,
+    brokers: options.brokers,
+    ...(options.sasl ? { username: options.sasl[role].username, mechanism: options.sasl.mechanism } : {}),
+  };
+  return new RoleKafka(
+    {
+      clientId: `${options.clientId}-${role}`,
+      brokers: [...options.brokers],
+      ssl: tlsFor(options.ssl),
+      ...(sasl === undefined ? {} : { sasl }),
+      connectionTimeout: options.connectionTimeoutMs ?? 3_000,
+      requestTimeout: options.requestTimeoutMs ?? 30_000,
+      logLevel: logLevel.INFO,
+      logCreator: logCreatorFor(logger),
+      retry: { initialRetryTime: 300, retries: 8, maxRetryTime: 10_000 },
+    },
+    principal,
+  );
 }

@@ -1,4 +1,4 @@
-import { type Admin, type Kafka } from 'kafkajs';
+import { ConfigResourceTypes, type Admin, type Kafka } from 'kafkajs';
 import { errorFields, type MessagingLogger } from './logger';
 
 export interface TopicSettings {
@@ -14,17 +14,31 @@ export const DEFAULT_TOPIC_SETTINGS: TopicSettings = {
   retentionMs: 7 * 24 * 60 * 60 * 1000,
 };
 
+/** An existing topic whose setting differs from the configured one. */
+export interface TopicDrift {
+  readonly topic: string;
+  readonly setting: 'partitions' | 'replication.factor' | 'retention.ms';
+  readonly actual: number;
+  readonly configured: number;
+}
+
 export interface ProvisioningReport {
   readonly created: string[];
   readonly existing: string[];
   /** Existing topics with fewer partitions than configured (never changed automatically: it reshuffles keys). */
   readonly underPartitioned: { topic: string; partitions: number }[];
+  /** Every difference between an existing topic and the configured settings (each one is logged as a warning). */
+  readonly drift: TopicDrift[];
+  /** Why some settings of existing topics could not be read (e.g. no DESCRIBE_CONFIGS ACL); checks skipped. */
+  readonly unchecked?: string;
 }
 
 /**
  * Creates missing topics at start-up with the admin principal (the only role allowed to create topics).
- * Existing topics are left as they are; replicas starting together race safely because the broker rejects
- * the second creation and kafkajs treats "already exists" as success.
+ * Replicas starting together race safely because the broker rejects the second creation and kafkajs treats
+ * "already exists" as success. Existing topics are never altered (fewer partitions would reshuffle keys,
+ * retention is the cluster operator's call), but every difference from the configured partitions, replication
+ * factor and retention is reported as a warning, so an environment that drifted from its settings is visible.
  */
 export class TopicProvisioner {
   constructor(
@@ -57,15 +71,23 @@ export class TopicProvisioner {
         this.logger.info('Created topics', { topics: missing, ...settings });
       }
       const existing = wanted.filter((name) => present.has(name));
-      const underPartitioned = await this.underPartitioned(admin, existing, settings.partitions);
-      for (const { topic, partitions } of underPartitioned) {
-        this.logger.warn('Topic has fewer partitions than configured; consumers cannot scale past it', {
-          topic,
-          partitions,
-          configured: settings.partitions,
+      const { drift, unchecked } = await this.drift(admin, existing, settings);
+      for (const item of drift) this.logger.warn(driftWarning(item), { ...item });
+      if (unchecked !== undefined) {
+        this.logger.warn('Could not compare existing topics with the configured settings', {
+          reason: unchecked,
         });
       }
-      return { created: missing, existing, underPartitioned };
+      const underPartitioned = drift
+        .filter((item) => item.setting === 'partitions' && item.actual < item.configured)
+        .map(({ topic, actual }) => ({ topic, partitions: actual }));
+      return {
+        created: missing,
+        existing,
+        underPartitioned,
+        drift,
+        ...(unchecked === undefined ? {} : { unchecked }),
+      };
     } catch (error) {
       this.logger.error('Topic provisioning failed', errorFields(error));
       throw error;
@@ -74,16 +96,74 @@ export class TopicProvisioner {
     }
   }
 
-  private async underPartitioned(
+  private async drift(
     admin: Admin,
     topics: string[],
-    wanted: number,
-  ): Promise<{ topic: string; partitions: number }[]> {
-    if (topics.length === 0) return [];
+    settings: TopicSettings,
+  ): Promise<{ drift: TopicDrift[]; unchecked?: string }> {
+    if (topics.length === 0) return { drift: [] };
+    const drift: TopicDrift[] = [];
     const metadata = await admin.fetchTopicMetadata({ topics });
-    return metadata.topics
-      .map((topic) => ({ topic: topic.name, partitions: topic.partitions.length }))
-      .filter(({ partitions }) => partitions < wanted);
+    for (const topic of metadata.topics) {
+      const partitions = topic.partitions.length;
+      if (partitions !== settings.partitions) {
+        drift.push({
+          topic: topic.name,
+          setting: 'partitions',
+          actual: partitions,
+          configured: settings.partitions,
+        });
+      }
+      const replicas = Math.min(...topic.partitions.map((partition) => partition.replicas.length));
+      if (partitions > 0 && replicas !== settings.replicationFactor) {
+        drift.push({
+          topic: topic.name,
+          setting: 'replication.factor',
+          actual: replicas,
+          configured: settings.replicationFactor,
+        });
+      }
+    }
+    // Reading configs needs DESCRIBE_CONFIGS on the topics: a cluster that grants only CREATE still starts.
+    let unchecked: string | undefined;
+    try {
+      const described = await admin.describeConfigs({
+        includeSynonyms: false,
+        resources: topics.map((name) => ({
+          type: ConfigResourceTypes.TOPIC,
+          name,
+          configNames: ['retention.ms'],
+        })),
+      });
+      for (const resource of described.resources) {
+        const entry = resource.configEntries.find((config) => config.configName === 'retention.ms');
+        const actual = Number(entry?.configValue);
+        if (entry !== undefined && Number.isFinite(actual) && actual !== settings.retentionMs) {
+          drift.push({
+            topic: resource.resourceName,
+            setting: 'retention.ms',
+            actual,
+            configured: settings.retentionMs,
+          });
+        }
+      }
+    } catch (error) {
+      unchecked = `retention not checked: ${error instanceof Error ? error.message : String(error)}`;
+    }
+    return { drift, ...(unchecked === undefined ? {} : { unchecked }) };
+  }
+}
+
+function driftWarning({ setting, actual, configured }: TopicDrift): string {
+  switch (setting) {
+    case 'partitions':
+      return actual < configured
+        ? 'Topic has fewer partitions than configured; consumers cannot scale past it (not changed automatically)'
+        : 'Topic has more partitions than configured (not changed automatically)';
+    case 'replication.factor':
+      return 'Topic has a different replication factor than configured (not changed automatically)';
+    case 'retention.ms':
+      return 'Topic retention differs from the configured retention (not changed automatically; ask the cluster operator)';
   }
 }
 
