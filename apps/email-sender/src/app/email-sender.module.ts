@@ -2,13 +2,20 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { consumerGroups, topicCatalog } from '@notifications/contracts';
 import { HealthModule } from '@notifications/health';
 import { KafkaHealthCheck, MessagingModule, type MessagingLogger } from '@notifications/messaging';
+import {
+  createMetricsRegistry,
+  ObservabilityModule,
+  type ObservabilityModuleOptions,
+} from '@notifications/observability';
 import { AcsEmailClient } from '../acs/acs-email.client';
 import { type EmailSenderConfig } from '../config/email-sender.config';
+import { RateLimitController } from '../ops/rate-limit.controller';
 import { EmailEventsPublisher } from '../sending/email-events.publisher';
 import { createEmailQueueConsumer } from '../sending/email-queue.consumer';
 import { EMAIL_SENDING_SETTINGS, EmailSendingService } from '../sending/email-sending.service';
 import { SendStatistics } from '../sending/send-statistics';
 import { SendThrottle } from '../sending/send-throttle';
+import { MeteredSendStatistics } from '../stats/send-metrics';
 import { StatsController } from '../stats/stats.controller';
 import { emailSenderTopics, EMAIL_SENDER_TOPICS, type EmailSenderTopics } from './email-sender.topics';
 
@@ -20,11 +27,14 @@ export interface EmailSenderModuleOptions {
   readonly groupId?: string;
   /** The messaging runtime's logger; defaults to Nest's. */
   readonly messagingLogger?: MessagingLogger;
+  /** Logger and shutdown hook from `startObservability` (main.ts); tests leave it out (silent pino). */
+  readonly observability?: Omit<ObservabilityModuleOptions, 'service' | 'registry'>;
 }
 
 /**
- * The whole app: consumes `email.queue` (+ retry), sends through ACS, publishes outcomes; health endpoints and
- * `GET /stats`. Built from a config object so that main.ts, tests and the benchmark share one wiring.
+ * The whole app: consumes `email.queue` (+ retry), sends through ACS, publishes outcomes; health endpoints,
+ * `GET /stats`, `GET /status` and `GET /metrics`. Built from a config object so that main.ts, tests and the
+ * benchmark share one wiring.
  */
 @Module({})
 export class EmailSenderModule {
@@ -32,6 +42,7 @@ export class EmailSenderModule {
     const { config } = options;
     const topics = options.topics ?? emailSenderTopics(topicCatalog(config.kafka.topicSuffix));
     const partitionConcurrency = Math.min(config.kafka.consumerConcurrency, config.sending.concurrency);
+    const registry = createMetricsRegistry('email-sender');
     return {
       module: EmailSenderModule,
       imports: [
@@ -53,8 +64,9 @@ export class EmailSenderModule {
           ...(options.messagingLogger ? { logger: options.messagingLogger } : {}),
         }),
         HealthModule.forRoot({ inject: [KafkaHealthCheck] }),
+        ObservabilityModule.forRoot({ ...options.observability, service: 'email-sender', registry }),
       ],
-      controllers: [StatsController],
+      controllers: [StatsController, RateLimitController],
       providers: [
         { provide: EMAIL_SENDER_TOPICS, useValue: topics },
         { provide: AcsEmailClient, useFactory: () => new AcsEmailClient(config.acs) },
@@ -67,7 +79,7 @@ export class EmailSenderModule {
               maxHoldMs: config.sending.maxHoldMs,
             }),
         },
-        { provide: SendStatistics, useFactory: () => new SendStatistics() },
+        { provide: SendStatistics, useFactory: () => new MeteredSendStatistics(registry) },
         {
           provide: EMAIL_SENDING_SETTINGS,
           useValue: { defaultRetryAfterMs: config.acs.defaultRetryAfterMs },

@@ -64,6 +64,8 @@ export class SendThrottle {
   private readonly intervalMs: number;
   private readonly heartbeatEveryMs: number;
   private pausedUntilMs = 0;
+  /** Bumped when an operator ends a pause early, so sends held by it stop waiting. */
+  private pauseGeneration = 0;
   private announcement: { readonly until: number; readonly done: Promise<void> } | undefined;
   private nextSlotAt = 0;
   private active = 0;
@@ -136,6 +138,18 @@ export class SendThrottle {
     await done;
   }
 
+  /**
+   * Ends a pause now (an operator's decision, e.g. after ACS raised the quota): held sends start within one
+   * heartbeat interval, and the next 429 is announced again. Returns the end the pause had, if one was in force.
+   */
+  endPause(): number | undefined {
+    const pausedUntil = this.pausedUntil;
+    this.pausedUntilMs = 0;
+    this.announcement = undefined;
+    this.pauseGeneration += 1;
+    return pausedUntil === 0 ? undefined : pausedUntil;
+  }
+
   private async waitForTurn(hold: HoldContext): Promise<void> {
     const deadline = this.now() + this.options.maxHoldMs;
     let slotTaken = false;
@@ -146,7 +160,7 @@ export class SendThrottle {
         if (now + pausedFor > deadline) throw new HoldExceededError(pausedFor, 'paused');
         // A slot taken before the pause began is stale by the time it ends; take a fresh one then.
         slotTaken = false;
-        await this.hold(pausedFor, hold);
+        await this.hold(pausedFor, hold, this.pauseGeneration);
         continue;
       }
       if (slotTaken || this.intervalMs === 0) return;
@@ -159,12 +173,13 @@ export class SendThrottle {
     }
   }
 
-  private async hold(ms: number, hold: HoldContext): Promise<void> {
+  private async hold(ms: number, hold: HoldContext, pauseGeneration?: number): Promise<void> {
     let left = ms;
     while (left > 0) {
       const step = Math.min(left, this.heartbeatEveryMs);
       await this.sleep(step);
       left -= step;
+      if (pauseGeneration !== undefined && pauseGeneration !== this.pauseGeneration) return;
       if (left > 0 && hold.heartbeat) {
         // A failed heartbeat means a rebalance; the consumer runner deals with it, the wait goes on.
         await hold.heartbeat().catch(() => undefined);

@@ -3,6 +3,12 @@ import { consumerGroups, topicCatalog } from '@notifications/contracts';
 import { DatabaseReadinessCheck, databaseModule } from '@notifications/database';
 import { HealthModule } from '@notifications/health';
 import { KafkaHealthCheck, MessagingModule } from '@notifications/messaging';
+import {
+  createMetricsRegistry,
+  defaultCorrelationFields,
+  ObservabilityModule,
+  type ObservabilityModuleOptions,
+} from '@notifications/observability';
 import { JwtAuthGuard } from '../auth/auth.guard';
 import { JwtVerifier } from '../auth/jwt-verifier';
 import { CONTACT_POINT_SERVICE, ORDERS_CONFIG, ORDERS_TOPICS } from '../common/tokens';
@@ -19,6 +25,8 @@ import { EmailNotificationRepository } from '../notifications/email-notification
 import { EmailPublisherService } from '../notifications/email-publisher.service';
 import { EmailStatusConsumer } from '../notifications/email-status.consumer';
 import { EmailStatusService } from '../notifications/email-status.service';
+import { OpsController } from '../ops/ops.controller';
+import { OrdersMetrics } from '../ops/orders.metrics';
 import { StatusController } from '../ops/status.controller';
 import { TriggerController } from '../ops/trigger.controller';
 import { OrderRepository } from '../orders/order.repository';
@@ -46,6 +54,8 @@ export interface OrdersModuleOptions {
   readonly consumerGroupId?: string;
   /** Default: per `CONTACT_POINTS_SOURCE` (local table or the HTTP API). */
   readonly contactPoints?: ContactPointService;
+  /** Logger and shutdown hook from `startObservability` (main.ts); tests leave it out (silent pino). */
+  readonly observability?: Omit<ObservabilityModuleOptions, 'service' | 'registry'>;
 }
 
 function contactPointProvider(options: OrdersModuleOptions): Provider {
@@ -65,6 +75,16 @@ function contactPointProvider(options: OrdersModuleOptions): Provider {
     };
   }
   return { provide: CONTACT_POINT_SERVICE, useExisting: LocalContactPointRepository };
+}
+
+/** Log context of a consumed message: `orders.pastdue` carries the order as `id`, the others name their ids. */
+function ordersCorrelationFields(topic: string, message: unknown): Record<string, string> | undefined {
+  if (typeof message !== 'object' || message === null) return undefined;
+  const fields = defaultCorrelationFields(topic, message) ?? {};
+  const id = (message as { id?: unknown }).id;
+  if (fields['orderId'] === undefined && typeof id === 'string' && /pastdue/.test(topic))
+    fields['orderId'] = id;
+  return Object.keys(fields).length > 0 ? fields : undefined;
 }
 
 @Module({})
@@ -94,8 +114,14 @@ export class OrdersModule {
           provisionTopics: config.kafka.topics,
         }),
         HealthModule.forRoot({ checks: [DatabaseReadinessCheck], inject: [KafkaHealthCheck] }),
+        ObservabilityModule.forRoot({
+          ...options.observability,
+          service: 'orders',
+          registry: createMetricsRegistry('orders'),
+          correlationFields: ordersCorrelationFields,
+        }),
       ],
-      controllers: [OrdersController, TriggerController, StatusController],
+      controllers: [OrdersController, TriggerController, StatusController, OpsController],
       providers: [
         { provide: ORDERS_CONFIG, useValue: config },
         { provide: ORDERS_TOPICS, useValue: topics },
@@ -126,6 +152,7 @@ export class OrdersModule {
         EmailStatusConsumer,
         ServiceUpdateConsumer,
         OrdersConsumerHost,
+        OrdersMetrics,
       ],
     };
   }

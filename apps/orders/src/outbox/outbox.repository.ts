@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { chunks, execute, queryRows } from '../database/sql';
 import { type Tx } from '../database/unit-of-work';
+import { captureTraceContext } from './trace-context';
 
 /** A message to publish once the surrounding transaction commits. */
 export interface OutboxDraft {
@@ -8,6 +9,11 @@ export interface OutboxDraft {
   readonly key: string | undefined;
   /** The serialised wire form, already checked against the topic's contract. */
   readonly payload: string;
+  /**
+   * Trace context to publish with (see trace-context.ts), e.g. the order's when its claim is relayed; default:
+   * the context active when the draft is written.
+   */
+  readonly traceContext?: string | null;
 }
 
 export interface ClaimedOutboxMessage {
@@ -17,11 +23,26 @@ export interface ClaimedOutboxMessage {
   readonly payload: string;
   /** Claims so far, this one included. */
   readonly attempts: number;
+  /** The stored trace context (JSON of `traceparent`/`tracestate`), if any. */
+  readonly traceContext?: string;
 }
 
 export interface OutboxBacklog {
   readonly unpublished: number;
   readonly oldestCreatedAt?: Date;
+}
+
+/** The unpublished rows of one topic (operators' view). */
+export interface OutboxTopicBacklog {
+  readonly topic: string;
+  readonly unpublished: number;
+  /** Claimable now. */
+  readonly available: number;
+  /** Held by a relay's lease or waiting after a failed publish. */
+  readonly waiting: number;
+  /** Of those, rows whose last publish failed. */
+  readonly failing: number;
+  readonly oldestCreatedAt: Date;
 }
 
 const ms = (parameter: number): string => `($${parameter}::float8 * interval '1 millisecond')`;
@@ -35,12 +56,18 @@ const INSERT_CHUNK_BYTES = 8 * 1024 * 1024;
 export class OutboxRepository {
   /** Writes messages in the caller's transaction: they are published if and only if it commits. */
   async add(tx: Tx, drafts: readonly OutboxDraft[]): Promise<void> {
+    const active = captureTraceContext();
     for (const rowChunk of chunks(drafts, INSERT_CHUNK_ROWS)) {
       for (const chunk of byBytes(rowChunk, INSERT_CHUNK_BYTES)) {
         await tx.manager.query(
-          `INSERT INTO outbox (topic, message_key, payload)
-           SELECT * FROM unnest($1::text[], $2::text[], $3::text[])`,
-          [chunk.map((d) => d.topic), chunk.map((d) => d.key ?? null), chunk.map((d) => d.payload)],
+          `INSERT INTO outbox (topic, message_key, payload, trace_context)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])`,
+          [
+            chunk.map((d) => d.topic),
+            chunk.map((d) => d.key ?? null),
+            chunk.map((d) => d.payload),
+            chunk.map((d) => d.traceContext ?? active),
+          ],
         );
       }
     }
@@ -57,6 +84,7 @@ export class OutboxRepository {
       message_key: string | null;
       payload: string;
       attempts: number;
+      trace_context: string | null;
     }>(
       tx.manager,
       `WITH due AS (
@@ -68,7 +96,7 @@ export class OutboxRepository {
        )
        UPDATE outbox o SET available_at = now() + ${ms(2)}, attempts = o.attempts + 1
          FROM due WHERE o.id = due.id
-       RETURNING o.id, o.topic, o.message_key, o.payload, o.attempts`,
+       RETURNING o.id, o.topic, o.message_key, o.payload, o.attempts, o.trace_context`,
       [limit, leaseMs],
     );
     return rows
@@ -78,6 +106,7 @@ export class OutboxRepository {
         key: row.message_key ?? undefined,
         payload: row.payload,
         attempts: row.attempts,
+        ...(row.trace_context === null ? {} : { traceContext: row.trace_context }),
       }))
       .sort((a, b) => Number(BigInt(a.id) - BigInt(b.id)));
   }
@@ -120,6 +149,45 @@ export class OutboxRepository {
       unpublished: row?.unpublished ?? 0,
       ...(row?.oldest ? { oldestCreatedAt: row.oldest } : {}),
     };
+  }
+
+  /** The backlog per topic: what is claimable, what waits (lease or back-off) and what failed. */
+  async backlogByTopic(tx: Tx): Promise<OutboxTopicBacklog[]> {
+    const rows = await queryRows<{
+      topic: string;
+      unpublished: number;
+      available: number;
+      failing: number;
+      oldest: Date;
+    }>(
+      tx.manager,
+      `SELECT topic, count(*)::int AS unpublished,
+              count(*) FILTER (WHERE available_at <= now())::int AS available,
+              count(*) FILTER (WHERE last_error IS NOT NULL)::int AS failing,
+              min(created_at) AS oldest
+         FROM outbox WHERE published_at IS NULL GROUP BY topic ORDER BY topic`,
+    );
+    return rows.map((row) => ({
+      topic: row.topic,
+      unpublished: row.unpublished,
+      available: row.available,
+      waiting: row.unpublished - row.available,
+      failing: row.failing,
+      oldestCreatedAt: row.oldest,
+    }));
+  }
+
+  /**
+   * Makes unpublished rows created more than `olderThanMs` ago claimable now, cutting short a relay's lease or a
+   * back-off (an operator's re-drive of stuck rows). Returns how many rows changed.
+   */
+  async redrive(tx: Tx, olderThanMs: number): Promise<number> {
+    return execute(
+      tx.manager,
+      `UPDATE outbox SET available_at = now()
+        WHERE published_at IS NULL AND available_at > now() AND created_at <= now() - ${ms(1)}`,
+      [olderThanMs],
+    );
   }
 }
 

@@ -2,6 +2,14 @@ import { Injectable } from '@nestjs/common';
 import { queryRows } from '../database/sql';
 import { type Tx } from '../database/unit-of-work';
 
+/** The stored pause of a resource (in force or not). */
+export interface RateLimitPause {
+  readonly resource: string;
+  readonly pausedUntil: Date;
+  readonly source: string | null;
+  readonly updatedAt: Date;
+}
+
 /** Every query on `rate_limit_pauses`. */
 @Injectable()
 export class RateLimitRepository {
@@ -32,5 +40,30 @@ export class RateLimitRepository {
       [resource, until, source],
     );
     return rows[0]?.paused_until ?? until;
+  }
+
+  /** The stored pause of `resource`, in force or expired (operators' view). */
+  async findPause(tx: Tx, resource: string): Promise<RateLimitPause | undefined> {
+    const rows = await queryRows<{ paused_until: Date; source: string | null; updated_at: Date }>(
+      tx.manager,
+      'SELECT paused_until, source, updated_at FROM rate_limit_pauses WHERE resource = $1',
+      [resource],
+    );
+    const row = rows[0];
+    return row && { resource, pausedUntil: row.paused_until, source: row.source, updatedAt: row.updated_at };
+  }
+
+  /** Ends a pause in force now (an operator's decision); returns the end it had, if one was in force. */
+  async endPause(tx: Tx, resource: string, source: string): Promise<Date | undefined> {
+    const rows = await queryRows<{ previous: Date }>(
+      tx.manager,
+      `UPDATE rate_limit_pauses p SET paused_until = now(), source = $2, updated_at = now()
+         FROM (SELECT resource, paused_until AS previous FROM rate_limit_pauses
+                WHERE resource = $1 AND paused_until > now() FOR UPDATE) old
+        WHERE p.resource = old.resource
+        RETURNING old.previous`,
+      [resource, source],
+    );
+    return rows[0]?.previous;
   }
 }

@@ -45,6 +45,18 @@ export class RateLimitService {
     return { kind: 'paused', resource: data.resource, until };
   }
 
+  /**
+   * Ends the email pause now (an operator's decision, e.g. after ACS raised the quota). Emails held back by the
+   * pause are published again by the next publish cycle. Returns the end the pause had, if one was in force.
+   */
+  async endEmailPause(source: string): Promise<Date | undefined> {
+    const previous = await this.pauses.endPause(this.uow.autoCommit, ACS_EMAIL_RESOURCE, source);
+    if (previous !== undefined) {
+      this.logger.warn(`Email rate-limit pause (until ${previous.toISOString()}) ended early by ${source}`);
+    }
+    return previous;
+  }
+
   private ignore(reason: string): ServiceUpdateOutcome {
     this.logger.log(`Service update ignored: ${reason}`);
     return { kind: 'ignored', reason };

@@ -1,0 +1,72 @@
+import { type KafkaConnectionOptions } from '@notifications/messaging';
+import { InvalidArgumentError } from 'commander';
+import { parseDurationMs } from '@notifications/config';
+import { loadOpsConfig, type OpsConfig } from '../config/ops.config';
+import { InternalApiClient } from '../http/internal-api.client';
+import { OpsKafka } from '../kafka/ops-kafka';
+import { Output, type CliIo } from './output';
+
+/** What every command needs, created on first use: settings are parsed once, clients are closed at the end. */
+export class CommandContext {
+  private parsed: OpsConfig | undefined;
+  private kafkaClients: OpsKafka | undefined;
+  /** Set by a command that finished but found problems (e.g. `topics check`). */
+  exitCode = 0;
+
+  constructor(
+    readonly io: CliIo,
+    private readonly env: Record<string, string | undefined>,
+  ) {}
+
+  get config(): OpsConfig {
+    this.parsed ??= loadOpsConfig(this.env);
+    return this.parsed;
+  }
+
+  get kafka(): OpsKafka {
+    // The settings object has the connection's shape (brokers, client id, TLS, per-role SASL).
+    const connection: KafkaConnectionOptions = this.config.kafka;
+    this.kafkaClients ??= new OpsKafka(connection);
+    return this.kafkaClients;
+  }
+
+  output(options: { json?: boolean }): Output {
+    return new Output(this.io, options.json === true);
+  }
+
+  orders(): InternalApiClient {
+    return new InternalApiClient('orders', this.config.ORDERS_URL, this.config.OPS_HTTP_TIMEOUT);
+  }
+
+  emailSender(): InternalApiClient {
+    return new InternalApiClient('email-sender', this.config.EMAIL_SENDER_URL, this.config.OPS_HTTP_TIMEOUT);
+  }
+
+  async close(): Promise<void> {
+    await this.kafkaClients?.close();
+  }
+}
+
+/** Option parsers: a bad value is a usage error naming the option. */
+export function nonNegativeInt(value: string): number {
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) {
+    throw new InvalidArgumentError('expected a whole number ≥ 0');
+  }
+  return Number(value);
+}
+
+export function positiveInt(value: string): number {
+  const parsed = nonNegativeInt(value);
+  if (parsed === 0) throw new InvalidArgumentError('expected a whole number ≥ 1');
+  return parsed;
+}
+
+export function duration(value: string): number {
+  const ms = parseDurationMs(value);
+  if (ms === undefined || ms < 0) throw new InvalidArgumentError('expected a duration such as 30s, 5m or 1h');
+  return ms;
+}
+
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}

@@ -1,0 +1,76 @@
+import { CliError } from '../cli/cli-error';
+
+/** Calls one app's internal HTTP endpoints; any failure becomes a one-line CliError naming the app and URL. */
+export class InternalApiClient {
+  constructor(
+    /** For messages: `orders`, `email-sender`. */
+    readonly app: string,
+    private readonly baseUrl: string,
+    private readonly timeoutMs: number,
+  ) {}
+
+  url(path: string): string {
+    return `${this.baseUrl.replace(/\/+$/, '')}${path}`;
+  }
+
+  get<T>(path: string): Promise<T> {
+    return this.request<T>('GET', path);
+  }
+
+  post<T>(path: string, body?: unknown): Promise<T> {
+    return this.request<T>('POST', path, body);
+  }
+
+  delete<T>(path: string): Promise<T> {
+    return this.request<T>('DELETE', path);
+  }
+
+  private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const url = this.url(path);
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        method,
+        headers: {
+          accept: 'application/json',
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+    } catch (error) {
+      const reason = error instanceof Error ? (causeOf(error) ?? error.message) : String(error);
+      throw new CliError(`${this.app} is not reachable at ${url}: ${reason}`);
+    }
+    const text = await response.text();
+    if (!response.ok) {
+      throw new CliError(
+        `${this.app} answered ${method} ${url} with ${response.status}: ${problemText(text)}`,
+      );
+    }
+    if (text === '') return undefined as T;
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      throw new CliError(`${this.app} answered ${method} ${url} with something other than JSON`);
+    }
+  }
+}
+
+function causeOf(error: Error): string | undefined {
+  const cause: unknown = error.cause;
+  if (cause instanceof Error) return cause.message || (cause as { code?: string }).code;
+  return undefined;
+}
+
+/** The `detail`/`title` of a problem document, else the start of the body. */
+function problemText(text: string): string {
+  try {
+    const problem = JSON.parse(text) as { detail?: unknown; title?: unknown; message?: unknown };
+    const detail = problem.detail ?? problem.message ?? problem.title;
+    if (typeof detail === 'string') return detail;
+  } catch {
+    // Not JSON: show the text itself.
+  }
+  return text.slice(0, 200) || '(no body)';
+}

@@ -1,0 +1,87 @@
+import { type Command } from 'commander';
+import { duration, type CommandContext } from '../cli/command-context';
+import { formatTable } from '../cli/output';
+
+/** The orders outbox backlog (apps/orders/src/ops/ops.controller.ts). */
+interface OutboxView {
+  readonly unpublished: number;
+  readonly oldestUnpublishedAt: string | null;
+  readonly oldestAgeMs: number | null;
+  readonly topics: readonly {
+    readonly topic: string;
+    readonly unpublished: number;
+    readonly available: number;
+    readonly waiting: number;
+    readonly failing: number;
+    readonly oldestUnpublishedAt: string;
+  }[];
+}
+
+interface RedriveResult {
+  readonly redriven: number;
+  readonly olderThanMs: number;
+}
+
+const OUTBOX_PATH = '/notifications/api/v1/internal/outbox';
+
+function age(ms: number | null): string {
+  if (ms === null) return '-';
+  if (ms < 1_000) return `${ms} ms`;
+  if (ms < 120_000) return `${Math.round(ms / 1_000)} s`;
+  if (ms < 7_200_000) return `${Math.round(ms / 60_000)} min`;
+  return `${(ms / 3_600_000).toFixed(1)} h`;
+}
+
+export function registerOutboxCommands(program: Command, context: CommandContext): void {
+  const outbox = program
+    .command('outbox')
+    .description('the orders outbox: backlog and re-driving stuck rows');
+
+  outbox
+    .command('show')
+    .description('unpublished rows per topic and the age of the oldest')
+    .option('--json', 'machine-readable output')
+    .action(async (options: { json?: boolean }) => {
+      const view = await context.orders().get<OutboxView>(OUTBOX_PATH);
+      context.output(options).result(view, () =>
+        [
+          `Unpublished: ${view.unpublished}; oldest ${age(view.oldestAgeMs)} old${view.oldestUnpublishedAt ? ` (${view.oldestUnpublishedAt})` : ''}`,
+          ...(view.topics.length === 0
+            ? []
+            : [
+                '',
+                formatTable(
+                  [
+                    { key: 'topic', header: 'TOPIC' },
+                    { key: 'unpublished', header: 'UNPUBLISHED' },
+                    { key: 'available', header: 'CLAIMABLE' },
+                    { key: 'waiting', header: 'LEASED/BACK-OFF' },
+                    { key: 'failing', header: 'FAILED PUBLISH' },
+                    { key: 'oldestUnpublishedAt', header: 'OLDEST' },
+                  ],
+                  view.topics,
+                ),
+              ]),
+        ].join('\n'),
+      );
+    });
+
+  outbox
+    .command('redrive')
+    .description(
+      "make unpublished rows whose lease or back-off is not over claimable now (a dead relay's rows)",
+    )
+    .option('--older-than <duration>', 'only rows created longer ago than this', duration, 5 * 60_000)
+    .option('--json', 'machine-readable output')
+    .action(async (options: { json?: boolean; olderThan: number }) => {
+      const result = await context
+        .orders()
+        .post<RedriveResult>(`${OUTBOX_PATH}/redrive`, { olderThan: options.olderThan });
+      context
+        .output(options)
+        .result(
+          result,
+          () => `Re-drove ${result.redriven} row(s) created more than ${age(result.olderThanMs)} ago.`,
+        );
+    });
+}

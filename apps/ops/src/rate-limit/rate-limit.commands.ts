@@ -1,0 +1,124 @@
+import { type Command } from 'commander';
+import { CliError } from '../cli/cli-error';
+import { type CommandContext } from '../cli/command-context';
+import { formatTable } from '../cli/output';
+import { type InternalApiClient } from '../http/internal-api.client';
+
+/** orders: the stored pause that stops it publishing emails (apps/orders/src/ops/ops.controller.ts). */
+interface OrdersRateLimit {
+  readonly paused: boolean;
+  readonly pausedUntil: string | null;
+  readonly source?: string | null;
+  readonly cleared?: boolean;
+}
+
+/** email-sender: the in-process pause that holds emails it has already read (apps/email-sender/src/ops). */
+interface EmailSenderRateLimit {
+  readonly paused: boolean;
+  readonly pausedUntil: string | null;
+  readonly cleared?: boolean;
+}
+
+const ORDERS_PATH = '/notifications/api/v1/internal/rate-limit';
+const EMAIL_SENDER_PATH = '/internal/rate-limit';
+
+interface AppResult {
+  readonly app: string;
+  readonly url: string;
+  readonly ok: boolean;
+  readonly paused?: boolean;
+  readonly pausedUntil?: string | null;
+  readonly source?: string | null;
+  readonly cleared?: boolean;
+  readonly error?: string;
+}
+
+async function call(
+  client: InternalApiClient,
+  path: string,
+  request: (client: InternalApiClient) => Promise<OrdersRateLimit | EmailSenderRateLimit>,
+): Promise<AppResult> {
+  try {
+    return { app: client.app, url: client.url(path), ok: true, ...(await request(client)) };
+  } catch (error) {
+    if (!(error instanceof CliError)) throw error;
+    return { app: client.app, url: client.url(path), ok: false, error: error.message };
+  }
+}
+
+function render(results: readonly AppResult[]): string {
+  return formatTable(
+    [
+      { key: 'app', header: 'APP' },
+      { key: 'state', header: 'STATE' },
+      { key: 'pausedUntil', header: 'PAUSED UNTIL' },
+      { key: 'source', header: 'SOURCE' },
+      { key: 'url', header: 'URL' },
+    ],
+    results.map((result) => ({
+      ...result,
+      state: !result.ok
+        ? `error: ${result.error ?? ''}`
+        : result.cleared === true
+          ? 'pause ended'
+          : result.paused === true
+            ? 'paused'
+            : 'not paused',
+    })),
+  );
+}
+
+export function registerRateLimitCommands(program: Command, context: CommandContext): void {
+  const rateLimit = program
+    .command('rate-limit')
+    .description(
+      'the email rate-limit pause (ACS throttling), in orders (stored) and email-sender (in process)',
+    );
+  const finish = (options: { json?: boolean }, results: AppResult[]): void => {
+    context.output(options).result({ apps: results }, () => render(results));
+    if (results.some((result) => !result.ok)) context.exitCode = 1;
+  };
+  const targets = (app: string | undefined): ('orders' | 'email-sender')[] => {
+    if (app === undefined) return ['orders', 'email-sender'];
+    if (app === 'orders' || app === 'email-sender') return [app];
+    throw new CliError(`--app: expected orders or email-sender, got ${JSON.stringify(app)}`, 2);
+  };
+
+  rateLimit
+    .command('show')
+    .description('whether sending is paused, until when and why')
+    .option('--app <app>', 'only orders or only email-sender (default: both)')
+    .option('--json', 'machine-readable output')
+    .action(async (options: { json?: boolean; app?: string }) => {
+      const results = await Promise.all(
+        targets(options.app).map((app) =>
+          app === 'orders'
+            ? call(context.orders(), ORDERS_PATH, (client) => client.get<OrdersRateLimit>(ORDERS_PATH))
+            : call(context.emailSender(), EMAIL_SENDER_PATH, (client) =>
+                client.get<EmailSenderRateLimit>(EMAIL_SENDER_PATH),
+              ),
+        ),
+      );
+      finish(options, results);
+    });
+
+  rateLimit
+    .command('clear')
+    .description(
+      'end the pause now: orders publishes held-back emails again, email-sender releases held ones',
+    )
+    .option('--app <app>', 'only orders or only email-sender (default: both)')
+    .option('--json', 'machine-readable output')
+    .action(async (options: { json?: boolean; app?: string }) => {
+      const results = await Promise.all(
+        targets(options.app).map((app) =>
+          app === 'orders'
+            ? call(context.orders(), ORDERS_PATH, (client) => client.delete<OrdersRateLimit>(ORDERS_PATH))
+            : call(context.emailSender(), EMAIL_SENDER_PATH, (client) =>
+                client.delete<EmailSenderRateLimit>(EMAIL_SENDER_PATH),
+              ),
+        ),
+      );
+      finish(options, results);
+    });
+}

@@ -1,0 +1,121 @@
+import { allTopicNames, topicCatalog } from '@notifications/contracts';
+import { TopicProvisioner, type MessagingLogger, type TopicSettings } from '@notifications/messaging';
+import { ConfigResourceTypes } from 'kafkajs';
+import { type OpsKafka } from '../kafka/ops-kafka';
+
+export type TopicStatus = 'ok' | 'missing' | 'mismatch';
+
+export interface TopicCheck {
+  readonly topic: string;
+  /** `catalog`: one of the project's topics; `delay-tier`: a status-poller delay topic found on the broker. */
+  readonly kind: 'catalog' | 'delay-tier';
+  readonly status: TopicStatus;
+  readonly partitions: number | null;
+  readonly replicationFactor: number | null;
+  readonly retentionMs: number | null;
+  readonly problems: readonly string[];
+}
+
+export interface TopicsCreateReport {
+  readonly created: readonly string[];
+  readonly existing: readonly string[];
+  readonly checks: readonly TopicCheck[];
+}
+
+/** The project's topics against the configured partitions, replication and retention. */
+export class TopicsService {
+  constructor(
+    private readonly kafka: OpsKafka,
+    private readonly suffix: string | undefined,
+    private readonly settings: TopicSettings,
+    private readonly logger: MessagingLogger,
+  ) {}
+
+  /**
+   * What the apps provision (suffixed like the deployment): every consumed topic with its retry and dead-letter
+   * topic, and the topics only produced to (the health checks, which have no consumer and so no dead letters).
+   */
+  expectedTopics(): string[] {
+    const topics = Object.values(topicCatalog(this.suffix));
+    const consumed = topics.filter((topic) => topic.retryTopic !== undefined);
+    return [...new Set([...allTopicNames(consumed), ...topics.map((topic) => topic.name)])];
+  }
+
+  async check(): Promise<TopicCheck[]> {
+    const present = new Set(await this.kafka.listTopics());
+    const expected = this.expectedTopics();
+    // The status-poller's delay tiers depend on its own settings; those on the broker are checked too.
+    const tierPrefix = `${topicCatalog(this.suffix).emailSendingAccepted.name}.delay.`;
+    const tiers = [...present]
+      .filter((name) => name.startsWith(tierPrefix) && !expected.includes(name))
+      .sort();
+    const existing = [...expected, ...tiers].filter((name) => present.has(name));
+    const admin = await this.kafka.admin();
+    const metadata =
+      existing.length === 0 ? { topics: [] } : await admin.fetchTopicMetadata({ topics: existing });
+    const configs =
+      existing.length === 0
+        ? { resources: [] }
+        : await admin.describeConfigs({
+            includeSynonyms: false,
+            resources: existing.map((name) => ({
+              type: ConfigResourceTypes.TOPIC,
+              name,
+              configNames: ['retention.ms'],
+            })),
+          });
+    const check = (topic: string, kind: TopicCheck['kind']): TopicCheck => {
+      const meta = metadata.topics.find((entry) => entry.name === topic);
+      if (!present.has(topic) || !meta) {
+        return {
+          topic,
+          kind,
+          status: 'missing',
+          partitions: null,
+          replicationFactor: null,
+          retentionMs: null,
+          problems: ['does not exist'],
+        };
+      }
+      const partitions = meta.partitions.length;
+      const replicationFactor = Math.min(...meta.partitions.map((p) => p.replicas.length));
+      const retention = configs.resources
+        .find((resource) => resource.resourceName === topic)
+        ?.configEntries.find((entry) => entry.configName === 'retention.ms')?.configValue;
+      const retentionMs = retention === undefined ? null : Number(retention);
+      const problems: string[] = [];
+      if (partitions < this.settings.partitions) {
+        problems.push(`${partitions} partitions, configured ${this.settings.partitions}`);
+      }
+      if (replicationFactor < this.settings.replicationFactor) {
+        problems.push(`replication ${replicationFactor}, configured ${this.settings.replicationFactor}`);
+      }
+      if (retentionMs !== this.settings.retentionMs) {
+        problems.push(`retention.ms ${retention ?? 'unknown'}, configured ${this.settings.retentionMs}`);
+      }
+      return {
+        topic,
+        kind,
+        status: problems.length === 0 ? 'ok' : 'mismatch',
+        partitions,
+        replicationFactor,
+        retentionMs,
+        problems,
+      };
+    };
+    return [
+      ...expected.map((topic) => check(topic, 'catalog')),
+      ...tiers.map((topic) => check(topic, 'delay-tier')),
+    ];
+  }
+
+  /**
+   * Creates the missing catalog topics with the configured settings (the messaging lib's provisioner, admin
+   * credentials). Existing topics are never changed: more partitions would move keys to other partitions.
+   */
+  async create(): Promise<TopicsCreateReport> {
+    const provisioner = new TopicProvisioner(this.kafka.adminRoleKafka, this.logger);
+    const report = await provisioner.ensureTopics(this.expectedTopics(), this.settings);
+    return { created: report.created, existing: report.existing, checks: await this.check() };
+  }
+}

@@ -1,0 +1,154 @@
+import { Body, Controller, Delete, Get, HttpCode, Post } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { parseDurationMs } from '@notifications/config';
+import { ACS_EMAIL_RESOURCE } from '@notifications/contracts';
+import { z } from 'zod';
+import { UnitOfWork } from '../database/unit-of-work';
+import { problem, ProblemException } from '../http/problem-details';
+import { OutboxRepository } from '../outbox/outbox.repository';
+import { RateLimitRepository } from '../rate-limit/rate-limit.repository';
+import { RateLimitService } from '../rate-limit/rate-limit.service';
+import { OrdersScheduler } from '../scheduler/orders.scheduler';
+
+export interface RateLimitView {
+  readonly resource: string;
+  readonly paused: boolean;
+  /** The end of the stored pause (in the past when `paused` is false), or null when there never was one. */
+  readonly pausedUntil: string | null;
+  readonly source: string | null;
+  readonly updatedAt: string | null;
+}
+
+export interface RateLimitClearResult {
+  readonly resource: string;
+  readonly cleared: boolean;
+  /** The end the pause had, when one was in force. */
+  readonly pausedUntil: string | null;
+}
+
+export interface OutboxView {
+  readonly unpublished: number;
+  readonly oldestUnpublishedAt: string | null;
+  readonly oldestAgeMs: number | null;
+  readonly topics: readonly {
+    readonly topic: string;
+    readonly unpublished: number;
+    readonly available: number;
+    readonly waiting: number;
+    readonly failing: number;
+    readonly oldestUnpublishedAt: string;
+  }[];
+}
+
+export interface OutboxRedriveResult {
+  readonly redriven: number;
+  readonly olderThanMs: number;
+}
+
+// Who ended a pause, as recorded in rate_limit_pauses.source.
+const OPERATOR_SOURCE = 'ops';
+
+const DEFAULT_REDRIVE_OLDER_THAN_MS = 5 * 60_000;
+
+const redriveRequest = z
+  .object({
+    /** A duration (`5m`, `30s`, `1h`) or milliseconds; rows created longer ago than this are re-driven. */
+    olderThan: z.union([z.string(), z.number().int().nonnegative()]).optional(),
+  })
+  .strict();
+
+/**
+ * Operator endpoints behind `npm run ops` (apps/ops): the email rate-limit pause and the outbox backlog, with the
+ * two interventions an operator needs (end a pause early, re-drive stuck outbox rows). Internal: expose inside
+ * the cluster only, like the status and trigger endpoints.
+ */
+@ApiTags('internal')
+@Controller('internal')
+export class OpsController {
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly pauses: RateLimitRepository,
+    private readonly rateLimits: RateLimitService,
+    private readonly outbox: OutboxRepository,
+    private readonly scheduler: OrdersScheduler,
+  ) {}
+
+  @Get('rate-limit')
+  @ApiOperation({ summary: 'The email rate-limit pause (ACS throttling)' })
+  async rateLimit(): Promise<RateLimitView> {
+    const pause = await this.pauses.findPause(this.uow.autoCommit, ACS_EMAIL_RESOURCE);
+    return {
+      resource: ACS_EMAIL_RESOURCE,
+      paused: pause !== undefined && pause.pausedUntil.getTime() > Date.now(),
+      pausedUntil: pause?.pausedUntil.toISOString() ?? null,
+      source: pause?.source ?? null,
+      updatedAt: pause?.updatedAt.toISOString() ?? null,
+    };
+  }
+
+  @Delete('rate-limit')
+  @ApiOperation({ summary: 'End the email rate-limit pause now; held-back emails are published again' })
+  async clearRateLimit(): Promise<RateLimitClearResult> {
+    // The publish cycle (every second) claims the held-back emails again once no pause is in force.
+    const previous = await this.rateLimits.endEmailPause(OPERATOR_SOURCE);
+    return {
+      resource: ACS_EMAIL_RESOURCE,
+      cleared: previous !== undefined,
+      pausedUntil: previous?.toISOString() ?? null,
+    };
+  }
+
+  @Get('outbox')
+  @ApiOperation({ summary: 'The outbox backlog: unpublished rows per topic, oldest age' })
+  async outboxBacklog(): Promise<OutboxView> {
+    const topics = await this.outbox.backlogByTopic(this.uow.autoCommit);
+    const oldest = topics.reduce<Date | undefined>(
+      (min, topic) => (min === undefined || topic.oldestCreatedAt < min ? topic.oldestCreatedAt : min),
+      undefined,
+    );
+    return {
+      unpublished: topics.reduce((sum, topic) => sum + topic.unpublished, 0),
+      oldestUnpublishedAt: oldest?.toISOString() ?? null,
+      oldestAgeMs: oldest === undefined ? null : Math.max(0, Date.now() - oldest.getTime()),
+      topics: topics.map((topic) => ({
+        topic: topic.topic,
+        unpublished: topic.unpublished,
+        available: topic.available,
+        waiting: topic.waiting,
+        failing: topic.failing,
+        oldestUnpublishedAt: topic.oldestCreatedAt.toISOString(),
+      })),
+    };
+  }
+
+  @Post('outbox/redrive')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Make stuck unpublished rows (lease or back-off not over) older than `olderThan` claimable now',
+  })
+  async redriveOutbox(@Body() body: unknown): Promise<OutboxRedriveResult> {
+    const olderThanMs = parseOlderThan(body);
+    const redriven = await this.outbox.redrive(this.uow.autoCommit, olderThanMs);
+    if (redriven > 0) this.scheduler.triggerRelay();
+    return { redriven, olderThanMs };
+  }
+}
+
+function parseOlderThan(body: unknown): number {
+  const parsed = redriveRequest.safeParse(body ?? {});
+  if (!parsed.success) {
+    throw new ProblemException(
+      problem(400, 'Expected {"olderThan": "<duration such as 5m>" | <milliseconds>} or no body'),
+    );
+  }
+  const { olderThan } = parsed.data;
+  if (olderThan === undefined) return DEFAULT_REDRIVE_OLDER_THAN_MS;
+  if (typeof olderThan === 'number') return olderThan;
+  const ms = parseDurationMs(olderThan);
+  if (ms === undefined || ms < 0) {
+    throw new ProblemException(
+      problem(400, `olderThan: ${JSON.stringify(olderThan)} is not a duration such as 500ms, 30s, 5m or 1h`),
+    );
+  }
+  return ms;
+}
