@@ -103,7 +103,9 @@ const deliveryReportSettings = envGroup(
       ACS_DELIVERY_REPORT_DELAY_MS: envDurationMs('200ms', { max: 86_400_000 }),
       ACS_DELIVERY_REPORT_BATCH_SIZE: envInt(1, { min: 1, max: 5000 }),
       ACS_DELIVERY_REPORT_CONCURRENCY: envInt(8, { min: 1, max: 256 }),
-      ACS_DELIVERY_REPORT_MAX_ATTEMPTS: envInt(5, { min: 1, max: 30 }),
+      // Event Grid keeps retrying a subscription for up to 24 h, so a receiver that restarts loses nothing; 30
+      // attempts with the backoff capped at 5 s cover a receiver down for about two and a half minutes.
+      ACS_DELIVERY_REPORT_MAX_ATTEMPTS: envInt(30, { min: 1, max: 100 }),
       ACS_DELIVERY_REPORT_TIMEOUT_MS: envDurationMs('5s', { min: 1 }),
     })
     .transform((env) => ({
