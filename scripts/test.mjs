@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // `npm test`: every project's tests, against a real Kafka broker and a real PostgreSQL.
+// `npm run test:faults` (`--faults`): the fault-injection suite of apps/pipeline-e2e instead.
 // Starts whatever infrastructure is not running yet (see scripts/infra.mjs) and afterwards stops only what it
 // started, so a developer's running broker is left alone. Extra arguments go to `nx run-many -t test`
 // (e.g. `npm test -- -p messaging`). Projects run one at a time: their integration suites share one broker, one
@@ -15,29 +16,23 @@ const startedKafka = infra.kafka?.managed === true && String(infra.kafka.action)
 const startedPostgres =
   infra.postgres?.embedded === true && String(infra.postgres.action).startsWith('started');
 
+const faults = process.argv.includes('--faults');
+const nxArgs = faults
+  ? ['run', 'pipeline-e2e:faults', '--outputStyle=stream', '--skip-nx-cache']
+  : ['run-many', '-t', 'test', '--outputStyle=stream', '--skip-nx-cache', '--parallel=1'];
+const extraArgs = process.argv.slice(2).filter((arg) => arg !== '--faults');
+
 const summaryDir = mkdtempSync(join(tmpdir(), 'notifications-tests-'));
-const child = spawn(
-  'nx',
-  [
-    'run-many',
-    '-t',
-    'test',
-    '--outputStyle=stream',
-    '--skip-nx-cache',
-    '--parallel=1',
-    ...process.argv.slice(2),
-  ],
-  {
-    stdio: 'inherit',
-    env: {
-      ...process.env,
-      KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? infra.kafka?.brokers,
-      DATABASE_URL: process.env.DATABASE_URL ?? infra.postgres?.url,
-      NOTIFICATIONS_TEST_SUMMARY_DIR: summaryDir,
-      NX_DAEMON: 'false',
-    },
+const child = spawn('nx', [...nxArgs, ...extraArgs], {
+  stdio: 'inherit',
+  env: {
+    ...process.env,
+    KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? infra.kafka?.brokers,
+    DATABASE_URL: process.env.DATABASE_URL ?? infra.postgres?.url,
+    NOTIFICATIONS_TEST_SUMMARY_DIR: summaryDir,
+    NX_DAEMON: 'false',
   },
-);
+});
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
 const exitCode = await new Promise((resolve) =>
   child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))),

@@ -56,6 +56,14 @@ export class EmulatorAdmin {
     return counts;
   }
 
+  /** Operation ids POSTed more than once, and how many messages each recorded (the emulator's first 10 000). */
+  async duplicates(): Promise<{ id: string; posts: number; messagesRecorded: number }[]> {
+    const body = await this.json<{
+      duplicateSends: { id: string; posts: number; messagesRecorded: number }[];
+    }>('GET', '/admin/duplicates');
+    return body.duplicateSends;
+  }
+
   async addRules(rules: readonly EmulatorRule[]): Promise<void> {
     await this.json('POST', '/admin/rules', rules);
   }

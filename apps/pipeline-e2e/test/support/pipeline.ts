@@ -14,8 +14,9 @@ export const APP_NAMES = ['acs-emulator', 'orders', 'email-sender', 'status-poll
 export type AppName = (typeof APP_NAMES)[number];
 
 /** Everything the pipeline's apps need from outside: the same defaults as `npm start` and `npm test`. */
-const KAFKA_BROKERS = process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092';
-const DATABASE_URL = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/notifications';
+export const DEFAULT_KAFKA_BROKERS = process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092';
+export const DEFAULT_DATABASE_URL =
+  process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/notifications';
 const WORKSPACE_ROOT = join(__dirname, '..', '..', '..', '..');
 
 // The emulator's public development key (apps/acs-emulator README); the delivery-report key is status-poller's
@@ -32,8 +33,14 @@ export interface PipelineOptions {
   readonly label: string;
   /** Partitions of every topic; default 6, enough to spread work over several partitions and batches. */
   readonly partitions?: number;
+  /** Another broker than the shared one (the fault suite's own, which it kills). */
+  readonly kafkaBrokers?: string;
+  /** Another PostgreSQL server than the shared one (any database on it; the run creates its own). */
+  readonly databaseServerUrl?: string;
   /** Settings per app, over the run's defaults. */
   readonly env?: Partial<Record<AppName, Record<string, string>>>;
+  /** Extra `node` arguments per app, before the script (e.g. `--cpu-prof` for the benchmark). */
+  readonly nodeArgs?: Partial<Record<AppName, readonly string[]>>;
 }
 
 /** One app's process: its port survives restarts, so the other apps' links stay valid. */
@@ -72,8 +79,8 @@ function withDatabase(url: string, database: string): string {
   return parsed.toString();
 }
 
-async function withAdminClient<T>(work: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: withDatabase(DATABASE_URL, 'postgres') });
+async function withAdminClient<T>(serverUrl: string, work: (client: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ connectionString: withDatabase(serverUrl, 'postgres') });
   await client.connect();
   try {
     return await work(client);
@@ -101,6 +108,7 @@ export class Pipeline {
   readonly suffix: string;
   readonly databaseName: string;
   readonly databaseUrl: string;
+  readonly kafkaBrokers: string;
   readonly logDir: string;
   readonly unexpectedExits: UnexpectedExit[] = [];
   readonly orders: OrdersApi;
@@ -118,7 +126,8 @@ export class Pipeline {
     const id = randomUUID().slice(0, 8);
     this.suffix = `${options.label}-${id}`;
     this.databaseName = `e2e_${options.label.replace(/[^a-z0-9]/gi, '_').toLowerCase()}_${id}`;
-    this.databaseUrl = withDatabase(DATABASE_URL, this.databaseName);
+    this.databaseUrl = withDatabase(options.databaseServerUrl ?? DEFAULT_DATABASE_URL, this.databaseName);
+    this.kafkaBrokers = options.kafkaBrokers ?? DEFAULT_KAFKA_BROKERS;
     this.logDir = mkdtempSync(join(tmpdir(), `pipeline-${options.label}-`));
     for (const name of APP_NAMES) {
       this.apps.set(name, {
@@ -144,7 +153,9 @@ export class Pipeline {
     ) as Record<AppName, number>;
     const pipeline = new Pipeline(options, ports);
     try {
-      await withAdminClient((client) => client.query(`CREATE DATABASE "${pipeline.databaseName}"`));
+      await withAdminClient(pipeline.databaseUrl, (client) =>
+        client.query(`CREATE DATABASE "${pipeline.databaseName}"`),
+      );
       await pipeline.migrate();
       await pipeline.startApp('acs-emulator');
       await Promise.all(
@@ -173,13 +184,23 @@ export class Pipeline {
 
   /** The run's database (e.g. counts by notification result for large runs). */
   db(): Pool {
-    this.pool ??= new Pool({ connectionString: this.databaseUrl, max: 2 });
+    if (this.pool === undefined) {
+      this.pool = new Pool({ connectionString: this.databaseUrl, max: 2 });
+      // An idle connection that the server drops (the fault suite restarts PostgreSQL) is replaced on the next
+      // query; unhandled, the pool's error event would crash the test process.
+      this.pool.on('error', () => undefined);
+    }
     return this.pool;
   }
 
   /** The last lines an app printed (for failure messages). */
   lastLines(app: AppName): string {
     return this.app(app).tail.join('\n');
+  }
+
+  /** The app's process id while it runs (the benchmark reads its CPU time and memory from /proc). */
+  pid(app: AppName): number | undefined {
+    return this.isRunning(app) ? this.app(app).child?.pid : undefined;
   }
 
   isRunning(app: AppName): boolean {
@@ -204,7 +225,11 @@ export class Pipeline {
     const log: WriteStream = createWriteStream(join(this.logDir, `${name}.log`), { flags: 'a' });
     const child = spawn(
       process.execPath,
-      ['--enable-source-maps', join(WORKSPACE_ROOT, 'apps', name, 'dist', 'main.js')],
+      [
+        '--enable-source-maps',
+        ...(this.options.nodeArgs?.[name] ?? []),
+        join(WORKSPACE_ROOT, 'apps', name, 'dist', 'main.js'),
+      ],
       { cwd: WORKSPACE_ROOT, env: this.envFor(name), stdio: ['ignore', 'pipe', 'pipe'] },
     );
     app.child = child;
@@ -259,7 +284,7 @@ export class Pipeline {
     await this.deleteTopics().catch((error: unknown) =>
       console.warn(`pipeline ${this.suffix}: topics not deleted: ${String(error)}`),
     );
-    await withAdminClient((client) =>
+    await withAdminClient(this.databaseUrl, (client) =>
       client.query(`DROP DATABASE IF EXISTS "${this.databaseName}" WITH (FORCE)`),
     ).catch((error: unknown) =>
       console.warn(`pipeline ${this.suffix}: database not dropped: ${String(error)}`),
@@ -298,7 +323,7 @@ export class Pipeline {
     const common: Record<string, string> = {
       HOST: '127.0.0.1',
       PORT: String(this.app(name).port),
-      KAFKA_BROKERS,
+      KAFKA_BROKERS: this.kafkaBrokers,
       KAFKA_TOPIC_SUFFIX: this.suffix,
       KAFKA_TOPIC_PARTITIONS: String(this.options.partitions ?? 6),
       KAFKA_TOPIC_RETENTION_MS: '1h',
@@ -330,7 +355,7 @@ export class Pipeline {
   private async deleteTopics(): Promise<void> {
     const kafka = new Kafka({
       clientId: `pipeline-${this.suffix}`,
-      brokers: KAFKA_BROKERS.split(','),
+      brokers: this.kafkaBrokers.split(','),
       logLevel: logLevel.NOTHING,
     });
     const admin = kafka.admin();
