@@ -14,8 +14,8 @@ describe(loadOrdersConfig.name, () => {
     expect(config.contactPoints.source).toBe('local');
     expect(config.scheduler).toMatchObject({
       enabled: true,
-      pastDueIntervalMs: 1_000,
-      emailPublishIntervalMs: 1_000,
+      pastDueIntervalMs: 250,
+      emailPublishIntervalMs: 250,
     });
     expect(config.notifications).toMatchObject({
       fromAddress: 'noreply@altinn.cloud',
@@ -71,13 +71,13 @@ describe(loadOrdersConfig.name, () => {
 
   it('reads durations and sizes', () => {
     const config = loadOrdersConfig({
-      ORDERS_PASTDUE_INTERVAL: '250ms',
+      ORDERS_PASTDUE_INTERVAL: '750ms',
       ORDERS_NOTIFICATION_EXPIRY: '2d',
       ORDERS_RELAY_START_DELAY_MS: '1500',
       ORDERS_OUTBOX_RELAY_CONCURRENCY: '4',
       ORDERS_PUBLIC_BASE_URL: 'https://platform.example/',
     });
-    expect(config.scheduler.pastDueIntervalMs).toBe(250);
+    expect(config.scheduler.pastDueIntervalMs).toBe(750);
     expect(config.scheduler.relayStartDelayMs).toBe(1_500);
     expect(config.scheduler.outboxRelayConcurrency).toBe(4);
     expect(config.notifications.expiryMs).toBe(2 * 86_400_000);
