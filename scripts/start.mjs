@@ -114,6 +114,9 @@ const env = {
   ...process.env,
   KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? infra.kafka?.brokers,
   DATABASE_URL: process.env.DATABASE_URL ?? infra.postgres?.url,
+  // People read these interleaved logs: one line per event instead of the JSON a log collector wants
+  // (LOG_FORMAT=json to see exactly what production writes).
+  LOG_FORMAT: process.env.LOG_FORMAT ?? 'text',
   NX_DAEMON: 'false',
 };
 

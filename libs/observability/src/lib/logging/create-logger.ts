@@ -44,7 +44,13 @@ export function createLogger(options: CreateLoggerOptions): Logger {
   const destination =
     options.destination ??
     (options.format === 'pretty'
-      ? pretty({ colorize: process.stdout.isTTY, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' })
+      ? pretty({
+          colorize: process.stdout.isTTY,
+          translateTime: 'HH:MM:ss.l',
+          // One line per event: `npm start` interleaves four apps' output, where multi-line records tear apart.
+          singleLine: true,
+          ignore: 'pid,hostname,service',
+        })
       : pino.destination({ dest: 1, sync: true }));
   return pino(loggerOptions(options), destination);
 }
