@@ -83,6 +83,17 @@ export function registerRateLimitCommands(program: Command, context: CommandCont
     if (app === 'orders' || app === 'email-sender') return [app];
     throw new CliError(`--app: expected orders or email-sender, got ${JSON.stringify(app)}`, 2);
   };
+  // `show` reads each app's pause (GET), `clear` ends it (DELETE): same endpoints, same answers.
+  const eachApp = (app: string | undefined, method: 'get' | 'delete'): Promise<AppResult[]> =>
+    Promise.all(
+      targets(app).map((target) =>
+        target === 'orders'
+          ? call(context.orders(), ORDERS_PATH, (client) => client[method]<OrdersRateLimit>(ORDERS_PATH))
+          : call(context.emailSender(), EMAIL_SENDER_PATH, (client) =>
+              client[method]<EmailSenderRateLimit>(EMAIL_SENDER_PATH),
+            ),
+      ),
+    );
 
   rateLimit
     .command('show')
@@ -90,16 +101,7 @@ export function registerRateLimitCommands(program: Command, context: CommandCont
     .option('--app <app>', 'only orders or only email-sender (default: both)')
     .option('--json', 'machine-readable output')
     .action(async (options: { json?: boolean; app?: string }) => {
-      const results = await Promise.all(
-        targets(options.app).map((app) =>
-          app === 'orders'
-            ? call(context.orders(), ORDERS_PATH, (client) => client.get<OrdersRateLimit>(ORDERS_PATH))
-            : call(context.emailSender(), EMAIL_SENDER_PATH, (client) =>
-                client.get<EmailSenderRateLimit>(EMAIL_SENDER_PATH),
-              ),
-        ),
-      );
-      finish(options, results);
+      finish(options, await eachApp(options.app, 'get'));
     });
 
   rateLimit
@@ -110,15 +112,6 @@ export function registerRateLimitCommands(program: Command, context: CommandCont
     .option('--app <app>', 'only orders or only email-sender (default: both)')
     .option('--json', 'machine-readable output')
     .action(async (options: { json?: boolean; app?: string }) => {
-      const results = await Promise.all(
-        targets(options.app).map((app) =>
-          app === 'orders'
-            ? call(context.orders(), ORDERS_PATH, (client) => client.delete<OrdersRateLimit>(ORDERS_PATH))
-            : call(context.emailSender(), EMAIL_SENDER_PATH, (client) =>
-                client.delete<EmailSenderRateLimit>(EMAIL_SENDER_PATH),
-              ),
-        ),
-      );
-      finish(options, results);
+      finish(options, await eachApp(options.app, 'delete'));
     });
 }
