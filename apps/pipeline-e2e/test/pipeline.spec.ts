@@ -22,7 +22,7 @@ describe('notification pipeline', () => {
 
   beforeAll(async () => {
     pipeline = await Pipeline.start({ label: 'e2e', partitions: 6, env: fastPipelineEnv() });
-    ledger = new NotificationLedger(pipeline.db());
+    ledger = new NotificationLedger(pipeline.query);
   });
 
   afterAll(async () => {

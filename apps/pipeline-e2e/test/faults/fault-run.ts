@@ -113,7 +113,7 @@ export async function runFaultCase(
   faultCase: FaultCase,
   options: { notifications: number; deadlineMs: number },
 ): Promise<FaultResult> {
-  const ledger = new NotificationLedger(pipeline.db());
+  const ledger = new NotificationLedger(pipeline.query);
   const startedAt = Date.now();
   const orderIds = await postOrders(pipeline, pipeline.suffix, options.notifications);
   const threshold = Math.floor(options.notifications * (faultCase.injectAtFraction ?? 0.2));

@@ -1,5 +1,7 @@
-import { type Pool } from 'pg';
 import { isFinal } from './orders-api';
+
+/** Runs one SQL statement against the run's database and resolves to its rows. */
+export type RowQuery = <T>(sql: string, parameters: readonly unknown[]) => Promise<T[]>;
 
 export interface NotificationRow {
   readonly id: string;
@@ -13,10 +15,10 @@ export interface NotificationRow {
  * grouped query beats paging the REST API, and the REST API is what the smaller tests use.
  */
 export class NotificationLedger {
-  constructor(private readonly db: Pool) {}
+  constructor(private readonly query: RowQuery) {}
 
   async countsByResult(orderIds: readonly string[]): Promise<Record<string, number>> {
-    const { rows } = await this.db.query<{ result: string; count: string }>(
+    const rows = await this.query<{ result: string; count: string }>(
       'SELECT result, count(*) AS count FROM email_notifications WHERE order_id = ANY($1::uuid[]) GROUP BY result',
       [orderIds],
     );
@@ -37,7 +39,7 @@ export class NotificationLedger {
   }
 
   async rows(orderIds: readonly string[]): Promise<NotificationRow[]> {
-    const { rows } = await this.db.query<NotificationRow>(
+    const rows = await this.query<NotificationRow>(
       `SELECT id, order_id AS "orderId", to_address AS "toAddress", result
          FROM email_notifications WHERE order_id = ANY($1::uuid[])`,
       [orderIds],
@@ -46,7 +48,7 @@ export class NotificationLedger {
   }
 
   async orderStatuses(orderIds: readonly string[]): Promise<Record<string, number>> {
-    const { rows } = await this.db.query<{ status: string; count: string }>(
+    const rows = await this.query<{ status: string; count: string }>(
       'SELECT processing_status AS status, count(*) AS count FROM orders WHERE id = ANY($1::uuid[]) GROUP BY 1',
       [orderIds],
     );

@@ -4,10 +4,11 @@ import { createWriteStream, mkdtempSync, type WriteStream } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createTestDatabase, type TestDatabase } from '@notifications/database';
 import { SignJWT } from 'jose';
 import { Kafka, logLevel } from 'kafkajs';
-import { Client, Pool } from 'pg';
 import { EmulatorAdmin } from './emulator-admin';
+import { type RowQuery } from './notification-ledger';
 import { OrdersApi } from './orders-api';
 
 export const APP_NAMES = ['acs-emulator', 'orders', 'email-sender', 'status-poller'] as const;
@@ -73,22 +74,6 @@ async function freePort(): Promise<number> {
   });
 }
 
-function withDatabase(url: string, database: string): string {
-  const parsed = new URL(url);
-  parsed.pathname = `/${database}`;
-  return parsed.toString();
-}
-
-async function withAdminClient<T>(serverUrl: string, work: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: withDatabase(serverUrl, 'postgres') });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
-
 async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -116,17 +101,16 @@ export class Pipeline {
   private readonly apps = new Map<AppName, AppProcess>();
   private readonly signingKey: KeyObject;
   private readonly publicKeyPem: string;
-  private pool: Pool | undefined;
   private stopped = false;
 
   private constructor(
     private readonly options: PipelineOptions,
     ports: Record<AppName, number>,
+    private readonly database: TestDatabase,
   ) {
-    const id = randomUUID().slice(0, 8);
-    this.suffix = `${options.label}-${id}`;
-    this.databaseName = `e2e_${options.label.replace(/[^a-z0-9]/gi, '_').toLowerCase()}_${id}`;
-    this.databaseUrl = withDatabase(options.databaseServerUrl ?? DEFAULT_DATABASE_URL, this.databaseName);
+    this.suffix = `${options.label}-${randomUUID().slice(0, 8)}`;
+    this.databaseName = database.name;
+    this.databaseUrl = database.url;
     this.kafkaBrokers = options.kafkaBrokers ?? DEFAULT_KAFKA_BROKERS;
     this.logDir = mkdtempSync(join(tmpdir(), `pipeline-${options.label}-`));
     for (const name of APP_NAMES) {
@@ -151,11 +135,13 @@ export class Pipeline {
     const ports = Object.fromEntries(
       await Promise.all(APP_NAMES.map(async (name) => [name, await freePort()] as const)),
     ) as Record<AppName, number>;
-    const pipeline = new Pipeline(options, ports);
+    // Empty: the orders migrations are run below by the app's own migration command, as in production.
+    const database = await createTestDatabase({
+      prefix: `e2e_${options.label}`,
+      serverUrl: options.databaseServerUrl ?? DEFAULT_DATABASE_URL,
+    });
+    const pipeline = new Pipeline(options, ports, database);
     try {
-      await withAdminClient(pipeline.databaseUrl, (client) =>
-        client.query(`CREATE DATABASE "${pipeline.databaseName}"`),
-      );
       await pipeline.migrate();
       await pipeline.startApp('acs-emulator');
       await Promise.all(
@@ -182,16 +168,8 @@ export class Pipeline {
       .sign(this.signingKey);
   }
 
-  /** The run's database (e.g. counts by notification result for large runs). */
-  db(): Pool {
-    if (this.pool === undefined) {
-      this.pool = new Pool({ connectionString: this.databaseUrl, max: 2 });
-      // An idle connection that the server drops (the fault suite restarts PostgreSQL) is replaced on the next
-      // query; unhandled, the pool's error event would crash the test process.
-      this.pool.on('error', () => undefined);
-    }
-    return this.pool;
-  }
+  /** A query on the run's database (e.g. counts by notification result for large runs). */
+  readonly query: RowQuery = (sql, parameters) => this.database.dataSource.query(sql, [...parameters]);
 
   /** The last lines an app printed (for failure messages). */
   lastLines(app: AppName): string {
@@ -280,15 +258,14 @@ export class Pipeline {
         clearTimeout(timer);
       }),
     );
-    await this.pool?.end();
     await this.deleteTopics().catch((error: unknown) =>
       console.warn(`pipeline ${this.suffix}: topics not deleted: ${String(error)}`),
     );
-    await withAdminClient(this.databaseUrl, (client) =>
-      client.query(`DROP DATABASE IF EXISTS "${this.databaseName}" WITH (FORCE)`),
-    ).catch((error: unknown) =>
-      console.warn(`pipeline ${this.suffix}: database not dropped: ${String(error)}`),
-    );
+    await this.database
+      .drop()
+      .catch((error: unknown) =>
+        console.warn(`pipeline ${this.suffix}: database not dropped: ${String(error)}`),
+      );
   }
 
   private app(name: AppName): AppProcess {
