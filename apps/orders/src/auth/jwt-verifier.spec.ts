@@ -5,8 +5,7 @@ import { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadOrdersConfig, type AuthSettings } from '../config/orders.config';
-import { loadOrCreateDevKey, type DevKey } from './dev-key';
-import { signDevToken } from './dev-token';
+import { loadOrCreateDevKey, signDevToken, type DevKey } from '@notifications/config';
 import { AuthError, JwtVerifier } from './jwt-verifier';
 
 const SCOPE = 'altinn:serviceowner/notifications.create';

@@ -1,5 +1,5 @@
-import { ConfigError } from '@notifications/config';
-import { DEFAULT_DEV_KEY_FILE, loadOrdersConfig } from './orders.config';
+import { ConfigError, DEFAULT_DEV_KEY_FILE } from '@notifications/config';
+import { loadOrdersConfig } from './orders.config';
 
 const PEM =
   '-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=\n-----END PUBLIC KEY-----\n';
@@ -11,6 +11,13 @@ describe(loadOrdersConfig.name, () => {
     expect(config.http.port).toBe(5090);
     expect(config.auth.key).toEqual({ kind: 'dev', devKeyFile: DEFAULT_DEV_KEY_FILE });
     expect(config.auth.requiredScope).toBe('altinn:serviceowner/notifications.create');
+    // The management listener: port + 100 on loopback, operator tokens of the same development key.
+    expect(config.management.listener).toEqual({ port: 5190, host: '127.0.0.1' });
+    expect(config.management.operatorAuth).toMatchObject({
+      key: { kind: 'dev', devKeyFile: DEFAULT_DEV_KEY_FILE },
+      requiredScope: 'altinn:notifications.operator',
+    });
+    expect(config.api.docsEnabled).toBe(true);
     expect(config.contactPoints.source).toBe('local');
     expect(config.scheduler).toMatchObject({
       enabled: true,
@@ -35,6 +42,7 @@ describe(loadOrdersConfig.name, () => {
     expect((error as ConfigError).problems.map((p) => p.variable).sort()).toEqual([
       'AUTH_JWT_PUBLIC_KEY',
       'CONTACT_POINTS_BASE_URL',
+      'OPERATOR_AUTH_JWT_PUBLIC_KEY',
       'ORDERS_CLAIM_BATCH_SIZE',
     ]);
     expect((error as ConfigError).message).toMatch(/AUTH_JWT_PUBLIC_KEY: required in production/);
@@ -44,8 +52,11 @@ describe(loadOrdersConfig.name, () => {
     const withPem = loadOrdersConfig({
       APP_ENV: 'production',
       AUTH_JWT_PUBLIC_KEY: PEM.replace(/\n/g, '\\n'),
+      OPERATOR_AUTH_JWT_PUBLIC_KEY: PEM,
       CONTACT_POINTS_BASE_URL: 'https://platform.example/profile/api/v1/',
     });
+    // In production the API docs are off unless enabled.
+    expect(withPem.api.docsEnabled).toBe(false);
     expect(withPem.auth.key).toEqual({ kind: 'pem', publicKeyPem: PEM });
     expect(withPem.contactPoints).toMatchObject({
       source: 'http',
@@ -54,7 +65,14 @@ describe(loadOrdersConfig.name, () => {
     const withJwks = loadOrdersConfig({
       APP_ENV: 'production',
       AUTH_JWKS_URL: 'https://issuer.example/jwks',
+      OPERATOR_AUTH_JWKS_URL: 'https://operators.example/jwks',
       CONTACT_POINTS_SOURCE: 'local',
+      ORDERS_API_DOCS_ENABLED: 'true',
+    });
+    expect(withJwks.api.docsEnabled).toBe(true);
+    expect(withJwks.management.operatorAuth.key).toEqual({
+      kind: 'jwks',
+      jwksUrl: 'https://operators.example/jwks',
     });
     expect(withJwks.auth.key).toEqual({ kind: 'jwks', jwksUrl: 'https://issuer.example/jwks' });
     expect(withJwks.contactPoints.source).toBe('local');
@@ -67,6 +85,18 @@ describe(loadOrdersConfig.name, () => {
     expect(() =>
       loadOrdersConfig({ AUTH_JWT_PUBLIC_KEY: PEM, AUTH_JWKS_URL: 'https://issuer.example/jwks' }),
     ).toThrow(/AUTH_JWKS_URL: set either/);
+  });
+
+  it('puts the management listener apart from the public one', () => {
+    expect(loadOrdersConfig({ PORT: '8080' }).management.listener).toEqual({ port: 8180, host: '127.0.0.1' });
+    // A free port for each when PORT=0 (tests).
+    expect(loadOrdersConfig({ PORT: '0' }).management.listener.port).toBe(0);
+    expect(
+      loadOrdersConfig({ MANAGEMENT_PORT: '9000', MANAGEMENT_HOST: '0.0.0.0' }).management.listener,
+    ).toEqual({ port: 9000, host: '0.0.0.0' });
+    expect(() => loadOrdersConfig({ PORT: '8080', MANAGEMENT_PORT: '8080' })).toThrow(
+      /MANAGEMENT_PORT: must differ from PORT/,
+    );
   });
 
   it('reads durations and sizes', () => {
