@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { HealthModule } from '@notifications/health';
 import { AcsHttpHandler } from './acs/acs-http.handler';
 import { EmailService } from './acs/email.service';
+import { RepeatableRequests } from './acs/repeatable-requests';
 import { SendSettings } from './acs/send-settings';
 import { AdminController } from './admin/admin.controller';
 import { AdminService } from './admin/admin.service';
@@ -38,6 +39,8 @@ export class AppModule {
           provide: MessageRepository,
           useFactory: () => new MessageRepository(config.store.maxMessages, config.store.storedBodyChars),
         },
+        // Tracked for 5 minutes; bounded like the operations, so a flood of request ids cannot exhaust memory.
+        { provide: RepeatableRequests, useFactory: () => new RepeatableRequests(config.store.maxMessages) },
         RequestStats,
         SendSettings,
         DeliveryReportService,

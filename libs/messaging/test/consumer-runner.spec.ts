@@ -95,6 +95,27 @@ describe('ConsumerRunner against a real broker', () => {
     await expectEventually(async () => expect(await env.committedCount(groupId, topic.name)).toBe(3));
   });
 
+  it('marks messages that were in the partition at its first fetch as maybe handled before, later ones not', async () => {
+    const topic = await emailTopic('handled-before', 1);
+    const groupId = env.uniqueName('group');
+    const rt = runtime();
+    const backlog = [testEmail(), testEmail()];
+    await rt.producer.publishAll(topic, backlog);
+    const seen = new Map<string, boolean>();
+    await startConsumer(rt, topic, groupId, async (email, context) => {
+      seen.set(email.notificationId, context.maybeHandledBefore);
+    });
+    await expectEventually(() => expect(seen.size).toBe(2));
+
+    const fresh = testEmail();
+    await rt.producer.publish(topic, fresh);
+    await expectEventually(() => expect(seen.size).toBe(3));
+
+    // An earlier member of the group may have handled the backlog without committing it; nobody had the new one.
+    expect(backlog.map((email) => seen.get(email.notificationId))).toEqual([true, true]);
+    expect(seen.get(fresh.notificationId)).toBe(false);
+  });
+
   it('redelivers a message to the group when the consumer is killed before committing it', async () => {
     const topic = await emailTopic('crash', 1);
     const groupId = env.uniqueName('group');

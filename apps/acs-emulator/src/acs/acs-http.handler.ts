@@ -8,6 +8,7 @@ import { acsErrorBody, type AcsError } from './acs-error';
 import { emailMessageSchema } from './email-message.schema';
 import { EmailService, type EmailSendResult } from './email.service';
 import { HmacAuthenticator } from './hmac-authenticator';
+import { RepeatableRequests, type RecordedReply } from './repeatable-requests';
 import { SendSettings } from './send-settings';
 
 /** ACS limits the whole send request, attachments included, to 10 MB. */
@@ -32,8 +33,9 @@ export class AcsHttpHandler {
 
   constructor(
     @Inject(EMULATOR_CONFIG) private readonly config: EmulatorConfig,
-    @Inject(CLOCK) clock: Clock,
+    @Inject(CLOCK) private readonly clock: Clock,
     private readonly emails: EmailService,
+    private readonly repeatable: RepeatableRequests,
     private readonly settings: SendSettings,
     private readonly stats: RequestStats,
   ) {
@@ -104,14 +106,60 @@ export class AcsHttpHandler {
       this.sendError(response, denied(auth.reason));
       return;
     }
-    const badRequest = (message: string, code = 'BadRequest') => {
-      finish('badRequest', 400);
-      this.sendError(response, { status: 400, code, message });
-    };
+    const operationId = headerValue(request, 'operation-id');
+    const decision = this.repeatable.decide(
+      {
+        requestId: headerValue(request, 'repeatability-request-id'),
+        firstSent: headerValue(request, 'repeatability-first-sent'),
+      },
+      { operationId: operationId?.toLowerCase(), body },
+      this.clock.now(),
+    );
+    switch (decision.kind) {
+      case 'refuse':
+        finish(decision.outcome, decision.error.status);
+        this.sendError(response, decision.error);
+        return;
+      case 'replay':
+        finish('repeatReplayed', decision.reply.status);
+        this.sendJson(response, decision.reply.status, decision.reply.body, decision.reply.headers);
+        return;
+      case 'notRepeatable':
+      case 'execute':
+        break;
+    }
+    const tracked = decision.kind === 'execute' ? decision.tracked : undefined;
+    let answer: SendAnswer;
+    try {
+      answer = await this.executeSend(request, target, body, operationId);
+    } catch (error) {
+      tracked?.abandon();
+      throw error;
+    }
+    finish(answer.outcome, answer.kind === 'drop' ? 'dropped' : answer.reply.status);
+    if (answer.kind === 'drop') {
+      // Accepted and then dropped: the operation exists, so a repeat gets the 202 the client never saw.
+      if (answer.accepted === undefined) tracked?.abandon();
+      else tracked?.complete(answer.accepted);
+      request.socket.destroy();
+      return;
+    }
+    tracked?.complete(answer.reply);
+    this.sendJson(response, answer.reply.status, answer.reply.body, answer.reply.headers);
+  }
+
+  /** Validates and performs one send; the answer is data, so that a repeatable request can record it. */
+  private async executeSend(
+    request: IncomingMessage,
+    target: string,
+    body: Buffer,
+    operationId: string | undefined,
+  ): Promise<SendAnswer> {
+    const badRequest = (message: string, code = 'BadRequest'): SendAnswer =>
+      errorAnswer('badRequest', { status: 400, code, message });
     const apiVersion = apiVersionOf(target);
     if (apiVersion === undefined)
       return badRequest('The api-version query parameter is required.', 'MissingApiVersionParameter');
-    const operationId = headerValue(request, 'operation-id');
     if (operationId !== undefined && !UUID.test(operationId))
       return badRequest(`The Operation-Id header must be a GUID, got '${operationId}'.`);
     let json: unknown;
@@ -135,25 +183,21 @@ export class AcsHttpHandler {
     });
     switch (result.kind) {
       case 'drop':
-        finish('dropped', 'dropped');
-        request.socket.destroy();
-        return;
+        return { kind: 'drop', outcome: 'dropped', accepted: undefined };
       case 'error':
-        finish(result.outcome, result.error.status);
-        this.sendError(response, result.error);
-        return;
-      case 'accepted':
-        if (result.dropConnection) {
-          finish('dropped', 'dropped');
-          request.socket.destroy();
-          return;
-        }
-        finish(result.replayed ? 'replayed' : 'accepted', 202);
-        this.sendJson(response, 202, result.result, {
-          'Operation-Location': `http://${request.headers.host ?? '127.0.0.1'}${OPERATIONS_PREFIX}${result.result.id}?api-version=${encodeURIComponent(apiVersion)}`,
-          ...this.retryAfter(result.result),
-        });
-        return;
+        return errorAnswer(result.outcome, result.error);
+      case 'accepted': {
+        const reply: RecordedReply = {
+          status: 202,
+          body: result.result,
+          headers: {
+            'Operation-Location': `http://${request.headers.host ?? '127.0.0.1'}${OPERATIONS_PREFIX}${result.result.id}?api-version=${encodeURIComponent(apiVersion)}`,
+            ...this.retryAfter(result.result),
+          },
+        };
+        if (result.dropConnection) return { kind: 'drop', outcome: 'dropped', accepted: reply };
+        return { kind: 'answer', outcome: result.replayed ? 'replayed' : 'accepted', reply };
+      }
     }
   }
 
@@ -227,11 +271,8 @@ export class AcsHttpHandler {
     error: AcsError,
     extraHeaders: Record<string, string> = {},
   ): void {
-    this.sendJson(response, error.status, acsErrorBody(error), {
-      'x-ms-error-code': error.code,
-      ...(error.retryAfterSeconds === undefined ? {} : { 'Retry-After': String(error.retryAfterSeconds) }),
-      ...extraHeaders,
-    });
+    const reply = errorReply(error);
+    this.sendJson(response, reply.status, reply.body, { ...reply.headers, ...extraHeaders });
   }
 
   private sendJson(
@@ -252,6 +293,26 @@ export class AcsHttpHandler {
     });
     response.end(payload);
   }
+}
+
+/** How a send ended: an answer to write (and to record for repeats), or a connection to drop. */
+type SendAnswer =
+  | { readonly kind: 'answer'; readonly outcome: SendOutcome; readonly reply: RecordedReply }
+  | { readonly kind: 'drop'; readonly outcome: 'dropped'; readonly accepted: RecordedReply | undefined };
+
+function errorReply(error: AcsError): RecordedReply {
+  return {
+    status: error.status,
+    body: acsErrorBody(error),
+    headers: {
+      'x-ms-error-code': error.code,
+      ...(error.retryAfterSeconds === undefined ? {} : { 'Retry-After': String(error.retryAfterSeconds) }),
+    },
+  };
+}
+
+function errorAnswer(outcome: SendOutcome, error: AcsError): SendAnswer {
+  return { kind: 'answer', outcome, reply: errorReply(error) };
 }
 
 function denied(reason: string): AcsError {

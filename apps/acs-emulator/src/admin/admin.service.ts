@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { RepeatableRequests } from '../acs/repeatable-requests';
 import { SendSettings } from '../acs/send-settings';
 import { CLOCK, type Clock } from '../common/clock';
 import { EMULATOR_CONFIG, type EmulatorConfig } from '../config/emulator.config';
@@ -45,6 +46,7 @@ export class AdminService {
     private readonly operations: OperationRepository,
     private readonly messages: MessageRepository,
     private readonly requests: RequestStats,
+    private readonly repeatable: RepeatableRequests,
   ) {
     this.statsSince = clock.now();
   }
@@ -97,6 +99,7 @@ export class AdminService {
   reset(config: boolean): void {
     this.operations.clear();
     this.messages.clear();
+    this.repeatable.clear();
     this.requests.clear();
     this.deliveryReports.reset(config);
     if (config) {

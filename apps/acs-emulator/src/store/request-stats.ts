@@ -2,6 +2,12 @@
 export type SendOutcome =
   | 'accepted'
   | 'replayed'
+  /** A matching repeat of a finished repeatable request, answered with the original's answer. */
+  | 'repeatReplayed'
+  /** 409: a matching repeat while the original is still in progress. */
+  | 'repeatInProgress'
+  /** 412: Repeatability-First-Sent outside the tracked window. */
+  | 'repeatOutsideWindow'
   | 'badRequest'
   | 'unauthorized'
   | 'payloadTooLarge'
@@ -25,6 +31,11 @@ export interface RequestCounts {
     readonly '429': number;
     readonly '5xx': number;
     readonly dropped: number;
+    /** Repeatable requests refused: 409 (original still in progress) and 412 (first-sent outside the window). */
+    readonly '409': number;
+    readonly '412': number;
+    /** Matching repeats answered with the original request's answer (Repeatable Requests). */
+    readonly repeatReplayed: number;
     /** 202s that returned an existing operation (repeated `Operation-Id`). */
     readonly replayed: number;
     /** 429s caused by the sustained rate limit (the rest were scripted). */
@@ -58,6 +69,15 @@ export class RequestStats {
         break;
       case 'badRequest':
         send['400'] += 1;
+        break;
+      case 'repeatReplayed':
+        send.repeatReplayed += 1;
+        break;
+      case 'repeatInProgress':
+        send['409'] += 1;
+        break;
+      case 'repeatOutsideWindow':
+        send['412'] += 1;
         break;
       case 'unauthorized':
         send['401'] += 1;
@@ -120,6 +140,9 @@ function empty(): Mutable<RequestCounts> {
       '429': 0,
       '5xx': 0,
       dropped: 0,
+      '409': 0,
+      '412': 0,
+      repeatReplayed: 0,
       replayed: 0,
       rateLimited: 0,
     },

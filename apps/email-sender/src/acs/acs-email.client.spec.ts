@@ -193,3 +193,133 @@ describe(toEmailMessage.name, () => {
     });
   });
 });
+
+describe(`${AcsEmailClient.name}: Repeatable Requests and operation lookups`, () => {
+  let server: Server | undefined;
+
+  afterEach(async () => {
+    server?.closeAllConnections();
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    server = undefined;
+  });
+
+  /** The fake ACS, plus each POST's repeatability headers. */
+  async function clientFor(reply: Reply) {
+    const repeatability: { requestId: string | undefined; firstSent: string | undefined }[] = [];
+    const fake = await fakeAcs((request, response, seen) => {
+      if (request.method === 'POST') {
+        repeatability.push({
+          requestId: request.headers['repeatability-request-id'] as string | undefined,
+          firstSent: request.headers['repeatability-first-sent'] as string | undefined,
+        });
+      }
+      reply(request, response, seen);
+    });
+    server = fake.server;
+    const parsed = parseAcsConnectionString(
+      `endpoint=${fake.url};accesskey=${Buffer.from('k').toString('base64')}`,
+    );
+    if (!parsed.ok) throw new Error('bad test connection string');
+    const client = new AcsEmailClient({
+      connection: parsed.value,
+      requestTimeoutMs: 2_000,
+      maxRetries: 2,
+      retryDelayMs: 10,
+      maxRetryDelayMs: 50,
+    });
+    return { client, seen: fake.seen, repeatability };
+  }
+
+  const error = (response: ServerResponse, status: number, code: string) =>
+    json(response, status, { error: { code, message: code } }, { 'x-ms-error-code': code });
+
+  it('sends one Repeatability-Request-Id and First-Sent on every SDK retry of a call, new ones per call', async () => {
+    let posts = 0;
+    const { client, repeatability } = await clientFor((request, response, seen) => {
+      posts += 1;
+      if (posts === 1) error(response, 503, 'ServiceUnavailable');
+      else accept(request, response, seen);
+    });
+
+    await client.send(email());
+    await client.send(email());
+
+    expect(repeatability).toHaveLength(3);
+    const [first, retry, next] = repeatability;
+    expect(first?.requestId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(first?.firstSent).toMatch(/^\w{3}, \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} GMT$/);
+    expect(retry).toEqual(first);
+    expect(next?.requestId).not.toBe(first?.requestId);
+  });
+
+  it('reads 409 (original still in progress) as accepted, never as a failure', async () => {
+    const { client, seen } = await clientFor((_request, response) => error(response, 409, 'Conflict'));
+    const message = email();
+
+    await expect(client.send(message)).resolves.toEqual({
+      kind: 'accepted',
+      operationId: message.notificationId,
+    });
+    expect(seen.map((entry) => entry.method)).toEqual(['POST']);
+  });
+
+  it('on 412 asks for the operation and, when ACS has it, reports accepted without sending again', async () => {
+    const { client, seen } = await clientFor((_request, response, entry) =>
+      entry.method === 'POST'
+        ? error(response, 412, 'PreconditionFailed')
+        : json(response, 200, { id: 'x', status: 'Succeeded' }),
+    );
+    const message = email();
+
+    await expect(client.send(message)).resolves.toEqual({
+      kind: 'accepted',
+      operationId: message.notificationId,
+    });
+    expect(seen.map((entry) => `${entry.method} ${entry.path}`)).toEqual([
+      'POST /emails:send?api-version=2025-09-01',
+      `GET /emails/operations/${message.notificationId}?api-version=2025-09-01`,
+    ]);
+  });
+
+  it('on 412 sends anew, with fresh repeatability headers, when ACS does not have the operation', async () => {
+    let posts = 0;
+    const { client, repeatability } = await clientFor((request, response, entry) => {
+      if (entry.method === 'GET') return error(response, 404, 'NotFound');
+      posts += 1;
+      return posts === 1 ? error(response, 412, 'PreconditionFailed') : accept(request, response, entry);
+    });
+    const message = email();
+
+    await expect(client.send(message)).resolves.toEqual({
+      kind: 'accepted',
+      operationId: message.notificationId,
+    });
+    expect(repeatability).toHaveLength(2);
+    expect(repeatability[1]?.requestId).not.toBe(repeatability[0]?.requestId);
+  });
+
+  it('on 412 with no clear lookup answer, reports ACS unavailable (retried later), not Failed', async () => {
+    const { client } = await clientFor((_request, response, entry) =>
+      entry.method === 'POST'
+        ? error(response, 412, 'PreconditionFailed')
+        : error(response, 500, 'InternalServerError'),
+    );
+
+    await expect(client.send(email())).resolves.toMatchObject({ kind: 'unavailable' });
+  });
+
+  it.each([
+    [
+      200,
+      { id: 'x', status: 'Failed', error: { code: 'EmailDropped', message: 'dropped' } },
+      { kind: 'exists', status: 'Failed' },
+    ],
+    [200, { id: 'x', status: 'Running' }, { kind: 'exists', status: 'Running' }],
+    [404, { error: { code: 'NotFound', message: 'no such operation' } }, { kind: 'absent' }],
+    [503, { error: { code: 'ServiceUnavailable', message: 'busy' } }, { kind: 'unknown' }],
+  ])('findOperation: HTTP %i → %o', async (status, body, expected) => {
+    const { client } = await clientFor((_request, response) => json(response, status, body));
+
+    await expect(client.findOperation(randomUUID())).resolves.toMatchObject(expected);
+  });
+});

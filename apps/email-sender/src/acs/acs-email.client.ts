@@ -1,9 +1,11 @@
 import { EmailClient, type EmailMessage, type EmailSendOptionalParams } from '@azure/communication-email';
+import { isRestError } from '@azure/core-rest-pipeline';
 import { Logger } from '@nestjs/common';
 import { type Email } from '@notifications/contracts';
 import { classifySendError, type SendFailure } from './acs-send-error';
 import {
   StatusCheckSkipped,
+  repeatabilityPolicy,
   sendOnlyPolicy,
   throttlingPolicy,
   timeoutAsRetryablePolicy,
@@ -20,6 +22,16 @@ export interface AcsClientSettings {
 }
 
 export type AcsSendResult = { readonly kind: 'accepted'; readonly operationId: string } | SendFailure;
+
+/** What ACS knows of an operation id (`GET /emails/operations/{id}`). */
+export type OperationLookup =
+  | { readonly kind: 'exists'; readonly status: string }
+  | { readonly kind: 'absent' }
+  /** No clear answer (5xx, 429, no response): whether it exists is unknown. */
+  | { readonly kind: 'unknown'; readonly reason: string };
+
+/** The api-version `@azure/communication-email` 1.1.0 uses (its generated client's default). */
+const EMAIL_API_VERSION = '2025-09-01';
 
 type OnResponse = NonNullable<EmailSendOptionalParams['onResponse']>;
 
@@ -38,30 +50,52 @@ export function toEmailMessage(email: Email): EmailMessage {
 /**
  * Sends emails through the official SDK and reports what happened as data, never as an exception.
  *
- * - The notification id is the ACS `Operation-Id`: a redelivered message, or an SDK retry of a request whose
- *   answer was lost, reaches ACS as the same operation, so one notification is one email.
+ * - The notification id is the ACS `Operation-Id`, so the operation can be looked up by it (`findOperation`).
+ *   Whether ACS treats a second POST with the same `Operation-Id` as the same send is not documented, so nothing
+ *   here relies on it.
+ * - Every POST carries ACS Repeatable Requests headers, the same on each of the SDK's own retries
+ *   (`repeatabilityPolicy`): a retry of a POST whose answer was lost gets the original answer, not a second email.
  * - Returns as soon as ACS accepted the send (`WaitUntil.Started`); status-poller checks the operation later.
  * - 429 is not retried inside the SDK (see `throttlingPolicy`); 5xx, timeouts and dropped connections are, a
  *   bounded number of times, before the result says `unavailable`.
+ * - 409 (the original request is still in progress) is read as accepted and left to polling; 412 (the request
+ *   outlived the 5-minute repeatability window) asks ACS for the operation and sends anew only if it is absent.
+ *   Neither ever becomes a final `Failed`.
  */
 export class AcsEmailClient {
   private readonly logger = new Logger(AcsEmailClient.name);
   private readonly client: EmailClient;
+  /** For operation lookups: the same pipeline without `sendOnlyPolicy`, which stops every GET. */
+  private readonly reader: EmailClient;
 
   constructor(private readonly settings: AcsClientSettings) {
-    this.client = new EmailClient(settings.connection.connectionString, {
-      // The SDK refuses plain HTTP unless told; only a local emulator is ever reached that way.
-      allowInsecureConnection: settings.connection.insecure,
-      retryOptions: {
-        maxRetries: settings.maxRetries,
-        retryDelayInMs: settings.retryDelayMs,
-        maxRetryDelayInMs: settings.maxRetryDelayMs,
+    const retryOptions = {
+      maxRetries: settings.maxRetries,
+      retryDelayInMs: settings.retryDelayMs,
+      maxRetryDelayInMs: settings.maxRetryDelayMs,
+    };
+    const perRetry = [
+      {
+        policy: throttlingPolicy({ maxRetryDelayMs: settings.maxRetryDelayMs }),
+        position: 'perRetry' as const,
       },
+      { policy: timeoutAsRetryablePolicy(settings.requestTimeoutMs), position: 'perRetry' as const },
+    ];
+    // The SDK refuses plain HTTP unless told; only a local emulator is ever reached that way.
+    const allowInsecureConnection = settings.connection.insecure;
+    this.client = new EmailClient(settings.connection.connectionString, {
+      allowInsecureConnection,
+      retryOptions,
       additionalPolicies: [
         { policy: sendOnlyPolicy(), position: 'perCall' },
-        { policy: throttlingPolicy({ maxRetryDelayMs: settings.maxRetryDelayMs }), position: 'perRetry' },
-        { policy: timeoutAsRetryablePolicy(settings.requestTimeoutMs), position: 'perRetry' },
+        { policy: repeatabilityPolicy(), position: 'perCall' },
+        ...perRetry,
       ],
+    });
+    this.reader = new EmailClient(settings.connection.connectionString, {
+      allowInsecureConnection,
+      retryOptions,
+      additionalPolicies: perRetry,
     });
   }
 
@@ -70,6 +104,78 @@ export class AcsEmailClient {
   }
 
   async send(email: Email): Promise<AcsSendResult> {
+    const first = await this.post(email);
+    if (first.kind !== 'outsideRepeatabilityWindow') return first;
+    // 412: this call outlived the 5-minute window (long SDK retries, or a skewed clock). ACS did not execute the
+    // repeat, but an earlier attempt of the call may have been accepted: ask before sending anew.
+    const lookup = await this.findOperation(email.notificationId);
+    switch (lookup.kind) {
+      case 'exists':
+        return { kind: 'accepted', operationId: email.notificationId };
+      case 'unknown':
+        return { kind: 'unavailable', retryAfterMs: undefined, reason: `ACS answered 412; ${lookup.reason}` };
+      case 'absent': {
+        // A new call of beginSend: new repeatability headers, first-sent now.
+        const second = await this.post(email);
+        return second.kind === 'outsideRepeatabilityWindow'
+          ? {
+              kind: 'unavailable',
+              retryAfterMs: undefined,
+              reason: 'ACS answered 412 to a fresh request (is the clock of this host off?)',
+            }
+          : second;
+      }
+    }
+  }
+
+  /**
+   * `GET /emails/operations/{operationId}` through the SDK: a poller resumed (`resumeFrom`) at the operation's
+   * location, as `poller.toString()` serialises it, polled once. 200 → exists (whatever its status), 404 →
+   * absent (the REST API's documented answers), anything else → unknown.
+   */
+  async findOperation(operationId: string): Promise<OperationLookup> {
+    const location = new URL(
+      `emails/operations/${encodeURIComponent(operationId)}`,
+      withSlash(this.endpoint),
+    );
+    location.searchParams.set('api-version', EMAIL_API_VERSION);
+    const resumeFrom = JSON.stringify({
+      state: {
+        status: 'running',
+        config: { operationLocation: location.toString(), metadata: { mode: 'OperationLocation' } },
+      },
+    });
+    let answer: { status: number; operationStatus: string } | undefined;
+    const onResponse: OnResponse = (response) => {
+      if (response.request.method !== 'GET') return;
+      const body = response.parsedBody as { status?: unknown } | undefined;
+      answer = { status: response.status, operationStatus: String(body?.status ?? 'unknown') };
+    };
+    let failure: unknown;
+    try {
+      // The message is not sent: a resumed poller only polls.
+      await this.reader.beginSend(NO_MESSAGE, {
+        resumeFrom,
+        onResponse,
+        requestOptions: { timeout: this.settings.requestTimeoutMs },
+      });
+    } catch (error) {
+      // A poller whose operation is Failed throws too; the answer above is what counts.
+      failure = error;
+    }
+    if (answer?.status === 200) return { kind: 'exists', status: answer.operationStatus };
+    if (answer?.status === 404 || (isRestError(failure) && failure.statusCode === 404))
+      return { kind: 'absent' };
+    const detail =
+      answer === undefined
+        ? failure instanceof Error
+          ? failure.message
+          : String(failure)
+        : `HTTP ${answer.status}`;
+    return { kind: 'unknown', reason: `operation lookup failed: ${detail}` };
+  }
+
+  private async post(email: Email): Promise<AcsSendResult | { readonly kind: 'outsideRepeatabilityWindow' }> {
     // The POST's own answer: a 2xx here means ACS has the operation, whatever happens after it in the SDK.
     let accepted: { operationId: string | undefined } | undefined;
     const onResponse: OnResponse = (response) => {
@@ -84,7 +190,14 @@ export class AcsEmailClient {
         requestOptions: { timeout: this.settings.requestTimeoutMs },
       });
     } catch (error) {
-      if (accepted === undefined) return classifySendError(error);
+      if (accepted === undefined) {
+        // Repeatable Requests: 409 = the original request of this call is still in progress at ACS, so the
+        // operation is being created; polling decides how it ends (never a final Failed from here).
+        if (isRestError(error) && error.statusCode === 409)
+          return { kind: 'accepted', operationId: email.notificationId };
+        if (isRestError(error) && error.statusCode === 412) return { kind: 'outsideRepeatabilityWindow' };
+        return classifySendError(error);
+      }
       if (!(error instanceof StatusCheckSkipped)) {
         this.logger.debug(
           `Send of ${email.notificationId} accepted; ignoring a later SDK error: ${String(error)}`,
@@ -99,4 +212,15 @@ export class AcsEmailClient {
     }
     return { kind: 'accepted', operationId };
   }
+}
+
+/** `beginSend` needs a message even when it only resumes polling; this one is never sent. */
+const NO_MESSAGE: EmailMessage = {
+  senderAddress: 'unused@invalid',
+  content: { subject: 'unused', plainText: '' },
+  recipients: { to: [{ address: 'unused@invalid' }] },
+};
+
+function withSlash(endpoint: string): string {
+  return endpoint.endsWith('/') ? endpoint : `${endpoint}/`;
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { RestError, type PipelinePolicy, type PipelineResponse } from '@azure/core-rest-pipeline';
 
 /**
@@ -126,3 +127,36 @@ export function sendOnlyPolicy(): PipelinePolicy {
     },
   };
 }
+
+/**
+ * Position `perCall`: ACS Repeatable Requests (https://learn.microsoft.com/rest/api/communication/repeatable-requests,
+ * "Applies to: ACS Email (Email Send API)"). Every POST gets a `Repeatability-Request-Id` (a new GUID) and a
+ * `Repeatability-First-Sent` (now, IMF-fixdate) once per call of `beginSend`; the SDK's retry policy sits after
+ * this policy and re-sends the same request object, so every retry of the call carries the same pair. ACS then
+ * answers a retried POST whose original was accepted with the original's 202 (409 while it is still in
+ * progress) instead of sending again, and executes it again only if the original got a 5xx.
+ *
+ * `@azure/communication-email` 1.1.0 sends no repeatability headers of its own (checked in its sources and
+ * against the emulator), and the SDK's POST of a new `beginSend` call is a new request: a re-send after a crash or
+ * a Kafka redelivery is not a repeat, and is guarded by asking ACS for the operation first (`AcsEmailClient`).
+ */
+export function repeatabilityPolicy(
+  options: { now?: () => Date; newRequestId?: () => string } = {},
+): PipelinePolicy {
+  const now = options.now ?? (() => new Date());
+  const newRequestId = options.newRequestId ?? randomUUID;
+  return {
+    name: 'emailSenderRepeatabilityPolicy',
+    sendRequest(request, next): Promise<PipelineResponse> {
+      if (request.method === 'POST' && !request.headers.has(REPEATABILITY_REQUEST_ID)) {
+        request.headers.set(REPEATABILITY_REQUEST_ID, newRequestId());
+        // `toUTCString` is the IMF-fixdate form (`Sun, 06 Nov 1994 08:49:37 GMT`).
+        request.headers.set(REPEATABILITY_FIRST_SENT, now().toUTCString());
+      }
+      return next(request);
+    },
+  };
+}
+
+export const REPEATABILITY_REQUEST_ID = 'Repeatability-Request-Id';
+export const REPEATABILITY_FIRST_SENT = 'Repeatability-First-Sent';

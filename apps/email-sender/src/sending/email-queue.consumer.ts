@@ -22,6 +22,7 @@ export function createEmailQueueConsumer(topic: TopicDefinition<Email>): Type<un
         {
           attempt: context.attempt,
           isLastAttempt: context.isLastAttempt,
+          maybeHandledBefore: context.maybeHandledBefore,
           heartbeat: () => context.heartbeat(),
         },
         consumedAt,

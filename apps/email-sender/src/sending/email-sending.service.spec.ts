@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type Email, type EmailSendResult } from '@notifications/contracts';
-import { type AcsEmailClient, type AcsSendResult } from '../acs/acs-email.client';
+import { type AcsEmailClient, type AcsSendResult, type OperationLookup } from '../acs/acs-email.client';
 import { type EmailEventsPublisher } from './email-events.publisher';
 import { EmailSendingService, type DeliveryAttempt } from './email-sending.service';
 import { SendStatistics } from './send-statistics';
@@ -22,14 +22,17 @@ function email(): Email {
   };
 }
 
-const FIRST: DeliveryAttempt = { attempt: 1, isLastAttempt: false };
-const LAST: DeliveryAttempt = { attempt: 5, isLastAttempt: true };
+const FIRST: DeliveryAttempt = { attempt: 1, isLastAttempt: false, maybeHandledBefore: false };
+const LAST: DeliveryAttempt = { attempt: 5, isLastAttempt: true, maybeHandledBefore: false };
+const REDELIVERED: DeliveryAttempt = { attempt: 1, isLastAttempt: false, maybeHandledBefore: true };
 
 describe(EmailSendingService.name, () => {
   let published: Published[];
   let announcementDelayMs: number;
   let acsResults: AcsSendResult[];
   let acsCalls: string[];
+  let lookups: OperationLookup[];
+  let lookedUp: string[];
   let throttle: SendThrottle;
   let stats: SendStatistics;
   let service: EmailSendingService;
@@ -39,9 +42,17 @@ describe(EmailSendingService.name, () => {
     announcementDelayMs = 0;
     acsResults = [];
     acsCalls = [];
+    lookups = [];
+    lookedUp = [];
     throttle = new SendThrottle({ concurrency: 4, ratePerMinute: 0, maxHoldMs: 1_000 });
     stats = new SendStatistics();
-    const acs: Pick<AcsEmailClient, 'send'> = {
+    const acs: Pick<AcsEmailClient, 'send' | 'findOperation'> = {
+      findOperation: (operationId) => {
+        lookedUp.push(operationId);
+        const next = lookups.shift();
+        if (!next) throw new Error('no scripted lookup result left');
+        return Promise.resolve(next);
+      },
       send: (message) => {
         acsCalls.push(message.notificationId);
         const next = acsResults.shift();
@@ -151,6 +162,7 @@ describe(EmailSendingService.name, () => {
     acsResults.push({ kind: 'throttled', retryAfterMs: 30_000, reason: '429' });
     await service.send(email(), FIRST);
     const next = email();
+    lookups.push({ kind: 'absent' });
     await expect(service.send(next, LAST)).resolves.toEqual({ kind: 'done' });
     expect(published.at(-1)).toEqual({
       event: 'sendFailed',
@@ -169,7 +181,10 @@ describe(EmailSendingService.name, () => {
       delayMs: undefined,
       reason: 'HTTP 503',
     });
-    await expect(service.send(email(), { attempt: 2, isLastAttempt: false })).resolves.toMatchObject({
+    lookups.push({ kind: 'absent' });
+    await expect(
+      service.send(email(), { attempt: 2, isLastAttempt: false, maybeHandledBefore: false }),
+    ).resolves.toMatchObject({
       kind: 'retry',
       delayMs: 90_000,
     });
@@ -178,12 +193,85 @@ describe(EmailSendingService.name, () => {
 
   it('gives up with Failed_TransientError on the last attempt', async () => {
     const message = email();
+    lookups.push({ kind: 'absent' }, { kind: 'absent' });
     acsResults.push({ kind: 'unavailable', retryAfterMs: undefined, reason: 'HTTP 503' });
     await expect(service.send(message, LAST)).resolves.toEqual({ kind: 'done' });
     expect(published).toEqual([
       { event: 'sendFailed', notificationId: message.notificationId, sendResult: 'Failed_TransientError' },
     ]);
     expect(stats.snapshot().outcomes.gaveUp).toBe(1);
+  });
+
+  it('makes no lookup for a first delivery that nobody can have sent before', async () => {
+    acsResults.push({ kind: 'accepted', operationId: 'x' });
+    await service.send(email(), FIRST);
+    expect(lookedUp).toEqual([]);
+  });
+
+  it.each([
+    ['a redelivery after a crash or rebalance', REDELIVERED],
+    ['a retry', { attempt: 3, isLastAttempt: false, maybeHandledBefore: false }],
+  ])(
+    'skips the POST of %s whose operation ACS already has, and reports it accepted',
+    async (_case, delivery) => {
+      const message = email();
+      lookups.push({ kind: 'exists', status: 'Succeeded' });
+
+      await expect(service.send(message, delivery)).resolves.toEqual({ kind: 'done' });
+
+      expect(lookedUp).toEqual([message.notificationId]);
+      expect(acsCalls).toEqual([]);
+      expect(published).toEqual([
+        { event: 'accepted', notificationId: message.notificationId, operationId: message.notificationId },
+      ]);
+      expect(stats.snapshot().outcomes.alreadyAccepted).toBe(1);
+    },
+  );
+
+  it('sends a redelivered email whose operation ACS does not have', async () => {
+    const message = email();
+    lookups.push({ kind: 'absent' });
+    acsResults.push({ kind: 'accepted', operationId: message.notificationId });
+
+    await service.send(message, REDELIVERED);
+
+    expect(acsCalls).toEqual([message.notificationId]);
+    expect(published.map((p) => p.event)).toEqual(['accepted']);
+  });
+
+  it('retries later, without sending, when the lookup gets no clear answer', async () => {
+    lookups.push({ kind: 'unknown', reason: 'operation lookup failed: HTTP 503' });
+
+    await expect(service.send(email(), REDELIVERED)).resolves.toMatchObject({
+      kind: 'retry',
+      reason: 'operation lookup failed: HTTP 503',
+    });
+    expect(acsCalls).toEqual([]);
+    expect(published).toEqual([]);
+  });
+
+  it('on the last attempt reports accepted, not Failed_TransientError, when the unanswered POST did reach ACS', async () => {
+    const message = email();
+    lookups.push({ kind: 'absent' }, { kind: 'exists', status: 'Running' });
+    acsResults.push({ kind: 'unavailable', retryAfterMs: undefined, reason: 'no response' });
+
+    await service.send(message, LAST);
+
+    expect(published).toEqual([
+      { event: 'accepted', notificationId: message.notificationId, operationId: message.notificationId },
+    ]);
+  });
+
+  it('answers an email published twice from what this process already sent: no second POST, no lookup', async () => {
+    const message = email();
+    acsResults.push({ kind: 'accepted', operationId: message.notificationId });
+
+    await service.send(message, FIRST);
+    await service.send({ ...message }, FIRST);
+
+    expect(acsCalls).toEqual([message.notificationId]);
+    expect(lookedUp).toEqual([]);
+    expect(published.map((p) => p.event)).toEqual(['accepted', 'accepted']);
   });
 
   it('lets a failed publish propagate, so the message is read again', async () => {

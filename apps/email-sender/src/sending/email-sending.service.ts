@@ -3,6 +3,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { type Email } from '@notifications/contracts';
 import { AcsEmailClient, type AcsSendResult } from '../acs/acs-email.client';
 import { EmailEventsPublisher } from './email-events.publisher';
+import { RecentlyAccepted } from './recently-accepted';
 import { HoldExceededError, SendThrottle, type HoldContext, type ReleaseSend } from './send-throttle';
 import { SendStatistics } from './send-statistics';
 
@@ -11,6 +12,8 @@ export interface DeliveryAttempt extends HoldContext {
   /** 1 on first delivery, then 2, 3, … from the retry topic. */
   readonly attempt: number;
   readonly isLastAttempt: boolean;
+  /** Read again after a crash or rebalance: an earlier reader may have sent it (MessageContext). */
+  readonly maybeHandledBefore: boolean;
 }
 
 /** What the caller has to do with the message: nothing more, or retry it later. */
@@ -25,6 +28,9 @@ export interface EmailSendingSettings {
 
 export const EMAIL_SENDING_SETTINGS = Symbol('EMAIL_SENDING_SETTINGS');
 
+// About 100 bytes each: a few MB, enough to span the time an upstream duplicate takes to arrive.
+const RECENTLY_ACCEPTED_CAPACITY = 20_000;
+
 /**
  * Sends one email and publishes what came of it (SPEC sections 2 and 4):
  *
@@ -34,11 +40,17 @@ export const EMAIL_SENDING_SETTINGS = Symbol('EMAIL_SENDING_SETTINGS');
  * - 5xx, no answer, 401/403 → nothing yet, retry later; on the last attempt Failed_TransientError.
  *
  * Every publish is awaited, so when this resolves the outcome is durable; if one fails the error propagates and
- * the message is read again (the Operation-Id keeps the repeated send a single email).
+ * the message is read again.
+ *
+ * One email per notification rests on documented ACS behaviour only (a repeated `Operation-Id` may well be a
+ * second email): a delivery that may have been sent before — a retry (attempt > 1) or a message read again after
+ * a crash or rebalance — first asks ACS for the operation (`GET /emails/operations/{notificationId}`) and, when it
+ * exists, reports it accepted without a POST. First deliveries, the steady state, make no extra request.
  */
 @Injectable()
 export class EmailSendingService {
   private readonly logger = new Logger(EmailSendingService.name);
+  private readonly recentlyAccepted = new RecentlyAccepted(RECENTLY_ACCEPTED_CAPACITY);
 
   constructor(
     private readonly acs: AcsEmailClient,
@@ -54,6 +66,12 @@ export class EmailSendingService {
     consumedAt: number = performance.now(),
   ): Promise<SendDisposition> {
     const id = email.notificationId;
+    if (this.recentlyAccepted.has(id)) return this.alreadyAccepted(id, 'accepted by this process');
+    if (delivery.attempt > 1 || delivery.maybeHandledBefore) {
+      const lookup = await this.acs.findOperation(id);
+      if (lookup.kind === 'exists') return this.alreadyAccepted(id, `ACS operation ${lookup.status}`);
+      if (lookup.kind === 'unknown') return this.retryOrGiveUp(email, delivery, undefined, lookup.reason);
+    }
     let release: ReleaseSend;
     try {
       release = await this.throttle.acquire(delivery);
@@ -71,6 +89,7 @@ export class EmailSendingService {
 
     switch (result.kind) {
       case 'accepted':
+        this.recentlyAccepted.remember(id);
         await this.publisher.accepted(id, result.operationId);
         this.stats.accepted(performance.now() - consumedAt);
         this.logger.debug(`Email ${id} accepted by ACS as operation ${result.operationId}`);
@@ -95,8 +114,21 @@ export class EmailSendingService {
         return { kind: 'done' };
       }
       case 'unavailable':
+        if (delivery.isLastAttempt) {
+          // The POST may have reached ACS although no answer did: never report a sent email as not sent.
+          const lookup = await this.acs.findOperation(id);
+          if (lookup.kind === 'exists') return this.alreadyAccepted(id, `ACS operation ${lookup.status}`);
+        }
         return this.retryOrGiveUp(email, delivery, result.retryAfterMs, result.reason);
     }
+  }
+
+  private async alreadyAccepted(id: string, status: string): Promise<SendDisposition> {
+    this.recentlyAccepted.remember(id);
+    await this.publisher.accepted(id, id);
+    this.stats.outcome('alreadyAccepted');
+    this.logger.log(`Email ${id} was sent before (${status}); not sending it again`);
+    return { kind: 'done' };
   }
 
   private async retryOrGiveUp(

@@ -2,7 +2,14 @@ import { type EmailSendResult } from '@notifications/contracts';
 
 /** What happened to one consumed email. */
 export type SendOutcomeKind =
-  'accepted' | 'rejected' | 'rateLimited' | 'retryScheduled' | 'gaveUp' | 'heldBack';
+  | 'accepted'
+  /** A redelivered or retried email whose operation ACS already had: reported accepted, not POSTed again. */
+  | 'alreadyAccepted'
+  | 'rejected'
+  | 'rateLimited'
+  | 'retryScheduled'
+  | 'gaveUp'
+  | 'heldBack';
 
 export interface LatencySummary {
   readonly count: number;
@@ -68,7 +75,15 @@ export class LatencyHistogram {
 }
 
 function emptyOutcomes(): Record<SendOutcomeKind, number> {
-  return { accepted: 0, rejected: 0, rateLimited: 0, retryScheduled: 0, gaveUp: 0, heldBack: 0 };
+  return {
+    accepted: 0,
+    alreadyAccepted: 0,
+    rejected: 0,
+    rateLimited: 0,
+    retryScheduled: 0,
+    gaveUp: 0,
+    heldBack: 0,
+  };
 }
 
 /** Counters and the consume → accepted latency of this process, for `GET /stats` and the benchmark. */

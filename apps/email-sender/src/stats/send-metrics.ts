@@ -5,6 +5,7 @@ import { SendStatistics, type SendOutcomeKind } from '../sending/send-statistics
 /** The `result` label values of `notifications_emails_sent_total`, snake_case. */
 const RESULT_LABELS: Record<SendOutcomeKind, string> = {
   accepted: 'accepted',
+  alreadyAccepted: 'already_accepted',
   rejected: 'rejected',
   rateLimited: 'rate_limited',
   retryScheduled: 'retry_scheduled',

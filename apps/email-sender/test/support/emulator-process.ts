@@ -40,7 +40,10 @@ export interface EmulatorStats {
   readonly messages: number;
   readonly duplicateSends: number;
   readonly notificationsSentMoreThanOnce: number;
-  readonly requests: { readonly send: Readonly<Record<string, number>> };
+  readonly requests: {
+    readonly send: Readonly<Record<string, number>>;
+    readonly poll: Readonly<Record<string, number>>;
+  };
 }
 
 /** The ACS emulator as a child process (`node apps/acs-emulator/dist/main.js`), with its admin API. */

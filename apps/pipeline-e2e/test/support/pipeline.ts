@@ -334,6 +334,9 @@ export class Pipeline {
     };
     const perApp: Record<AppName, Record<string, string>> = {
       'acs-emulator': {
+        // Whether ACS treats a repeated Operation-Id as the same send is not documented, so every run assumes it
+        // does not: a repeated id is a second email, and the "duplicated" checks count what real ACS could send.
+        ACS_DEDUPLICATE_OPERATION_ID: 'false',
         ACS_DELIVERY_REPORT_WEBHOOK: `${this.url('status-poller')}/notifications/email/api/v1/reports?accesskey=${DELIVERY_REPORT_ACCESS_KEY}`,
       },
       orders: {

@@ -28,6 +28,13 @@ export interface MessageContext {
   readonly headers: Readonly<StringHeaders>;
   /** 1 on first delivery, then 2, 3, … on retries. */
   readonly attempt: number;
+  /**
+   * True when this member may not be the first to read the message: it lies below the partition's high watermark
+   * at this member's first fetch after joining the group, so an earlier owner (crashed, or this member before a
+   * rebalance) may have handled it without committing. Messages produced after that fetch are false. Handlers
+   * with an external side effect check for it before repeating the effect.
+   */
+  readonly maybeHandledBefore: boolean;
   readonly maxAttempts: number;
   readonly isLastAttempt: boolean;
   /** Keeps the group membership alive during a long handler (also done automatically every few seconds). */
@@ -78,6 +85,8 @@ interface PartitionProgress {
   readonly partition: number;
   highWatermark: number;
   nextOffset: number;
+  /** The high watermark of the first fetch after (re)joining: offsets below it may have been handled before. */
+  readonly firstFetchHighWatermark: number;
 }
 
 interface PartitionMessage {
@@ -85,6 +94,7 @@ interface PartitionMessage {
   readonly key: string | undefined;
   readonly message: KafkaMessage;
   readonly headers: StringHeaders;
+  readonly maybeHandledBefore: boolean;
 }
 
 /**
@@ -145,7 +155,8 @@ export class ConsumerRunner {
       if (!restart) this.currentState = 'crashed';
     });
     this.consumer.on(this.consumer.events.GROUP_JOIN, (event) => {
-      // The assignment may have changed: lag is reported for the partitions fetched from now on.
+      // The assignment may have changed: lag is reported for the partitions fetched from now on, and what an
+      // earlier owner may have handled is measured again at the first fetch.
       this.progress.clear();
       this.logger.info('Joined consumer group', {
         groupId: options.groupId,
@@ -280,17 +291,20 @@ export class ConsumerRunner {
         partition: batch.partition,
         highWatermark: 0,
         nextOffset: Number(batch.messages[0]?.offset ?? batch.highWatermark),
+        firstFetchHighWatermark: Number(batch.highWatermark),
       };
       this.progress.set(progressKey, progress);
     }
     progress.highWatermark = Number(batch.highWatermark);
     const tracing = isTracingActive();
+    const handledBeforeBelow = progress.firstFetchHighWatermark;
     try {
       const messages: PartitionMessage[] = batch.messages.map((message) => ({
         offset: message.offset,
         key: message.key === null ? undefined : message.key.toString('utf8'),
         message,
         headers: decodeHeaders(message.headers),
+        maybeHandledBefore: Number(message.offset) < handledBeforeBelow,
       }));
       const result = await processPartitionBatch({
         messages,
@@ -399,6 +413,7 @@ export class ConsumerRunner {
           key: item.key,
           headers: item.headers,
           attempt,
+          maybeHandledBefore: item.maybeHandledBefore,
           maxAttempts: retryPolicy.maxAttempts,
           isLastAttempt: attempt >= retryPolicy.maxAttempts,
           heartbeat: () => payload.heartbeat(),
