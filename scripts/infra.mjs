@@ -11,6 +11,9 @@
 //   node scripts/infra.mjs postgres-up [--name n] [--owner pid] [--json]  an isolated PostgreSQL (fault tests)
 //   node scripts/infra.mjs postgres-restart <dir> [--graceful] [--json]
 //   node scripts/infra.mjs postgres-down <dir>
+//   node scripts/infra.mjs cluster-up [--name n] [--nodes 3] [--owner pid] [--json]  a three-broker KRaft cluster
+//   node scripts/infra.mjs cluster-kill|cluster-restart <dir> <node id> [--graceful]  crash / restart one node
+//   node scripts/infra.mjs cluster-down <dir>
 //
 // As a module (scripts/start.mjs, scripts/test.mjs):
 //   import { up, down, status, SASL_USERS } from './infra.mjs';
@@ -38,6 +41,8 @@
 //   .infra/kafka/broker.pid|.json|.log
 //   .infra/kafka-isolated/<id>/   isolated test brokers (data, server.properties, broker.log, broker.json); deleted
 //                                 when the broker is stopped
+//   .infra/kafka-clusters/<id>/   isolated three-broker clusters (cluster.json, node-<n>/{data,server.properties,
+//                                 broker.log}); deleted when the cluster is stopped
 //   .infra/postgres/              data dir of the embedded PostgreSQL (postmaster.pid is written by postgres)
 //   .infra/postgres.log
 //
@@ -55,6 +60,11 @@
 // altinn.platform.*) created before it is returned; with `tls` (PEM keystore + truststore) also a SASL_SSL
 // listener, optionally requiring client certificates. stopIsolatedBroker stops it and deletes the dir; one whose
 // owner process died is stopped by the next up/down/startIsolatedBroker.
+//
+// Isolated clusters (startIsolatedCluster / cluster-up) are three combined KRaft controller + broker nodes from the
+// same jars and template (static quorum of the three, PLAINTEXT, free ports, replication factor 3 and
+// min.insync.replicas 2 as broker defaults, internal topics included), for tests that kill one broker while the
+// apps write with acks=all (killClusterBroker / restartClusterBroker; the fault suite). Reaped like isolated brokers.
 //
 // Application topics are NOT created here: the apps provision their own topics.
 
@@ -99,6 +109,10 @@ const ISOLATED_COMMANDS = new Set([
   'postgres-up',
   'postgres-restart',
   'postgres-down',
+  'cluster-up',
+  'cluster-kill',
+  'cluster-restart',
+  'cluster-down',
 ]);
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -467,7 +481,10 @@ function writeServerProperties({ file, dataDir, overrides, label }) {
     });
   const extra = [...overrides].filter(([k]) => !seen.has(k));
   if (extra.length) {
-    lines.push('', '############################# SASL / ACLs #############################');
+    lines.push(
+      '',
+      '############################# Overrides (SASL, ACLs, cluster) #############################',
+    );
     for (const [k, v] of extra) lines.push(`${k}=${v}`);
   }
   fs.writeFileSync(
@@ -528,11 +545,15 @@ async function ensureFormatted(mode, config, log) {
   }
 }
 
-/** (Re)creates a KRaft log dir with a new cluster id and the users' SCRAM credentials. */
-async function formatDataDir({ dataDir, config, users }) {
+/** (Re)creates a KRaft log dir with a new (or the given: nodes of one cluster) cluster id and SCRAM credentials. */
+async function formatDataDir({
+  dataDir,
+  config,
+  users,
+  clusterId = crypto.randomBytes(16).toString('base64url'),
+}) {
   fs.rmSync(dataDir, { recursive: true, force: true });
   fs.mkdirSync(dataDir, { recursive: true });
-  const clusterId = crypto.randomBytes(16).toString('base64url');
   const args = [
     ...log4jArgs(),
     '-cp',
@@ -1057,6 +1078,281 @@ export async function restartIsolatedBroker(broker, { kill = true, timeoutMs = 1
 }
 
 // ---------------------------------------------------------------------------------------------------------
+// Isolated clusters: three brokers that replicate, for tests that kill one of them (the fault suite)
+
+const CLUSTER_DIR = path.join(INFRA, 'kafka-clusters');
+paths.kafkaClusters = CLUSTER_DIR;
+
+function clusterState(dir) {
+  return readJson(path.join(dir, 'cluster.json'));
+}
+
+function writeClusterState(state) {
+  fs.writeFileSync(path.join(state.dir, 'cluster.json'), JSON.stringify(state, null, 2) + '\n');
+}
+
+function assertClusterDir(dir) {
+  const resolved = path.resolve(dir);
+  if (path.dirname(resolved) !== CLUSTER_DIR) {
+    throw new Error(`${dir} is not an isolated cluster directory (expected one under ${rel(CLUSTER_DIR)})`);
+  }
+  return resolved;
+}
+
+function clusterNode(state, nodeId) {
+  const node = state.nodes.find((candidate) => candidate.nodeId === Number(nodeId));
+  if (!node)
+    throw new Error(`cluster ${state.id} has no node ${nodeId} (nodes ${state.nodes.map((n) => n.nodeId)})`);
+  return node;
+}
+
+/** The node's own process: a recycled pid that runs something else is left alone. */
+function nodeProcessAlive(node) {
+  return Boolean(node.pid) && isAlive(node.pid) && cmdline(node.pid).includes(node.config);
+}
+
+/** Resolves when `nodes` all answer and each reports every node of the cluster as a live broker. */
+async function waitForCluster(state, nodes, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  for (const node of nodes) {
+    const cluster = await waitForBroker(node.pid, Math.max(deadline - Date.now(), 1_000), {
+      brokers: node.brokers,
+      logFile: node.log,
+    });
+    let brokers = cluster.brokers.length;
+    while (brokers < state.nodes.length) {
+      if (Date.now() > deadline) {
+        throw new Error(
+          `node ${node.nodeId} of cluster ${state.id} sees ${brokers} of ${state.nodes.length} brokers after ` +
+            `${seconds(timeoutMs)}. Tail of ${rel(node.log)}:\n${tail(node.log)}`,
+        );
+      }
+      await sleep(250);
+      brokers = await describeCluster([node.brokers], { timeoutMs: 3000 }).then(
+        (c) => c.brokers.length,
+        () => 0,
+      );
+    }
+  }
+}
+
+/**
+ * Stops every node of an isolated cluster (SIGTERM, SIGKILL after 10 s) and deletes its directory. Safe to call
+ * twice. Accepts what `startIsolatedCluster` returned, or its directory.
+ */
+export async function stopIsolatedCluster(clusterOrDir, { keepData = false, log = ignore } = {}) {
+  const dir = assertClusterDir(typeof clusterOrDir === 'string' ? clusterOrDir : clusterOrDir.dir);
+  const state = clusterState(dir);
+  let stopped = 0;
+  await Promise.all(
+    (state?.nodes ?? []).filter(nodeProcessAlive).map(async (node) => {
+      stopped += 1;
+      // Its data is thrown away: no controlled shutdown (which waits for the quorum the other nodes are leaving).
+      await stopProcess(node.pid, {
+        signal: keepData ? 'SIGTERM' : 'SIGKILL',
+        timeoutMs: 10_000,
+        label: `cluster ${state.id} node ${node.nodeId}`,
+        log,
+      });
+    }),
+  );
+  if (!keepData) fs.rmSync(dir, { recursive: true, force: true });
+  return { stopped };
+}
+
+/** Isolated clusters whose owning process is gone (a test run killed before its afterAll) are stopped here. */
+export async function reapIsolatedClusters({ log = ignore } = {}) {
+  const entries = fs.existsSync(CLUSTER_DIR) ? fs.readdirSync(CLUSTER_DIR) : [];
+  const reaped = [];
+  for (const entry of entries) {
+    const dir = path.join(CLUSTER_DIR, entry);
+    const state = clusterState(dir);
+    const age = Date.now() - (fs.statSync(dir, { throwIfNoEntry: false })?.mtimeMs ?? 0);
+    const orphan = state ? !isAlive(state.owner) : age > 60_000;
+    if (!orphan) continue;
+    log(`stopping isolated cluster ${entry} (its owner ${state?.owner ?? '?'} is gone)`);
+    await stopIsolatedCluster(dir, { log });
+    reaped.push(entry);
+  }
+  return reaped;
+}
+
+/**
+ * Starts a private Kafka cluster of `nodes` (default 3) combined KRaft controller + broker nodes for one test run,
+ * next to the shared broker: the same jars and template, one directory per node under
+ * .infra/kafka-clusters/<id>/node-<n>/ (data, server.properties, broker.log), free ports, PLAINTEXT only (no
+ * SASL: what it tests is replication). Replication is as a production cluster has it: a static quorum of all
+ * nodes, `default.replication.factor` = nodes (internal topics too), `min.insync.replicas` = nodes - 1, so that
+ * an `acks=all` write is on at least two brokers before it is acknowledged and the cluster keeps accepting writes
+ * with one node down. Resolves when every node sees every broker. Stop it with `stopIsolatedCluster`; one whose
+ * owner process died is stopped by the next up/down/startIsolatedCluster.
+ *
+ * @returns {Promise<{ id, owner, dir, brokers, nodes: { nodeId, pid, brokers, config, log }[], replicationFactor, minInsyncReplicas, ms }>}
+ */
+export async function startIsolatedCluster(options = {}) {
+  const {
+    name = 'cluster',
+    nodes: count = 3,
+    owner = process.pid,
+    timeoutMs = envInt('KAFKA_START_TIMEOUT_MS', 120_000),
+    log = ignore,
+  } = options;
+  if (!/^[A-Za-z0-9_-]{1,40}$/.test(name)) throw new Error(`startIsolatedCluster: invalid name "${name}"`);
+  if (!Number.isInteger(count) || count < 3) {
+    throw new Error(
+      `startIsolatedCluster: a cluster that survives a lost broker needs ≥ 3 nodes, got ${count}`,
+    );
+  }
+  const t0 = Date.now();
+  await reapIsolatedClusters({ log });
+  await withLock(() => ensureKafkaJars(log));
+  const ports = await freePorts(count * 2);
+  const id = `${name}-${process.pid}-${crypto.randomBytes(3).toString('hex')}`;
+  const dir = path.join(CLUSTER_DIR, id);
+  fs.mkdirSync(dir, { recursive: true });
+  const replicationFactor = count;
+  const minInsyncReplicas = count - 1;
+  const nodes = Array.from({ length: count }, (_, index) => {
+    const nodeId = index + 1;
+    const nodeDir = path.join(dir, `node-${nodeId}`);
+    return {
+      nodeId,
+      dir: nodeDir,
+      dataDir: path.join(nodeDir, 'data'),
+      config: path.join(nodeDir, 'server.properties'),
+      log: path.join(nodeDir, 'broker.log'),
+      brokers: `${KAFKA_HOST}:${ports[index * 2]}`,
+      controller: `${KAFKA_HOST}:${ports[index * 2 + 1]}`,
+      pid: undefined,
+    };
+  });
+  const voters = nodes.map((node) => `${node.nodeId}@${node.controller}`).join(',');
+  for (const node of nodes) {
+    fs.mkdirSync(node.dir, { recursive: true });
+    const listeners = `PLAINTEXT://${node.brokers},CONTROLLER://${node.controller}`;
+    const overrides = new Map([
+      ['node.id', String(node.nodeId)],
+      ['controller.quorum.voters', voters],
+      ['listeners', listeners],
+      ['advertised.listeners', listeners],
+      ['default.replication.factor', String(replicationFactor)],
+      ['min.insync.replicas', String(minInsyncReplicas)],
+      ['offsets.topic.replication.factor', String(replicationFactor)],
+      ['transaction.state.log.replication.factor', String(replicationFactor)],
+      ['transaction.state.log.min.isr', String(minInsyncReplicas)],
+      ['share.coordinator.state.topic.replication.factor', String(replicationFactor)],
+      ['share.coordinator.state.topic.min.isr', String(minInsyncReplicas)],
+      // A replica that fell behind never becomes leader: losing acknowledged writes is what this cluster tests.
+      ['unclean.leader.election.enable', 'false'],
+      // Small and quick: three JVMs of one test run on a small machine.
+      ['num.network.threads', '1'],
+      ['log.segment.bytes', String(16 * 1024 * 1024)],
+    ]);
+    writeServerProperties({
+      file: node.config,
+      dataDir: node.dataDir,
+      overrides,
+      label: `cluster ${id} node ${node.nodeId}`,
+    });
+  }
+  let state = {
+    id,
+    owner,
+    dir,
+    brokers: nodes.map((node) => node.brokers).join(','),
+    replicationFactor,
+    minInsyncReplicas,
+    nodes,
+  };
+  writeClusterState(state);
+  try {
+    const clusterId = crypto.randomBytes(16).toString('base64url');
+    await Promise.all(
+      nodes.map((node) =>
+        formatDataDir({ dataDir: node.dataDir, config: node.config, users: [], clusterId }),
+      ),
+    );
+    log(`formatted ${count} nodes in ${seconds(Date.now() - t0)}`);
+    const started = [];
+    for (const node of nodes) {
+      const pid = await spawnBroker({
+        config: node.config,
+        logFile: node.log,
+        cwd: node.dir,
+        label: `${id} node ${node.nodeId}`,
+      });
+      started.push({ ...node, pid });
+    }
+    state = { ...state, nodes: started, clusterId, startedAt: new Date().toISOString() };
+    writeClusterState(state);
+    await waitForCluster(state, state.nodes, timeoutMs);
+    log(`cluster answering after ${seconds(Date.now() - t0)}`);
+    await warmUpGroupCoordinator(state.brokers.split(','));
+  } catch (err) {
+    const tails = state.nodes.map((node) => `--- node ${node.nodeId} ---\n${tail(node.log, 20)}`).join('\n');
+    await stopIsolatedCluster(dir, { log });
+    throw new Error(`isolated cluster ${id} failed to start: ${err.message}\nTail of its logs:\n${tails}`, {
+      cause: err,
+    });
+  }
+  log(
+    `isolated cluster ${id}: ${state.brokers}, replication ${replicationFactor}, min ISR ${minInsyncReplicas}`,
+  );
+  return { ...state, ms: Date.now() - t0 };
+}
+
+/** `kill -9` one node of an isolated cluster (SIGTERM with `kill: false`); resolves when its process is gone. */
+export async function killClusterBroker(cluster, nodeId, { kill = true, log = ignore } = {}) {
+  const dir = assertClusterDir(cluster.dir);
+  const state = clusterState(dir);
+  if (!state) throw new Error(`killClusterBroker: ${dir} holds no cluster`);
+  const node = clusterNode(state, nodeId);
+  if (nodeProcessAlive(node)) {
+    await stopProcess(node.pid, {
+      signal: kill ? 'SIGKILL' : 'SIGTERM',
+      timeoutMs: 30_000,
+      label: `cluster ${state.id} node ${node.nodeId}`,
+      log,
+    });
+  }
+  const stopped = {
+    ...state,
+    nodes: state.nodes.map((n) => (n.nodeId === node.nodeId ? { ...n, pid: undefined } : n)),
+  };
+  writeClusterState(stopped);
+  log(`cluster ${state.id}: node ${node.nodeId} ${kill ? 'killed' : 'stopped'}`);
+  return stopped;
+}
+
+/**
+ * Starts a node of an isolated cluster again on its data dir and ports (killing it first if it still runs), as a
+ * supervisor would after a crash; resolves when it answers and sees every broker of the cluster again.
+ */
+export async function restartClusterBroker(
+  cluster,
+  nodeId,
+  { kill = true, timeoutMs = 120_000, log = ignore } = {},
+) {
+  const dir = assertClusterDir(cluster.dir);
+  const state = await killClusterBroker({ dir }, nodeId, { kill, log });
+  const node = clusterNode(state, nodeId);
+  const pid = await spawnBroker({
+    config: node.config,
+    logFile: node.log,
+    cwd: node.dir,
+    label: `${state.id} node ${node.nodeId} restart`,
+  });
+  const restarted = {
+    ...state,
+    nodes: state.nodes.map((n) => (n.nodeId === node.nodeId ? { ...n, pid } : n)),
+  };
+  writeClusterState(restarted);
+  await waitForCluster(restarted, [{ ...node, pid }], timeoutMs);
+  log(`cluster ${state.id}: node ${node.nodeId} restarted (pid ${pid})`);
+  return restarted;
+}
+
+// ---------------------------------------------------------------------------------------------------------
 // PostgreSQL
 
 function databaseUrl() {
@@ -1469,7 +1765,10 @@ export async function up(options = {}) {
     quiet = false,
   } = options;
   const say = quiet ? ignore : (msg) => console.log(msg);
-  if (kafka) await reapIsolatedBrokers({ log: (m) => say(`[kafka] ${m}`) });
+  if (kafka) {
+    await reapIsolatedBrokers({ log: (m) => say(`[kafka] ${m}`) });
+    await reapIsolatedClusters({ log: (m) => say(`[kafka] ${m}`) });
+  }
   return withLock(async () => {
     const [k, p] = await Promise.all([
       kafka ? kafkaUp({ sasl, timeoutMs, log: (m) => say(`[kafka] ${m}`) }) : undefined,
@@ -1488,7 +1787,10 @@ export async function up(options = {}) {
 export async function down(options = {}) {
   const { kafka = true, postgres = true, quiet = false } = options;
   const say = quiet ? ignore : (msg) => console.log(msg);
-  if (kafka) await reapIsolatedBrokers({ log: (m) => say(`[kafka] ${m}`) });
+  if (kafka) {
+    await reapIsolatedBrokers({ log: (m) => say(`[kafka] ${m}`) });
+    await reapIsolatedClusters({ log: (m) => say(`[kafka] ${m}`) });
+  }
   return withLock(async () => {
     const [k, p] = await Promise.all([
       kafka ? kafkaDown((m) => say(`[kafka] ${m}`)) : undefined,
@@ -1665,6 +1967,10 @@ if (isMain()) {
  *   postgres-up [--name <name>] [--owner <pid>] [--json] start an isolated PostgreSQL (startIsolatedPostgres)
  *   postgres-restart <dir> [--graceful]                  kill -9 it (fast shutdown with --graceful), start again
  *   postgres-down <dir>                                  stop it and delete its directory
+ *   cluster-up [--name <name>] [--nodes 3] [--owner <pid>] [--json]  a three-broker cluster (startIsolatedCluster)
+ *   cluster-kill <dir> <node id> [--graceful]            kill -9 (SIGTERM) one node of it
+ *   cluster-restart <dir> <node id> [--graceful]         kill -9 it if it runs, start it again, wait for it
+ *   cluster-down <dir>                                   stop every node and delete the directory
  */
 async function isolatedCli(command, args) {
   const value = (flag) => {
@@ -1693,6 +1999,39 @@ async function isolatedCli(command, args) {
         console.log(`  SASL_SSL       ${broker.sslBrokers}  (client auth: ${tls.clientAuth})`);
       console.log(`  stop with: node scripts/infra.mjs broker-down ${rel(broker.dir)}`);
     }
+    return;
+  }
+  if (command === 'cluster-up') {
+    const owner = Number(value('--owner') ?? process.ppid);
+    const nodes = Number(value('--nodes') ?? 3);
+    const cluster = await startIsolatedCluster({ name: value('--name') ?? 'cluster', nodes, owner, log });
+    if (json) process.stdout.write(`${JSON.stringify(cluster)}\n`);
+    else {
+      console.log(`isolated cluster ${cluster.id} ready in ${seconds(cluster.ms)}`);
+      console.log(`  PLAINTEXT ${cluster.brokers}`);
+      console.log(
+        `  replication factor ${cluster.replicationFactor}, min.insync.replicas ${cluster.minInsyncReplicas}`,
+      );
+      console.log(`  stop with: node scripts/infra.mjs cluster-down ${rel(cluster.dir)}`);
+    }
+    return;
+  }
+  if (command === 'cluster-kill' || command === 'cluster-restart' || command === 'cluster-down') {
+    const [dir, node] = args.filter((a) => !a.startsWith('--'));
+    if (!dir || (command !== 'cluster-down' && !node)) {
+      throw new Error(
+        `usage: node scripts/infra.mjs ${command} <dir>${command === 'cluster-down' ? '' : ' <node id>'}`,
+      );
+    }
+    const kill = !args.includes('--graceful');
+    const result =
+      command === 'cluster-down'
+        ? await stopIsolatedCluster(dir, { log })
+        : command === 'cluster-kill'
+          ? await killClusterBroker({ dir: path.resolve(dir) }, node, { kill, log })
+          : await restartClusterBroker({ dir: path.resolve(dir) }, node, { kill, log });
+    if (json) process.stdout.write(`${JSON.stringify(result)}\n`);
+    else console.log(`${command} ${rel(dir)}${node ? ` node ${node}` : ''}: done`);
     return;
   }
   if (command === 'postgres-up') {

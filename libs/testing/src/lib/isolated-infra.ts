@@ -123,3 +123,60 @@ export async function restartIsolatedPostgres(
 export async function stopIsolatedPostgres(instance: IsolatedPostgres | undefined): Promise<void> {
   if (instance) await infra(['postgres-down', instance.dir, '--json']);
 }
+
+/** One node of an isolated cluster (a combined KRaft controller + broker). */
+export interface IsolatedClusterNode {
+  readonly nodeId: number;
+  /** Its PLAINTEXT listener. */
+  readonly brokers: string;
+  /** While it runs; undefined after `killClusterBroker`. */
+  readonly pid?: number;
+  readonly log: string;
+}
+
+/** What `node scripts/infra.mjs cluster-up --json` prints (see startIsolatedCluster there). */
+export interface IsolatedCluster {
+  readonly id: string;
+  readonly dir: string;
+  /** Every node's PLAINTEXT listener, comma-separated (a client's bootstrap list). */
+  readonly brokers: string;
+  /** Broker default for new topics (internal topics included): the number of nodes. */
+  readonly replicationFactor: number;
+  /** Broker default: nodes − 1, so an acks=all write is on two brokers and one broker may be down. */
+  readonly minInsyncReplicas: number;
+  readonly nodes: readonly IsolatedClusterNode[];
+}
+
+/**
+ * A test run's own three-broker KRaft cluster (replication factor 3, min.insync.replicas 2), next to the shared
+ * broker. Owned by this process: if it dies before `stopIsolatedCluster`, the next start reaps the cluster.
+ */
+export async function startIsolatedCluster(name: string): Promise<IsolatedCluster> {
+  return infraJson<IsolatedCluster>(['cluster-up', '--name', name, '--owner', String(process.pid)]);
+}
+
+/** `kill -9` (or, `graceful`, SIGTERM) one node; the cluster keeps serving on the others. */
+export async function killClusterBroker(
+  cluster: IsolatedCluster,
+  nodeId: number,
+  options: { graceful?: boolean } = {},
+): Promise<IsolatedCluster> {
+  return infraJson<IsolatedCluster>([
+    'cluster-kill',
+    cluster.dir,
+    String(nodeId),
+    ...(options.graceful ? ['--graceful'] : []),
+  ]);
+}
+
+/** Starts a node again on its data and ports (killed first if it still runs); resolves when it rejoined. */
+export async function restartClusterBroker(
+  cluster: IsolatedCluster,
+  nodeId: number,
+): Promise<IsolatedCluster> {
+  return infraJson<IsolatedCluster>(['cluster-restart', cluster.dir, String(nodeId)]);
+}
+
+export async function stopIsolatedCluster(cluster: IsolatedCluster | undefined): Promise<void> {
+  if (cluster) await infra(['cluster-down', cluster.dir, '--json']);
+}
