@@ -144,6 +144,11 @@ export class MessageProducer {
     });
   }
 
+  /** The largest record this producer sends (its request limit less one record-batch header). */
+  get maxRecordBytes(): number {
+    return this.maxBatchBytes - RECORD_BATCH_HEADER_BYTES;
+  }
+
   get isConnected(): boolean {
     return this.connected;
   }
