@@ -21,6 +21,9 @@ import { RateLimitRepository } from '../src/rate-limit/rate-limit.repository';
 import { SweeperService } from '../src/scheduler/sweeper.service';
 import { DEFAULT_ORDERS_TOPICS } from '../src/messaging/orders-topics';
 
+// Claims in the tests below that are not about the byte bound.
+const NO_BYTE_BOUND = 64 * 1024 * 1024;
+
 /** Holds a transaction open until released, so that a second claimer runs while the first one's locks are held. */
 function gate(): { wait: Promise<void>; open(): void } {
   let open!: () => void;
@@ -126,7 +129,7 @@ describe('repositories against PostgreSQL', () => {
       await insertOrders(5, { requestedSendTime: new Date(Date.now() + 3_600_000) });
       const held = gate();
       const first = uow.run(async (tx) => {
-        const claimed = await orders.claimDue(tx, 20, 0);
+        const claimed = await orders.claimDue(tx, 20, 0, NO_BYTE_BOUND);
         await held.wait;
         return claimed;
       });
@@ -138,7 +141,7 @@ describe('repositories against PostgreSQL', () => {
         );
         expect(locked[0]!.n).toBeGreaterThan(0);
       });
-      const second = await uow.run((tx) => orders.claimDue(tx, 20, 0));
+      const second = await uow.run((tx) => orders.claimDue(tx, 20, 0, NO_BYTE_BOUND));
       held.open();
       const firstIds = (await first).map((order) => order.id);
       const secondIds = second.map((order) => order.id);
@@ -152,7 +155,7 @@ describe('repositories against PostgreSQL', () => {
       const claimLoop = async (): Promise<string[]> => {
         const mine: string[] = [];
         for (;;) {
-          const claimed = await uow.run((tx) => orders.claimDue(tx, 7, 0));
+          const claimed = await uow.run((tx) => orders.claimDue(tx, 7, 0, NO_BYTE_BOUND));
           if (claimed.length === 0) return mine;
           mine.push(...claimed.map((order) => order.id));
         }
@@ -172,7 +175,7 @@ describe('repositories against PostgreSQL', () => {
       const [large] = await insertOrders(1, {
         recipients: Array.from({ length: 3 }, (_, i) => ({ emailAddress: `r${i}@example.com` })),
       });
-      const claimed = await uow.run((tx) => orders.claimDue(tx, 10, 2));
+      const claimed = await uow.run((tx) => orders.claimDue(tx, 10, 2, NO_BYTE_BOUND));
       const byId = new Map(claimed.map((order) => [order.id, order]));
       expect(byId.get(small!)?.recipients).toEqual([{ emailAddress: 'a@example.com' }]);
       expect(byId.get(large!)?.recipients).toBeUndefined();
@@ -181,19 +184,21 @@ describe('repositories against PostgreSQL', () => {
 
     it('requeues a failed order as Registered, not claimable before its delay', async () => {
       const [id] = await insertOrders(1);
-      await uow.run((tx) => orders.claimDue(tx, 10, 0));
+      await uow.run((tx) => orders.claimDue(tx, 10, 0, NO_BYTE_BOUND));
       expect(await uow.run((tx) => orders.requeue(tx, id!, 'profile down', 60_000))).toBe(true);
       expect(await statusOf(id!)).toBe('Registered');
-      expect(await uow.run((tx) => orders.claimDue(tx, 10, 0))).toEqual([]);
+      expect(await uow.run((tx) => orders.claimDue(tx, 10, 0, NO_BYTE_BOUND))).toEqual([]);
       await db.dataSource.query(`UPDATE orders SET not_before = now() - interval '1 second' WHERE id = $1`, [
         id,
       ]);
-      expect((await uow.run((tx) => orders.claimDue(tx, 10, 0))).map((o) => o.id)).toEqual([id]);
+      expect((await uow.run((tx) => orders.claimDue(tx, 10, 0, NO_BYTE_BOUND))).map((o) => o.id)).toEqual([
+        id,
+      ]);
     });
 
     it('re-claims orders stuck in Processing beyond the bound', async () => {
       const [stuck, fresh] = await insertOrders(2);
-      await uow.run((tx) => orders.claimDue(tx, 10, 0));
+      await uow.run((tx) => orders.claimDue(tx, 10, 0, NO_BYTE_BOUND));
       await db.dataSource.query(`UPDATE orders SET claimed_at = now() - interval '1 hour' WHERE id = $1`, [
         stuck,
       ]);
@@ -201,6 +206,20 @@ describe('repositories against PostgreSQL', () => {
       expect(reclaimed.map((order) => order.id)).toEqual([stuck]);
       expect(await uow.run((tx) => orders.claimStale(tx, 600_000, 10, 0))).toEqual([]);
       expect(await statusOf(fresh!)).toBe('Processing');
+    });
+
+    it('claims due orders up to a byte bound on their email text, always at least one', async () => {
+      const body = 'ж'.repeat(50_000);
+      await insertOrders(5, {
+        email: { fromAddress: 'noreply@altinn.cloud', subject: 'S', body, contentType: 'Plain' },
+      });
+      const textBytes = 1 + Buffer.byteLength(body);
+      const claimedBy = (maxBytes: number): Promise<number> =>
+        uow.run(async (tx) => (await orders.claimDue(tx, 100, 0, maxBytes)).length);
+
+      expect(await claimedBy(2 * textBytes)).toBe(2);
+      expect(await claimedBy(1)).toBe(1);
+      expect(await claimedBy(NO_BYTE_BOUND)).toBe(2);
     });
 
     it('cancels only Registered orders of the creator', async () => {
@@ -245,7 +264,7 @@ describe('repositories against PostgreSQL', () => {
       const claimLoop = async (): Promise<string[]> => {
         const mine: string[] = [];
         for (;;) {
-          const claimed = await uow.run((tx) => notifications.claimForSending(tx, 25));
+          const claimed = await uow.run((tx) => notifications.claimForSending(tx, 25, NO_BYTE_BOUND));
           if (claimed.length === 0) return mine;
           mine.push(...claimed.map((n) => n.id));
         }
@@ -255,6 +274,21 @@ describe('repositories against PostgreSQL', () => {
       expect(new Set([...a!, ...b!])).toEqual(new Set(all));
     });
 
+    it("claims notifications up to a byte bound on their order's email text, always at least one", async () => {
+      const body = '漢'.repeat(10_000);
+      const [large] = await insertOrders(1, {
+        email: { fromAddress: 'noreply@altinn.cloud', subject: 'S', body, contentType: 'Plain' },
+      });
+      await addNotifications(large!, 10);
+      const textBytes = 1 + Buffer.byteLength(body);
+      const claimedBy = (maxBytes: number): Promise<number> =>
+        uow.run(async (tx) => (await notifications.claimForSending(tx, 100, maxBytes)).length);
+
+      expect(await claimedBy(3 * textBytes)).toBe(3);
+      expect(await claimedBy(1)).toBe(1);
+      expect(await claimedBy(NO_BYTE_BOUND)).toBe(6);
+    });
+
     it('does not claim expired or not yet due notifications', async () => {
       await addNotifications(orderId, 2, new Date(Date.now() - 1_000));
       const [, later] = await addNotifications((await insertOrders(1))[0]!, 2);
@@ -262,7 +296,7 @@ describe('repositories against PostgreSQL', () => {
         `UPDATE email_notifications SET next_attempt_at = now() + interval '1 hour' WHERE id = $1`,
         [later],
       );
-      const claimed = await uow.run((tx) => notifications.claimForSending(tx, 100));
+      const claimed = await uow.run((tx) => notifications.claimForSending(tx, 100, NO_BYTE_BOUND));
       expect(claimed).toHaveLength(1);
     });
 
@@ -317,7 +351,7 @@ describe('repositories against PostgreSQL', () => {
 
     async function sending(count: number): Promise<string[]> {
       const ids = await addNotifications(orderId, count);
-      await uow.run((tx) => notifications.claimForSending(tx, 1_000));
+      await uow.run((tx) => notifications.claimForSending(tx, 1_000, NO_BYTE_BOUND));
       return ids;
     }
 
@@ -430,7 +464,7 @@ describe('repositories against PostgreSQL', () => {
       const leaseLoop = async (): Promise<string[]> => {
         const mine: string[] = [];
         for (;;) {
-          const claimed = await uow.run((tx) => outbox.claim(tx, 40, 60_000));
+          const claimed = await uow.run((tx) => outbox.claim(tx, 40, 60_000, NO_BYTE_BOUND));
           if (claimed.length === 0) return mine;
           mine.push(...claimed.map((m) => m.id));
         }
@@ -442,18 +476,61 @@ describe('repositories against PostgreSQL', () => {
 
     it('re-drives rows whose lease ran out without being marked published', async () => {
       await add(3);
-      const leased = await uow.run((tx) => outbox.claim(tx, 10, 300));
+      const leased = await uow.run((tx) => outbox.claim(tx, 10, 300, NO_BYTE_BOUND));
       expect(leased).toHaveLength(3);
       await uow.run((tx) => outbox.markPublished(tx, [leased[0]!.id]));
-      expect(await uow.run((tx) => outbox.claim(tx, 10, 300))).toEqual([]);
+      expect(await uow.run((tx) => outbox.claim(tx, 10, 300, NO_BYTE_BOUND))).toEqual([]);
       const again = await expectEventually(async () => {
-        const claimed = await uow.run((tx) => outbox.claim(tx, 10, 60_000));
+        const claimed = await uow.run((tx) => outbox.claim(tx, 10, 60_000, NO_BYTE_BOUND));
         expect(claimed).toHaveLength(2);
         return claimed;
       });
       expect(again.map((m) => m.id)).toEqual([leased[1]!.id, leased[2]!.id]);
       expect(again.map((m) => m.attempts)).toEqual([2, 2]);
       expect(await uow.run((tx) => outbox.backlog(tx))).toMatchObject({ unpublished: 2 });
+    });
+
+    it('leases rows up to a byte bound (counted in UTF-8 bytes), always at least one, the rest left claimable', async () => {
+      // 10 000 characters, 30 000 bytes each.
+      const payload = JSON.stringify({ body: '漢'.repeat(10_000) });
+      const bytes = Buffer.byteLength(payload);
+      await uow.run((tx) =>
+        outbox.add(
+          tx,
+          Array.from({ length: 10 }, (_, i) => ({ topic: 't', key: `k${i}`, payload })),
+        ),
+      );
+
+      const first = await uow.run((tx) => outbox.claim(tx, 100, 60_000, 3 * bytes));
+      const oversizedBound = await uow.run((tx) => outbox.claim(tx, 100, 60_000, 1));
+      const rest = await uow.run((tx) => outbox.claim(tx, 100, 60_000, NO_BYTE_BOUND));
+
+      expect(first).toHaveLength(3);
+      expect(oversizedBound).toHaveLength(1);
+      expect(rest).toHaveLength(6);
+      expect(new Set([...first, ...oversizedBound, ...rest].map((m) => m.id)).size).toBe(10);
+    });
+
+    it('parks a refused row for good with its reason, visible in the backlog as failing', async () => {
+      await add(2);
+      const [refused, other] = await uow.run((tx) => outbox.claim(tx, 10, 60_000, NO_BYTE_BOUND));
+      await uow.run((tx) => outbox.markRefused(tx, [refused!.id], 'Record of 2000000 bytes … exceeds'));
+      await uow.run((tx) => outbox.markFailed(tx, [other!.id], 'broker down', 0));
+
+      const claimable = await expectEventually(async () => {
+        const claimed = await uow.run((tx) => outbox.claim(tx, 10, 60_000, NO_BYTE_BOUND));
+        expect(claimed).toHaveLength(1);
+        return claimed;
+      });
+      expect(claimable[0]?.id).toBe(other!.id);
+      const [row] = await db.dataSource.query<{ last_error: string }[]>(
+        'SELECT last_error FROM outbox WHERE id = $1',
+        [refused!.id],
+      );
+      expect(row?.last_error).toContain('exceeds');
+      expect(await uow.run((tx) => outbox.backlogByTopic(tx))).toEqual([
+        expect.objectContaining({ topic: 't', unpublished: 2, failing: 2 }),
+      ]);
     });
   });
 
@@ -499,7 +576,7 @@ describe('repositories against PostgreSQL', () => {
       ]);
       // An order stuck in Processing, its message lost.
       const [stuckOrder] = await insertOrders(1);
-      await uow.run((tx) => orders.claimDue(tx, 10, 10));
+      await uow.run((tx) => orders.claimDue(tx, 10, 10, NO_BYTE_BOUND));
       await db.dataSource.query(`UPDATE orders SET claimed_at = now() - interval '1 hour' WHERE id = $1`, [
         stuckOrder,
       ]);

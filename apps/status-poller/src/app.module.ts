@@ -45,7 +45,7 @@ export class StatusPollerModule {
             ssl: kafka.ssl,
             ...(kafka.sasl === undefined ? {} : { sasl: kafka.sasl }),
           },
-          producer: { compression: kafka.compression },
+          producer: { compression: kafka.compression, maxBatchBytes: kafka.maxRequestBytes },
           healthTopic: topics.healthCheck,
         }),
         HealthModule.forRoot({ inject: [KafkaHealthCheck] }),

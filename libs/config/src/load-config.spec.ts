@@ -38,6 +38,7 @@ describe(loadConfig.name, () => {
         ssl: false,
         topics: { partitions: 6, replicationFactor: 1, retentionMs: 7 * 24 * 3_600_000 },
         compression: 'none',
+        maxRequestBytes: 1_000_000,
         consumerConcurrency: 3,
         sessionTimeoutMs: 30_000,
         shutdownTimeoutMs: 20_000,

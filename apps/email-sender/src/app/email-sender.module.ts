@@ -58,7 +58,7 @@ export class EmailSenderModule {
             shutdownTimeoutMs: config.kafka.shutdownTimeoutMs,
             retryPolicy: config.sending.retryPolicy,
           },
-          producer: { compression: config.kafka.compression },
+          producer: { compression: config.kafka.compression, maxBatchBytes: config.kafka.maxRequestBytes },
           healthTopic: topics.emailHealthCheck,
           producesTo: [topics.emailSendingAccepted, topics.emailStatusUpdated, topics.platformServiceUpdated],
           provisionTopics: config.kafka.topics,

@@ -108,7 +108,7 @@ export class OrdersModule {
             ssl: config.kafka.ssl,
             ...(config.kafka.sasl === undefined ? {} : { sasl: config.kafka.sasl }),
           },
-          producer: { compression: config.kafka.compression },
+          producer: { compression: config.kafka.compression, maxBatchBytes: config.kafka.maxRequestBytes },
           healthTopic: topics.healthCheck,
           producesTo: [topics.pastDue, topics.emailQueue],
           provisionTopics: config.kafka.topics,

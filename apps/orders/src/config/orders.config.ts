@@ -83,8 +83,14 @@ export interface SchedulerSettings {
   readonly outboxRelayIntervalMs: number;
   readonly sweepIntervalMs: number;
   readonly orderClaimBatchSize: number;
+  /** Email text and inline recipient bytes one order-claim cycle takes at most, past its first order. */
+  readonly orderClaimBatchBytes: number;
   readonly emailClaimBatchSize: number;
+  /** Email text bytes (subject + body per notification) one publishing cycle claims at most, past its first. */
+  readonly emailClaimBatchBytes: number;
   readonly outboxBatchSize: number;
+  /** Payload bytes one relay cycle claims at most (past its first row): bounds the relay's memory. */
+  readonly outboxBatchBytes: number;
   readonly outboxRelayConcurrency: number;
   /** How long a relay owns claimed outbox rows before another may re-drive them. */
   readonly outboxLeaseMs: number;
@@ -112,8 +118,12 @@ const schedulerSettings: SettingGroup<SchedulerSettings> = envGroup(
       ORDERS_OUTBOX_RELAY_INTERVAL: envDurationMs('200ms', { min: 10 }),
       ORDERS_SWEEP_INTERVAL: envDurationMs('10s', { min: 10 }),
       ORDERS_CLAIM_BATCH_SIZE: envInt(100, { min: 1, max: 10_000 }),
+      ORDERS_CLAIM_BATCH_BYTES: envInt(4 * 1024 * 1024, { min: 64 * 1024, max: 64 * 1024 * 1024 }),
       ORDERS_EMAIL_BATCH_SIZE: envInt(1_000, { min: 1, max: 50_000 }),
+      ORDERS_EMAIL_BATCH_BYTES: envInt(4 * 1024 * 1024, { min: 64 * 1024, max: 64 * 1024 * 1024 }),
       ORDERS_OUTBOX_BATCH_SIZE: envInt(1_000, { min: 1, max: 50_000 }),
+      // See apps/orders/README.md ("Memory"): what the cycles hold at once must fit the 160 MB heap cap.
+      ORDERS_OUTBOX_BATCH_BYTES: envInt(4 * 1024 * 1024, { min: 64 * 1024, max: 64 * 1024 * 1024 }),
       ORDERS_OUTBOX_RELAY_CONCURRENCY: envInt(2, { min: 1, max: 32 }),
       ORDERS_OUTBOX_LEASE: envDurationMs('30s', { min: 100 }),
       ORDERS_OUTBOX_RETENTION: envDurationMs('1h', { min: 0 }),
@@ -130,8 +140,11 @@ const schedulerSettings: SettingGroup<SchedulerSettings> = envGroup(
       outboxRelayIntervalMs: env.ORDERS_OUTBOX_RELAY_INTERVAL,
       sweepIntervalMs: env.ORDERS_SWEEP_INTERVAL,
       orderClaimBatchSize: env.ORDERS_CLAIM_BATCH_SIZE,
+      orderClaimBatchBytes: env.ORDERS_CLAIM_BATCH_BYTES,
       emailClaimBatchSize: env.ORDERS_EMAIL_BATCH_SIZE,
+      emailClaimBatchBytes: env.ORDERS_EMAIL_BATCH_BYTES,
       outboxBatchSize: env.ORDERS_OUTBOX_BATCH_SIZE,
+      outboxBatchBytes: env.ORDERS_OUTBOX_BATCH_BYTES,
       outboxRelayConcurrency: env.ORDERS_OUTBOX_RELAY_CONCURRENCY,
       outboxLeaseMs: env.ORDERS_OUTBOX_LEASE,
       outboxRetentionMs: env.ORDERS_OUTBOX_RETENTION,

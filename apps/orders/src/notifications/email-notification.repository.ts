@@ -146,10 +146,12 @@ export class EmailNotificationRepository {
   }
 
   /**
-   * Claims due New notifications (`New → Sending`), skipping rows another claimer holds. Must run in the
-   * transaction that writes their `Email` messages to the outbox.
+   * Claims due New notifications (`New → Sending`), skipping rows another claimer holds: up to `limit` and, past
+   * the first, no more than `maxBytes` of email text (subject + body of each one's order, the size its message
+   * will roughly have), so the personalised emails of one cycle fit in memory whatever the orders weigh. Must run in
+   * the transaction that writes their `Email` messages to the outbox.
    */
-  async claimForSending(tx: Tx, limit: number): Promise<ClaimedNotification[]> {
+  async claimForSending(tx: Tx, limit: number, maxBytes: number): Promise<ClaimedNotification[]> {
     const rows = await queryRows<{
       id: string;
       order_id: string;
@@ -161,18 +163,23 @@ export class EmailNotificationRepository {
     }>(
       tx.manager,
       `WITH due AS (
-         SELECT id FROM email_notifications
-          WHERE result = 'New' AND next_attempt_at <= now() AND expiry > now()
-          ORDER BY next_attempt_at
+         SELECT n.id, n.next_attempt_at, octet_length(t.subject) + octet_length(t.body) AS bytes
+           FROM email_notifications n JOIN email_texts t ON t.order_id = n.order_id
+          WHERE n.result = 'New' AND n.next_attempt_at <= now() AND n.expiry > now()
+          ORDER BY n.next_attempt_at
           LIMIT $1
-          FOR UPDATE SKIP LOCKED
+          FOR UPDATE OF n SKIP LOCKED
+       ), within AS (
+         SELECT id FROM (
+           SELECT id, sum(bytes) OVER (ORDER BY next_attempt_at, id) - bytes AS bytes_before FROM due
+         ) sized WHERE bytes_before < $2
        )
        UPDATE email_notifications n
           SET result = 'Sending', result_time = now(), sending_since = now(), send_attempts = n.send_attempts + 1
-         FROM due WHERE n.id = due.id
+         FROM within WHERE n.id = within.id
        RETURNING n.id, n.order_id, n.to_address, n.recipient_name, n.national_identity_number,
                  n.organization_number, n.trace_context`,
-      [limit],
+      [limit, maxBytes],
     );
     return rows.map((row) => ({
       id: row.id,

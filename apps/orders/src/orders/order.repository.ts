@@ -187,28 +187,37 @@ export class OrderRepository {
   }
 
   /**
-   * Claims due Registered orders (`Registered → Processing`). Rows locked by another claimer are skipped, so
-   * replicas never claim the same order. Must run in the transaction that also writes the outbox rows.
+   * Claims due Registered orders (`Registered → Processing`): up to `limit` and, past the first, no more than
+   * `maxBytes` of email text and inline recipients (what their `orders.pastdue` messages will carry), so one cycle's
+   * messages fit in memory. Rows locked by another claimer are skipped, so replicas never claim the same order.
+   * Must run in the transaction that also writes the outbox rows.
    */
-  async claimDue(tx: Tx, limit: number, inlineRecipients: number): Promise<ClaimedOrder[]> {
+  async claimDue(tx: Tx, limit: number, inlineRecipients: number, maxBytes: number): Promise<ClaimedOrder[]> {
     const rows = await queryRows<OrderRow>(
       tx.manager,
       `WITH due AS (
-         SELECT id FROM orders
-          WHERE processing_status = 'Registered' AND requested_send_time <= now()
-            AND (not_before IS NULL OR not_before <= now())
-          ORDER BY requested_send_time
+         SELECT o.id, o.requested_send_time,
+                octet_length(t.subject) + octet_length(t.body)
+                  + CASE WHEN o.recipient_count <= $2 THEN octet_length(o.recipients::text) ELSE 0 END AS bytes
+           FROM orders o JOIN email_texts t ON t.order_id = o.id
+          WHERE o.processing_status = 'Registered' AND o.requested_send_time <= now()
+            AND (o.not_before IS NULL OR o.not_before <= now())
+          ORDER BY o.requested_send_time
           LIMIT $1
-          FOR UPDATE SKIP LOCKED
+          FOR UPDATE OF o SKIP LOCKED
+       ), within AS (
+         SELECT id FROM (
+           SELECT id, sum(bytes) OVER (ORDER BY requested_send_time, id) - bytes AS bytes_before FROM due
+         ) sized WHERE bytes_before < $3
        ), claimed AS (
          UPDATE orders o SET processing_status = 'Processing', status_changed = now(), claimed_at = now(),
                 processing_attempts = o.processing_attempts + 1, not_before = NULL
-           FROM due WHERE o.id = due.id
+           FROM within WHERE o.id = within.id
          RETURNING o.*
        )
        SELECT ${ORDER_COLUMNS.replace('o.recipients,', 'CASE WHEN o.recipient_count <= $2 THEN o.recipients END AS recipients,')}
          FROM claimed o JOIN email_texts t ON t.order_id = o.id`,
-      [limit, inlineRecipients],
+      [limit, inlineRecipients, maxBytes],
     );
     return rows.map(toClaimed);
   }

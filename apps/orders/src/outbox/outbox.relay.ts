@@ -1,5 +1,10 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { MessageProducer, isTracingActive, messagingTracer } from '@notifications/messaging';
+import {
+  MessageProducer,
+  RecordTooLargeError,
+  isTracingActive,
+  messagingTracer,
+} from '@notifications/messaging';
 import { SpanKind, SpanStatusCode, context, propagation, trace } from '@opentelemetry/api';
 import { ORDERS_CONFIG } from '../common/tokens';
 import { errorMessage } from '../common/dependency-unavailable.error';
@@ -11,7 +16,12 @@ import { storedTraceHeaders } from './trace-context';
 export interface RelayOutcome {
   readonly claimed: number;
   readonly published: number;
+  /** Not published this time; claimable again after a back-off. */
   readonly failed: number;
+  /** Never publishable (too large for the broker): parked with the reason, not retried. */
+  readonly refused: number;
+  /** The claim stopped at its row or byte bound: more rows may be waiting. */
+  readonly more: boolean;
 }
 
 // After a failed publish, a row waits this long (× attempts, capped) before it is tried again.
@@ -36,23 +46,32 @@ export class OutboxRelay {
   ) {}
 
   async relayBatch(limit = this.config.scheduler.outboxBatchSize): Promise<RelayOutcome> {
+    const maxBytes = this.config.scheduler.outboxBatchBytes;
     const messages = await this.uow.run((tx) =>
-      this.outbox.claim(tx, limit, this.config.scheduler.outboxLeaseMs),
+      this.outbox.claim(tx, limit, this.config.scheduler.outboxLeaseMs, maxBytes),
     );
-    if (messages.length === 0) return { claimed: 0, published: 0, failed: 0 };
+    if (messages.length === 0) return { claimed: 0, published: 0, failed: 0, refused: 0, more: false };
     const results = await Promise.allSettled(messages.map((message) => this.publish(message)));
     const published: string[] = [];
     const failed: ClaimedOutboxMessage[] = [];
+    const refused: { readonly message: ClaimedOutboxMessage; readonly error: RecordTooLargeError }[] = [];
     let firstError: unknown;
     results.forEach((result, index) => {
       const message = messages[index] as ClaimedOutboxMessage;
       if (result.status === 'fulfilled') published.push(message.id);
+      else if (result.reason instanceof RecordTooLargeError) refused.push({ message, error: result.reason });
       else {
         failed.push(message);
         firstError ??= result.reason;
       }
     });
     await this.outbox.markPublished(this.uow.autoCommit, published);
+    for (const { message, error } of refused) {
+      await this.outbox.markRefused(this.uow.autoCommit, [message.id], error.message);
+      this.logger.error(
+        `Outbox: message ${message.id} for ${message.topic} refused for good, not retried: ${error.message}`,
+      );
+    }
     if (failed.length > 0) {
       const attempts = Math.max(...failed.map((message) => message.attempts));
       const retryAfterMs = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * attempts);
@@ -66,7 +85,15 @@ export class OutboxRelay {
         `Outbox: ${failed.length} of ${messages.length} message(s) not published (${errorMessage(firstError)}); retry in ${retryAfterMs} ms`,
       );
     }
-    return { claimed: messages.length, published: published.length, failed: failed.length };
+    const claimedBytes = messages.reduce((sum, message) => sum + Buffer.byteLength(message.payload), 0);
+    return {
+      claimed: messages.length,
+      published: published.length,
+      failed: failed.length,
+      refused: refused.length,
+      // The claim stops before the row that would pass `maxBytes`, so a cut claim holds at least that much.
+      more: messages.length >= limit || claimedBytes >= maxBytes,
+    };
   }
 
   /**

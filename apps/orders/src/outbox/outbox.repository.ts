@@ -16,6 +16,12 @@ export interface OutboxDraft {
   readonly traceContext?: string | null;
 }
 
+/**
+ * Room for the headers the relay adds to a row's payload (`x-outbox-id`, `traceparent`, `tracestate` ≤ 512 chars):
+ * writers check `payload + this` against the producer's record limit.
+ */
+export const OUTBOX_HEADER_ALLOWANCE_BYTES = 1_024;
+
 export interface ClaimedOutboxMessage {
   readonly id: string;
   readonly topic: string;
@@ -74,10 +80,12 @@ export class OutboxRepository {
   }
 
   /**
-   * Leases up to `limit` claimable rows for `leaseMs` (its own short transaction). Rows another relay holds are
-   * skipped; rows whose lease ran out (a relay died before marking them) are claimable again.
+   * Leases claimable rows for `leaseMs` (its own short transaction): up to `limit` rows and, past the first, no
+   * more than `maxBytes` of payload (octet_length reads the stored size without de-toasting), so a cycle's memory is
+   * bounded whatever the messages weigh. Rows another relay holds are skipped; rows whose lease ran out (a relay died
+   * before marking them) are claimable again. Rows locked here but beyond the byte bound stay unchanged.
    */
-  async claim(tx: Tx, limit: number, leaseMs: number): Promise<ClaimedOutboxMessage[]> {
+  async claim(tx: Tx, limit: number, leaseMs: number, maxBytes: number): Promise<ClaimedOutboxMessage[]> {
     const rows = await queryRows<{
       id: string;
       topic: string;
@@ -88,16 +96,20 @@ export class OutboxRepository {
     }>(
       tx.manager,
       `WITH due AS (
-         SELECT id FROM outbox
+         SELECT id, available_at, octet_length(payload) AS bytes FROM outbox
           WHERE published_at IS NULL AND available_at <= now()
           ORDER BY available_at, id
           LIMIT $1
           FOR UPDATE SKIP LOCKED
+       ), within AS (
+         SELECT id FROM (
+           SELECT id, sum(bytes) OVER (ORDER BY available_at, id) - bytes AS bytes_before FROM due
+         ) sized WHERE bytes_before < $3
        )
        UPDATE outbox o SET available_at = now() + ${ms(2)}, attempts = o.attempts + 1
-         FROM due WHERE o.id = due.id
+         FROM within WHERE o.id = within.id
        RETURNING o.id, o.topic, o.message_key, o.payload, o.attempts, o.trace_context`,
-      [limit, leaseMs],
+      [limit, leaseMs, maxBytes],
     );
     return rows
       .map((row) => ({
@@ -126,6 +138,19 @@ export class OutboxRepository {
       `UPDATE outbox SET available_at = now() + ${ms(3)}, last_error = $2
         WHERE id = ANY($1::bigint[]) AND published_at IS NULL`,
       [ids, error.slice(0, 2000), retryAfterMs],
+    );
+  }
+
+  /**
+   * The broker can never take this message (e.g. larger than any produce request): parked for good with the
+   * reason, visible in the backlog as failing, never claimed again unless an operator re-drives it.
+   */
+  async markRefused(tx: Tx, ids: readonly string[], error: string): Promise<void> {
+    if (ids.length === 0) return;
+    await tx.manager.query(
+      `UPDATE outbox SET available_at = 'infinity', last_error = $2
+        WHERE id = ANY($1::bigint[]) AND published_at IS NULL`,
+      [ids, error.slice(0, 2000)],
     );
   }
 
@@ -196,7 +221,7 @@ function byBytes(drafts: readonly OutboxDraft[], maxBytes: number): OutboxDraft[
   let current: OutboxDraft[] = [];
   let bytes = 0;
   for (const draft of drafts) {
-    const size = draft.payload.length * 2;
+    const size = Buffer.byteLength(draft.payload, 'utf8');
     if (current.length > 0 && bytes + size > maxBytes) {
       result.push(current);
       current = [];

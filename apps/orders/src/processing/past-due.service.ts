@@ -47,7 +47,12 @@ export class PastDueService {
    */
   async claimDueOrders(limit = this.config.scheduler.orderClaimBatchSize): Promise<number> {
     const claimed = await this.uow.run(async (tx) => {
-      const orders = await this.orders.claimDue(tx, limit, this.config.notifications.pastDueInlineRecipients);
+      const orders = await this.orders.claimDue(
+        tx,
+        limit,
+        this.config.notifications.pastDueInlineRecipients,
+        this.config.scheduler.orderClaimBatchBytes,
+      );
       await this.enqueue(tx, orders);
       return orders;
     });

@@ -50,7 +50,8 @@ export class OrdersScheduler implements OnApplicationBootstrap, OnModuleDestroy 
           run: async () => {
             const claimed = await this.pastDue.claimDueOrders();
             if (claimed > 0) this.triggerRelay();
-            return claimed >= s.orderClaimBatchSize;
+            // A claim bounded by bytes may stop before its row bound with more due: look again at once.
+            return claimed > 0;
           },
         },
         this.logger,
@@ -66,7 +67,7 @@ export class OrdersScheduler implements OnApplicationBootstrap, OnModuleDestroy 
             this.lastEmailPublish = outcome;
             this.emailPublishRuns += 1;
             if (outcome.kind === 'claimed' && outcome.count > 0) this.triggerRelay();
-            return outcome.kind === 'claimed' && outcome.count >= s.emailClaimBatchSize;
+            return outcome.kind === 'claimed' && outcome.more;
           },
         },
         this.logger,
@@ -78,7 +79,7 @@ export class OrdersScheduler implements OnApplicationBootstrap, OnModuleDestroy 
           name: `outbox relay ${index + 1}`,
           intervalMs: s.outboxRelayIntervalMs,
           startDelayMs: s.relayStartDelayMs,
-          run: async () => (await this.relay.relayBatch()).claimed >= s.outboxBatchSize,
+          run: async () => (await this.relay.relayBatch()).more,
         },
         this.logger,
       );

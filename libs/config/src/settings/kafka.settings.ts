@@ -70,6 +70,11 @@ export interface KafkaSettings {
   readonly sasl?: KafkaSaslSettings;
   readonly topics: KafkaTopicSettings;
   readonly compression: KafkaCompression;
+  /**
+   * Largest produce request the producer builds (records + one batch header); keep it under the broker's
+   * `message.max.bytes` and every topic's `max.message.bytes` (default 1 048 588).
+   */
+  readonly maxRequestBytes: number;
   /** Partitions handled concurrently by one consumer. */
   readonly consumerConcurrency: number;
   /** Appended as `.<suffix>` to every topic and consumer group name (unset in production). */
@@ -327,6 +332,8 @@ export function kafkaSettings(appName: string): SettingGroup<KafkaSettings> {
         // 7 days as in the reference's test environments (its production keeps messages 365 days).
         KAFKA_TOPIC_RETENTION_MS: envDurationMs('7d', { min: 1 }),
         KAFKA_COMPRESSION: envEnum(KAFKA_COMPRESSIONS, 'none'),
+        // Under the broker's default message.max.bytes (1 048 588), with room for the size estimate's slack.
+        KAFKA_MAX_REQUEST_BYTES: envInt(1_000_000, { min: 16_384, max: 100 * 1024 * 1024 }),
         KAFKA_CONSUMER_CONCURRENCY: envInt(3, { min: 1 }),
         KAFKA_SESSION_TIMEOUT_MS: envDurationMs('30s', { min: 1 }),
         KAFKA_SHUTDOWN_TIMEOUT_MS: envDurationMs('20s', { min: 0 }),
@@ -388,6 +395,7 @@ export function kafkaSettings(appName: string): SettingGroup<KafkaSettings> {
             retentionMs: env.KAFKA_TOPIC_RETENTION_MS,
           },
           compression: env.KAFKA_COMPRESSION,
+          maxRequestBytes: env.KAFKA_MAX_REQUEST_BYTES,
           consumerConcurrency: env.KAFKA_CONSUMER_CONCURRENCY,
           sessionTimeoutMs: env.KAFKA_SESSION_TIMEOUT_MS,
           shutdownTimeoutMs: env.KAFKA_SHUTDOWN_TIMEOUT_MS,

@@ -34,6 +34,10 @@ export interface MessagingInstrumentation {
   ): void;
   /** The broker acknowledged `count` messages to `topic`. */
   messagesPublished?(topic: string, count: number): void;
+  /** A record was refused for good (e.g. `too-large`: it fits in no produce request). */
+  recordRefused?(topic: string, reason: string): void;
+  /** The producer was replaced after a failed request; `reason` is the Kafka error type or the error's name. */
+  producerRecreated?(reason: string): void;
 }
 
 /** Fans each hook out to the registered instrumentations; with none registered every call is a no-op. */
@@ -42,6 +46,8 @@ export class InstrumentationHub implements Required<MessagingInstrumentation> {
   private readonly parsed: Required<MessagingInstrumentation>['messageParsed'][] = [];
   private readonly finished: Required<MessagingInstrumentation>['messageFinished'][] = [];
   private readonly published: Required<MessagingInstrumentation>['messagesPublished'][] = [];
+  private readonly refused: Required<MessagingInstrumentation>['recordRefused'][] = [];
+  private readonly recreated: Required<MessagingInstrumentation>['producerRecreated'][] = [];
 
   /** Whether any hook wraps messages (else the runner calls its processing directly). */
   get wrapsMessages(): boolean {
@@ -64,6 +70,8 @@ export class InstrumentationHub implements Required<MessagingInstrumentation> {
     if (i.messageParsed) this.parsed.push(i.messageParsed.bind(i));
     if (i.messageFinished) this.finished.push(i.messageFinished.bind(i));
     if (i.messagesPublished) this.published.push(i.messagesPublished.bind(i));
+    if (i.recordRefused) this.refused.push(i.recordRefused.bind(i));
+    if (i.producerRecreated) this.recreated.push(i.producerRecreated.bind(i));
   }
 
   aroundMessage<T>(message: ConsumedMessageInfo, run: () => Promise<T>): Promise<T> {
@@ -91,5 +99,13 @@ export class InstrumentationHub implements Required<MessagingInstrumentation> {
 
   messagesPublished(topic: string, count: number): void {
     for (const hook of this.published) hook(topic, count);
+  }
+
+  recordRefused(topic: string, reason: string): void {
+    for (const hook of this.refused) hook(topic, reason);
+  }
+
+  producerRecreated(reason: string): void {
+    for (const hook of this.recreated) hook(reason);
   }
 }

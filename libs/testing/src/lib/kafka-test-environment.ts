@@ -76,12 +76,23 @@ export class KafkaTestEnvironment {
     });
   }
 
-  async createTopics(topic: TopicDefinition<unknown>, partitions: number): Promise<void> {
+  /** Creates the topic with its retry and dead-letter topics; `configs` are topic settings such as `max.message.bytes`. */
+  async createTopics(
+    topic: TopicDefinition<unknown>,
+    partitions: number,
+    configs: Readonly<Record<string, string>> = {},
+  ): Promise<void> {
     const names = [topic.name, ...(topic.retryTopic ? [topic.retryTopic] : []), topic.deadLetterTopic];
     const admin = await this.getAdmin();
+    const configEntries = Object.entries(configs).map(([name, value]) => ({ name, value }));
     await admin.createTopics({
       waitForLeaders: false,
-      topics: names.map((name) => ({ topic: name, numPartitions: partitions, replicationFactor: 1 })),
+      topics: names.map((name) => ({
+        topic: name,
+        numPartitions: partitions,
+        replicationFactor: 1,
+        configEntries,
+      })),
     });
     this.createdTopics.push(...names);
     await this.waitForLeaders(names);

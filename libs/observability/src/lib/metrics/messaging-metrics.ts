@@ -33,6 +33,8 @@ export class MessagingMetrics implements MessagingInstrumentation {
   private readonly produced: Counter<'topic'>;
   private readonly retried: Counter<'topic'>;
   private readonly deadLettered: Counter<'topic' | 'reason'>;
+  private readonly refused: Counter<'topic' | 'reason'>;
+  private readonly producerRecreations: Counter<'reason'>;
   private readonly duration: BucketHistogram;
   private readonly runtimes = new Set<KafkaRuntime>();
   private readonly topics = new Map<string, TopicSeries>();
@@ -55,6 +57,18 @@ export class MessagingMetrics implements MessagingInstrumentation {
       name: `${METRIC_PREFIX}messages_retried_total`,
       help: 'Messages whose handler failed and that were re-published to their retry topic, by the topic read from',
       labelNames: ['topic'],
+      registers: [registry],
+    });
+    this.refused = new Counter({
+      name: `${METRIC_PREFIX}messages_refused_total`,
+      help: 'Records the producer refused for good (e.g. too large for any produce request), by topic and reason',
+      labelNames: ['topic', 'reason'],
+      registers: [registry],
+    });
+    this.producerRecreations = new Counter({
+      name: `${METRIC_PREFIX}producer_recreated_total`,
+      help: 'Times the Kafka producer was replaced after a failed produce request, by Kafka error type',
+      labelNames: ['reason'],
       registers: [registry],
     });
     this.deadLettered = new Counter({
@@ -121,6 +135,14 @@ export class MessagingMetrics implements MessagingInstrumentation {
       this.producedByTopic.set(topic, produced);
     }
     produced.inc(count);
+  }
+
+  recordRefused(topic: string, reason: string): void {
+    this.refused.inc({ topic, reason });
+  }
+
+  producerRecreated(reason: string): void {
+    this.producerRecreations.inc({ reason });
   }
 
   private seriesOf(topic: string): TopicSeries {
