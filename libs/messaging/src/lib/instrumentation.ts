@@ -14,6 +14,16 @@ export interface ConsumedMessageInfo {
   readonly groupId: string;
 }
 
+/** A partition paused because shared infrastructure was unavailable. */
+export interface OutagePause {
+  readonly topic: string;
+  readonly partition: number;
+  readonly dependency: string;
+  /** When this partition's run of outage pauses began (epoch ms). */
+  readonly since: number;
+  readonly delayMs: number;
+}
+
 /** How the processing of a consumed message ended; `abandoned` = no durable outcome, it will be read again. */
 export type MessageOutcome = 'handled' | 'retried' | 'dead-lettered' | 'abandoned';
 
@@ -34,6 +44,8 @@ export interface MessagingInstrumentation {
   ): void;
   /** The broker acknowledged `count` messages to `topic`. */
   messagesPublished?(topic: string, count: number): void;
+  /** A consumer paused a partition because shared infrastructure is unavailable (once per pause). */
+  consumerPaused?(groupId: string, pause: OutagePause): void;
 }
 
 /** Fans each hook out to the registered instrumentations; with none registered every call is a no-op. */
@@ -42,6 +54,7 @@ export class InstrumentationHub implements Required<MessagingInstrumentation> {
   private readonly parsed: Required<MessagingInstrumentation>['messageParsed'][] = [];
   private readonly finished: Required<MessagingInstrumentation>['messageFinished'][] = [];
   private readonly published: Required<MessagingInstrumentation>['messagesPublished'][] = [];
+  private readonly paused: Required<MessagingInstrumentation>['consumerPaused'][] = [];
 
   /** Whether any hook wraps messages (else the runner calls its processing directly). */
   get wrapsMessages(): boolean {
@@ -64,6 +77,7 @@ export class InstrumentationHub implements Required<MessagingInstrumentation> {
     if (i.messageParsed) this.parsed.push(i.messageParsed.bind(i));
     if (i.messageFinished) this.finished.push(i.messageFinished.bind(i));
     if (i.messagesPublished) this.published.push(i.messagesPublished.bind(i));
+    if (i.consumerPaused) this.paused.push(i.consumerPaused.bind(i));
   }
 
   aroundMessage<T>(message: ConsumedMessageInfo, run: () => Promise<T>): Promise<T> {
@@ -91,5 +105,9 @@ export class InstrumentationHub implements Required<MessagingInstrumentation> {
 
   messagesPublished(topic: string, count: number): void {
     for (const hook of this.published) hook(topic, count);
+  }
+
+  consumerPaused(groupId: string, pause: OutagePause): void {
+    for (const hook of this.paused) hook(groupId, pause);
   }
 }
