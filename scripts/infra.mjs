@@ -9,7 +9,7 @@
 //   node scripts/infra.mjs broker-down <dir>
 //   node scripts/infra.mjs broker-restart <dir> [--graceful] [--json]     kill -9 (or stop) and start it again
 //   node scripts/infra.mjs postgres-up [--name n] [--owner pid] [--json]  an isolated PostgreSQL (fault tests)
-//   node scripts/infra.mjs postgres-restart <dir> [--graceful] [--json]
+//   node scripts/infra.mjs postgres-restart <dir> [--graceful] [--down-ms ms] [--json]
 //   node scripts/infra.mjs postgres-down <dir>
 //   node scripts/infra.mjs cluster-up [--name n] [--nodes 3] [--owner pid] [--json]  a three-broker KRaft cluster
 //   node scripts/infra.mjs cluster-kill|cluster-restart <dir> <node id> [--graceful]  crash / restart one node
@@ -1676,9 +1676,16 @@ export async function startIsolatedPostgres({ name = 'isolated', owner = process
   }
 }
 
-/** Crashes (`kill -9`, default) or fast-stops an isolated PostgreSQL and starts it again on the same port. */
-export async function restartIsolatedPostgres(instance, { kill = true, log = ignore } = {}) {
+/**
+ * Crashes (`kill -9`, default) or fast-stops an isolated PostgreSQL and starts it again on the same port, after
+ * `downMs` (an outage of that length: nothing listens on the port meanwhile).
+ */
+export async function restartIsolatedPostgres(instance, { kill = true, downMs = 0, log = ignore } = {}) {
   await stopIsolatedPostgres(instance, { kill, keepData: true, log });
+  if (downMs > 0) {
+    log(`isolated PostgreSQL ${instance.id} down for ${seconds(downMs)}`);
+    await sleep(downMs);
+  }
   const started = await startEmbeddedPostgres(instance.url, log, {
     dataDir: instance.dataDir,
     logFile: instance.logFile,
@@ -1965,7 +1972,8 @@ if (isMain()) {
  *   broker-down <dir>                                    stop it and delete its directory
  *   broker-restart <dir> [--graceful]                    kill -9 it (SIGTERM with --graceful) and start it again
  *   postgres-up [--name <name>] [--owner <pid>] [--json] start an isolated PostgreSQL (startIsolatedPostgres)
- *   postgres-restart <dir> [--graceful]                  kill -9 it (fast shutdown with --graceful), start again
+ *   postgres-restart <dir> [--graceful] [--down-ms <ms>]  kill -9 it (fast shutdown with --graceful), stay down
+ *                                                        <ms> (default 0), start again on the same data and port
  *   postgres-down <dir>                                  stop it and delete its directory
  *   cluster-up [--name <name>] [--nodes 3] [--owner <pid>] [--json]  a three-broker cluster (startIsolatedCluster)
  *   cluster-kill <dir> <node id> [--graceful]            kill -9 (SIGTERM) one node of it
@@ -2061,7 +2069,10 @@ async function isolatedCli(command, args) {
       else console.log(`stopped isolated PostgreSQL ${rel(dir)}`);
       return;
     }
-    const instance = await restartIsolatedPostgres(state, { kill, log });
+    const downMs = Number(value('--down-ms') ?? 0);
+    if (!Number.isSafeInteger(downMs) || downMs < 0)
+      throw new Error(`--down-ms: not a duration in ms: ${downMs}`);
+    const instance = await restartIsolatedPostgres(state, { kill, downMs, log });
     if (json) process.stdout.write(`${JSON.stringify(instance)}\n`);
     else console.log(`isolated PostgreSQL ${instance.id} restarted (pid ${instance.pid})`);
     return;

@@ -144,7 +144,9 @@ describe('the apps under SASL principals and ACLs, over mutual TLS', () => {
     ]);
     await runAppScript('orders', 'migrate.js', envFor('orders', 0));
     await startApp('acs-emulator', '/admin/stats');
-    // Readiness includes each app's Kafka check: a publish to its health topic with the producer principal.
+    // email-sender's and status-poller's readiness include a publish to their health topic with the producer
+    // principal; orders' readiness is PostgreSQL only (its API works through a Kafka outage), but it listens only
+    // after its producer connected and its consumer subscribed under the ACLs.
     await Promise.all([
       startApp('orders', '/health/ready'),
       startApp('email-sender', '/health/ready'),

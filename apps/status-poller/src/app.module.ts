@@ -1,6 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { HealthModule } from '@notifications/health';
-import { KafkaHealthCheck, MessagingModule } from '@notifications/messaging';
+import { ConsumerLivenessCheck, KafkaHealthCheck, MessagingModule } from '@notifications/messaging';
 import { ObservabilityModule, type ObservabilityModuleOptions } from '@notifications/observability';
 import { type NestExpressApplication } from '@nestjs/platform-express';
 import { AcsOperationsClient } from './acs/acs-operations.client';
@@ -48,7 +48,7 @@ export class StatusPollerModule {
           producer: { compression: kafka.compression, maxBatchBytes: kafka.maxRequestBytes },
           healthTopic: topics.healthCheck,
         }),
-        HealthModule.forRoot({ inject: [KafkaHealthCheck] }),
+        HealthModule.forRoot({ inject: [KafkaHealthCheck], liveness: { inject: [ConsumerLivenessCheck] } }),
         ObservabilityModule.forRoot({
           ...observability,
           service: 'status-poller',

@@ -10,6 +10,7 @@ export {
   DatabaseReadinessCheck,
   DEFAULT_DATABASE_READINESS_TIMEOUT_MS,
 } from './database-readiness.check';
+export { isDatabaseUnavailable } from './database-unavailable';
 export { databaseModule, type DatabaseModuleOptions } from './database.module';
 export { MIGRATION_CLI_USAGE, migrationCli, type MigrationCliOutput } from './migration-cli';
 export { listMigrations, revertLastMigration, runMigrations, type MigrationStatus } from './migrations';

@@ -5,7 +5,7 @@ import {
   HealthIndicatorService,
   type HealthCheckResult,
 } from '@nestjs/terminus';
-import { READINESS_CHECKS, type ReadinessCheck } from './readiness-check';
+import { LIVENESS_CHECKS, READINESS_CHECKS, type ReadinessCheck } from './readiness-check';
 import { HEALTH_OPTIONS, type ResolvedHealthOptions } from './health.options';
 import { runReadinessCheck } from './run-readiness-check';
 
@@ -15,17 +15,24 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly indicators: HealthIndicatorService,
     @Inject(READINESS_CHECKS) private readonly checks: readonly ReadinessCheck[],
+    @Inject(LIVENESS_CHECKS) private readonly livenessChecks: readonly ReadinessCheck[],
     @Inject(HEALTH_OPTIONS) private readonly options: ResolvedHealthOptions,
   ) {}
 
   /**
-   * Answers as long as the event loop does. Deliberately checks no dependency: Kubernetes restarts a pod whose
-   * liveness fails, and restarting every replica during a broker or database outage only makes it worse.
+   * Answers as long as the event loop does and the liveness checks pass (a consumer that crashed or stalled).
+   * Deliberately checks no dependency: Kubernetes restarts a pod whose liveness fails, and restarting every replica
+   * during a broker or database outage only makes it worse.
    */
   @Get('live')
   @Header('Cache-Control', 'no-cache, no-store, must-revalidate')
-  live(): HealthCheckResult {
-    return { status: 'ok', info: {}, error: {}, details: {} };
+  live(): HealthCheckResult | Promise<HealthCheckResult> {
+    if (this.livenessChecks.length === 0) return { status: 'ok', info: {}, error: {}, details: {} };
+    return this.health.check(
+      this.livenessChecks.map(
+        (check) => () => runReadinessCheck(this.indicators, check, check.timeoutMs ?? this.options.timeoutMs),
+      ),
+    );
   }
 
   /** Runs every readiness check in parallel, each bounded by its timeout: 200 when all pass, else 503. */

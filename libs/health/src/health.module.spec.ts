@@ -50,6 +50,35 @@ describe(HealthModule.name, () => {
       expect(response).toMatchObject({ status: 200, body: { status: 'ok' } });
       expect(check).not.toHaveBeenCalled();
     });
+
+    it('answers 503 naming a failing liveness check, and runs no readiness check', async () => {
+      const readiness = jest.fn(() => Promise.reject(new Error('broker down')));
+      const get = await start({
+        checks: [{ name: 'kafka', check: readiness }],
+        liveness: { checks: [failing('consumers', 'consumer group g crashed: boom'), passing('other')] },
+      });
+
+      const response = await get('/health/live');
+
+      expect(response).toMatchObject({
+        status: 503,
+        body: {
+          status: 'error',
+          info: { other: { status: 'up' } },
+          error: { consumers: { status: 'down', message: 'consumer group g crashed: boom' } },
+        },
+      });
+      expect(readiness).not.toHaveBeenCalled();
+    });
+
+    it('answers 200 when every liveness check passes', async () => {
+      const get = await start({ liveness: { checks: [passing('consumers')] } });
+
+      expect(await get('/health/live')).toMatchObject({
+        status: 200,
+        body: { status: 'ok', details: { consumers: { status: 'up' } } },
+      });
+    });
   });
 
   describe('GET /health/ready', () => {

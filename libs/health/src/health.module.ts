@@ -8,7 +8,12 @@ import {
 import { TerminusModule } from '@nestjs/terminus';
 import { HealthController } from './health.controller';
 import { HEALTH_OPTIONS, type ResolvedHealthOptions } from './health.options';
-import { DEFAULT_READINESS_TIMEOUT_MS, READINESS_CHECKS, type ReadinessCheck } from './readiness-check';
+import {
+  DEFAULT_READINESS_TIMEOUT_MS,
+  LIVENESS_CHECKS,
+  READINESS_CHECKS,
+  type ReadinessCheck,
+} from './readiness-check';
 
 export interface HealthModuleOptions {
   /** Modules that export the providers named in `inject`. */
@@ -20,6 +25,14 @@ export interface HealthModuleOptions {
   readonly checks?: ReadonlyArray<Type<ReadinessCheck> | ReadinessCheck>;
   /** Tokens of `ReadinessCheck` providers exported by `imports` (or by a global module). */
   readonly inject?: ReadonlyArray<InjectionToken<ReadinessCheck>>;
+  /**
+   * Checks for `GET /health/live`, for what only a restart cures (a consumer that crashed or stalled) — never a
+   * dependency: a liveness failure restarts the pod, and restarting every replica during an outage makes it worse.
+   */
+  readonly liveness?: {
+    readonly checks?: readonly ReadinessCheck[];
+    readonly inject?: ReadonlyArray<InjectionToken<ReadinessCheck>>;
+  };
   /** Bound of each check unless it sets its own `timeoutMs`; default 3000 ms. */
   readonly timeoutMs?: number;
 }
@@ -46,6 +59,12 @@ export class HealthModule {
           provide: READINESS_CHECKS,
           useFactory: (...injected: ReadinessCheck[]) => validateChecks([...injected, ...instances]),
           inject: [...classes, ...(options.inject ?? [])],
+        },
+        {
+          provide: LIVENESS_CHECKS,
+          useFactory: (...injected: ReadinessCheck[]) =>
+            validateChecks([...injected, ...(options.liveness?.checks ?? [])]),
+          inject: [...(options.liveness?.inject ?? [])],
         },
       ],
       exports: [READINESS_CHECKS],

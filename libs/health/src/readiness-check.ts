@@ -14,4 +14,7 @@ export interface ReadinessCheck {
 /** Multi-provider token: the `ReadinessCheck[]` that `GET /health/ready` runs. */
 export const READINESS_CHECKS = Symbol('READINESS_CHECKS');
 
+/** Token of the `ReadinessCheck[]` that `GET /health/live` runs (same shape; see HealthModuleOptions.liveness). */
+export const LIVENESS_CHECKS = Symbol('LIVENESS_CHECKS');
+
 export const DEFAULT_READINESS_TIMEOUT_MS = 3_000;

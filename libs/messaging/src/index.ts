@@ -1,4 +1,5 @@
 export * from './lib/connection';
+export * from './lib/consumer-liveness-check';
 export * from './lib/consumer-runner';
 export * from './lib/consumer-stats';
 export * from './lib/errors';

@@ -2,7 +2,10 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { EmailContract, type Email, type TopicDefinition } from '@notifications/contracts';
 import { KafkaTestEnvironment, expectEventually } from '@notifications/testing';
+import { Kafka, logLevel } from 'kafkajs';
 import {
+  ConsumerLivenessCheck,
+  InfrastructureUnavailableError,
   KafkaRuntime,
   MessagingHeaders,
   PermanentError,
@@ -11,6 +14,7 @@ import {
   silentLogger,
   type ConsumerRunner,
   type MessageContext,
+  type OutagePause,
 } from '../src';
 import { testEmail } from './fixtures/email-messages';
 
@@ -29,6 +33,21 @@ describe('ConsumerRunner against a real broker', () => {
     await Promise.allSettled(runtimes.map((runtime) => runtime.shutdown()));
     await env.cleanup();
   });
+
+  /** The id of the group's only member, once it has one. */
+  async function groupMember(groupId: string): Promise<string> {
+    const admin = new Kafka({ brokers: [...env.connection.brokers], logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    try {
+      return await expectEventually(async () => {
+        const { groups } = await admin.describeGroups([groupId]);
+        expect(groups[0]?.members).toHaveLength(1);
+        return groups[0]!.members[0]!.memberId;
+      });
+    } finally {
+      await admin.disconnect();
+    }
+  }
 
   function runtime(): KafkaRuntime {
     const created = new KafkaRuntime(env.connection, silentLogger);
@@ -52,12 +71,16 @@ describe('ConsumerRunner against a real broker', () => {
       initialDelayMs?: number;
       perPartitionConcurrency?: number;
       sessionTimeoutMs?: number;
+      outageBackoff?: { initialDelayMs: number; maxDelayMs: number };
+      stallThresholdMs?: number;
     } = {},
   ): Promise<ConsumerRunner> {
     const consumer = rt.createConsumer(
       {
         groupId,
         sessionTimeoutMs: options.sessionTimeoutMs ?? 10_000,
+        ...(options.outageBackoff ? { outageBackoff: options.outageBackoff } : {}),
+        ...(options.stallThresholdMs ? { stallThresholdMs: options.stallThresholdMs } : {}),
         perPartitionConcurrency: options.perPartitionConcurrency ?? 1,
         retryPolicy: {
           maxAttempts: options.maxAttempts ?? 3,
@@ -181,6 +204,99 @@ describe('ConsumerRunner against a real broker', () => {
     expect(second).toMatchObject({ attempt: 2, receivedFrom: topic.retryTopic });
     // The handler asked for at least 1.5 s; the retry must not come earlier.
     expect(second!.at - first!.at).toBeGreaterThanOrEqual(1_500);
+  });
+
+  it('pauses the partition through an outage longer than the session timeout and handles the same message at attempt 1 afterwards', async () => {
+    const topic = await emailTopic('outage', 1);
+    const groupId = env.uniqueName('group');
+    const [unlucky, next] = [testEmail(), testEmail()];
+    const rt = runtime();
+    const pauses: OutagePause[] = [];
+    rt.instrument({ consumerPaused: (_group, pause) => void pauses.push(pause) });
+    const seen: { id: string; attempt: number }[] = [];
+    const outageEndsAt = Date.now() + 9_000;
+    const consumer = await startConsumer(
+      rt,
+      topic,
+      groupId,
+      async (email, context) => {
+        seen.push({ id: email.notificationId, attempt: context.attempt });
+        if (Date.now() < outageEndsAt)
+          throw new InfrastructureUnavailableError('postgresql', 'connect ECONNREFUSED 127.0.0.1:5432');
+      },
+      // Three attempts would be spent in well under a second by the retry policy; the outage lasts 9 s, longer
+      // than the 6 s session: the group must keep the member (heartbeats go on while the partition is paused).
+      {
+        maxAttempts: 3,
+        initialDelayMs: 100,
+        sessionTimeoutMs: 6_000,
+        outageBackoff: { initialDelayMs: 200, maxDelayMs: 1_600 },
+      },
+    );
+    const memberBefore = await groupMember(groupId);
+    await rt.producer.publishAll(topic, [unlucky, next]);
+
+    await expectEventually(async () => expect(await env.committedCount(groupId, topic.name)).toBe(2), {
+      timeoutMs: 60_000,
+    });
+    // Still the same member of the group: the long pause cost no rebalance.
+    expect(await groupMember(groupId)).toBe(memberBefore);
+    // The outage spent nothing: every try was attempt 1 on the main topic, nothing was retried or dead-lettered.
+    expect(new Set(seen.map((entry) => entry.attempt))).toEqual(new Set([1]));
+    expect(seen.filter((entry) => entry.id === unlucky.notificationId).length).toBeGreaterThan(3);
+    expect(seen.at(-1)).toEqual({ id: next.notificationId, attempt: 1 });
+    expect(await env.messageCount(topic.retryTopic!)).toBe(0);
+    expect(await env.messageCount(topic.deadLetterTopic)).toBe(0);
+    // Backoff: exponential from 200 ms, capped at 1.6 s; the paused partition is reported meanwhile.
+    expect(pauses.length).toBeGreaterThanOrEqual(5);
+    expect(pauses.slice(0, 5).map((pause) => pause.delayMs)).toEqual([200, 400, 800, 1_600, 1_600]);
+    expect(pauses.every((pause) => pause.dependency === 'postgresql' && pause.topic === topic.name)).toBe(
+      true,
+    );
+    expect(consumer.outagePaused()).toEqual([]);
+    expect(consumer.health()).toEqual({ alive: true });
+    expect(consumer.statistics()).toMatchObject({ retried: 0, deadLettered: 0 });
+  });
+
+  it('reports a consumer that stopped fetching while its partition has lag, and alive again once it fetches', async () => {
+    const topic = await emailTopic('stall', 1);
+    const rt = runtime();
+    const liveness = new ConsumerLivenessCheck(rt);
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let handled = 0;
+    await startConsumer(
+      rt,
+      topic,
+      env.uniqueName('group'),
+      async () => {
+        // The first message hangs (a handler stuck on a dead socket): kafkajs fetches nothing meanwhile.
+        if (handled === 0) await gate;
+        handled += 1;
+      },
+      { stallThresholdMs: 2_000 },
+    );
+    await expect(liveness.check()).resolves.toBeUndefined();
+    await rt.producer.publishAll(topic, [testEmail(), testEmail(), testEmail()]);
+
+    await expectEventually(() =>
+      expect(liveness.check()).rejects.toThrow(/stalled: no fetch for \d+ s while .* has lag/),
+    );
+    release();
+    await expectEventually(() => expect(handled).toBe(3));
+    await expectEventually(() => expect(liveness.check()).resolves.toBeUndefined());
+  });
+
+  it('reports a stopped consumer as not alive', async () => {
+    const topic = await emailTopic('stopped', 1);
+    const rt = runtime();
+    const consumer = await startConsumer(rt, topic, env.uniqueName('group'), async () => undefined);
+    const liveness = new ConsumerLivenessCheck(rt);
+    await expect(liveness.check()).resolves.toBeUndefined();
+
+    await consumer.stop();
+
+    await expect(liveness.check()).rejects.toThrow(/consumer group .* stopped/);
   });
 
   it('dead-letters a message with its origin and error once the attempts are used up', async () => {

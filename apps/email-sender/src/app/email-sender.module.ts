@@ -1,7 +1,12 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { consumerGroups, topicCatalog } from '@notifications/contracts';
 import { HealthModule } from '@notifications/health';
-import { KafkaHealthCheck, MessagingModule, type MessagingLogger } from '@notifications/messaging';
+import {
+  ConsumerLivenessCheck,
+  KafkaHealthCheck,
+  MessagingModule,
+  type MessagingLogger,
+} from '@notifications/messaging';
 import {
   createMetricsRegistry,
   ObservabilityModule,
@@ -64,7 +69,7 @@ export class EmailSenderModule {
           provisionTopics: config.kafka.topics,
           ...(options.messagingLogger ? { logger: options.messagingLogger } : {}),
         }),
-        HealthModule.forRoot({ inject: [KafkaHealthCheck] }),
+        HealthModule.forRoot({ inject: [KafkaHealthCheck], liveness: { inject: [ConsumerLivenessCheck] } }),
         ObservabilityModule.forRoot({
           ...options.observability,
           service: 'email-sender',

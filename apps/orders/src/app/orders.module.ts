@@ -2,7 +2,7 @@ import { type DynamicModule, Module, type Provider } from '@nestjs/common';
 import { consumerGroups, topicCatalog } from '@notifications/contracts';
 import { DatabaseReadinessCheck, databaseModule } from '@notifications/database';
 import { HealthModule } from '@notifications/health';
-import { KafkaHealthCheck, MessagingModule } from '@notifications/messaging';
+import { ConsumerLivenessCheck, MessagingModule } from '@notifications/messaging';
 import {
   createMetricsRegistry,
   defaultCorrelationFields,
@@ -113,7 +113,12 @@ export class OrdersModule {
           producesTo: [topics.pastDue, topics.emailQueue],
           provisionTopics: config.kafka.topics,
         }),
-        HealthModule.forRoot({ checks: [DatabaseReadinessCheck], inject: [KafkaHealthCheck] }),
+        // Readiness gates the public API, which needs only PostgreSQL: during a Kafka outage orders are still
+        // accepted into the outbox and published once the broker is back. A dead consumer fails liveness instead.
+        HealthModule.forRoot({
+          checks: [DatabaseReadinessCheck],
+          liveness: { inject: [ConsumerLivenessCheck] },
+        }),
         ObservabilityModule.forRoot({
           ...options.observability,
           service: 'orders',

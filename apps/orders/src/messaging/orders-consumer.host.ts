@@ -1,5 +1,14 @@
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
-import { KafkaRuntime, handlerFor, type ConsumerRunner, type RetryPolicy } from '@notifications/messaging';
+import { isDatabaseUnavailable } from '@notifications/database';
+import {
+  InfrastructureUnavailableError,
+  KafkaRuntime,
+  handlerFor,
+  type ConsumerRunner,
+  type MessageContext,
+  type RetryPolicy,
+} from '@notifications/messaging';
+import { DependencyUnavailableError, errorMessage } from '../common/dependency-unavailable.error';
 import { ORDERS_CONFIG, ORDERS_TOPICS } from '../common/tokens';
 import { type OrdersConfig } from '../config/orders.config';
 import { EmailStatusConsumer } from '../notifications/email-status.consumer';
@@ -54,18 +63,48 @@ export class OrdersConsumerHost implements OnApplicationBootstrap {
       [
         handlerFor({
           topic: this.topics.pastDue,
-          handle: (order, context) => this.pastDue.handle(order, context),
+          handle: pauseOnDatabaseOutage((order, context) => this.pastDue.handle(order, context)),
         }),
         handlerFor({
           topic: this.topics.emailStatusUpdated,
-          handle: (update) => this.emailStatus.handle(update),
+          handle: pauseOnDatabaseOutage((update) => this.emailStatus.handle(update)),
         }),
         handlerFor({
           topic: this.topics.platformServiceUpdated,
-          handle: (update) => this.serviceUpdates.handle(update),
+          handle: pauseOnDatabaseOutage((update) => this.serviceUpdates.handle(update)),
         }),
       ],
     );
     await this.consumer.start();
   }
+}
+
+/**
+ * Every orders handler needs PostgreSQL: a connection-level database failure is an outage, not the message's
+ * fault, so the consumer pauses and reads the message again instead of spending one of its attempts (and
+ * dead-lettering status updates during an outage longer than the retry budget). A failing tenant endpoint
+ * (DependencyUnavailableError, e.g. a refused send-condition URL) stays the message's failure: one tenant's
+ * endpoint must not pause everybody's messages.
+ */
+function pauseOnDatabaseOutage<T>(
+  handle: (message: T, context: MessageContext) => Promise<void>,
+): (message: T, context: MessageContext) => Promise<void> {
+  return async (message, context) => {
+    try {
+      await handle(message, context);
+    } catch (error) {
+      if (!causedByTenantDependency(error) && isDatabaseUnavailable(error))
+        throw new InfrastructureUnavailableError('postgresql', errorMessage(error), { cause: error });
+      throw error;
+    }
+  };
+}
+
+function causedByTenantDependency(error: unknown): boolean {
+  const seen = new Set<unknown>();
+  for (let current = error; current instanceof Error && !seen.has(current); current = current.cause) {
+    seen.add(current);
+    if (current instanceof DependencyUnavailableError) return true;
+  }
+  return false;
 }

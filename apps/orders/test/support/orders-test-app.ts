@@ -49,11 +49,18 @@ export async function createTestResources(
   label: string,
   settings: Readonly<Record<string, string>> = {},
   partitions = 2,
+  /** A PostgreSQL of the suite's own (an isolated server it crashes or stops); default the shared one. */
+  databaseServerUrl?: string,
 ): Promise<OrdersTestResources> {
   const unique = `${label}-${randomBytes(3).toString('hex')}`;
   const auth = new TestAuth();
   const [db, kafka] = await Promise.all([
-    createTestDatabase({ prefix: `orders_${label}`, migrations: ordersMigrations, entities: ordersEntities }),
+    createTestDatabase({
+      prefix: `orders_${label}`,
+      migrations: ordersMigrations,
+      entities: ordersEntities,
+      ...(databaseServerUrl === undefined ? {} : { serverUrl: databaseServerUrl }),
+    }),
     Promise.resolve(new KafkaTestEnvironment(`orders-${unique}`)),
   ]);
   const topics = await createTestTopics(kafka, partitions);

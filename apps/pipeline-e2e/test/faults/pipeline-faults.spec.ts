@@ -22,6 +22,8 @@ import { runFaultCase, type FaultCase, type FaultResult } from './fault-run';
 
 const NOTIFICATIONS = Number(process.env['FAULTS_NOTIFICATIONS'] ?? 3_000);
 const DEADLINE_MS = Number(process.env['FAULTS_DEADLINE_MS'] ?? 240_000);
+/** How long the "PostgreSQL down" case keeps the database away; 5 min in CI, shorter to try it locally. */
+const POSTGRES_DOWN_MS = Number(process.env['FAULTS_POSTGRES_DOWN_MS'] ?? 300_000);
 const WORKSPACE_ROOT = join(__dirname, '..', '..', '..', '..');
 
 function killAndRestart(app: AppName): FaultCase {
@@ -82,7 +84,11 @@ const sharedInfrastructure = async (): Promise<Infrastructure> => ({
 
 interface CaseWithInfrastructure extends FaultCase {
   readonly infrastructure: () => Promise<Infrastructure>;
+  /** How long the fault itself lasts: added to the run's deadline. */
+  readonly downtimeMs?: number;
 }
+
+const duration = (ms: number): string => (ms % 60_000 === 0 ? `${ms / 60_000} min` : `${ms / 1000} s`);
 
 // The infrastructure of the case that is running (one case at a time).
 let broker: IsolatedBroker | undefined;
@@ -118,6 +124,20 @@ const CASES: CaseWithInfrastructure[] = [
     inject: async () => {
       if (postgres === undefined) throw new Error('no PostgreSQL of its own');
       postgres = await restartIsolatedPostgres(postgres);
+    },
+  },
+  {
+    // Status updates keep arriving meanwhile (emails are sent, reports come in): orders' consumer must pause on
+    // them, not spend their attempts and dead-letter them.
+    name: `PostgreSQL down ${duration(POSTGRES_DOWN_MS)}`,
+    downtimeMs: POSTGRES_DOWN_MS,
+    infrastructure: async () => {
+      postgres = await startIsolatedPostgres('faults');
+      return { options: { databaseServerUrl: postgres.url }, stop: () => stopIsolatedPostgres(postgres) };
+    },
+    inject: async () => {
+      if (postgres === undefined) throw new Error('no PostgreSQL of its own');
+      postgres = await restartIsolatedPostgres(postgres, { downMs: POSTGRES_DOWN_MS });
     },
   },
   onSharedInfrastructure({
@@ -158,31 +178,35 @@ describe('pipeline under faults', () => {
     );
   });
 
-  it.each(CASES.map((faultCase) => [faultCase.name, faultCase] as const))('%s', async (_name, faultCase) => {
-    const infrastructure = await faultCase.infrastructure();
-    const pipeline = await Pipeline.start({
-      label: 'faults',
-      partitions: 6,
-      env: fastPipelineEnv(),
-      ...infrastructure.options,
-    }).catch(async (error: unknown) => {
-      await infrastructure.stop();
-      throw error;
-    });
-    try {
-      const result = await runFaultCase(pipeline, faultCase, {
-        notifications: NOTIFICATIONS,
-        deadlineMs: DEADLINE_MS,
+  it.each(CASES.map((faultCase) => [faultCase.name, faultCase] as const))(
+    '%s',
+    async (_name, faultCase) => {
+      const infrastructure = await faultCase.infrastructure();
+      const pipeline = await Pipeline.start({
+        label: 'faults',
+        partitions: 6,
+        env: fastPipelineEnv(),
+        ...infrastructure.options,
+      }).catch(async (error: unknown) => {
+        await infrastructure.stop();
+        throw error;
       });
-      results.push(result);
+      try {
+        const result = await runFaultCase(pipeline, faultCase, {
+          notifications: NOTIFICATIONS,
+          deadlineMs: DEADLINE_MS + (faultCase.downtimeMs ?? 0),
+        });
+        results.push(result);
 
-      expect(result.unexpectedExits).toEqual([]);
-      expect({ lost: result.lost, duplicated: result.duplicated }).toEqual({ lost: 0, duplicated: 0 });
-      expect(result.resultCounts).toEqual({ Delivered: NOTIFICATIONS });
-      expect(result.deadLettered).toBe(result.malformedPublished);
-    } finally {
-      await pipeline.stop();
-      await infrastructure.stop();
-    }
-  });
+        expect(result.unexpectedExits).toEqual([]);
+        expect({ lost: result.lost, duplicated: result.duplicated }).toEqual({ lost: 0, duplicated: 0 });
+        expect(result.resultCounts).toEqual({ Delivered: NOTIFICATIONS });
+        expect(result.deadLettered).toBe(result.malformedPublished);
+      } finally {
+        await pipeline.stop();
+        await infrastructure.stop();
+      }
+    },
+    600_000 + POSTGRES_DOWN_MS,
+  );
 });

@@ -1,7 +1,13 @@
 import { type TopicDefinition } from '@notifications/contracts';
 import { type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage } from 'kafkajs';
 import { ConsumerStats, type ConsumerStatsSnapshot } from './consumer-stats';
-import { PermanentError, TransientError, describeError } from './errors';
+import {
+  PermanentError,
+  TransientError,
+  describeError,
+  infrastructureOutageOf,
+  type InfrastructureUnavailableError,
+} from './errors';
 import {
   MessagingHeaders,
   decodeHeaders,
@@ -10,7 +16,12 @@ import {
   type DeadLetterReason,
   type StringHeaders,
 } from './headers';
-import { InstrumentationHub, type ConsumedMessageInfo, type MessageOutcome } from './instrumentation';
+import {
+  InstrumentationHub,
+  type ConsumedMessageInfo,
+  type MessageOutcome,
+  type OutagePause,
+} from './instrumentation';
 import { errorFields, type MessagingLogger } from './logger';
 import { processPartitionBatch } from './partition-batch';
 import { type MessageProducer } from './producer';
@@ -62,7 +73,24 @@ export interface ConsumerRunnerOptions {
   /** How long a fetch waits for new data; also bounds how late a resumed retry partition is read. */
   readonly maxWaitTimeMs?: number;
   readonly retryPolicy?: RetryPolicy;
+  /**
+   * While shared infrastructure is unavailable (InfrastructureUnavailableError, a broker that does not answer), a
+   * partition is paused for this long, doubling per consecutive outage pause up to `maxDelayMs`; default 1 s → 30 s.
+   */
+  readonly outageBackoff?: { readonly initialDelayMs: number; readonly maxDelayMs: number };
+  /**
+   * `health()` reports the consumer stalled when it is in its group, a partition it reads (not paused) has lag,
+   * and no fetch completed for this long; default 5 min (well above kafkajs' own retry budget of about a minute
+   * before it restarts a consumer that lost the broker, which `health()` does not count as a stall).
+   */
+  readonly stallThresholdMs?: number;
 }
+
+/** Whether the consumer still consumes; a dead consumer is only cured by restarting the process. */
+export type ConsumerHealth = { readonly alive: true } | { readonly alive: false; readonly reason: string };
+
+export const DEFAULT_OUTAGE_BACKOFF = { initialDelayMs: 1_000, maxDelayMs: 30_000 } as const;
+export const DEFAULT_STALL_THRESHOLD_MS = 5 * 60_000;
 
 export type ConsumerState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped' | 'crashed';
 
@@ -118,8 +146,18 @@ export class ConsumerRunner {
   private readonly shutdownTimeoutMs: number;
   private readonly heartbeatIntervalMs: number;
   private readonly progress = new Map<string, PartitionProgress>();
+  /** Partitions paused by this runner (retry not due yet, or an outage): a paused partition with lag is no stall. */
+  private readonly pausedPartitions = new Set<string>();
+  private readonly outagePauses = new Map<string, OutagePause>();
+  /** Consecutive outage pauses per partition (the backoff exponent) and when the run began. */
+  private readonly outageStreaks = new Map<string, { count: number; since: number }>();
+  private readonly outageBackoff: { readonly initialDelayMs: number; readonly maxDelayMs: number };
+  private readonly stallThresholdMs: number;
   private currentState: ConsumerState = 'idle';
   private lastCrash: string | undefined;
+  /** In the group with an assignment (GROUP_JOIN seen, no crash or stop since). */
+  private inGroup = false;
+  private lastFetchAt = 0;
 
   constructor(
     kafka: Kafka,
@@ -134,6 +172,8 @@ export class ConsumerRunner {
     this.partitionConcurrency = options.partitionConcurrency ?? 3;
     this.perPartitionConcurrency = options.perPartitionConcurrency ?? 1;
     this.shutdownTimeoutMs = options.shutdownTimeoutMs ?? 20_000;
+    this.outageBackoff = options.outageBackoff ?? DEFAULT_OUTAGE_BACKOFF;
+    this.stallThresholdMs = options.stallThresholdMs ?? DEFAULT_STALL_THRESHOLD_MS;
     for (const registration of registrations) this.addRoutes(registration);
     this.consumer = kafka.consumer({
       groupId: options.groupId,
@@ -147,6 +187,8 @@ export class ConsumerRunner {
     this.consumer.on(this.consumer.events.CRASH, (event) => {
       const { error, restart } = event.payload;
       this.lastCrash = error.message;
+      // A restart re-joins the group (GROUP_JOIN); until then there is no assignment to stall on.
+      this.inGroup = false;
       this.logger.error('Kafka consumer crashed', {
         groupId: options.groupId,
         restart,
@@ -158,11 +200,17 @@ export class ConsumerRunner {
       // The assignment may have changed: lag is reported for the partitions fetched from now on, and what an
       // earlier owner may have handled is measured again at the first fetch.
       this.progress.clear();
+      this.inGroup = true;
+      this.lastFetchAt = Date.now();
       this.logger.info('Joined consumer group', {
         groupId: options.groupId,
         memberId: event.payload.memberId,
         assignment: event.payload.memberAssignment,
       });
+    });
+    // Also emitted when every assigned partition is paused (kafkajs then fetches nothing and heartbeats).
+    this.consumer.on(this.consumer.events.FETCH, () => {
+      this.lastFetchAt = Date.now();
     });
   }
 
@@ -195,6 +243,36 @@ export class ConsumerRunner {
     };
   }
 
+  /** Partitions paused right now because shared infrastructure is unavailable. */
+  outagePaused(): OutagePause[] {
+    return [...this.outagePauses.values()];
+  }
+
+  /**
+   * Alive unless the consumer crashed without kafkajs restarting it, has stopped, or stalled: in its group, a
+   * partition it is not pausing on purpose has lag, and no fetch completed for `stallThresholdMs`. Meant for the
+   * liveness probe: restarting the process is the cure for each, and none is reported during an outage (paused
+   * partitions do not count; kafkajs restarts a consumer that lost the broker, which leaves the group).
+   */
+  health(now = Date.now()): ConsumerHealth {
+    if (this.currentState === 'crashed')
+      return { alive: false, reason: `crashed: ${this.lastCrash ?? 'unknown error'}` };
+    // Stopping = draining on shutdown: let it finish rather than have the probe kill it.
+    if (this.currentState === 'stopped') return { alive: false, reason: 'stopped' };
+    if (this.currentState !== 'running' || !this.inGroup) return { alive: true };
+    const silentMs = now - this.lastFetchAt;
+    if (silentMs <= this.stallThresholdMs) return { alive: true };
+    const waiting = [...this.progress.entries()].find(
+      ([key, p]) => !this.pausedPartitions.has(key) && p.highWatermark > p.nextOffset,
+    );
+    if (waiting === undefined) return { alive: true };
+    const [, p] = waiting;
+    return {
+      alive: false,
+      reason: `stalled: no fetch for ${Math.round(silentMs / 1000)} s while ${p.topic}[${p.partition}] has lag ${p.highWatermark - p.nextOffset}`,
+    };
+  }
+
   async start(): Promise<void> {
     if (this.currentState !== 'idle') throw new Error(`Consumer ${this.options.groupId} was already started`);
     this.currentState = 'starting';
@@ -219,8 +297,11 @@ export class ConsumerRunner {
       return;
     }
     this.currentState = 'stopping';
+    this.inGroup = false;
     for (const timer of this.resumeTimers) clearTimeout(timer);
     this.resumeTimers.clear();
+    this.pausedPartitions.clear();
+    this.outagePauses.clear();
     let timedOut = false;
     const timeout = new Promise<void>((resolve) =>
       setTimeout(() => {
@@ -322,24 +403,93 @@ export class ConsumerRunner {
       });
       if (result.pausedUntil !== undefined)
         this.pauseUntil(payload, batch.topic, batch.partition, result.pausedUntil);
+    } catch (error) {
+      // Shared infrastructure is down (the handler said so, or a retry/dead-letter publish found no broker):
+      // nothing was decided for the message, its offset stays unresolved, and it is read again after the pause.
+      const outage = infrastructureOutageOf(error);
+      if (outage === undefined || !this.isActive()) throw error;
+      this.pauseForOutage(payload, batch.topic, batch.partition, outage);
     } finally {
       clearInterval(heartbeatTimer);
     }
   }
 
   private pauseUntil(payload: EachBatchPayload, topic: string, partition: number, dueAt: number): void {
-    const resume = payload.pause();
     const delay = Math.max(0, dueAt - Date.now());
     this.logger.debug('Pausing retry partition until its next message is due', {
       topic,
       partition,
       delayMs: delay,
     });
+    this.pauseFor(payload, `${topic}:${partition}`, delay);
+  }
+
+  /**
+   * Pauses only this partition (kafkajs `pause()` of the batch's topic-partition): the consumer keeps fetching the
+   * others and heartbeating, so a long pause neither costs the group membership nor moves the committed offset.
+   * See https://kafka.js.org/docs/consuming#a-name-pause-resume-a-pause-resume ("pause … allows you to stop
+   * consuming from a topic-partition without leaving the group").
+   */
+  private pauseFor(payload: EachBatchPayload, key: string, delayMs: number, onResume?: () => void): void {
+    const resume = payload.pause();
+    this.pausedPartitions.add(key);
     const timer = setTimeout(() => {
       this.resumeTimers.delete(timer);
+      this.pausedPartitions.delete(key);
+      onResume?.();
       resume();
-    }, delay);
+    }, delayMs);
     this.resumeTimers.add(timer);
+  }
+
+  private pauseForOutage(
+    payload: EachBatchPayload,
+    topic: string,
+    partition: number,
+    outage: InfrastructureUnavailableError,
+  ): void {
+    const key = `${topic}:${partition}`;
+    const now = Date.now();
+    const streak = this.outageStreaks.get(key) ?? { count: 0, since: now };
+    const { initialDelayMs, maxDelayMs } = this.outageBackoff;
+    const delayMs = Math.min(maxDelayMs, initialDelayMs * 2 ** Math.min(streak.count, 30));
+    streak.count += 1;
+    this.outageStreaks.set(key, streak);
+    const pause: OutagePause = {
+      topic,
+      partition,
+      dependency: outage.dependency,
+      since: streak.since,
+      delayMs,
+    };
+    this.outagePauses.set(key, pause);
+    this.logger.warn('Dependency unavailable; pausing the partition without spending attempts', {
+      groupId: this.options.groupId,
+      topic,
+      partition,
+      dependency: outage.dependency,
+      pause: streak.count,
+      delayMs,
+      unavailableForMs: now - streak.since,
+      error: outage.message,
+    });
+    this.instrumentation.consumerPaused(this.options.groupId, pause);
+    this.pauseFor(payload, key, delayMs, () => this.outagePauses.delete(key));
+  }
+
+  /** A message of this partition reached an outcome: an outage run on it (if any) is over. */
+  private outageOver(topic: string, partition: number): void {
+    const key = `${topic}:${partition}`;
+    const streak = this.outageStreaks.get(key);
+    if (streak === undefined) return;
+    this.outageStreaks.delete(key);
+    this.logger.info('Dependency available again; partition consuming', {
+      groupId: this.options.groupId,
+      topic,
+      partition,
+      pauses: streak.count,
+      unavailableForMs: Date.now() - streak.since,
+    });
   }
 
   private handleMessage(
@@ -423,6 +573,9 @@ export class ConsumerRunner {
           this.stats.messageHandled();
           outcome = 'handled';
         } catch (error) {
+          // Not the message's failure: no attempt is spent, the partition pauses and the message is read again.
+          const outage = infrastructureOutageOf(error);
+          if (outage !== undefined) throw outage;
           this.stats.errorSeen({
             at: new Date().toISOString(),
             topic: receivedFrom,
@@ -461,6 +614,7 @@ export class ConsumerRunner {
       this.logger.error('Message finished without an outcome; counted as lost', location);
       return;
     }
+    if (this.outageStreaks.size > 0) this.outageOver(receivedFrom, partition);
     if (timed) this.instrumentation.messageFinished(info, outcome, performance.now() - startedAt, reason);
   }
 

@@ -29,3 +29,52 @@ export function describeError(error: unknown): { errorClass: string; message: st
     return { errorClass: error.name || error.constructor.name, message: error.message };
   return { errorClass: typeof error, message: String(error) };
 }
+
+/**
+ * Shared infrastructure every message needs (the database, the Kafka broker, ACS) is unavailable: the failure
+ * says nothing about the message. The consumer does not spend the message's attempts on it: it pauses the
+ * partition, waits with a growing delay (capped), and reads the same message again.
+ *
+ * Not for a dependency that belongs to one message or tenant (a tenant's send-condition endpoint): pausing every
+ * message for one tenant's outage would let that tenant stall everybody, so those stay TransientError.
+ * The runner also finds this error as the `cause` of another error (e.g. a TransientError wrapping it).
+ */
+export class InfrastructureUnavailableError extends Error {
+  override readonly name = 'InfrastructureUnavailableError';
+
+  constructor(
+    /** What is unavailable, short and stable (a metric label): `postgresql`, `kafka`, `acs`. */
+    readonly dependency: string,
+    message: string,
+    options: { cause?: unknown } = {},
+  ) {
+    super(`${dependency} unavailable: ${message}`, { cause: options.cause });
+  }
+}
+
+/**
+ * kafkajs errors that mean the cluster could not be reached or did not answer (as opposed to a refused record):
+ * a handler's publish failing this way is a broker outage, not the message's fault.
+ */
+const BROKER_UNAVAILABLE_ERRORS = new Set([
+  'KafkaJSConnectionError',
+  'KafkaJSConnectionClosedError',
+  'KafkaJSRequestTimeoutError',
+  'KafkaJSBrokerNotFound',
+  'KafkaJSNumberOfRetriesExceeded',
+]);
+
+/**
+ * The infrastructure outage behind an error, if any: an InfrastructureUnavailableError anywhere in its cause chain,
+ * or a kafkajs connection-level error (reported as dependency `kafka`).
+ */
+export function infrastructureOutageOf(error: unknown): InfrastructureUnavailableError | undefined {
+  const seen = new Set<unknown>();
+  for (let current = error; current instanceof Error && !seen.has(current); current = current.cause) {
+    seen.add(current);
+    if (current instanceof InfrastructureUnavailableError) return current;
+    if (BROKER_UNAVAILABLE_ERRORS.has(current.name))
+      return new InfrastructureUnavailableError('kafka', current.message, { cause: error });
+  }
+  return undefined;
+}

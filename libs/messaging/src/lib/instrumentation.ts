@@ -14,6 +14,16 @@ export interface ConsumedMessageInfo {
   readonly groupId: string;
 }
 
+/** A partition paused because shared infrastructure was unavailable. */
+export interface OutagePause {
+  readonly topic: string;
+  readonly partition: number;
+  readonly dependency: string;
+  /** When this partition's run of outage pauses began (epoch ms). */
+  readonly since: number;
+  readonly delayMs: number;
+}
+
 /** How the processing of a consumed message ended; `abandoned` = no durable outcome, it will be read again. */
 export type MessageOutcome = 'handled' | 'retried' | 'dead-lettered' | 'abandoned';
 
@@ -38,6 +48,8 @@ export interface MessagingInstrumentation {
   recordRefused?(topic: string, reason: string): void;
   /** The producer was replaced after a failed request; `reason` is the Kafka error type or the error's name. */
   producerRecreated?(reason: string): void;
+  /** A consumer paused a partition because shared infrastructure is unavailable (once per pause). */
+  consumerPaused?(groupId: string, pause: OutagePause): void;
 }
 
 /** Fans each hook out to the registered instrumentations; with none registered every call is a no-op. */
@@ -48,6 +60,7 @@ export class InstrumentationHub implements Required<MessagingInstrumentation> {
   private readonly published: Required<MessagingInstrumentation>['messagesPublished'][] = [];
   private readonly refused: Required<MessagingInstrumentation>['recordRefused'][] = [];
   private readonly recreated: Required<MessagingInstrumentation>['producerRecreated'][] = [];
+  private readonly paused: Required<MessagingInstrumentation>['consumerPaused'][] = [];
 
   /** Whether any hook wraps messages (else the runner calls its processing directly). */
   get wrapsMessages(): boolean {
@@ -72,6 +85,7 @@ export class InstrumentationHub implements Required<MessagingInstrumentation> {
     if (i.messagesPublished) this.published.push(i.messagesPublished.bind(i));
     if (i.recordRefused) this.refused.push(i.recordRefused.bind(i));
     if (i.producerRecreated) this.recreated.push(i.producerRecreated.bind(i));
+    if (i.consumerPaused) this.paused.push(i.consumerPaused.bind(i));
   }
 
   aroundMessage<T>(message: ConsumedMessageInfo, run: () => Promise<T>): Promise<T> {
@@ -107,5 +121,9 @@ export class InstrumentationHub implements Required<MessagingInstrumentation> {
 
   producerRecreated(reason: string): void {
     for (const hook of this.recreated) hook(reason);
+  }
+
+  consumerPaused(groupId: string, pause: OutagePause): void {
+    for (const hook of this.paused) hook(groupId, pause);
   }
 }

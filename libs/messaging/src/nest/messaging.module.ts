@@ -1,5 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
+import { ConsumerLivenessCheck } from '../lib/consumer-liveness-check';
 import { KafkaHealthCheck } from '../lib/kafka-health-check';
 import { KafkaRuntime } from '../lib/kafka-runtime';
 import { MessageProducer } from '../lib/producer';
@@ -46,9 +47,14 @@ export class MessagingModule {
             new KafkaHealthCheck(runtime.producer, resolved.healthTopic),
           inject: [KafkaRuntime, MESSAGING_OPTIONS],
         },
+        {
+          provide: ConsumerLivenessCheck,
+          useFactory: (runtime: KafkaRuntime) => new ConsumerLivenessCheck(runtime),
+          inject: [KafkaRuntime],
+        },
         ConsumerHost,
       ],
-      exports: [KafkaRuntime, MessageProducer, KafkaHealthCheck, ConsumerHost],
+      exports: [KafkaRuntime, MessageProducer, KafkaHealthCheck, ConsumerLivenessCheck, ConsumerHost],
     };
   }
 

@@ -43,12 +43,12 @@ export interface IsolatedPostgres {
   readonly url: string;
 }
 
-function infra(args: readonly string[]): Promise<string> {
+function infra(args: readonly string[], extraTimeoutMs = 0): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
       [INFRA, ...args],
-      { cwd: WORKSPACE_ROOT, timeout: 180_000, maxBuffer: 16 * 1024 * 1024 },
+      { cwd: WORKSPACE_ROOT, timeout: 180_000 + extraTimeoutMs, maxBuffer: 16 * 1024 * 1024 },
       (error, stdout, stderr) => {
         if (error)
           reject(new Error(`node scripts/infra.mjs ${args.join(' ')} failed: ${error.message}\n${stderr}`));
@@ -58,8 +58,8 @@ function infra(args: readonly string[]): Promise<string> {
   });
 }
 
-async function infraJson<T>(args: readonly string[]): Promise<T> {
-  const stdout = await infra([...args, '--json']);
+async function infraJson<T>(args: readonly string[], extraTimeoutMs = 0): Promise<T> {
+  const stdout = await infra([...args, '--json'], extraTimeoutMs);
   return JSON.parse(stdout.trim().split('\n').pop() ?? '') as T;
 }
 
@@ -108,16 +108,24 @@ export async function startIsolatedPostgres(name: string): Promise<IsolatedPostg
   return infraJson<IsolatedPostgres>(['postgres-up', '--name', name, '--owner', String(process.pid)]);
 }
 
-/** `kill -9` the server (or, `graceful`, a fast shutdown) and start it again on the same data and port. */
+/**
+ * `kill -9` the server (or, `graceful`, a fast shutdown) and start it again on the same data and port — after
+ * `downMs` (an outage: nothing listens meanwhile). Resolves once it answers again.
+ */
 export async function restartIsolatedPostgres(
   instance: IsolatedPostgres,
-  options: { graceful?: boolean } = {},
+  options: { graceful?: boolean; downMs?: number } = {},
 ): Promise<IsolatedPostgres> {
-  return infraJson<IsolatedPostgres>([
-    'postgres-restart',
-    instance.dir,
-    ...(options.graceful ? ['--graceful'] : []),
-  ]);
+  const downMs = options.downMs ?? 0;
+  return infraJson<IsolatedPostgres>(
+    [
+      'postgres-restart',
+      instance.dir,
+      ...(options.graceful ? ['--graceful'] : []),
+      ...(downMs > 0 ? ['--down-ms', String(downMs)] : []),
+    ],
+    downMs,
+  );
 }
 
 export async function stopIsolatedPostgres(instance: IsolatedPostgres | undefined): Promise<void> {

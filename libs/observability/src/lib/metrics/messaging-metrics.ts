@@ -4,6 +4,7 @@ import {
   type KafkaRuntime,
   type MessageOutcome,
   type MessagingInstrumentation,
+  type OutagePause,
 } from '@notifications/messaging';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { BucketHistogram, type HistogramSeries } from './bucket-histogram';
@@ -35,6 +36,7 @@ export class MessagingMetrics implements MessagingInstrumentation {
   private readonly deadLettered: Counter<'topic' | 'reason'>;
   private readonly refused: Counter<'topic' | 'reason'>;
   private readonly producerRecreations: Counter<'reason'>;
+  private readonly pauses: Counter<'group' | 'topic' | 'reason'>;
   private readonly duration: BucketHistogram;
   private readonly runtimes = new Set<KafkaRuntime>();
   private readonly topics = new Map<string, TopicSeries>();
@@ -83,7 +85,39 @@ export class MessagingMetrics implements MessagingInstrumentation {
       DURATION_BUCKETS,
       registry,
     );
+    this.pauses = new Counter({
+      name: `${METRIC_PREFIX}consumer_pauses_total`,
+      help: 'Partition pauses because shared infrastructure (reason: postgresql, kafka, acs) was unavailable; no attempt is spent',
+      labelNames: ['group', 'topic', 'reason'],
+      registers: [registry],
+    });
     const runtimes = this.runtimes;
+    new Gauge({
+      name: `${METRIC_PREFIX}consumer_paused`,
+      help: 'Partitions paused right now because shared infrastructure (reason) is unavailable, per group and topic',
+      labelNames: ['group', 'topic', 'reason'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        const counts = new Map<string, { group: string; topic: string; reason: string; count: number }>();
+        for (const runtime of runtimes) {
+          for (const runner of runtime.consumerRunners) {
+            for (const pause of runner.outagePaused()) {
+              const key = `${runner.groupId}\u0000${pause.topic}\u0000${pause.dependency}`;
+              const entry = counts.get(key) ?? {
+                group: runner.groupId,
+                topic: pause.topic,
+                reason: pause.dependency,
+                count: 0,
+              };
+              entry.count += 1;
+              counts.set(key, entry);
+            }
+          }
+        }
+        for (const { count, ...labels } of counts.values()) this.set(labels, count);
+      },
+    });
     new Gauge({
       name: `${METRIC_PREFIX}consumer_lag`,
       help: "Messages behind the partition's high watermark (as of the consumer's last fetch), per consumer group and partition",
@@ -143,6 +177,10 @@ export class MessagingMetrics implements MessagingInstrumentation {
 
   producerRecreated(reason: string): void {
     this.producerRecreations.inc({ reason });
+  }
+
+  consumerPaused(groupId: string, pause: OutagePause): void {
+    this.pauses.inc({ group: groupId, topic: pause.topic, reason: pause.dependency });
   }
 
   private seriesOf(topic: string): TopicSeries {
