@@ -73,7 +73,7 @@ describe(loadOrdersConfig.name, () => {
     const config = loadOrdersConfig({
       ORDERS_PASTDUE_INTERVAL: '750ms',
       ORDERS_NOTIFICATION_EXPIRY: '2d',
-      ORDERS_RELAY_START_DELAY_MS: '1500',
+      ORDERS_RELAY_START_DELAY_MS: '1500ms',
       ORDERS_OUTBOX_RELAY_CONCURRENCY: '4',
       ORDERS_PUBLIC_BASE_URL: 'https://platform.example/',
     });

@@ -42,7 +42,7 @@ describe(kafkaSettings.name, () => {
       KAFKA_COMPRESSION: 'gzip',
       KAFKA_CONSUMER_CONCURRENCY: '6',
       KAFKA_SESSION_TIMEOUT_MS: '45s',
-      KAFKA_SHUTDOWN_TIMEOUT_MS: '5000',
+      KAFKA_SHUTDOWN_TIMEOUT_MS: '5s',
     });
 
     expect(kafka).toEqual({
