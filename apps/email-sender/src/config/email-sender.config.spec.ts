@@ -100,6 +100,28 @@ describe(loadEmailSenderConfig.name, () => {
     );
   });
 
+  it("refuses the emulator's default connection string and plaintext Kafka in production, in one error", () => {
+    let error: unknown;
+    try {
+      loadEmailSenderConfig({ APP_ENV: 'production' });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems.map((p) => p.variable).sort()).toEqual([
+      'ACS_CONNECTION_STRING',
+      'KAFKA_SSL',
+      'KAFKA_TOPIC_REPLICATION_FACTOR',
+    ]);
+    const allowed = loadEmailSenderConfig({
+      APP_ENV: 'production',
+      ACS_ALLOW_EMULATOR_IN_PRODUCTION: 'true',
+      KAFKA_ALLOW_PLAINTEXT_IN_PRODUCTION: 'true',
+      KAFKA_ALLOW_REPLICATION_FACTOR_1_IN_PRODUCTION: 'true',
+    });
+    expect(allowed.acsProduction.allowEmulatorInProduction).toBe(true);
+  });
+
   it('redacts the connection string for logging but keeps the endpoint', () => {
     const text = JSON.stringify(redactConfig(loadEmailSenderConfig({})));
     expect(text).not.toContain('YWNzLWVtdWxhdG9y');

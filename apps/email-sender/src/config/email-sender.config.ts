@@ -1,5 +1,7 @@
 import {
+  ACS_EMULATOR_ACCESS_KEY,
   ConfigError,
+  acsProductionSettings,
   appEnvSettings,
   envDurationMs,
   envEnum,
@@ -18,8 +20,7 @@ import { parseAcsConnectionString, type AcsConnection } from '../acs/acs-connect
  * The local ACS emulator's documented connection string (`apps/acs-emulator`; its access key is public on purpose),
  * so that `npm start` works with no configuration. Production sets ACS_CONNECTION_STRING from a secret.
  */
-export const DEFAULT_ACS_CONNECTION_STRING =
-  'endpoint=http://127.0.0.1:5099/;accesskey=YWNzLWVtdWxhdG9yLWRldmVsb3BtZW50LWFjY2Vzcy1rZXktbm90LWEtc2VjcmV0';
+export const DEFAULT_ACS_CONNECTION_STRING = `endpoint=http://127.0.0.1:5099/;accesskey=${ACS_EMULATOR_ACCESS_KEY}`;
 
 export const LOG_FORMATS = ['text', 'json'] as const;
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
@@ -80,6 +81,8 @@ const emailSenderSchema = z.object({
   kafka: kafkaSettings('email-sender'),
   http: httpSettings(5091),
   acs: acsSettings,
+  // Production refuses the emulator (its endpoint, its public key, the default) unless explicitly allowed.
+  acsProduction: acsProductionSettings,
   sending: sendingSettings,
   log: z.object({
     LOG_FORMAT: envEnum(LOG_FORMATS, 'text'),

@@ -35,13 +35,18 @@ describe(loadOrdersConfig.name, () => {
     expect((error as ConfigError).problems.map((p) => p.variable).sort()).toEqual([
       'AUTH_JWT_PUBLIC_KEY',
       'CONTACT_POINTS_BASE_URL',
+      'KAFKA_SSL',
+      'KAFKA_TOPIC_REPLICATION_FACTOR',
       'ORDERS_CLAIM_BATCH_SIZE',
     ]);
     expect((error as ConfigError).message).toMatch(/AUTH_JWT_PUBLIC_KEY: required in production/);
   });
 
   it('takes a PEM key (with escaped newlines) or a JWKS URL in production', () => {
+    // Production also refuses plaintext Kafka and replication factor 1 (libs/config kafkaSettings).
+    const safeKafka = { KAFKA_SSL: 'true', KAFKA_TOPIC_REPLICATION_FACTOR: '3' };
     const withPem = loadOrdersConfig({
+      ...safeKafka,
       APP_ENV: 'production',
       AUTH_JWT_PUBLIC_KEY: PEM.replace(/\n/g, '\\n'),
       CONTACT_POINTS_BASE_URL: 'https://platform.example/profile/api/v1/',
@@ -52,6 +57,7 @@ describe(loadOrdersConfig.name, () => {
       baseUrl: 'https://platform.example/profile/api/v1/',
     });
     const withJwks = loadOrdersConfig({
+      ...safeKafka,
       APP_ENV: 'production',
       AUTH_JWKS_URL: 'https://issuer.example/jwks',
       CONTACT_POINTS_SOURCE: 'local',

@@ -308,7 +308,8 @@ export class Pipeline {
     };
     const perApp: Record<AppName, Record<string, string>> = {
       'acs-emulator': {
-        ACS_DELIVERY_REPORT_WEBHOOK: `${this.url('status-poller')}/notifications/email/api/v1/reports?accesskey=${DELIVERY_REPORT_ACCESS_KEY}`,
+        ACS_DELIVERY_REPORT_WEBHOOK: `${this.url('status-poller')}/notifications/email/api/v1/reports`,
+        ACS_DELIVERY_REPORT_ACCESS_KEY: DELIVERY_REPORT_ACCESS_KEY,
       },
       orders: {
         DATABASE_URL: this.databaseUrl,
