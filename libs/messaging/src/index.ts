@@ -8,6 +8,7 @@ export * from './lib/kafka-health-check';
 export * from './lib/kafka-runtime';
 export * from './lib/logger';
 export * from './lib/partition-batch';
+export * from './lib/personal-data';
 export * from './lib/producer';
 export * from './lib/retry-policy';
 export * from './lib/topic-provisioner';
