@@ -1,3 +1,4 @@
+export * from './lib/bounded-delay';
 export * from './lib/connection';
 export * from './lib/consumer-runner';
 export * from './lib/consumer-stats';

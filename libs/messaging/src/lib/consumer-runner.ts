@@ -1,5 +1,6 @@
 import { type TopicDefinition } from '@notifications/contracts';
 import { type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage } from 'kafkajs';
+import { boundedDelayMs } from './bounded-delay';
 import { ConsumerStats, type ConsumerStatsSnapshot } from './consumer-stats';
 import { PermanentError, TransientError, describeError } from './errors';
 import {
@@ -315,7 +316,8 @@ export class ConsumerRunner {
 
   private pauseUntil(payload: EachBatchPayload, topic: string, partition: number, dueAt: number): void {
     const resume = payload.pause();
-    const delay = Math.max(0, dueAt - Date.now());
+    // `x-due-at` comes from a message header: never more than an hour (then re-checked), never a timer overflow.
+    const delay = boundedDelayMs(dueAt - Date.now());
     this.logger.debug('Pausing retry partition until its next message is due', {
       topic,
       partition,
