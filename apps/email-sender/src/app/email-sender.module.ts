@@ -86,7 +86,7 @@ export class EmailSenderModule {
         },
         EmailEventsPublisher,
         EmailSendingService,
-        createEmailQueueConsumer(topics.emailQueue),
+        createEmailQueueConsumer(topics.emailQueue, { maxMessageAgeMs: config.sending.maxMessageAgeMs }),
       ],
     };
   }

@@ -20,6 +20,7 @@ describe(loadEmailSenderConfig.name, () => {
       concurrency: 16,
       ratePerMinute: 0,
       maxHoldMs: 10_000,
+      maxMessageAgeMs: 48 * 3_600_000,
       retryPolicy: { maxAttempts: 5, initialDelayMs: 5_000, multiplier: 4, maxDelayMs: 300_000 },
     });
   });
@@ -35,6 +36,7 @@ describe(loadEmailSenderConfig.name, () => {
       EMAIL_SEND_CONCURRENCY: '4',
       EMAIL_RATE_LIMIT_PER_MINUTE: '600',
       EMAIL_MAX_HOLD_MS: '2s',
+      EMAIL_MAX_MESSAGE_AGE_MS: '24h',
       EMAIL_RETRY_MAX_ATTEMPTS: '3',
       EMAIL_RETRY_INITIAL_DELAY_MS: '1s',
       EMAIL_RETRY_MULTIPLIER: '2',
@@ -59,6 +61,7 @@ describe(loadEmailSenderConfig.name, () => {
       concurrency: 4,
       ratePerMinute: 600,
       maxHoldMs: 2_000,
+      maxMessageAgeMs: 24 * 3_600_000,
       retryPolicy: { maxAttempts: 3, initialDelayMs: 1_000, multiplier: 2, maxDelayMs: 60_000 },
     });
     expect(config.log).toEqual({ LOG_FORMAT: 'json', LOG_LEVEL: 'debug' });

@@ -62,11 +62,15 @@ const sendingSettings = envGroup(
       EMAIL_RETRY_INITIAL_DELAY_MS: envDurationMs('5s', { min: 0 }),
       EMAIL_RETRY_MULTIPLIER: envInt(4, { min: 1, max: 100 }),
       EMAIL_RETRY_MAX_DELAY_MS: envDurationMs('5m', { min: 0 }),
+      // Orders' notification expiry (ORDERS_NOTIFICATION_EXPIRY, 48h): an older email is expired, never sent.
+      // Must stay below the broker's offsets.retention.minutes (7 days by default), see message-age.ts.
+      EMAIL_MAX_MESSAGE_AGE_MS: envDurationMs('48h', { min: 60_000, max: 7 * 86_400_000 - 1 }),
     })
     .transform((env) => ({
       concurrency: env.EMAIL_SEND_CONCURRENCY,
       ratePerMinute: env.EMAIL_RATE_LIMIT_PER_MINUTE,
       maxHoldMs: env.EMAIL_MAX_HOLD_MS,
+      maxMessageAgeMs: env.EMAIL_MAX_MESSAGE_AGE_MS,
       retryPolicy: {
         maxAttempts: env.EMAIL_RETRY_MAX_ATTEMPTS,
         initialDelayMs: env.EMAIL_RETRY_INITIAL_DELAY_MS,

@@ -27,6 +27,8 @@ export interface MessageContext {
   readonly offset: string;
   readonly key: string | undefined;
   readonly headers: Readonly<StringHeaders>;
+  /** The record's Kafka timestamp (ms since the epoch, as kafkajs gives it); on a retry topic, the retry's. */
+  readonly timestamp: string;
   /** 1 on first delivery, then 2, 3, … on retries. */
   readonly attempt: number;
   readonly maxAttempts: number;
@@ -190,6 +192,9 @@ export class ConsumerRunner {
     this.currentState = 'starting';
     await this.consumer.connect();
     // New groups start at the earliest offset: a message published before the group first joined is still work.
+    // A group without committed offsets (a fresh installation, or offsets expired after offsets.retention.minutes)
+    // starts at the earliest retained record: nothing published before the first join is lost. Re-reading old
+    // records is the consuming app's to bound (email-sender refuses emails older than EMAIL_MAX_MESSAGE_AGE_MS).
     await this.consumer.subscribe({ topics: this.topics, fromBeginning: true });
     await this.consumer.run({
       partitionsConsumedConcurrently: this.partitionConcurrency,
@@ -400,6 +405,7 @@ export class ConsumerRunner {
           offset: item.offset,
           key: item.key,
           headers: item.headers,
+          timestamp: item.message.timestamp,
           attempt,
           maxAttempts: retryPolicy.maxAttempts,
           isLastAttempt: attempt >= retryPolicy.maxAttempts,
