@@ -15,6 +15,7 @@ describe(loadEmailSenderConfig.name, () => {
       requestTimeoutMs: 10_000,
       maxRetries: 2,
       defaultRetryAfterMs: 60_000,
+      maxRetryAfterMs: 3_600_000,
     });
     expect(config.sending).toEqual({
       concurrency: 16,
@@ -56,6 +57,7 @@ describe(loadEmailSenderConfig.name, () => {
       retryDelayMs: 200,
       maxRetryDelayMs: 2_000,
       defaultRetryAfterMs: 30_000,
+      maxRetryAfterMs: 3_600_000,
     });
     expect(config.sending).toEqual({
       concurrency: 4,

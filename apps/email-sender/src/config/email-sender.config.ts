@@ -41,6 +41,8 @@ const acsSettings = envGroup(
       ACS_RETRY_DELAY_MS: envDurationMs('1s', { min: 0 }),
       ACS_MAX_RETRY_DELAY_MS: envDurationMs('8s', { min: 0 }),
       ACS_DEFAULT_RETRY_AFTER_MS: envDurationMs('60s', { min: 1_000 }),
+      // Cap on any wait ACS asks for (Retry-After, a rate-limit reset): beyond it the send is simply tried again.
+      ACS_MAX_RETRY_AFTER_MS: envDurationMs('1h', { min: 1_000, max: 2 ** 31 - 1 }),
     })
     .transform((env) => ({
       connection: env.ACS_CONNECTION_STRING,
@@ -49,6 +51,7 @@ const acsSettings = envGroup(
       retryDelayMs: env.ACS_RETRY_DELAY_MS,
       maxRetryDelayMs: env.ACS_MAX_RETRY_DELAY_MS,
       defaultRetryAfterMs: env.ACS_DEFAULT_RETRY_AFTER_MS,
+      maxRetryAfterMs: env.ACS_MAX_RETRY_AFTER_MS,
     })),
 );
 

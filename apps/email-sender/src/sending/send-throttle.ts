@@ -28,6 +28,8 @@ export interface SendThrottleOptions {
   readonly maxHoldMs: number;
   /** How often a waiting handler reports that it is alive. */
   readonly heartbeatEveryMs?: number;
+  /** Longest rate-limit pause, whatever reset time ACS names (ACS_MAX_RETRY_AFTER_MS; default an hour). */
+  readonly maxPauseMs?: number;
   readonly now?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
 }
@@ -129,7 +131,7 @@ export class SendThrottle {
    */
   async pauseUntil(requestedResetAt: number, announce: (resetAt: number) => Promise<void>): Promise<void> {
     // A reset time comes from ACS (Retry-After): at most an hour ahead (boundedDelayMs); then a send tries again.
-    const resetAt = this.now() + boundedDelayMs(requestedResetAt - this.now());
+    const resetAt = this.now() + boundedDelayMs(requestedResetAt - this.now(), this.options.maxPauseMs);
     this.pausedUntilMs = Math.max(this.pausedUntilMs, resetAt);
     const current = this.announcement;
     if (current && resetAt <= current.until + ANNOUNCE_SLACK_MS) {
