@@ -16,7 +16,7 @@ export const EXTERNAL_SECRETS: Readonly<Record<string, readonly string[]>> = {
   ],
   'orders-database': ['url'],
   'orders-auth': ['jwt-public-key', 'jwks-url'],
-  acs: ['connection-string'],
+  acs: ['connection-string', 'resource-id'],
   'status-poller-delivery-report': ['access-key'],
 };
 
@@ -25,6 +25,9 @@ const SECRET_SAMPLES: Readonly<Record<string, string>> = {
   url: 'postgres://orders:secret@postgres.example:5432/notifications',
   'connection-string': 'endpoint=https://example.communication.azure.com/;accesskey=c2VjcmV0',
   'access-key': 'secret',
+  'resource-id':
+    '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/notifications' +
+    '/providers/Microsoft.Communication/communicationServices/notifications',
   'jwks-url': 'https://issuer.example/.well-known/jwks.json',
 };
 

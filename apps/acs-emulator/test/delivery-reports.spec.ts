@@ -63,6 +63,9 @@ class WebhookReceiver {
   }
 }
 
+const RESOURCE_ID =
+  '/subscriptions/1/resourceGroups/rg/providers/Microsoft.Communication/communicationServices/contoso';
+
 describe('Event Grid delivery reports', () => {
   let emulator: TestEmulator;
   const receiver = new WebhookReceiver();
@@ -73,6 +76,8 @@ describe('Event Grid delivery reports', () => {
     emulator = await startTestEmulator({
       ACS_DELIVERY_REPORT_WEBHOOK: webhookUrl,
       ACS_DELIVERY_REPORT_DELAY_MS: '0',
+      ACS_DELIVERY_REPORT_ACCESS_KEY: 'header-secret',
+      ACS_RESOURCE_ID: RESOURCE_ID,
     });
   });
   afterAll(async () => {
@@ -94,10 +99,12 @@ describe('Event Grid delivery reports', () => {
     expect(request.url).toBe('/webhooks/acs?accesskey=hook-secret');
     expect(request.headers['content-type']).toBe('application/json');
     expect(request.headers['aeg-event-type']).toBe('Notification');
+    // ACS_DELIVERY_REPORT_ACCESS_KEY, sent like an Event Grid subscription's secret delivery property.
+    expect(request.headers['x-delivery-report-key']).toBe('header-secret');
     const byRecipient = Object.fromEntries(receiver.events.map((event) => [event.data.recipient, event]));
     expect(byRecipient['a@example.org']).toEqual({
       id: expect.stringMatching(/^[0-9a-f-]{36}$/),
-      topic: expect.stringContaining('/providers/Microsoft.Communication/communicationServices/'),
+      topic: RESOURCE_ID,
       subject: `sender/noreply@example.org/message/${operationId}`,
       data: {
         sender: 'noreply@example.org',

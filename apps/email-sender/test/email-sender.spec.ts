@@ -326,6 +326,32 @@ describe('email-sender against a real broker and the ACS emulator', () => {
       });
     });
 
+    it('never sends an email first published longer ago than EMAIL_MAX_MESSAGE_AGE_MS (48h), and sends the next', async () => {
+      // What a consumer group whose offsets expired re-reads from the start of the topic: records older than the
+      // notification's expiry. Moved through a retry topic, so its first publication is x-original-timestamp.
+      const stale = testEmail();
+      const fresh = testEmail();
+      const handled = async (): Promise<number> =>
+        ((await (await fetch(`${sender.url}/stats`)).json()) as { consumer: { handled: number } }).consumer
+          .handled;
+      const handledBefore = await handled();
+      await env.produceRaw(topics.emailQueue.name, [
+        {
+          key: stale.notificationId,
+          value: EmailContract.serialize(stale),
+          headers: { 'x-original-timestamp': String(Date.now() - 8 * 86_400_000) },
+        },
+        { key: fresh.notificationId, value: EmailContract.serialize(fresh) },
+      ]);
+
+      expect(await accepted(fresh.notificationId)).toMatchObject({ operationId: fresh.notificationId });
+      // The two may be on different partitions: wait until the stale one was handled (skipped) too.
+      await expectEventually(async () => expect(await handled()).toBeGreaterThanOrEqual(handledBefore + 2));
+      expect(await emulator.messagesWithOperationId(stale.notificationId)).toEqual([]);
+      expect(recorder.valuesFor(topics.emailSendingAccepted.name, stale.notificationId)).toEqual([]);
+      expect(recorder.valuesFor(topics.emailStatusUpdated.name, stale.notificationId)).toEqual([]);
+    });
+
     it('answers the health probes and reports its statistics', async () => {
       const live = await fetch(`${sender.url}/health/live`);
       expect(live.status).toBe(200);

@@ -461,7 +461,7 @@ function table(results: readonly ScenarioResult[]): string {
 async function main(): Promise<void> {
   const settings = readSettings();
   const emulator = await AcsEmulator.start({
-    ACS_OPERATION_DELAY_MS: String(settings.succeedAfterMs),
+    ACS_OPERATION_DELAY_MS: `${settings.succeedAfterMs}ms`,
     ACS_BUILT_IN_RULES: 'false',
     ACS_STORED_BODY_CHARS: '0',
     ACS_MAX_MESSAGES: String(settings.count + 1_000),

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { expectEventually } from '@notifications/testing';
 import { DeliveryReportController } from '../src/delivery-reports/delivery-report.controller';
+import { ACS_EMULATOR_RESOURCE_ID, DELIVERY_REPORT_KEY_HEADER } from '@notifications/config';
 import { DEFAULT_DELIVERY_REPORT_ACCESS_KEY } from '../src/config/status-poller.config';
 import { AcsEmulator } from './support/acs-emulator';
 import { TestKafka, type ObservedRecord } from './support/kafka';
@@ -9,10 +10,16 @@ import { operatorAuth, StatusPollerApp, TEST_SCHEDULE_ENV, uniqueSuffix } from '
 
 const REPORT_EVENT = 'Microsoft.Communication.EmailDeliveryReportReceived';
 
-function deliveryReport(messageId: string, status: string): Record<string, unknown> {
+const MAX_EVENTS = 20;
+
+function deliveryReport(
+  messageId: string,
+  status: string,
+  topic: string = ACS_EMULATOR_RESOURCE_ID,
+): Record<string, unknown> {
   return {
     id: randomUUID(),
-    topic: '/subscriptions/x/resourceGroups/y/providers/Microsoft.Communication/communicationServices/z',
+    topic,
     subject: `sender/noreply@example.org/message/${messageId}`,
     eventType: REPORT_EVENT,
     eventTime: new Date().toISOString(),
@@ -36,18 +43,20 @@ describe(`${DeliveryReportController.name} (real broker)`, () => {
   let kafka: TestKafka;
   let records: ObservedRecord[];
 
-  /** `null`: no accesskey parameter at all. */
-  const reportsUrl = (accessKey: string | null = DEFAULT_DELIVERY_REPORT_ACCESS_KEY): string =>
-    `${poller.url}/notifications/email/api/v1/reports${accessKey === null ? '' : `?accesskey=${encodeURIComponent(accessKey)}`}`;
+  const reportsUrl = (): string => `${poller.url}/notifications/email/api/v1/reports`;
 
+  /** `accessKey` goes in the X-Delivery-Report-Key header; `null`: no header at all. */
   const post = (
     body: string | unknown,
     accessKey: string | null = DEFAULT_DELIVERY_REPORT_ACCESS_KEY,
-    contentType = 'application/json',
+    url: string = reportsUrl(),
   ): Promise<Response> =>
-    fetch(reportsUrl(accessKey), {
+    fetch(url, {
       method: 'POST',
-      headers: { 'content-type': contentType },
+      headers: {
+        'content-type': 'application/json',
+        ...(accessKey === null ? {} : { [DELIVERY_REPORT_KEY_HEADER]: accessKey }),
+      },
       body: typeof body === 'string' ? body : JSON.stringify(body),
     });
 
@@ -55,7 +64,10 @@ describe(`${DeliveryReportController.name} (real broker)`, () => {
 
   beforeAll(async () => {
     kafka = new TestKafka();
-    poller = await StatusPollerApp.start({ ...TEST_SCHEDULE_ENV, KAFKA_TOPIC_SUFFIX: suffix }, kafka);
+    poller = await StatusPollerApp.start(
+      { ...TEST_SCHEDULE_ENV, KAFKA_TOPIC_SUFFIX: suffix, DELIVERY_REPORT_MAX_EVENTS: String(MAX_EVENTS) },
+      kafka,
+    );
     records = await kafka.read([poller.topics.statusUpdated.name], suffix);
   });
 
@@ -65,7 +77,23 @@ describe(`${DeliveryReportController.name} (real broker)`, () => {
     await kafka.close();
   });
 
-  it('answers the Event Grid subscription validation handshake', async () => {
+  it('answers the Event Grid subscription validation handshake, with or without the key header', async () => {
+    const handshake = (validationCode: string) => [
+      {
+        id: randomUUID(),
+        topic: ACS_EMULATOR_RESOURCE_ID,
+        subject: '',
+        eventType: 'Microsoft.EventGrid.SubscriptionValidationEvent',
+        eventTime: new Date().toISOString(),
+        data: { validationCode, validationUrl: 'https://example.org/x' },
+        dataVersion: '2',
+        metadataVersion: '1',
+      },
+    ];
+    const withoutKey = await post(handshake('code-without-key'), null);
+    expect(withoutKey.status).toBe(200);
+    expect(await withoutKey.json()).toEqual({ validationResponse: 'code-without-key' });
+
     const response = await post([
       {
         id: randomUUID(),
@@ -84,6 +112,7 @@ describe(`${DeliveryReportController.name} (real broker)`, () => {
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ validationResponse: '512d38b6-c7b8-40c8-89fe-f46f9e9622b6' });
 
+    // the CloudEvents handshake, without the key header (whether Event Grid sends it there is not documented)
     const options = await fetch(reportsUrl(), {
       method: 'OPTIONS',
       headers: { 'WebHook-Request-Origin': 'eventgrid.azure.net' },
@@ -111,7 +140,13 @@ describe(`${DeliveryReportController.name} (real broker)`, () => {
       expected.map(({ operationId, status }) => deliveryReport(operationId, status)),
     );
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ events: 7, published: 7, ignored: 0, unknownStatus: 0 });
+    expect(await response.json()).toEqual({
+      events: 7,
+      published: 7,
+      ignored: 0,
+      unknownStatus: 0,
+      foreign: 0,
+    });
 
     const ids = new Set<string>(expected.map((e) => e.operationId));
     const byId = (a: { operationId: string }, b: { operationId: string }): number =>
@@ -127,13 +162,23 @@ describe(`${DeliveryReportController.name} (real broker)`, () => {
     });
   });
 
-  it('refuses a missing or wrong access key with 401 problem details, publishing nothing', async () => {
+  it('refuses a missing or wrong key header, and the key in the query string, with 401, publishing nothing', async () => {
     const operationId = randomUUID();
-    for (const key of [null, 'wrong-key', '']) {
-      const response = await post([deliveryReport(operationId, 'Delivered')], key);
+    const inQuery = `${reportsUrl()}?accesskey=${DEFAULT_DELIVERY_REPORT_ACCESS_KEY}`;
+    for (const [key, url] of [
+      [null, reportsUrl()],
+      ['wrong-key', reportsUrl()],
+      ['', reportsUrl()],
+      [null, inQuery],
+    ] as const) {
+      const response = await post([deliveryReport(operationId, 'Delivered')], key, url);
       expect(response.status).toBe(401);
       expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-      expect(await response.json()).toMatchObject({ status: 401, title: 'Unauthorized' });
+      expect(await response.json()).toMatchObject({
+        status: 401,
+        title: 'Unauthorized',
+        detail: expect.stringContaining(DELIVERY_REPORT_KEY_HEADER),
+      });
     }
     // A delivered report published afterwards arrives alone: the refused ones never reached Kafka.
     const later = randomUUID();
@@ -167,6 +212,66 @@ describe(`${DeliveryReportController.name} (real broker)`, () => {
     expect(huge.status).toBe(413);
   });
 
+  it('refuses more events per request than DELIVERY_REPORT_MAX_EVENTS with 413, publishing none of them', async () => {
+    const ids: string[] = Array.from({ length: MAX_EVENTS + 1 }, () => randomUUID());
+    const response = await post(ids.map((id) => deliveryReport(id, 'Delivered')));
+    expect(response.status).toBe(413);
+    expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(await response.json()).toMatchObject({
+      status: 413,
+      title: 'Too many events',
+      events: MAX_EVENTS + 1,
+      maxEvents: MAX_EVENTS,
+    });
+    const atLimit = ids.slice(0, MAX_EVENTS);
+    expect((await post(atLimit.map((id) => deliveryReport(id, 'Delivered')))).status).toBe(200);
+    await expectEventually(() =>
+      expect(
+        new Set(
+          results()
+            .filter((r) => ids.includes(r.operationId))
+            .map((r) => r.operationId),
+        ),
+      ).toEqual(new Set(atLimit)),
+    );
+  });
+
+  it('refuses events from another resource than ACS_RESOURCE_ID (or none), counting them, publishing the rest', async () => {
+    const foreign = randomUUID();
+    const untopiced = randomUUID();
+    const ours = randomUUID();
+    const withoutTopic = deliveryReport(untopiced, 'Delivered');
+    delete withoutTopic['topic'];
+    const other =
+      '/subscriptions/1/resourceGroups/rg/providers/Microsoft.Communication/communicationServices/other';
+    const response = await post([
+      deliveryReport(foreign, 'Delivered', other),
+      withoutTopic,
+      // CloudEvents schema: the resource is in `source`; resource ids compare case-insensitively.
+      {
+        id: randomUUID(),
+        source: ACS_EMULATOR_RESOURCE_ID.toUpperCase(),
+        type: REPORT_EVENT,
+        specversion: '1.0',
+        data: { messageId: ours, status: 'Delivered' },
+      },
+    ]);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({
+      events: 3,
+      published: 1,
+      ignored: 0,
+      unknownStatus: 0,
+      foreign: 2,
+    });
+    await expectEventually(() => expect(results().some((r) => r.operationId === ours)).toBe(true));
+    expect(results().some((r) => r.operationId === foreign || r.operationId === untopiced)).toBe(false);
+    const stats = (await (await fetch(`${poller.url}/stats`)).json()) as {
+      deliveryReports: { foreignEvents: number };
+    };
+    expect(stats.deliveryReports.foreignEvents).toBeGreaterThanOrEqual(2);
+  });
+
   it('counts unknown statuses and ignores other event types without failing the delivery', async () => {
     const known = randomUUID();
     const unknown = randomUUID();
@@ -174,13 +279,20 @@ describe(`${DeliveryReportController.name} (real broker)`, () => {
       deliveryReport(unknown, 'OutForDelivery'),
       {
         id: 'e',
+        topic: ACS_EMULATOR_RESOURCE_ID,
         eventType: 'Microsoft.Communication.EmailEngagementTrackingReportReceived',
         data: { messageId: unknown },
       },
       deliveryReport(known, 'Delivered'),
     ]);
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ events: 3, published: 1, ignored: 1, unknownStatus: 1 });
+    expect(await response.json()).toEqual({
+      events: 3,
+      published: 1,
+      ignored: 1,
+      unknownStatus: 1,
+      foreign: 0,
+    });
     await expectEventually(() => expect(results().some((r) => r.operationId === known)).toBe(true));
     expect(results().some((r) => r.operationId === unknown)).toBe(false);
 
@@ -206,6 +318,7 @@ describe(`${DeliveryReportController.name} (real broker)`, () => {
   it('turns the ACS emulator’s Event Grid delivery reports into status updates', async () => {
     const emulator = await AcsEmulator.start({
       ACS_DELIVERY_REPORT_WEBHOOK: reportsUrl(),
+      ACS_DELIVERY_REPORT_ACCESS_KEY: DEFAULT_DELIVERY_REPORT_ACCESS_KEY,
       ACS_DELIVERY_REPORT_STATUS_MIX: JSON.stringify({ Delivered: 1, Bounced: 1 }),
       ACS_DELIVERY_REPORT_DELAY_MS: '0',
       ACS_OPERATION_DELAY_MS: '0',

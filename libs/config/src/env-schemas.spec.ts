@@ -82,22 +82,30 @@ describe('env schemas', () => {
   });
 
   describe(envDurationMs.name, () => {
-    it('parses units and bare milliseconds; defaults may be written either way', () => {
+    it('parses durations with a unit (and 0); defaults may be written either way', () => {
       expect(parse(envDurationMs(0), '500ms')).toBe(500);
       expect(parse(envDurationMs(0), '5s')).toBe(5_000);
       expect(parse(envDurationMs(0), '2m')).toBe(120_000);
       expect(parse(envDurationMs(0), '1h')).toBe(3_600_000);
-      expect(parse(envDurationMs(0), '250')).toBe(250);
+      expect(parse(envDurationMs(1), '0')).toBe(0);
       expect(parse(envDurationMs('30s'), undefined)).toBe(30_000);
       expect(parse(envDurationMs(1_000), undefined)).toBe(1_000);
     });
 
     it('rejects other text and values out of range', () => {
       expect(problem(envDurationMs('1s'), 'soon')).toBe(
-        'X: expected a duration such as 500ms, 5s, 2m, 1h, 7d or a number of milliseconds, got "soon"',
+        'X: expected a duration with a unit such as 500ms, 5s, 2m, 1h or 7d, got "soon"',
       );
       expect(problem(envDurationMs('1s', { min: 1 }), '0')).toMatch(/\(ms >= 1\), got "0"$/);
       expect(() => envDurationMs('whenever')).toThrow(TypeError);
+      expect(() => envDurationMs('30')).toThrow(TypeError);
+    });
+
+    it('refuses a number without a unit, naming the variable and both readings', () => {
+      expect(problem(envDurationMs('1s'), '30')).toBe(
+        'X: expected a duration with a unit such as 500ms, 5s, 2m, 1h or 7d; a number without a unit is ' +
+          'ambiguous (write 30ms or 30s), got "30"',
+      );
     });
   });
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseDurationMs } from './duration';
+import { DURATION_FORMAT, parseDurationMs } from './duration';
 
 /** A schema that reads one environment variable (a string, or `undefined` when unset) into a `T`. */
 export type EnvSchema<T> = z.ZodType<T, string | undefined>;
@@ -95,12 +95,13 @@ export function envBool(defaultValue?: boolean): EnvSchema<boolean> {
 }
 
 /**
- * A duration in whole milliseconds: `500ms`, `5s`, `2m`, `1h`, `7d` or a bare number of milliseconds.
- * The default may be written the same way (`envDurationMs('30s')`) or as a number of milliseconds.
+ * A duration in whole milliseconds: `500ms`, `5s`, `2m`, `1h` or `7d`. A value without a unit (`30`) is refused,
+ * naming the variable (see `parseDurationMs`; `0` is the exception). The default may be written the same way
+ * (`envDurationMs('30s')`) or, in code, as a number of milliseconds.
  */
 export function envDurationMs(defaultValue?: number | string, range: IntRange = {}): EnvSchema<number> {
   const expected =
-    'a duration such as 500ms, 5s, 2m, 1h, 7d or a number of milliseconds' +
+    DURATION_FORMAT +
     (range.min !== undefined || range.max !== undefined ? ` (${rangeText(range, 'ms')})` : '');
   const fallback = typeof defaultValue === 'string' ? parseDurationMs(defaultValue) : defaultValue;
   if (defaultValue !== undefined) {
@@ -112,6 +113,9 @@ export function envDurationMs(defaultValue?: number | string, range: IntRange = 
   }
   return envValue((raw) => {
     const value = parseDurationMs(raw);
+    if (value === undefined && /^\d+(?:\.\d+)?$/.test(raw)) {
+      return invalid(`${expected}; a number without a unit is ambiguous (write ${raw}ms or ${raw}s)`);
+    }
     return value !== undefined && inRange(value, range) ? ok(value) : invalid(expected);
   }, fallback);
 }

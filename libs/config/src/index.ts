@@ -18,7 +18,13 @@ export {
 } from './env-schemas';
 export { envGroup, loadConfig, type Env, type SettingGroup } from './load-config';
 export { isSecretName, redactConfig, REDACTED } from './redact';
-export { APP_ENVS, appEnvSettings, type AppEnv } from './settings/app-env.settings';
+export {
+  APP_ENVS,
+  appEnvSettings,
+  isProductionEnv,
+  rawAppEnvFields,
+  type AppEnv,
+} from './settings/app-env.settings';
 export { databaseSettings, DEFAULT_DATABASE_URL, type DatabaseSettings } from './settings/database.settings';
 export { httpSettings, type HttpSettings } from './settings/http.settings';
 export {
@@ -59,3 +65,11 @@ export {
   type PinoLevel,
   type TracingSettings,
 } from './settings/observability.settings';
+export {
+  ACS_EMULATOR_ACCESS_KEY,
+  ACS_EMULATOR_RESOURCE_ID,
+  acsEmulatorSigns,
+  acsProductionSettings,
+  DELIVERY_REPORT_KEY_HEADER,
+  type AcsProductionSettings,
+} from './settings/acs-emulator.settings';

@@ -1,3 +1,4 @@
+export * from './lib/bounded-delay';
 export * from './lib/connection';
 export * from './lib/consumer-liveness-check';
 export * from './lib/consumer-runner';
@@ -9,6 +10,7 @@ export * from './lib/kafka-health-check';
 export * from './lib/kafka-runtime';
 export * from './lib/logger';
 export * from './lib/partition-batch';
+export * from './lib/personal-data';
 export * from './lib/producer';
 export * from './lib/retry-policy';
 export * from './lib/topic-provisioner';

@@ -1,9 +1,12 @@
 import {
+  ACS_EMULATOR_ACCESS_KEY,
+  ACS_EMULATOR_RESOURCE_ID,
   appEnvSettings,
   envBool,
   envDurationMs,
   envGroup,
   envInt,
+  envString,
   envUrl,
   envValue,
   httpSettings,
@@ -20,9 +23,10 @@ export const DEFAULT_PORT = 5099;
 
 /**
  * The access key every app uses against the emulator by default: base64 of the ASCII text
- * `acs-emulator-development-access-key-not-a-secret`. Public on purpose (development and tests only).
+ * `acs-emulator-development-access-key-not-a-secret`. Public on purpose (development and tests only); the apps
+ * refuse it in production.
  */
-export const DEFAULT_ACCESS_KEY = 'YWNzLWVtdWxhdG9yLWRldmVsb3BtZW50LWFjY2Vzcy1rZXktbm90LWEtc2VjcmV0';
+export const DEFAULT_ACCESS_KEY = ACS_EMULATOR_ACCESS_KEY;
 export const DEFAULT_CONNECTION_STRING = `endpoint=http://127.0.0.1:${DEFAULT_PORT}/;accesskey=${DEFAULT_ACCESS_KEY}`;
 
 function envJson<S extends z.ZodType>(schema: S, what: string, defaultValue?: z.output<S>) {
@@ -107,6 +111,10 @@ const deliveryReportSettings = envGroup(
       // attempts with the backoff capped at 5 s cover a receiver down for about two and a half minutes.
       ACS_DELIVERY_REPORT_MAX_ATTEMPTS: envInt(30, { min: 1, max: 100 }),
       ACS_DELIVERY_REPORT_TIMEOUT_MS: envDurationMs('5s', { min: 1 }),
+      // Sent in the X-Delivery-Report-Key header, as an Event Grid subscription's secret delivery property would.
+      ACS_DELIVERY_REPORT_ACCESS_KEY: envString().optional(),
+      // The `topic` of every event: the resource id status-poller accepts events from (its ACS_RESOURCE_ID).
+      ACS_RESOURCE_ID: envString(ACS_EMULATOR_RESOURCE_ID),
     })
     .transform((env) => ({
       webhookUrl: env.ACS_DELIVERY_REPORT_WEBHOOK,
@@ -116,6 +124,8 @@ const deliveryReportSettings = envGroup(
       concurrency: env.ACS_DELIVERY_REPORT_CONCURRENCY,
       maxAttempts: env.ACS_DELIVERY_REPORT_MAX_ATTEMPTS,
       timeoutMs: env.ACS_DELIVERY_REPORT_TIMEOUT_MS,
+      accessKey: env.ACS_DELIVERY_REPORT_ACCESS_KEY,
+      resourceId: env.ACS_RESOURCE_ID,
     })),
 );
 

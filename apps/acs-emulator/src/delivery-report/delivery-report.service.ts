@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import { redactConfig } from '@notifications/config';
+import { DELIVERY_REPORT_KEY_HEADER, redactConfig } from '@notifications/config';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CLOCK, type Clock } from '../common/clock';
 import { DueQueue } from '../common/due-queue';
@@ -196,6 +196,7 @@ export class DeliveryReportService implements OnApplicationShutdown {
         }
         this.outbox.push(
           deliveryReportEvent({
+            resourceId: this.config.deliveryReports.resourceId,
             operationId: report.operationId,
             sender: report.sender,
             recipient: recipient.address,
@@ -229,7 +230,7 @@ export class DeliveryReportService implements OnApplicationShutdown {
   }
 
   private async deliver(batch: readonly EmailDeliveryReportEvent[], generation: number): Promise<void> {
-    const { maxAttempts, timeoutMs } = this.config.deliveryReports;
+    const { maxAttempts, timeoutMs, accessKey } = this.config.deliveryReports;
     const body = JSON.stringify(batch);
     const current = () => generation === this.generation;
     for (let attempt = 1; ; attempt += 1) {
@@ -250,6 +251,9 @@ export class DeliveryReportService implements OnApplicationShutdown {
             'aeg-event-type': 'Notification',
             'aeg-subscription-name': 'ACS-EMULATOR',
             'aeg-delivery-count': String(attempt - 1),
+            // The subscription's static, secret delivery property
+            // (https://learn.microsoft.com/azure/event-grid/delivery-properties).
+            ...(accessKey === undefined ? {} : { [DELIVERY_REPORT_KEY_HEADER]: accessKey }),
           },
           body,
           signal: AbortSignal.any([this.abort.signal, AbortSignal.timeout(timeoutMs)]),

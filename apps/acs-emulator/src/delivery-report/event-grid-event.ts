@@ -4,11 +4,6 @@ import type { DeliveryReportStatus } from '../scripting/rule.schema';
 /** The Event Grid event type ACS publishes for each recipient of a sent email (a wire constant). */
 export const EMAIL_DELIVERY_REPORT_EVENT_TYPE = 'Microsoft.Communication.EmailDeliveryReportReceived';
 
-/** Resource id of the pretend ACS resource, in the form Event Grid puts in `topic`. */
-export const EMULATOR_TOPIC =
-  '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/acs-emulator' +
-  '/providers/Microsoft.Communication/communicationServices/acs-emulator';
-
 /** An Event Grid schema event carrying an `AcsEmailDeliveryReportReceivedEventData`. */
 export interface EmailDeliveryReportEvent {
   readonly id: string;
@@ -40,7 +35,9 @@ const STATUS_MESSAGES: Readonly<Record<DeliveryReportStatus, string>> = {
   Expanded: 'The distribution list was expanded.',
 };
 
+/** `resourceId`: the pretend ACS resource (ACS_RESOURCE_ID), which Event Grid puts in `topic`. */
 export function deliveryReportEvent(report: {
+  resourceId: string;
   operationId: string;
   sender: string;
   recipient: string;
@@ -50,7 +47,7 @@ export function deliveryReportEvent(report: {
 }): EmailDeliveryReportEvent {
   return {
     id: randomUUID(),
-    topic: EMULATOR_TOPIC,
+    topic: report.resourceId,
     subject: `sender/${report.sender}/message/${report.operationId}`,
     data: {
       sender: report.sender,

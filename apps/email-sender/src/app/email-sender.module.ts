@@ -61,7 +61,7 @@ export class EmailSenderModule {
             perPartitionConcurrency: Math.ceil(config.sending.concurrency / partitionConcurrency),
             sessionTimeoutMs: config.kafka.sessionTimeoutMs,
             shutdownTimeoutMs: config.kafka.shutdownTimeoutMs,
-            retryPolicy: config.sending.retryPolicy,
+            retryPolicy: { ...config.sending.retryPolicy, maxRetryAfterMs: config.acs.maxRetryAfterMs },
           },
           producer: { compression: config.kafka.compression, maxBatchBytes: config.kafka.maxRequestBytes },
           healthTopic: topics.emailHealthCheck,
@@ -88,6 +88,7 @@ export class EmailSenderModule {
               concurrency: config.sending.concurrency,
               ratePerMinute: config.sending.ratePerMinute,
               maxHoldMs: config.sending.maxHoldMs,
+              maxPauseMs: config.acs.maxRetryAfterMs,
             }),
         },
         { provide: SendStatistics, useFactory: () => new MeteredSendStatistics(registry) },
@@ -97,7 +98,7 @@ export class EmailSenderModule {
         },
         EmailEventsPublisher,
         EmailSendingService,
-        createEmailQueueConsumer(topics.emailQueue),
+        createEmailQueueConsumer(topics.emailQueue, { maxMessageAgeMs: config.sending.maxMessageAgeMs }),
       ],
     };
   }

@@ -15,11 +15,13 @@ describe(loadEmailSenderConfig.name, () => {
       requestTimeoutMs: 10_000,
       maxRetries: 2,
       defaultRetryAfterMs: 60_000,
+      maxRetryAfterMs: 3_600_000,
     });
     expect(config.sending).toEqual({
       concurrency: 16,
       ratePerMinute: 0,
       maxHoldMs: 10_000,
+      maxMessageAgeMs: 48 * 3_600_000,
       retryPolicy: { maxAttempts: 5, initialDelayMs: 5_000, multiplier: 4, maxDelayMs: 300_000 },
     });
   });
@@ -35,6 +37,7 @@ describe(loadEmailSenderConfig.name, () => {
       EMAIL_SEND_CONCURRENCY: '4',
       EMAIL_RATE_LIMIT_PER_MINUTE: '600',
       EMAIL_MAX_HOLD_MS: '2s',
+      EMAIL_MAX_MESSAGE_AGE_MS: '24h',
       EMAIL_RETRY_MAX_ATTEMPTS: '3',
       EMAIL_RETRY_INITIAL_DELAY_MS: '1s',
       EMAIL_RETRY_MULTIPLIER: '2',
@@ -54,11 +57,13 @@ describe(loadEmailSenderConfig.name, () => {
       retryDelayMs: 200,
       maxRetryDelayMs: 2_000,
       defaultRetryAfterMs: 30_000,
+      maxRetryAfterMs: 3_600_000,
     });
     expect(config.sending).toEqual({
       concurrency: 4,
       ratePerMinute: 600,
       maxHoldMs: 2_000,
+      maxMessageAgeMs: 24 * 3_600_000,
       retryPolicy: { maxAttempts: 3, initialDelayMs: 1_000, multiplier: 2, maxDelayMs: 60_000 },
     });
     expect(config.log).toEqual({ LOG_FORMAT: 'json', LOG_LEVEL: 'debug' });
@@ -98,6 +103,28 @@ describe(loadEmailSenderConfig.name, () => {
     ).toThrow(
       /EMAIL_MAX_HOLD_MS: must be shorter than KAFKA_SESSION_TIMEOUT_MS[\s\S]*ACS_MAX_RETRY_DELAY_MS/,
     );
+  });
+
+  it("refuses the emulator's default connection string and plaintext Kafka in production, in one error", () => {
+    let error: unknown;
+    try {
+      loadEmailSenderConfig({ APP_ENV: 'production' });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems.map((p) => p.variable).sort()).toEqual([
+      'ACS_CONNECTION_STRING',
+      'KAFKA_SSL',
+      'KAFKA_TOPIC_REPLICATION_FACTOR',
+    ]);
+    const allowed = loadEmailSenderConfig({
+      APP_ENV: 'production',
+      ACS_ALLOW_EMULATOR_IN_PRODUCTION: 'true',
+      KAFKA_ALLOW_PLAINTEXT_IN_PRODUCTION: 'true',
+      KAFKA_ALLOW_REPLICATION_FACTOR_1_IN_PRODUCTION: 'true',
+    });
+    expect(allowed.acsProduction.allowEmulatorInProduction).toBe(true);
   });
 
   it('redacts the connection string for logging but keeps the endpoint', () => {

@@ -1,5 +1,7 @@
 import {
+  ACS_EMULATOR_ACCESS_KEY,
   ConfigError,
+  acsProductionSettings,
   appEnvSettings,
   envDurationMs,
   envEnum,
@@ -19,8 +21,7 @@ import { parseAcsConnectionString, type AcsConnection } from '../acs/acs-connect
  * The local ACS emulator's documented connection string (`apps/acs-emulator`; its access key is public on purpose),
  * so that `npm start` works with no configuration. Production sets ACS_CONNECTION_STRING from a secret.
  */
-export const DEFAULT_ACS_CONNECTION_STRING =
-  'endpoint=http://127.0.0.1:5099/;accesskey=YWNzLWVtdWxhdG9yLWRldmVsb3BtZW50LWFjY2Vzcy1rZXktbm90LWEtc2VjcmV0';
+export const DEFAULT_ACS_CONNECTION_STRING = `endpoint=http://127.0.0.1:5099/;accesskey=${ACS_EMULATOR_ACCESS_KEY}`;
 
 export const LOG_FORMATS = ['text', 'json'] as const;
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
@@ -41,6 +42,8 @@ const acsSettings = envGroup(
       ACS_RETRY_DELAY_MS: envDurationMs('1s', { min: 0 }),
       ACS_MAX_RETRY_DELAY_MS: envDurationMs('8s', { min: 0 }),
       ACS_DEFAULT_RETRY_AFTER_MS: envDurationMs('60s', { min: 1_000 }),
+      // Cap on any wait ACS asks for (Retry-After, a rate-limit reset): beyond it the send is simply tried again.
+      ACS_MAX_RETRY_AFTER_MS: envDurationMs('1h', { min: 1_000, max: 2 ** 31 - 1 }),
     })
     .transform((env) => ({
       connection: env.ACS_CONNECTION_STRING,
@@ -49,6 +52,7 @@ const acsSettings = envGroup(
       retryDelayMs: env.ACS_RETRY_DELAY_MS,
       maxRetryDelayMs: env.ACS_MAX_RETRY_DELAY_MS,
       defaultRetryAfterMs: env.ACS_DEFAULT_RETRY_AFTER_MS,
+      maxRetryAfterMs: env.ACS_MAX_RETRY_AFTER_MS,
     })),
 );
 
@@ -62,11 +66,15 @@ const sendingSettings = envGroup(
       EMAIL_RETRY_INITIAL_DELAY_MS: envDurationMs('5s', { min: 0 }),
       EMAIL_RETRY_MULTIPLIER: envInt(4, { min: 1, max: 100 }),
       EMAIL_RETRY_MAX_DELAY_MS: envDurationMs('5m', { min: 0 }),
+      // Orders' notification expiry (ORDERS_NOTIFICATION_EXPIRY, 48h): an older email is expired, never sent.
+      // Must stay below the broker's offsets.retention.minutes (7 days by default), see message-age.ts.
+      EMAIL_MAX_MESSAGE_AGE_MS: envDurationMs('48h', { min: 60_000, max: 7 * 86_400_000 - 1 }),
     })
     .transform((env) => ({
       concurrency: env.EMAIL_SEND_CONCURRENCY,
       ratePerMinute: env.EMAIL_RATE_LIMIT_PER_MINUTE,
       maxHoldMs: env.EMAIL_MAX_HOLD_MS,
+      maxMessageAgeMs: env.EMAIL_MAX_MESSAGE_AGE_MS,
       retryPolicy: {
         maxAttempts: env.EMAIL_RETRY_MAX_ATTEMPTS,
         initialDelayMs: env.EMAIL_RETRY_INITIAL_DELAY_MS,
@@ -82,6 +90,8 @@ const emailSenderSchema = z.object({
   http: httpSettings(5091),
   management: managementSettings(5091),
   acs: acsSettings,
+  // Production refuses the emulator (its endpoint, its public key, the default) unless explicitly allowed.
+  acsProduction: acsProductionSettings,
   sending: sendingSettings,
   log: z.object({
     LOG_FORMAT: envEnum(LOG_FORMATS, 'text'),

@@ -48,6 +48,15 @@ describe(SendThrottle.name, () => {
     expect(gate.snapshot().pausedUntil).toBeNull();
   });
 
+  it('pauses at most an hour, whatever reset time ACS names', async () => {
+    const gate = throttle({});
+    await gate.pauseUntil(START + 30 * 86_400_000, () => Promise.resolve());
+    expect(gate.snapshot().pausedUntil).toBe(new Date(START + 3_600_000).toISOString());
+    const capped = throttle({ maxPauseMs: 120_000 });
+    await capped.pauseUntil(START + 600_000, () => Promise.resolve());
+    expect(capped.snapshot().pausedUntil).toBe(new Date(START + 120_000).toISOString());
+  });
+
   it('refuses at once to hold a send past maxHoldMs, with the remaining pause as the delay', async () => {
     const gate = throttle({ concurrency: 1, maxHoldMs: 10_000 });
     await gate.pauseUntil(START + 60_000, () => Promise.resolve());

@@ -1,3 +1,5 @@
+import { boundedDelayMs, MAX_TIMER_DELAY_MS } from '@notifications/messaging';
+
 /**
  * Thrown when a send could not start within the hold budget (a rate-limit pause or the client-side rate limit
  * would keep it waiting longer): the message should be retried after `delayMs` instead of held in memory.
@@ -26,6 +28,8 @@ export interface SendThrottleOptions {
   readonly maxHoldMs: number;
   /** How often a waiting handler reports that it is alive. */
   readonly heartbeatEveryMs?: number;
+  /** Longest rate-limit pause, whatever reset time ACS names (ACS_MAX_RETRY_AFTER_MS; default an hour). */
+  readonly maxPauseMs?: number;
   readonly now?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
 }
@@ -76,7 +80,9 @@ export class SendThrottle {
       throw new RangeError(`concurrency must be a positive integer, got ${options.concurrency}`);
     }
     this.now = options.now ?? Date.now;
-    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.sleep =
+      options.sleep ??
+      ((ms) => new Promise((resolve) => setTimeout(resolve, boundedDelayMs(ms, MAX_TIMER_DELAY_MS))));
     this.intervalMs = options.ratePerMinute > 0 ? 60_000 / options.ratePerMinute : 0;
     this.heartbeatEveryMs = options.heartbeatEveryMs ?? 3_000;
   }
@@ -123,7 +129,9 @@ export class SendThrottle {
    * so a caller that publishes its own Failed_TransientError afterwards keeps the order "pause, then failure".
    * A failed announcement is forgotten, so the next 429 tries again.
    */
-  async pauseUntil(resetAt: number, announce: (resetAt: number) => Promise<void>): Promise<void> {
+  async pauseUntil(requestedResetAt: number, announce: (resetAt: number) => Promise<void>): Promise<void> {
+    // A reset time comes from ACS (Retry-After): at most an hour ahead (boundedDelayMs); then a send tries again.
+    const resetAt = this.now() + boundedDelayMs(requestedResetAt - this.now(), this.options.maxPauseMs);
     this.pausedUntilMs = Math.max(this.pausedUntilMs, resetAt);
     const current = this.announcement;
     if (current && resetAt <= current.until + ANNOUNCE_SLACK_MS) {

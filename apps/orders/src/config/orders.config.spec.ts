@@ -43,13 +43,18 @@ describe(loadOrdersConfig.name, () => {
       'AUTH_JWT_PUBLIC_KEY',
       'CONTACT_POINTS_BASE_URL',
       'OPERATOR_AUTH_JWT_PUBLIC_KEY',
+      'KAFKA_SSL',
+      'KAFKA_TOPIC_REPLICATION_FACTOR',
       'ORDERS_CLAIM_BATCH_SIZE',
     ]);
     expect((error as ConfigError).message).toMatch(/AUTH_JWT_PUBLIC_KEY: required in production/);
   });
 
   it('takes a PEM key (with escaped newlines) or a JWKS URL in production', () => {
+    // Production also refuses plaintext Kafka and replication factor 1 (libs/config kafkaSettings).
+    const safeKafka = { KAFKA_SSL: 'true', KAFKA_TOPIC_REPLICATION_FACTOR: '3' };
     const withPem = loadOrdersConfig({
+      ...safeKafka,
       APP_ENV: 'production',
       AUTH_JWT_PUBLIC_KEY: PEM.replace(/\n/g, '\\n'),
       OPERATOR_AUTH_JWT_PUBLIC_KEY: PEM,
@@ -63,6 +68,7 @@ describe(loadOrdersConfig.name, () => {
       baseUrl: 'https://platform.example/profile/api/v1/',
     });
     const withJwks = loadOrdersConfig({
+      ...safeKafka,
       APP_ENV: 'production',
       AUTH_JWKS_URL: 'https://issuer.example/jwks',
       OPERATOR_AUTH_JWKS_URL: 'https://operators.example/jwks',
@@ -103,7 +109,7 @@ describe(loadOrdersConfig.name, () => {
     const config = loadOrdersConfig({
       ORDERS_PASTDUE_INTERVAL: '750ms',
       ORDERS_NOTIFICATION_EXPIRY: '2d',
-      ORDERS_RELAY_START_DELAY_MS: '1500',
+      ORDERS_RELAY_START_DELAY_MS: '1500ms',
       ORDERS_OUTBOX_RELAY_CONCURRENCY: '4',
       ORDERS_PUBLIC_BASE_URL: 'https://platform.example/',
     });

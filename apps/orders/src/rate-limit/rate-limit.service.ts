@@ -6,6 +6,7 @@ import {
   toDate,
   type GenericServiceUpdate,
 } from '@notifications/contracts';
+import { boundedDelayMs } from '@notifications/messaging';
 import { UnitOfWork } from '../database/unit-of-work';
 import { RateLimitRepository } from './rate-limit.repository';
 
@@ -35,10 +36,12 @@ export class RateLimitService {
       return this.ignore(`schema ${update.schema} is not handled`);
     const data = parseResourceLimitExceeded(update);
     if (data.resource !== ACS_EMAIL_RESOURCE) return this.ignore(`resource ${data.resource} is not handled`);
+    // A reset time from a message: at most an hour ahead (boundedDelayMs); a limit still in force is re-announced.
+    const requested = toDate(data.resetTime).getTime();
     const until = await this.pauses.pauseUntil(
       this.uow.autoCommit,
       data.resource,
-      toDate(data.resetTime),
+      new Date(Date.now() + boundedDelayMs(requested - Date.now())),
       update.source,
     );
     this.logger.warn(`Email sending paused until ${until.toISOString()} (ACS rate limit)`);

@@ -1,4 +1,5 @@
 import { type LoggerService } from '@nestjs/common';
+import { boundedDelayMs, MAX_TIMER_DELAY_MS } from '@notifications/messaging';
 
 export interface PeriodicTask {
   readonly name: string;
@@ -105,7 +106,7 @@ export class TaskLoop {
         this.wake = undefined;
         resolve();
       };
-      this.timer = setTimeout(done, ms);
+      this.timer = setTimeout(done, boundedDelayMs(ms, MAX_TIMER_DELAY_MS));
       this.wake = wakeable ? done : (): void => (this.running ? undefined : done());
     });
   }

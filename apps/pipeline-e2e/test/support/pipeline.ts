@@ -337,7 +337,8 @@ export class Pipeline {
         // Whether ACS treats a repeated Operation-Id as the same send is not documented, so every run assumes it
         // does not: a repeated id is a second email, and the "duplicated" checks count what real ACS could send.
         ACS_DEDUPLICATE_OPERATION_ID: 'false',
-        ACS_DELIVERY_REPORT_WEBHOOK: `${this.url('status-poller')}/notifications/email/api/v1/reports?accesskey=${DELIVERY_REPORT_ACCESS_KEY}`,
+        ACS_DELIVERY_REPORT_WEBHOOK: `${this.url('status-poller')}/notifications/email/api/v1/reports`,
+        ACS_DELIVERY_REPORT_ACCESS_KEY: DELIVERY_REPORT_ACCESS_KEY,
       },
       orders: {
         DATABASE_URL: this.databaseUrl,

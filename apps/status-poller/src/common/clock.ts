@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { boundedDelayMs, MAX_TIMER_DELAY_MS } from '@notifications/messaging';
 
 /** Time as the app sees it; unit tests substitute a manual clock. */
 @Injectable()
@@ -8,6 +9,8 @@ export class Clock {
   }
 
   sleep(ms: number): Promise<void> {
-    return ms <= 0 ? Promise.resolve() : new Promise((resolve) => setTimeout(resolve, ms));
+    return ms <= 0
+      ? Promise.resolve()
+      : new Promise((resolve) => setTimeout(resolve, boundedDelayMs(ms, MAX_TIMER_DELAY_MS)));
   }
 }

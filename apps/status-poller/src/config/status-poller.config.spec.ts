@@ -54,6 +54,51 @@ describe('status-poller config', () => {
     expect((error as ConfigError).message).not.toContain('nope');
   });
 
+  it('refuses to start in production on development defaults, naming every problem in one error', () => {
+    let error: unknown;
+    try {
+      loadStatusPollerConfig({ APP_ENV: 'production' });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems.map((problem) => problem.variable).sort()).toEqual([
+      'ACS_CONNECTION_STRING',
+      'ACS_RESOURCE_ID',
+      'DELIVERY_REPORT_ACCESS_KEY',
+      'KAFKA_SSL',
+      'KAFKA_TOPIC_REPLICATION_FACTOR',
+    ]);
+    expect((error as ConfigError).message).toMatch(
+      /DELIVERY_REPORT_ACCESS_KEY: required in production: there is no default webhook key/,
+    );
+  });
+
+  it('starts in production with a real resource, its own key and a safe Kafka', () => {
+    const resourceId =
+      '/subscriptions/1/resourceGroups/rg/providers/Microsoft.Communication/communicationServices/contoso';
+    const config = loadStatusPollerConfig({
+      APP_ENV: 'production',
+      ACS_CONNECTION_STRING: 'endpoint=https://contoso.communication.azure.com/;accesskey=c2VjcmV0',
+      ACS_RESOURCE_ID: resourceId,
+      DELIVERY_REPORT_ACCESS_KEY: 'hush',
+      KAFKA_SSL: 'true',
+      KAFKA_TOPIC_REPLICATION_FACTOR: '3',
+    });
+    expect(config.deliveryReports).toMatchObject({
+      accessKey: 'hush',
+      acsResourceId: resourceId,
+      allowQueryKey: false,
+      maxEventsPerRequest: 5000,
+    });
+    expect(() => loadStatusPollerConfig({ ACS_RESOURCE_ID: '/subscriptions/1' })).toThrow(
+      /ACS_RESOURCE_ID: expected an ACS resource id/,
+    );
+    expect(() => loadStatusPollerConfig({ DELIVERY_REPORT_MAX_EVENTS: '5001' })).toThrow(
+      /DELIVERY_REPORT_MAX_EVENTS/,
+    );
+  });
+
   it('refuses a schedule that would need too many delay topics', () => {
     expect(() => statusPollerConfigSchema.parse({})).toThrow();
     expect(() =>

@@ -1,5 +1,9 @@
 import {
+  ACS_EMULATOR_ACCESS_KEY,
+  ACS_EMULATOR_RESOURCE_ID,
+  acsProductionSettings,
   appEnvSettings,
+  envBool,
   envDurationMs,
   envEnum,
   envGroup,
@@ -11,6 +15,8 @@ import {
   kafkaSettings,
   loadConfig,
   type Env,
+  isProductionEnv,
+  rawAppEnvFields,
   type EnvParseResult,
 } from '@notifications/config';
 import { z } from 'zod';
@@ -20,14 +26,22 @@ import { checkIntervals, MAX_DISTINCT_INTERVALS } from '../polling/check-schedul
 export const DEFAULT_PORT = 5092;
 
 /**
- * The ACS emulator's documented development connection string (`apps/acs-emulator`): its access key is base64 of
- * `acs-emulator-development-access-key-not-a-secret`. Public on purpose; production sets ACS_CONNECTION_STRING.
+ * The ACS emulator's documented development connection string (`apps/acs-emulator`; its access key is public on
+ * purpose). Production sets ACS_CONNECTION_STRING and refuses this one (`acsProductionSettings`).
  */
-export const DEFAULT_ACS_CONNECTION_STRING =
-  'endpoint=http://127.0.0.1:5099/;accesskey=YWNzLWVtdWxhdG9yLWRldmVsb3BtZW50LWFjY2Vzcy1rZXktbm90LWEtc2VjcmV0';
+export const DEFAULT_ACS_CONNECTION_STRING = `endpoint=http://127.0.0.1:5099/;accesskey=${ACS_EMULATOR_ACCESS_KEY}`;
 
-/** Development default of the delivery-report webhook's `?accesskey=`; production sets its own. */
+/** Development and test default of the delivery-report webhook's key; production has none and requires one. */
 export const DEFAULT_DELIVERY_REPORT_ACCESS_KEY = 'status-poller-dev-delivery-report-key';
+
+/**
+ * Event Grid delivers at most 5 000 events per request ("Max events per batch" of output batching, 1–5 000:
+ * https://learn.microsoft.com/azure/event-grid/delivery-and-retry#output-batching), one by default.
+ */
+export const EVENT_GRID_MAX_EVENTS_PER_BATCH = 5000;
+
+const ACS_RESOURCE_ID =
+  /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.Communication\/communicationServices\/[^/]+$/i;
 
 /** The ACS API version `@azure/communication-email` 1.1.0 uses. */
 export const DEFAULT_ACS_API_VERSION = '2025-09-01';
@@ -97,12 +111,47 @@ const pollingSettings = envGroup(
 const deliveryReportSettings = envGroup(
   z
     .object({
-      DELIVERY_REPORT_ACCESS_KEY: envString(DEFAULT_DELIVERY_REPORT_ACCESS_KEY),
+      ...rawAppEnvFields,
+      // No default in production: a default secret would be a public one.
+      DELIVERY_REPORT_ACCESS_KEY: envString().optional(),
       DELIVERY_REPORT_MAX_BODY_BYTES: envInt(2 * 1024 * 1024, { min: 1024, max: 64 * 1024 * 1024 }),
+      DELIVERY_REPORT_MAX_EVENTS: envInt(EVENT_GRID_MAX_EVENTS_PER_BATCH, {
+        min: 1,
+        max: EVENT_GRID_MAX_EVENTS_PER_BATCH,
+      }),
+      // The ACS resource whose events are accepted (`topic`/`source` of each event); the emulator's by default.
+      ACS_RESOURCE_ID: envValue((raw): EnvParseResult<string> =>
+        ACS_RESOURCE_ID.test(raw)
+          ? { ok: true, value: raw }
+          : {
+              ok: false,
+              expected:
+                'an ACS resource id: /subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.Communication/communicationServices/<name>',
+            },
+      ).optional(),
+      // Off: a key in the URL ends up in access logs and proxies (see DeliveryReportAccessKeyGuard).
+      DELIVERY_REPORT_ALLOW_QUERY_KEY: envBool(false),
+    })
+    .superRefine((env, ctx) => {
+      if (!isProductionEnv(env)) return;
+      for (const variable of ['DELIVERY_REPORT_ACCESS_KEY', 'ACS_RESOURCE_ID'] as const) {
+        if (env[variable] !== undefined) continue;
+        ctx.addIssue({
+          code: 'custom',
+          path: [variable],
+          message:
+            variable === 'ACS_RESOURCE_ID'
+              ? 'required in production: the resource id of the ACS resource whose delivery reports are accepted'
+              : 'required in production: there is no default webhook key',
+        });
+      }
     })
     .transform((env) => ({
-      accessKey: env.DELIVERY_REPORT_ACCESS_KEY,
+      accessKey: env.DELIVERY_REPORT_ACCESS_KEY ?? DEFAULT_DELIVERY_REPORT_ACCESS_KEY,
+      allowQueryKey: env.DELIVERY_REPORT_ALLOW_QUERY_KEY,
       maxBodyBytes: env.DELIVERY_REPORT_MAX_BODY_BYTES,
+      maxEventsPerRequest: env.DELIVERY_REPORT_MAX_EVENTS,
+      acsResourceId: env.ACS_RESOURCE_ID ?? ACS_EMULATOR_RESOURCE_ID,
     })),
 );
 
@@ -124,6 +173,7 @@ export const statusPollerConfigSchema = z.object({
   management: managementSettings(DEFAULT_PORT),
   kafka: kafkaSettings('status-poller'),
   acs: acsSettings,
+  acsProduction: acsProductionSettings,
   polling: pollingSettings,
   deliveryReports: deliveryReportSettings,
   topics: topicSettings,

@@ -9,9 +9,12 @@ export interface DeliveryReportStatsSnapshot {
   readonly unknownStatuses: Readonly<Record<string, number>>;
   /** Other event types (e.g. engagement reports), per type; not published. */
   readonly ignoredEventTypes: Readonly<Record<string, number>>;
+  /** Events from another resource than ACS_RESOURCE_ID (or naming none); neither published nor retried. */
+  readonly foreignEvents: number;
   readonly rejected: {
     readonly unauthorized: number;
     readonly malformed: number;
+    readonly tooManyEvents: number;
     readonly unavailable: number;
   };
 }
@@ -31,7 +34,8 @@ export class DeliveryReportStats {
   private readonly publishedByResult: Partial<Record<EmailSendResult, number>> = {};
   private readonly unknownStatuses: Record<string, number> = {};
   private readonly ignoredEventTypes: Record<string, number> = {};
-  private readonly rejected = { unauthorized: 0, malformed: 0, unavailable: 0 };
+  private foreignEvents = 0;
+  private readonly rejected = { unauthorized: 0, malformed: 0, tooManyEvents: 0, unavailable: 0 };
 
   request(): void {
     this.requests += 1;
@@ -53,7 +57,11 @@ export class DeliveryReportStats {
     increment(this.ignoredEventTypes, eventType);
   }
 
-  rejectedRequest(reason: 'unauthorized' | 'malformed' | 'unavailable'): void {
+  foreign(): void {
+    this.foreignEvents += 1;
+  }
+
+  rejectedRequest(reason: 'unauthorized' | 'malformed' | 'tooManyEvents' | 'unavailable'): void {
     this.rejected[reason] += 1;
   }
 
@@ -64,6 +72,7 @@ export class DeliveryReportStats {
       published: { ...this.publishedByResult },
       unknownStatuses: { ...this.unknownStatuses },
       ignoredEventTypes: { ...this.ignoredEventTypes },
+      foreignEvents: this.foreignEvents,
       rejected: { ...this.rejected },
     };
   }

@@ -4,10 +4,11 @@ import { ProblemException } from '../common/problem-details';
 import { DeliveryReportAccessKeyGuard } from './delivery-report-access-key.guard';
 import { DeliveryReportService } from './delivery-report.service';
 import { DeliveryReportStats } from './delivery-report-stats';
-import { MalformedDeliveryError } from './event-grid-events';
+import { MalformedDeliveryError, TooManyEventsError } from './event-grid-events';
 
 /**
- * `POST /notifications/email/api/v1/reports?accesskey=…` — the Event Grid webhook for ACS email delivery reports.
+ * `POST /notifications/email/api/v1/reports` with the `X-Delivery-Report-Key` header — the Event Grid webhook for
+ * ACS email delivery reports.
  * The body is read as text (see `configureHttp`) so that a malformed body gets a precise 400 from here rather
  * than a generic parser error.
  */
@@ -29,6 +30,15 @@ export class DeliveryReportController {
     try {
       delivery = this.service.parse(typeof body === 'string' ? body : '');
     } catch (error) {
+      if (error instanceof TooManyEventsError) {
+        this.stats.rejectedRequest('tooManyEvents');
+        // 413 is not retried by Event Grid (delivery-and-retry): the subscription's "max events per batch" must
+        // not exceed DELIVERY_REPORT_MAX_EVENTS, which defaults to Event Grid's own maximum.
+        throw new ProblemException(413, 'Too many events', error.message, {
+          events: error.count,
+          maxEvents: error.max,
+        });
+      }
       if (!(error instanceof MalformedDeliveryError)) throw error;
       this.stats.rejectedRequest('malformed');
       throw new ProblemException(400, 'Malformed Event Grid delivery', error.problems.join('; '), {

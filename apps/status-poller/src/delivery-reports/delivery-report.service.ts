@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { type EmailSendResult, type SendOperationResult } from '@notifications/contracts';
 import { MessageProducer } from '@notifications/messaging';
+import { STATUS_POLLER_CONFIG, type StatusPollerConfig } from '../config/status-poller.config';
 import { STATUS_POLLER_TOPICS, type StatusPollerTopics } from '../polling/status-poller-topics';
 import { resultForDeliveryStatus } from './delivery-report-status';
 import { parseEventGridDelivery, type EventGridDelivery } from './event-grid-events';
@@ -14,6 +15,8 @@ export type DeliveryOutcome =
       readonly published: number;
       readonly ignored: number;
       readonly unknownStatus: number;
+      /** Events from another resource than the configured ACS resource: not processed. */
+      readonly foreign: number;
     };
 
 /**
@@ -25,16 +28,23 @@ export type DeliveryOutcome =
 @Injectable()
 export class DeliveryReportService {
   private readonly logger = new Logger(DeliveryReportService.name);
+  private readonly acsResourceId: string;
+  private readonly maxEventsPerRequest: number;
 
   constructor(
     private readonly producer: MessageProducer,
     private readonly stats: DeliveryReportStats,
     @Inject(STATUS_POLLER_TOPICS) private readonly topics: StatusPollerTopics,
-  ) {}
+    @Inject(STATUS_POLLER_CONFIG) config: StatusPollerConfig,
+  ) {
+    // Azure resource ids are case-insensitive.
+    this.acsResourceId = config.deliveryReports.acsResourceId.toLowerCase();
+    this.maxEventsPerRequest = config.deliveryReports.maxEventsPerRequest;
+  }
 
-  /** Throws `MalformedDeliveryError` for a body that is not an acceptable Event Grid delivery. */
+  /** Throws `MalformedDeliveryError`, or `TooManyEventsError` beyond DELIVERY_REPORT_MAX_EVENTS. */
   parse(body: string): EventGridDelivery {
-    return parseEventGridDelivery(body);
+    return parseEventGridDelivery(body, this.maxEventsPerRequest);
   }
 
   async process(delivery: EventGridDelivery): Promise<DeliveryOutcome> {
@@ -46,7 +56,17 @@ export class DeliveryReportService {
     const results: SendOperationResult[] = [];
     let ignored = 0;
     let unknownStatus = 0;
+    let foreign = 0;
+    let foreignSource: string | undefined;
     for (const event of delivery.events) {
+      // Anyone holding the webhook key could otherwise report statuses of any operation id: only the configured
+      // ACS resource's events count (a second resource's subscription pointed here by mistake, too).
+      if (event.source?.toLowerCase() !== this.acsResourceId) {
+        foreign += 1;
+        foreignSource ??= event.source ?? '(none)';
+        this.stats.foreign();
+        continue;
+      }
       if (event.kind === 'other') {
         ignored += 1;
         this.stats.ignored(event.eventType);
@@ -56,13 +76,19 @@ export class DeliveryReportService {
       if (sendResult === undefined) {
         unknownStatus += 1;
         this.stats.unknownStatus(event.status);
+        // The status message is free text from the receiving mail system (it may quote the address): not logged.
         this.logger.warn(
-          `Delivery report with unknown status ${JSON.stringify(event.status)} for operation ${event.messageId} ignored` +
-            (event.statusMessage ? ` (${event.statusMessage})` : ''),
+          `Delivery report with unknown status ${JSON.stringify(event.status.slice(0, 100))} for operation ${event.messageId} ignored`,
         );
         continue;
       }
       results.push({ operationId: event.messageId, sendResult });
+    }
+    if (foreign > 0) {
+      this.logger.warn(
+        `${foreign} event(s) not from the configured ACS resource (ACS_RESOURCE_ID) refused, e.g. from ` +
+          JSON.stringify(foreignSource?.slice(0, 300)),
+      );
     }
     await this.producer.publishAll(this.topics.statusUpdated, results);
     for (const result of results) this.stats.published(result.sendResult);
@@ -72,6 +98,7 @@ export class DeliveryReportService {
       published: results.length,
       ignored,
       unknownStatus,
+      foreign,
     };
   }
 }

@@ -1,5 +1,10 @@
 import { resultForDeliveryStatus } from './delivery-report-status';
-import { EventTypes, MalformedDeliveryError, parseEventGridDelivery } from './event-grid-events';
+import {
+  EventTypes,
+  MalformedDeliveryError,
+  parseEventGridDelivery,
+  TooManyEventsError,
+} from './event-grid-events';
 
 function report(data: unknown): Record<string, unknown> {
   return {
@@ -47,10 +52,16 @@ describe(parseEventGridDelivery.name, () => {
       {
         id: 'c',
         type: EventTypes.emailDeliveryReport,
+        source: '/subscriptions/s/acs',
         specversion: '1.0',
         data: { messageId: 'op-2', status: 'Bounced' },
       },
-      { id: 'x', eventType: 'Microsoft.Communication.EmailEngagementTrackingReportReceived', data: {} },
+      {
+        id: 'x',
+        topic: ' /subscriptions/t/acs ',
+        eventType: 'Microsoft.Communication.EmailEngagementTrackingReportReceived',
+        data: {},
+      },
     ]);
     expect(parseEventGridDelivery(body)).toEqual({
       kind: 'events',
@@ -63,8 +74,18 @@ describe(parseEventGridDelivery.name, () => {
           recipient: 'a@example.org',
           statusMessage: 'ok',
         },
-        { kind: 'delivery-report', id: 'c', messageId: 'op-2', status: 'Bounced' },
-        { kind: 'other', eventType: 'Microsoft.Communication.EmailEngagementTrackingReportReceived' },
+        {
+          kind: 'delivery-report',
+          id: 'c',
+          source: '/subscriptions/s/acs',
+          messageId: 'op-2',
+          status: 'Bounced',
+        },
+        {
+          kind: 'other',
+          eventType: 'Microsoft.Communication.EmailEngagementTrackingReportReceived',
+          source: '/subscriptions/t/acs',
+        },
       ],
     });
     expect(
@@ -73,6 +94,13 @@ describe(parseEventGridDelivery.name, () => {
       kind: 'events',
       events: [{ messageId: 'op' }],
     });
+  });
+
+  it('refuses more events than the limit before reading any of them', () => {
+    const three = JSON.stringify([report({}), report({}), report({})]);
+    expect(() => parseEventGridDelivery(three, 2)).toThrow(TooManyEventsError);
+    expect(() => parseEventGridDelivery(three, 2)).toThrow('3 events in one delivery; at most 2');
+    expect(() => parseEventGridDelivery(three, 3)).toThrow(MalformedDeliveryError);
   });
 
   it('names every malformed part', () => {

@@ -12,21 +12,36 @@ export type EventGridDelivery =
   | { readonly kind: 'validation'; readonly validationCode: string }
   | { readonly kind: 'events'; readonly events: readonly EventGridEvent[] };
 
+/**
+ * `source` is the resource that published the event: `topic` in the Event Grid schema, `source` in CloudEvents
+ * (for ACS events, the Communication Services resource id). Absent when the event names none.
+ */
 export type EventGridEvent =
   | {
       readonly kind: 'delivery-report';
       readonly id?: string;
+      readonly source?: string;
       readonly messageId: string;
       readonly status: string;
       readonly recipient?: string;
       readonly statusMessage?: string;
     }
-  | { readonly kind: 'other'; readonly eventType: string };
+  | { readonly kind: 'other'; readonly eventType: string; readonly source?: string };
 
 /** A body this endpoint cannot accept; `problems` name each bad part (`[2].data.messageId: …`). */
 export class MalformedDeliveryError extends Error {
   constructor(readonly problems: readonly string[]) {
     super(`Malformed Event Grid delivery: ${problems.join('; ')}`);
+  }
+}
+
+/** A body with more events than this endpoint takes in one request (answered 413). */
+export class TooManyEventsError extends Error {
+  constructor(
+    readonly count: number,
+    readonly max: number,
+  ) {
+    super(`${count} events in one delivery; at most ${max} are accepted per request`);
   }
 }
 
@@ -44,7 +59,11 @@ function same(a: string, b: string): boolean {
   return a.toLowerCase() === b.toLowerCase();
 }
 
-export function parseEventGridDelivery(body: string): EventGridDelivery {
+/** @throws MalformedDeliveryError, or TooManyEventsError when the array holds more than `maxEvents` items. */
+export function parseEventGridDelivery(
+  body: string,
+  maxEvents: number = Number.POSITIVE_INFINITY,
+): EventGridDelivery {
   if (body.trim() === '') {
     throw new MalformedDeliveryError(['empty body: expected a JSON array of Event Grid events']);
   }
@@ -63,6 +82,7 @@ export function parseEventGridDelivery(body: string): EventGridDelivery {
     throw new MalformedDeliveryError([`expected a JSON array of Event Grid events, got ${typeof parsed}`]);
   }
   if (items.length === 0) return { kind: 'events', events: [] };
+  if (items.length > maxEvents) throw new TooManyEventsError(items.length, maxEvents);
 
   const problems: string[] = [];
   const events: EventGridEvent[] = [];
@@ -80,6 +100,8 @@ export function parseEventGridDelivery(body: string): EventGridDelivery {
       return;
     }
     const data = item['data'];
+    const sourceValue = item['topic'] ?? item['source'];
+    const source = nonEmptyString(sourceValue) ? { source: sourceValue.trim() } : {};
     if (same(eventType, EventTypes.subscriptionValidation)) {
       if (!isObject(data) || !nonEmptyString(data['validationCode'])) {
         problems.push(`${at}.data.validationCode: required (a non-empty string)`);
@@ -89,7 +111,7 @@ export function parseEventGridDelivery(body: string): EventGridDelivery {
       return;
     }
     if (!same(eventType, EventTypes.emailDeliveryReport)) {
-      events.push({ kind: 'other', eventType });
+      events.push({ kind: 'other', eventType, ...source });
       return;
     }
     if (!isObject(data)) {
@@ -106,6 +128,7 @@ export function parseEventGridDelivery(body: string): EventGridDelivery {
     events.push({
       kind: 'delivery-report',
       ...(typeof item['id'] === 'string' ? { id: item['id'] } : {}),
+      ...source,
       messageId: (data['messageId'] as string).trim(),
       status: (data['status'] as string).trim(),
       ...(typeof data['recipient'] === 'string' ? { recipient: data['recipient'] } : {}),

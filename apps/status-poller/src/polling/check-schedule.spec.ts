@@ -44,6 +44,11 @@ describe('check schedule', () => {
     expect(nextInterval(schedule, 1, 90_000)).toBe(90_000);
   });
 
+  it('caps a retry-after at an hour, so that no due time lies days ahead', () => {
+    expect(nextInterval(schedule, 1, 30 * 86_400_000)).toBe(3_600_000);
+    expect(nextInterval(schedule, 1, Number.POSITIVE_INFINITY)).toBe(3_600_000);
+  });
+
   it('reads a message without poll headers as not yet checked, counting the deadline from lastStatusCheck', () => {
     const state = readPollState(schedule, message, {});
     expect(state).toEqual({ checks: 0, nextCheckInMs: 2_000, firstAcceptedAt: lastCheck });

@@ -1,4 +1,5 @@
 import { toDate, type SendNotificationOperationIdentifier } from '@notifications/contracts';
+import { boundedDelayMs } from '@notifications/messaging';
 
 /** The timing of status checks (see the README's settings table). */
 export interface CheckSchedule {
@@ -45,10 +46,16 @@ export function intervalAfter(schedule: CheckSchedule, checksDone: number): numb
  * The interval until the next check after `checksDone` checks: the backoff step, raised to honour ACS's
  * `retry-after`. A raised interval is rounded up to the next step of the schedule so that every message waiting in
  * one delay tier has the same delay (which is what keeps each tier's topic in due-time order); a `retry-after`
- * beyond the longest step is used as it is.
+ * beyond the longest step is used as it is, capped at an hour (`boundedDelayMs`).
  */
-export function nextInterval(schedule: CheckSchedule, checksDone: number, retryAfterMs?: number): number {
+export function nextInterval(
+  schedule: CheckSchedule,
+  checksDone: number,
+  requestedRetryAfterMs?: number,
+): number {
   const backoff = intervalAfter(schedule, checksDone);
+  const retryAfterMs =
+    requestedRetryAfterMs === undefined ? undefined : boundedDelayMs(requestedRetryAfterMs);
   if (retryAfterMs === undefined || retryAfterMs <= backoff) return backoff;
   return checkIntervals(schedule).find((interval) => interval >= retryAfterMs) ?? retryAfterMs;
 }

@@ -43,7 +43,7 @@ describe(kafkaSettings.name, () => {
       KAFKA_MAX_REQUEST_BYTES: '500000',
       KAFKA_CONSUMER_CONCURRENCY: '6',
       KAFKA_SESSION_TIMEOUT_MS: '45s',
-      KAFKA_SHUTDOWN_TIMEOUT_MS: '5000',
+      KAFKA_SHUTDOWN_TIMEOUT_MS: '5s',
     });
 
     expect(kafka).toEqual({
@@ -56,6 +56,42 @@ describe(kafkaSettings.name, () => {
       consumerConcurrency: 6,
       sessionTimeoutMs: 45_000,
       shutdownTimeoutMs: 5_000,
+    });
+  });
+
+  describe('in production (APP_ENV or NODE_ENV)', () => {
+    it('refuses plaintext and replication factor 1, the development defaults, in one error', () => {
+      expect(problems({ APP_ENV: 'production' })).toEqual([
+        expect.stringMatching(/^KAFKA_SSL: plaintext Kafka is refused in production: set KAFKA_SSL=true/),
+        expect.stringMatching(
+          /^KAFKA_TOPIC_REPLICATION_FACTOR: replication factor 1 is refused in production/,
+        ),
+      ]);
+      expect(
+        problems({ NODE_ENV: 'production', KAFKA_SSL: 'false', KAFKA_TOPIC_REPLICATION_FACTOR: '1' }),
+      ).toEqual([
+        expect.stringMatching(/^KAFKA_SSL: .*got "false"$/),
+        expect.stringMatching(/^KAFKA_TOPIC_REPLICATION_FACTOR: .*got "1"$/),
+      ]);
+    });
+
+    it('accepts TLS with three replicas, or each one explicitly allowed', () => {
+      expect(
+        load({ APP_ENV: 'production', KAFKA_SSL: 'true', KAFKA_TOPIC_REPLICATION_FACTOR: '3' }).ssl,
+      ).toEqual({
+        rejectUnauthorized: true,
+      });
+      const allowed = load({
+        APP_ENV: 'production',
+        KAFKA_ALLOW_PLAINTEXT_IN_PRODUCTION: 'true',
+        KAFKA_ALLOW_REPLICATION_FACTOR_1_IN_PRODUCTION: 'true',
+      });
+      expect(allowed).toMatchObject({ ssl: false, topics: { replicationFactor: 1 } });
+    });
+
+    it('does not apply when APP_ENV says otherwise (APP_ENV wins over NODE_ENV)', () => {
+      expect(load({ NODE_ENV: 'production', APP_ENV: 'test' }).ssl).toBe(false);
+      expect(load({ APP_ENV: 'development' }).topics.replicationFactor).toBe(1);
     });
   });
 

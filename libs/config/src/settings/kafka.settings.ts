@@ -12,6 +12,7 @@ import {
   type EnvParseResult,
 } from '../env-schemas';
 import { envGroup, type SettingGroup } from '../load-config';
+import { isProductionEnv, rawAppEnvFields } from './app-env.settings';
 
 export const SASL_MECHANISMS = ['none', 'plain', 'scram-sha-256', 'scram-sha-512'] as const;
 export type SaslMechanism = Exclude<(typeof SASL_MECHANISMS)[number], 'none'>;
@@ -297,6 +298,46 @@ function tlsSettings(env: TlsEnv): KafkaTlsSettings {
   };
 }
 
+interface ProductionEnv {
+  readonly APP_ENV?: unknown;
+  readonly NODE_ENV?: unknown;
+  readonly KAFKA_SSL?: unknown;
+  readonly KAFKA_TOPIC_REPLICATION_FACTOR?: unknown;
+  readonly KAFKA_ALLOW_PLAINTEXT_IN_PRODUCTION?: unknown;
+  readonly KAFKA_ALLOW_REPLICATION_FACTOR_1_IN_PRODUCTION?: unknown;
+}
+
+/**
+ * What production refuses unless explicitly allowed: plaintext to the brokers (credentials and personal data on
+ * the wire) and topics with a single replica (one broker lost = messages lost; acks=all promises nothing then).
+ * The development defaults (KAFKA_SSL=false, replication factor 1) are exactly these, so a production deployment
+ * that forgot to set them stops here instead of running unsafely.
+ */
+function productionIssues(env: ProductionEnv): ConfigIssue[] {
+  if (!isProductionEnv(env)) return [];
+  const issues: ConfigIssue[] = [];
+  if (env.KAFKA_SSL === false && env.KAFKA_ALLOW_PLAINTEXT_IN_PRODUCTION !== true) {
+    issues.push({
+      variable: 'KAFKA_SSL',
+      message:
+        'plaintext Kafka is refused in production: set KAFKA_SSL=true (or KAFKA_ALLOW_PLAINTEXT_IN_PRODUCTION=true ' +
+        'when the network itself is encrypted)',
+    });
+  }
+  if (
+    env.KAFKA_TOPIC_REPLICATION_FACTOR === 1 &&
+    env.KAFKA_ALLOW_REPLICATION_FACTOR_1_IN_PRODUCTION !== true
+  ) {
+    issues.push({
+      variable: 'KAFKA_TOPIC_REPLICATION_FACTOR',
+      message:
+        'replication factor 1 is refused in production (one broker lost loses messages): set 3 (or ' +
+        'KAFKA_ALLOW_REPLICATION_FACTOR_1_IN_PRODUCTION=true for a single-broker installation)',
+    });
+  }
+  return issues;
+}
+
 /**
  * Kafka settings of one app. `appName` gives the default client id (`notifications-<appName>`).
  * Broker credentials are only read (and then required) when a SASL mechanism is set.
@@ -339,6 +380,10 @@ export function kafkaSettings(appName: string): SettingGroup<KafkaSettings> {
         KAFKA_SHUTDOWN_TIMEOUT_MS: envDurationMs('20s', { min: 0 }),
         // Appended to every topic and consumer group: isolates a deployment (an end-to-end run, a benchmark, a
         // second environment) on a shared broker while keeping the altinn.notifications. ACL prefix.
+        // Production refuses plaintext and unreplicated topics unless these say it is meant (productionIssues).
+        KAFKA_ALLOW_PLAINTEXT_IN_PRODUCTION: envBool(false),
+        KAFKA_ALLOW_REPLICATION_FACTOR_1_IN_PRODUCTION: envBool(false),
+        ...rawAppEnvFields,
         KAFKA_TOPIC_SUFFIX: envValue((raw): EnvParseResult<string> =>
           /^[A-Za-z0-9_-]{1,60}$/.test(raw)
             ? { ok: true, value: raw }
@@ -347,7 +392,7 @@ export function kafkaSettings(appName: string): SettingGroup<KafkaSettings> {
       })
       .superRefine(
         (env, ctx) => {
-          for (const { variable, message } of tlsIssues(env)) {
+          for (const { variable, message } of [...tlsIssues(env), ...productionIssues(env)]) {
             ctx.addIssue({ code: 'custom', path: [variable], message });
           }
           const mechanism = env.KAFKA_SASL_MECHANISM;

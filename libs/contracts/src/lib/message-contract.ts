@@ -44,7 +44,7 @@ export function jsonContract<S extends z.ZodType>(
       try {
         value = JSON.parse(text);
       } catch (error) {
-        const reason = error instanceof Error ? error.message : String(error);
+        const reason = withoutInputExcerpt(error instanceof Error ? error.message : String(error));
         throw new ContractViolationError(name, [{ path: '', message: `not valid JSON: ${reason}` }], {
           cause: error,
         });
@@ -55,4 +55,12 @@ export function jsonContract<S extends z.ZodType>(
       return JSON.stringify(validate(message), null, options.indent);
     },
   });
+}
+
+/**
+ * V8 quotes the start of the input in JSON errors (`Unexpected token 'o', "ola.nordma"... is not valid JSON`):
+ * a fragment of an address or identity number that no masking recognises. The position stays, the excerpt goes.
+ */
+function withoutInputExcerpt(message: string): string {
+  return message.replace(/, ".*"(?:\.\.\.)? is not valid JSON$/s, ' is not valid JSON');
 }

@@ -1,5 +1,6 @@
 import { type TopicDefinition } from '@notifications/contracts';
 import { type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage } from 'kafkajs';
+import { boundedDelayMs } from './bounded-delay';
 import { ConsumerStats, type ConsumerStatsSnapshot } from './consumer-stats';
 import {
   PermanentError,
@@ -37,6 +38,8 @@ export interface MessageContext {
   readonly offset: string;
   readonly key: string | undefined;
   readonly headers: Readonly<StringHeaders>;
+  /** The record's Kafka timestamp (ms since the epoch, as kafkajs gives it); on a retry topic, the retry's. */
+  readonly timestamp: string;
   /** 1 on first delivery, then 2, 3, … on retries. */
   readonly attempt: number;
   /**
@@ -278,6 +281,9 @@ export class ConsumerRunner {
     this.currentState = 'starting';
     await this.consumer.connect();
     // New groups start at the earliest offset: a message published before the group first joined is still work.
+    // A group without committed offsets (a fresh installation, or offsets expired after offsets.retention.minutes)
+    // starts at the earliest retained record: nothing published before the first join is lost. Re-reading old
+    // records is the consuming app's to bound (email-sender refuses emails older than EMAIL_MAX_MESSAGE_AGE_MS).
     await this.consumer.subscribe({ topics: this.topics, fromBeginning: true });
     await this.consumer.run({
       partitionsConsumedConcurrently: this.partitionConcurrency,
@@ -415,7 +421,8 @@ export class ConsumerRunner {
   }
 
   private pauseUntil(payload: EachBatchPayload, topic: string, partition: number, dueAt: number): void {
-    const delay = Math.max(0, dueAt - Date.now());
+    // `x-due-at` comes from a message header: never more than an hour (then re-checked), never a timer overflow.
+    const delay = boundedDelayMs(dueAt - Date.now());
     this.logger.debug('Pausing retry partition until its next message is due', {
       topic,
       partition,
@@ -562,6 +569,7 @@ export class ConsumerRunner {
           offset: item.offset,
           key: item.key,
           headers: item.headers,
+          timestamp: item.message.timestamp,
           attempt,
           maybeHandledBefore: item.maybeHandledBefore,
           maxAttempts: retryPolicy.maxAttempts,

@@ -1,3 +1,5 @@
+import { maskPersonalData } from './personal-data';
+
 /**
  * How a handler tells the runtime what to do with a message it could not handle.
  * - TransientError: try again later (retry topic, growing delay, bounded attempts, then dead letter).
@@ -24,10 +26,14 @@ export class PermanentError extends Error {
   }
 }
 
+/**
+ * An error's class and message, the message with personal data masked (`maskPersonalData`): it goes into
+ * dead-letter and retry headers, logs and `/stats`, and parsers and providers echo input values into messages.
+ */
 export function describeError(error: unknown): { errorClass: string; message: string } {
   if (error instanceof Error)
-    return { errorClass: error.name || error.constructor.name, message: error.message };
-  return { errorClass: typeof error, message: String(error) };
+    return { errorClass: error.name || error.constructor.name, message: maskPersonalData(error.message) };
+  return { errorClass: typeof error, message: maskPersonalData(String(error)) };
 }
 
 /**

@@ -1,3 +1,5 @@
+import { describeError } from './errors';
+
 /**
  * The messaging runtime logs through this small interface so that apps can plug in their own logger
  * (Nest's Logger, pino) without the framework-free core depending on either.
@@ -38,7 +40,8 @@ export const silentLogger: MessagingLogger = {
   error: () => undefined,
 };
 
+/** An error as log fields; the message without personal data (see `describeError`). */
 export function errorFields(error: unknown): LogFields {
-  if (error instanceof Error) return { error: error.message, errorClass: error.name };
-  return { error: String(error) };
+  const { errorClass, message } = describeError(error);
+  return error instanceof Error ? { error: message, errorClass } : { error: message };
 }

@@ -1,6 +1,8 @@
+import { maskPersonalData } from '@notifications/messaging';
+
 /**
  * What never reaches a log line: credentials (passwords, access keys, JWTs and bearer tokens, connection
- * strings, signed URLs) and email content. Applied to every field and message by the logger `createLogger`
+ * strings, signed URLs), email content, and email addresses and identity numbers (`maskPersonalData`). Applied to every field and message by the logger `createLogger`
  * builds, so a call site that logs a whole config or message object by mistake still leaks nothing.
  */
 export const REDACTED = '***';
@@ -22,14 +24,21 @@ export function isSecretKey(name: string): boolean {
   return SECRET_KEY.test(name);
 }
 
-/** Masks credentials inside free text: URL passwords, `key=value` secrets, JWTs, Authorization values. */
+/**
+ * Masks credentials inside free text (URL passwords, `key=value` secrets, JWTs, Authorization values) and
+ * personal data (email addresses, identity numbers).
+ */
 export function maskSecrets(text: string): string {
-  if (text.length < 8) return text;
-  return text
-    .replace(URL_PASSWORD, `$1${REDACTED}@`)
-    .replace(SECRET_PARAMETER, `$1${REDACTED}`)
-    .replace(JWT, REDACTED)
-    .replace(BEARER, `$1 ${REDACTED}`);
+  const withoutSecrets =
+    text.length < 8
+      ? text
+      : text
+          .replace(URL_PASSWORD, `$1${REDACTED}@`)
+          .replace(SECRET_PARAMETER, `$1${REDACTED}`)
+          .replace(JWT, REDACTED)
+          .replace(BEARER, `$1 ${REDACTED}`);
+  // Credentials first: a masked URL password (`user:***@host`) is then no longer address-shaped.
+  return maskPersonalData(withoutSecrets);
 }
 
 /** A copy of a log record's fields with secrets and email content removed (the original is not touched). */
