@@ -7,7 +7,10 @@ interface AuthenticatedRequest extends HttpRequest {
   caller?: Caller;
 }
 
-/** Bearer JWT with the notifications scope: 401 without a valid token, 403 without the scope or an org. */
+/**
+ * Bearer JWT with the notifications scope: 401 without a valid token, 403 without the scope or an org, 503
+ * when the signing keys cannot be fetched (JWKS outage).
+ */
 @Injectable()
 export class JwtAuthGuard implements CanActivate {
   constructor(private readonly verifier: JwtVerifier) {}
@@ -21,6 +24,10 @@ export class JwtAuthGuard implements CanActivate {
     } catch (error) {
       if (!(error instanceof AuthError)) throw error;
       const { failure } = error;
+      if (failure.kind === 'unavailable') {
+        // The identity provider is down, not the token wrong: retry later (RFC 9110 §15.6.4).
+        throw new ProblemException(problem(503, failure.reason), { 'Retry-After': '30' });
+      }
       if (failure.kind === 'unauthenticated') {
         // RFC 6750: no error code when the request carried no credentials at all.
         throw new ProblemException(problem(401, failure.reason), {

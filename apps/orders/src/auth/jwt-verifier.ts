@@ -1,5 +1,12 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload } from 'jose';
+import {
+  createRemoteJWKSet,
+  customFetch,
+  errors,
+  jwtVerify,
+  type FetchImplementation,
+  type JWTPayload,
+} from 'jose';
 import { type AuthSettings } from '../config/orders.config';
 import { loadOrCreateDevKey } from './dev-key';
 
@@ -12,7 +19,9 @@ export interface Caller {
 
 export type AuthFailure =
   | { readonly kind: 'unauthenticated'; readonly reason: string; readonly missing?: boolean }
-  | { readonly kind: 'forbidden'; readonly reason: string };
+  | { readonly kind: 'forbidden'; readonly reason: string }
+  /** The keys could not be fetched (JWKS unreachable, 5xx, timeout, not a key set): not the caller's fault. */
+  | { readonly kind: 'unavailable'; readonly reason: string };
 
 export class AuthError extends Error {
   constructor(readonly failure: AuthFailure) {
@@ -37,6 +46,30 @@ const ALGORITHMS = [
 
 type KeySource = KeyObject | ReturnType<typeof createRemoteJWKSet>;
 
+/** The JWKS endpoint did not deliver a key set. */
+class JwksUnavailableError extends Error {}
+
+/**
+ * jose's fetch, with every way the key set can fail to arrive turned into JwksUnavailableError, so that an
+ * identity-provider outage answers 503 instead of calling every caller's token invalid.
+ */
+const jwksFetch: FetchImplementation = async (url, options) => {
+  let response: Response;
+  try {
+    response = await fetch(url, options);
+  } catch (error) {
+    const timedOut = error instanceof Error && error.name === 'TimeoutError';
+    throw new JwksUnavailableError(timedOut ? 'timed out' : 'unreachable', { cause: error });
+  }
+  if (response.status !== 200) throw new JwksUnavailableError(`answered ${response.status}`);
+  try {
+    await response.clone().json();
+  } catch (error) {
+    throw new JwksUnavailableError('answered something that is not JSON', { cause: error });
+  }
+  return response;
+};
+
 /**
  * Verifies bearer JWTs against the configured public key, JWKS URL, or (development only) the local dev key,
  * and checks the required scope and the `org` claim.
@@ -56,6 +89,7 @@ export class JwtVerifier {
           createRemoteJWKSet(new URL(settings.key.jwksUrl), {
             timeoutDuration: 5_000,
             cooldownDuration: 30_000,
+            [customFetch]: jwksFetch,
           }),
           settings,
         );
@@ -110,6 +144,12 @@ export class JwtVerifier {
           : await jwtVerify(token, this.key, options);
       return payload;
     } catch (error) {
+      if (error instanceof JwksUnavailableError || error instanceof errors.JWKSInvalid) {
+        throw new AuthError({
+          kind: 'unavailable',
+          reason: `The signing keys could not be fetched (${error instanceof JwksUnavailableError ? error.message : 'not a key set'}).`,
+        });
+      }
       const reason =
         error instanceof errors.JWTExpired
           ? 'The token has expired.'

@@ -8,6 +8,7 @@ import {
   envEnum,
   envGroup,
   envInt,
+  envList,
   envString,
   envUrl,
   httpSettings,
@@ -17,6 +18,7 @@ import {
   type SettingGroup,
 } from '@notifications/config';
 import { z } from 'zod';
+import { parseAllowEntry, type AllowEntry } from '../outbound/address-policy';
 
 /** Where the development signing key lives (git-ignored, created on first use): `apps/orders/.dev/`. */
 export const DEFAULT_DEV_KEY_FILE = path.resolve(__dirname, '..', '..', '.dev', 'jwt-dev-key.json');
@@ -74,12 +76,32 @@ const authSettings: SettingGroup<AuthSettings> = envGroup(
           message: 'set either AUTH_JWT_PUBLIC_KEY or AUTH_JWKS_URL, not both',
         });
       }
-      if (appEnvOf(env) === 'production' && pem === undefined && env.AUTH_JWKS_URL === undefined) {
+      if (appEnvOf(env) !== 'production') return;
+      if (pem === undefined && env.AUTH_JWKS_URL === undefined) {
         ctx.addIssue({
           code: 'custom',
-          path: ['AUTH_JWT_PUBLIC_KEY'],
-          message: 'required in production (or set AUTH_JWKS_URL): there is no default signing key',
+          path: ['AUTH_JWKS_URL'],
+          message:
+            'required in production (an https URL, or AUTH_JWT_PUBLIC_KEY): there is no default signing key',
         });
+      }
+      // Keys fetched over plain http could be replaced on the way, and with them every caller's identity.
+      if (env.AUTH_JWKS_URL !== undefined && new URL(env.AUTH_JWKS_URL).protocol !== 'https:') {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['AUTH_JWKS_URL'],
+          message: 'must be an https URL in production',
+        });
+      }
+      // Without them, a token the same identity provider issued for another audience would be accepted here.
+      for (const name of ['AUTH_JWT_ISSUER', 'AUTH_JWT_AUDIENCE'] as const) {
+        if (env[name] === undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [name],
+            message: 'required in production: tokens must be checked for their issuer and audience',
+          });
+        }
       }
     })
     .transform((env): AuthSettings => {
@@ -107,9 +129,12 @@ export interface ContactPointSettings {
   readonly source: ContactPointSource;
   /** Base URL of the Profile-compatible API (`…/profile/api/v1/`); set when `source` is `http`. */
   readonly baseUrl?: string;
+  /** The whole lookup request (answer included). */
   readonly timeoutMs: number;
   /** Identifiers per lookup request. */
   readonly batchSize: number;
+  /** Largest answer read from the register. */
+  readonly maxResponseBytes: number;
 }
 
 /** `http` (Altinn Profile-compatible API) by default in production, the local table elsewhere. */
@@ -122,6 +147,8 @@ const contactPointSettings: SettingGroup<ContactPointSettings> = envGroup(
       CONTACT_POINTS_BASE_URL: envUrl(undefined, { protocols: ['https', 'http'] }).optional(),
       CONTACT_POINTS_TIMEOUT: envDurationMs('10s', { min: 1 }),
       CONTACT_POINTS_BATCH_SIZE: envInt(500, { min: 1, max: 10_000 }),
+      // 500 entries of a few hundred bytes each are well under a MiB; the cap only stops a runaway answer.
+      CONTACT_POINTS_MAX_RESPONSE_BYTES: envInt(4 * 1024 * 1024, { min: 1024, max: 256 * 1024 * 1024 }),
     })
     .superRefine((env, ctx) => {
       const source = env.CONTACT_POINTS_SOURCE ?? (appEnvOf(env) === 'production' ? 'http' : 'local');
@@ -138,7 +165,59 @@ const contactPointSettings: SettingGroup<ContactPointSettings> = envGroup(
       ...(env.CONTACT_POINTS_BASE_URL === undefined ? {} : { baseUrl: env.CONTACT_POINTS_BASE_URL }),
       timeoutMs: env.CONTACT_POINTS_TIMEOUT,
       batchSize: env.CONTACT_POINTS_BATCH_SIZE,
+      maxResponseBytes: env.CONTACT_POINTS_MAX_RESPONSE_BYTES,
     })),
+);
+
+export interface OutboundSettings {
+  /** Hosts (by name) and address ranges that requests made for a tenant may reach despite being non-public. */
+  readonly allowList: readonly AllowEntry[];
+  /** Redirects of a GET followed, each hop checked again. */
+  readonly maxRedirects: number;
+  /** A `conditionEndpoint` must answer in full within this time… */
+  readonly conditionTimeoutMs: number;
+  /** …with at most this many bytes (`{"sendCondition": true}` needs a few dozen). */
+  readonly conditionMaxResponseBytes: number;
+}
+
+// Local receivers, the emulator and test servers listen on loopback in development and test.
+const DEVELOPMENT_ALLOW_LIST = ['localhost', '127.0.0.0/8', '::1'];
+
+/**
+ * The outbound-request guard (docs/security.md): production allows no non-public address unless
+ * `OUTBOUND_ALLOW_LIST` names it; development and test allow loopback. `none` is an explicitly empty list.
+ */
+const outboundSettings: SettingGroup<OutboundSettings> = envGroup(
+  z
+    .object({
+      APP_ENV: envEnum(APP_ENVS).optional(),
+      NODE_ENV: envEnum(APP_ENVS).optional(),
+      OUTBOUND_ALLOW_LIST: envList().optional(),
+      OUTBOUND_MAX_REDIRECTS: envInt(3, { min: 0, max: 10 }),
+      SEND_CONDITION_TIMEOUT: envDurationMs('5s', { min: 100, max: 60_000 }),
+      SEND_CONDITION_MAX_RESPONSE_BYTES: envInt(4096, { min: 64, max: 1024 * 1024 }),
+    })
+    .transform((env, ctx): OutboundSettings => {
+      const raw = env.OUTBOUND_ALLOW_LIST ?? (appEnvOf(env) === 'production' ? [] : DEVELOPMENT_ALLOW_LIST);
+      const isNone = raw.length === 1 && raw[0]?.toLowerCase() === 'none';
+      const allowList: AllowEntry[] = [];
+      for (const item of isNone ? [] : raw) {
+        const entry = parseAllowEntry(item);
+        if (entry === undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['OUTBOUND_ALLOW_LIST'],
+            message: `expected host names, IP addresses or CIDRs (e.g. profile.internal,10.1.0.0/16), or none; "${item}" is none of them`,
+          });
+        } else allowList.push(entry);
+      }
+      return {
+        allowList,
+        maxRedirects: env.OUTBOUND_MAX_REDIRECTS,
+        conditionTimeoutMs: env.SEND_CONDITION_TIMEOUT,
+        conditionMaxResponseBytes: env.SEND_CONDITION_MAX_RESPONSE_BYTES,
+      };
+    }),
 );
 
 export interface SchedulerSettings {
@@ -300,6 +379,7 @@ export const ordersConfigSchema = z.object({
   http: httpSettings(5090),
   auth: authSettings,
   contactPoints: contactPointSettings,
+  outbound: outboundSettings,
   scheduler: schedulerSettings,
   notifications: notificationSettings,
   api: apiSettings,
