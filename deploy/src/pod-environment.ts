@@ -15,7 +15,7 @@ export const EXTERNAL_SECRETS: Readonly<Record<string, readonly string[]>> = {
     'consumer-password',
   ],
   'orders-database': ['url'],
-  'orders-auth': ['jwt-public-key', 'jwks-url'],
+  'orders-auth': ['jwt-public-key', 'jwks-url', 'issuer', 'audience'],
   acs: ['connection-string'],
   'status-poller-delivery-report': ['access-key'],
 };
@@ -26,6 +26,8 @@ const SECRET_SAMPLES: Readonly<Record<string, string>> = {
   'connection-string': 'endpoint=https://example.communication.azure.com/;accesskey=c2VjcmV0',
   'access-key': 'secret',
   'jwks-url': 'https://issuer.example/.well-known/jwks.json',
+  issuer: 'https://issuer.example',
+  audience: 'notifications',
 };
 
 /** A reference from a container to a ConfigMap or Secret (whole object or one key). */
