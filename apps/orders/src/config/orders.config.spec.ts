@@ -98,6 +98,19 @@ describe(loadOrdersConfig.name, () => {
     ).toBe(65536);
   });
 
+  it('refuses at start-up a contact-point register the outbound guard would refuse', () => {
+    const internalRegister = {
+      ...PRODUCTION_AUTH,
+      CONTACT_POINTS_SOURCE: 'http',
+      CONTACT_POINTS_BASE_URL: 'http://10.0.3.4/profile/',
+    };
+    expect(() => loadOrdersConfig(internalRegister)).toThrow(
+      /CONTACT_POINTS_BASE_URL: points to a private address, .*; name its host or address in OUTBOUND_ALLOW_LIST/,
+    );
+    const allowed = loadOrdersConfig({ ...internalRegister, OUTBOUND_ALLOW_LIST: '10.0.3.0/24' });
+    expect(allowed.contactPoints.baseUrl).toBe('http://10.0.3.4/profile/');
+  });
+
   it('takes a PEM key (with escaped newlines) or a JWKS URL in production', () => {
     const withPem = loadOrdersConfig({
       APP_ENV: 'production',

@@ -14,11 +14,13 @@ import {
   httpSettings,
   kafkaSettings,
   loadConfig,
+  ConfigError,
   type AppEnv,
   type SettingGroup,
 } from '@notifications/config';
 import { z } from 'zod';
-import { parseAllowEntry, type AllowEntry } from '../outbound/address-policy';
+import { AddressPolicy, parseAllowEntry, type AllowEntry } from '../outbound/address-policy';
+import { OutboundHttpClient } from '../outbound/outbound-http.client';
 
 /** Where the development signing key lives (git-ignored, created on first use): `apps/orders/.dev/`. */
 export const DEFAULT_DEV_KEY_FILE = path.resolve(__dirname, '..', '..', '.dev', 'jwt-dev-key.json');
@@ -390,5 +392,19 @@ export type OrdersConfig = Readonly<z.infer<typeof ordersConfigSchema>>;
 
 /** Reads and validates every setting once; throws ConfigError listing every bad variable. */
 export function loadOrdersConfig(env: Record<string, string | undefined> = process.env): OrdersConfig {
-  return loadConfig(ordersConfigSchema, env);
+  const config = loadConfig(ordersConfigSchema, env);
+  // The register is fetched through the outbound guard: a base URL it would refuse every time stops start-up.
+  const { source, baseUrl } = config.contactPoints;
+  if (source === 'http' && baseUrl !== undefined) {
+    const check = new OutboundHttpClient(new AddressPolicy(config.outbound.allowList)).checkUrl(baseUrl);
+    if (!check.ok) {
+      throw new ConfigError([
+        {
+          variable: 'CONTACT_POINTS_BASE_URL',
+          message: `${check.reason}; name its host or address in OUTBOUND_ALLOW_LIST`,
+        },
+      ]);
+    }
+  }
+  return config;
 }

@@ -75,7 +75,8 @@ export class PastDueService {
   /**
    * Creates the order's email notifications. Idempotent: a redelivered message finds the order no longer in
    * Processing (or its notifications already there) and creates nothing. Throws DependencyUnavailableError when
-   * the contact-point register or the send-condition endpoint cannot answer.
+   * the contact-point register cannot answer, SendConditionUnavailableError when the send-condition endpoint
+   * fails in a way that may pass (a refused endpoint ends the order here).
    */
   async processOrder(message: NotificationOrder): Promise<ProcessOutcome> {
     const order = await this.orders.find(this.uow.autoCommit, message.id);

@@ -1,14 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DependencyUnavailableError } from '../common/dependency-unavailable.error';
 import { ORDERS_CONFIG } from '../common/tokens';
 import { type OrdersConfig } from '../config/orders.config';
 import { OutboundHttpClient, OutboundRequestError } from '../outbound/outbound-http.client';
 
 /**
  * The send condition could not be evaluated. `isPermanent` when asking again cannot help (the guard refused
- * the URL); otherwise the order is retried within the consumer's attempt budget, then stopped.
+ * the URL); otherwise the order is retried within the consumer's attempt budget, then stopped. Deliberately not
+ * a DependencyUnavailableError: the endpoint is the tenant's, not our infrastructure, so its failures belong
+ * to the message and spend its attempts (an outage of our own dependencies must not).
  */
-export class SendConditionUnavailableError extends DependencyUnavailableError {
+export class SendConditionUnavailableError extends Error {
   override readonly name = 'SendConditionUnavailableError';
 
   constructor(
@@ -16,7 +17,7 @@ export class SendConditionUnavailableError extends DependencyUnavailableError {
     readonly isPermanent: boolean,
     options?: ErrorOptions,
   ) {
-    super('send condition endpoint', reason, options);
+    super(`send condition endpoint: ${reason}`, options);
   }
 }
 
