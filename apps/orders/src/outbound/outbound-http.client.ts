@@ -154,8 +154,8 @@ export class OutboundHttpClient {
           method: request.method ?? 'GET',
           headers,
           signal,
-          // An IP literal never reaches `lookup`: check the address itself.
-          lookup: isIP(host) === 0 ? lookup : guardedLiteral(this.policy, host),
+          // An IP literal never reaches `lookup` (net connects to it directly): checkedUrl has judged it.
+          ...(isIP(host) === 0 ? { lookup } : {}),
           agent: false,
         });
       } catch (error) {
@@ -206,19 +206,6 @@ export class OutboundHttpClient {
       outgoing.end(body);
     });
   }
-}
-
-/** For an IP literal (no DNS): refuse before connecting unless the policy permits the address. */
-function guardedLiteral(policy: AddressPolicy, address: string): LookupFunction {
-  return (_hostname, options, callback) => {
-    const range = policy.allowsHost(address) ? undefined : policy.refusal(address);
-    if (range !== undefined) {
-      return callback(new OutboundRequestError('refused', `the URL points to ${refusedText(range)}`), '', 0);
-    }
-    const family = isIP(address);
-    if (options.all === true) return callback(null, [{ address, family }]);
-    return callback(null, address, family);
-  };
 }
 
 const tooLarge = (maxBytes: number) =>
