@@ -2,7 +2,7 @@ import { type lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { type AddressInfo } from 'node:net';
 import { AddressPolicy, parseAllowEntry, type AllowEntry } from './address-policy';
-import { OutboundHttpClient, OutboundRequestError } from './outbound-http.client';
+import { isDowngrade, OutboundHttpClient, OutboundRequestError } from './outbound-http.client';
 
 const policy = (...entries: string[]) =>
   new AddressPolicy(entries.map((entry) => parseAllowEntry(entry) as AllowEntry));
@@ -215,5 +215,14 @@ describe(OutboundHttpClient.name, () => {
     expect((await client.request(`${base}/lookup`, post)).status).toBe(200);
     expect(received).toBe('{"a":1}');
     expect((await failureOf(client.request(`${base}/moved`, post))).failure).toBe('too-many-redirects');
+  });
+});
+
+describe(isDowngrade.name, () => {
+  it('is a redirect from https to http only', () => {
+    const https = new URL('https://conditions.example/a');
+    expect(isDowngrade(https, new URL('http://conditions.example/b'))).toBe(true);
+    expect(isDowngrade(https, new URL('https://other.example/b'))).toBe(false);
+    expect(isDowngrade(new URL('http://conditions.example/a'), https)).toBe(false);
   });
 });

@@ -55,8 +55,8 @@ const REDIRECTS = new Set([301, 302, 303, 307, 308]);
  * is resolved and every address actually connected to is checked (a custom `lookup` on node:http, so a DNS
  * answer that changes between check and connect — DNS rebinding — cannot slip past); loopback, private,
  * link-local (cloud metadata), unspecified, multicast and broadcast addresses, and IPv6 forms of them, are
- * refused unless the allow-list names them. Redirects are re-checked per hop; body size and total time are
- * capped. It never retries: attempts are bounded by the caller (the consumer's retry budget).
+ * refused unless the allow-list names them. Redirects are re-checked per hop (and never downgrade https to
+ * http); body size and total time are capped. It never retries: attempts are bounded by the caller (the consumer's retry budget).
  */
 export class OutboundHttpClient {
   constructor(
@@ -107,7 +107,11 @@ export class OutboundHttpClient {
             : 'too many redirects',
         );
       }
-      url = this.checkedUrl(new URL(location, url));
+      const next = this.checkedUrl(new URL(location, url));
+      if (isDowngrade(url, next)) {
+        throw new OutboundRequestError('refused', 'redirected from https to plain http');
+      }
+      url = next;
     }
   }
 
@@ -206,6 +210,11 @@ export class OutboundHttpClient {
       outgoing.end(body);
     });
   }
+}
+
+/** A redirect from https to http would send the rest of the exchange in the clear. */
+export function isDowngrade(from: URL, to: URL): boolean {
+  return from.protocol === 'https:' && to.protocol === 'http:';
 }
 
 const tooLarge = (maxBytes: number) =>
