@@ -6,8 +6,10 @@
 // left alone).
 //
 // An app takes part by declaring in its package.json:
-//   "notifications": { "start": "dist/main.js", "port": 5090, "links": { "API docs": "/docs" }, "migrate": true,
+//   "notifications": { "start": "dist/main.js", "port": 5090, "managementPort": 5190,
+//                      "links": { "API docs": "/docs" }, "migrate": true,
 //                      "env": { "NAME": "embedded default, used unless NAME is set in the environment" } }
+// `managementPort` is the app's management listener (operator endpoints, /metrics, /status; 127.0.0.1 only).
 // Readiness is `GET /health/ready` (libs/health) on that port; START_READY_TIMEOUT_MS (default 90 s) bounds the
 // wait, after which the apps that are not ready are named with their last probe answer and log lines, and
 // everything is stopped.
@@ -40,7 +42,14 @@ function discoverApps() {
     .filter(({ manifest }) => existsSync(manifest))
     .map((app) => ({ ...app, settings: JSON.parse(readFileSync(app.manifest, 'utf8')).notifications }))
     .filter(({ settings }) => settings?.start)
-    .map((app) => ({ ...app, url: `http://127.0.0.1:${app.settings.port}`, tail: [] }));
+    .map((app) => ({
+      ...app,
+      url: `http://127.0.0.1:${app.settings.port}`,
+      managementUrl: app.settings.managementPort
+        ? `http://127.0.0.1:${app.settings.managementPort}`
+        : undefined,
+      tail: [],
+    }));
 }
 
 function run(command, args, env) {
@@ -162,14 +171,18 @@ function fail(problems) {
 
 async function startApps() {
   const busy = [];
-  for (const app of apps) if (await portAnswers(app.settings.port)) busy.push(app);
+  for (const app of apps) {
+    for (const port of [app.settings.port, app.settings.managementPort].filter(Boolean)) {
+      if (await portAnswers(port)) busy.push({ app, port });
+    }
+  }
   if (busy.length > 0) {
     return fail(
-      busy.map((app) => ({
+      busy.map(({ app, port }) => ({
         app,
         reason:
-          `port ${app.settings.port} is already in use (another npm start, or a stray app: ` +
-          `\`ss -ltnp | grep ${app.settings.port}\`)`,
+          `port ${port} is already in use (another npm start, or a stray app: ` +
+          `\`ss -ltnp | grep ${port}\`)`,
       })),
     );
   }
@@ -186,8 +199,14 @@ async function startApps() {
     const prefix = `\x1b[${colours[index % colours.length]}m${app.name.padEnd(width)} |\x1b[0m`;
     const child = spawn(process.execPath, ['--enable-source-maps', join(app.dir, app.settings.start)], {
       cwd: root,
-      // The port is the manifest's, whatever PORT the shell has: the probes and the welcome rely on it.
-      env: { ...app.settings.env, ...env, PORT: String(app.settings.port) },
+      // The ports are the manifest's, whatever PORT the shell has: the probes and the welcome rely on them. The
+      // management listener stays on 127.0.0.1 (the apps' default).
+      env: {
+        ...app.settings.env,
+        ...env,
+        PORT: String(app.settings.port),
+        ...(app.settings.managementPort ? { MANAGEMENT_PORT: String(app.settings.managementPort) } : {}),
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     prefixLines(child.stdout, prefix, process.stdout, app.tail);
@@ -246,10 +265,24 @@ function welcome() {
     `  ${'Kafka'.padEnd(width)}  ${env.KAFKA_BROKERS} (${kafkaNote})`,
     `  ${'PostgreSQL'.padEnd(width)}  ${env.DATABASE_URL} (${postgresNote})`,
   ];
-  for (const { name, url, settings } of apps) {
+  for (const { name, url, managementUrl, settings } of apps) {
     lines.push(`  ${name.padEnd(width)}  ${url}  (readiness ${url}${READY_PATH})`);
     for (const [label, path] of Object.entries(settings.links ?? {}))
       lines.push(`  ${''.padEnd(width)}    ${label}: ${url}${path}`);
+    if (managementUrl) {
+      lines.push(
+        `  ${''.padEnd(width)}    management (operator token; 127.0.0.1 only): ${managementUrl}  ` +
+          `(metrics ${managementUrl}/metrics, status ${managementUrl}/status)`,
+      );
+    }
+  }
+  if (apps.some((app) => app.managementUrl)) {
+    lines.push(
+      '',
+      bold('Operate') + ' (the CLI mints an operator token with the development key):',
+      '  npm run ops -- rate-limit show      # also: outbox show, dlq list, lag, topics check',
+      `  OPS_TOKEN=$(npm run -s token -- --operator | grep -E '^ey')   # a token for curl against the management URLs`,
+    );
   }
   if (apps.length === 0) lines.push('  (no apps yet: only the infrastructure runs)');
 

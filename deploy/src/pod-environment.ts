@@ -16,6 +16,7 @@ export const EXTERNAL_SECRETS: Readonly<Record<string, readonly string[]>> = {
   ],
   'orders-database': ['url'],
   'orders-auth': ['jwt-public-key', 'jwks-url', 'issuer', 'audience'],
+  'notifications-operator-auth': ['jwt-public-key', 'jwks-url', 'issuer', 'audience'],
   acs: ['connection-string'],
   'status-poller-delivery-report': ['access-key'],
 };

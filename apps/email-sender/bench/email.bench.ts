@@ -36,6 +36,12 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import {
+  loadOrCreateDevKey,
+  OPERATOR_SCOPE,
+  DEFAULT_DEV_KEY_FILE,
+  signDevToken,
+} from '@notifications/config';
 import { EmailContract, type Email } from '@notifications/contracts';
 import { Kafka, logLevel, type Admin, type Consumer, type Producer } from 'kafkajs';
 
@@ -196,12 +202,20 @@ function brokerPid(): number | undefined {
   }
 }
 
-async function http<T>(method: string, url: string, body?: unknown): Promise<T> {
+// The sender runs on its development defaults, so it trusts operator tokens of the development key.
+const operatorToken = signDevToken(loadOrCreateDevKey(DEFAULT_DEV_KEY_FILE), {
+  scopes: [OPERATOR_SCOPE],
+  lifetimeMs: 24 * 3_600_000,
+});
+
+async function http<T>(method: string, url: string, body?: unknown, token?: string): Promise<T> {
   const response = await fetch(url, {
     method,
-    ...(body === undefined
-      ? {}
-      : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+    headers: {
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   const text = await response.text();
   if (!response.ok) throw new Error(`${method} ${url} → ${response.status}: ${text}`);
@@ -401,7 +415,8 @@ async function runScenario(
           ? {}
           : { EMAIL_SEND_CONCURRENCY: String(settings.concurrency) }),
       },
-      /started (http:\/\/\S+)/,
+      // The management listener: `/stats` lives there (operator token of the development key).
+      /management (http:\/\/\S+)/,
       'email-sender',
     );
 
@@ -412,7 +427,7 @@ async function runScenario(
     process.stdout.write(`[${label}] warm-up: ${settings.warmup} emails\n`);
     await publish(producer, topics.emailQueue, makeEmails(settings.warmup, 'warm-up'));
     await counter.waitFor(settings.warmup);
-    await http('DELETE', `${sender.url}/stats`);
+    await http('DELETE', `${sender.url}/stats`, undefined, operatorToken);
 
     const emails = makeEmails(settings.emails, label);
     const target = settings.warmup + settings.emails;
@@ -451,7 +466,7 @@ async function runScenario(
       benchSeconds: round((benchCpu.user + benchCpu.system) / 1e6),
     };
 
-    const senderStats = await http<SenderStats>('GET', `${sender.url}/stats`);
+    const senderStats = await http<SenderStats>('GET', `${sender.url}/stats`, undefined, operatorToken);
     const emulatorStats = await http<EmulatorStats>('GET', `${emulator.url}/admin/stats`);
     if (emulatorStats.messages !== target) {
       throw new Error(`the emulator holds ${emulatorStats.messages} messages, expected ${target}`);

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { redactConfig } from '@notifications/config';
-import { startObservability } from '@notifications/observability';
+import { listenWithManagement, startObservability } from '@notifications/observability';
 import { EmailSenderModule } from './app/email-sender.module';
 import { loadEmailSenderConfig } from './config/email-sender.config';
 
@@ -15,9 +15,11 @@ async function bootstrap(): Promise<void> {
     { logger: observability.nestLogger },
   );
   app.enableShutdownHooks();
-  await app.listen(config.http.port, config.http.host);
+  const { url, managementUrl } = await listenWithManagement(app, config.http);
   const log = new Logger('EmailSender');
-  log.log(`Listening on ${await app.getUrl()}; sending through ${config.acs.connection.endpoint}`);
+  log.log(
+    `Listening on ${url}; management on ${managementUrl ?? '-'}; sending through ${config.acs.connection.endpoint}`,
+  );
   log.log({ msg: 'Configuration', config: redactConfig(config), tracing: observability.tracing.enabled });
 }
 

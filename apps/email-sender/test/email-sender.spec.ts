@@ -11,11 +11,12 @@ import {
   type SendNotificationOperationIdentifier,
   type SendOperationResult,
 } from '@notifications/contracts';
-import { KafkaTestEnvironment, expectEventually } from '@notifications/testing';
+import { KafkaTestEnvironment, OperatorTestAuth, expectEventually } from '@notifications/testing';
 import { type EmailSenderTopics } from '../src/app/email-sender.topics';
 import { EmulatorProcess, WORKSPACE_ROOT } from './support/emulator-process';
 import {
   deleteTestArtifacts,
+  operatorAuth,
   senderTopics,
   startSender,
   testEmail,
@@ -318,7 +319,9 @@ describe('email-sender against a real broker and the ACS emulator', () => {
       const ready = await fetch(`${sender.url}/health/ready`);
       expect(ready.status).toBe(200);
       expect(await ready.json()).toMatchObject({ status: 'ok', details: { kafka: { status: 'up' } } });
-      const stats = (await (await fetch(`${sender.url}/stats`)).json()) as {
+      const stats = (await (
+        await fetch(`${sender.managementUrl}/stats`, { headers: operatorAuth.headers() })
+      ).json()) as {
         sending: { outcomes: Record<string, number>; consumeToAccepted: { count: number } };
         throttle: { pausedUntil: string | null };
         consumer: { state: string };
@@ -327,6 +330,46 @@ describe('email-sender against a real broker and the ACS emulator', () => {
       expect(stats.sending.consumeToAccepted.count).toBe(stats.sending.outcomes['accepted']);
       expect(stats.throttle.pausedUntil).toBeNull();
       expect(stats.consumer.state).toBe('running');
+    });
+
+    it('serves its operator endpoints on the management listener only, to operator tokens only', async () => {
+      // The management listener is on loopback by default, apart from the public port.
+      expect(new URL(sender.managementUrl).hostname).toBe('127.0.0.1');
+      expect(new URL(sender.managementUrl).port).not.toBe(new URL(sender.url).port);
+      for (const [method, path] of [
+        ['GET', '/stats'],
+        ['DELETE', '/stats'],
+        ['GET', '/internal/rate-limit'],
+        ['DELETE', '/internal/rate-limit'],
+        ['GET', '/metrics'],
+        ['GET', '/status'],
+      ] as const) {
+        // The public listener does not know these routes, even with an operator token.
+        const publicly = await fetch(`${sender.url}${path}`, { method, headers: operatorAuth.headers() });
+        expect({ method, path, status: publicly.status }).toEqual({ method, path, status: 404 });
+      }
+      const management = (path: string, headers: Record<string, string> = {}) =>
+        fetch(`${sender.managementUrl}${path}`, { headers });
+      expect((await management('/internal/rate-limit')).status).toBe(401);
+      expect((await management('/internal/rate-limit')).headers.get('www-authenticate')).toBe('Bearer');
+      const foreign = new OperatorTestAuth();
+      expect((await management('/internal/rate-limit', foreign.headers())).status).toBe(401);
+      expect(
+        (
+          await management(
+            '/internal/rate-limit',
+            operatorAuth.headers(['altinn:serviceowner/notifications.create']),
+          )
+        ).status,
+      ).toBe(403);
+      const shown = await management('/internal/rate-limit', operatorAuth.headers());
+      expect(shown.status).toBe(200);
+      expect(await shown.json()).toMatchObject({ paused: false, pausedUntil: null });
+      // Monitoring scrapes /metrics and /status on the management listener without a token.
+      expect((await management('/metrics')).status).toBe(200);
+      expect((await management('/status')).status).toBe(200);
+      // The probes stay on the public listener for the kubelet.
+      expect((await fetch(`${sender.url}/health/live`)).status).toBe(200);
     });
   });
 

@@ -59,14 +59,14 @@ describe('email-sender /metrics and /status', () => {
   });
 
   async function metrics(): Promise<MetricSample[]> {
-    const response = await fetch(`${sender.url}/metrics`);
+    const response = await fetch(`${sender.managementUrl}/metrics`);
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toContain('text/plain');
     return parsePrometheusText(await response.text());
   }
 
   async function status(): Promise<StatusDocument> {
-    const response = await fetch(`${sender.url}/status`);
+    const response = await fetch(`${sender.managementUrl}/status`);
     expect(response.status).toBe(200);
     return (await response.json()) as StatusDocument;
   }

@@ -70,6 +70,8 @@ describe('the apps under SASL principals and ACLs, over mutual TLS', () => {
       APP_ENV: 'test',
       HOST: '127.0.0.1',
       PORT: String(port),
+      // A free management port (not PORT + 100, which nobody reserved for this run).
+      MANAGEMENT_PORT: '0',
       LOG_LEVEL: 'warn',
     };
     switch (app) {

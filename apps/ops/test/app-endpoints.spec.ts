@@ -1,7 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ACS_EMAIL_RESOURCE, topicCatalog } from '@notifications/contracts';
 import { createTestDatabase, type TestDatabase } from '@notifications/database';
-import { expectEventually, testKafkaConnection } from '@notifications/testing';
+import { expectEventually, OperatorTestAuth, testKafkaConnection } from '@notifications/testing';
 import { type Admin } from 'kafkajs';
 import { deleteSuffixedTopics, opsEnv, testAdmin } from './support/kafka-env';
 import { migrateOrders, startApp, type AppProcess } from './support/app-process';
@@ -29,10 +32,14 @@ describe('rate-limit and outbox commands', () => {
   let emailSender: AppProcess;
   let admin: Admin;
   let env: Record<string, string>;
+  // The apps trust operator tokens of this development key; the CLI mints its token with it (no OPS_TOKEN).
+  const devKeyDir = mkdtempSync(join(tmpdir(), 'ops-dev-key-'));
+  const devKey = { OPERATOR_AUTH_DEV_KEY_FILE: join(devKeyDir, 'jwt-dev-key.json') };
 
   beforeAll(async () => {
     db = await createTestDatabase({ prefix: 'ops_orders', template: false });
     const ordersEnv = {
+      ...devKey,
       APP_ENV: 'test',
       DATABASE_URL: db.url,
       DATABASE_POOL_SIZE: '4',
@@ -48,6 +55,7 @@ describe('rate-limit and outbox commands', () => {
     // One after the other, so that a failed start never leaves the other app running unseen by afterAll.
     orders = await startApp('orders', ordersEnv);
     emailSender = await startApp('email-sender', {
+      ...devKey,
       APP_ENV: 'test',
       KAFKA_BROKERS: ordersEnv.KAFKA_BROKERS,
       KAFKA_TOPIC_SUFFIX: suffix,
@@ -60,14 +68,16 @@ describe('rate-limit and outbox commands', () => {
     admin = await testAdmin();
     env = opsEnv({
       KAFKA_TOPIC_SUFFIX: suffix,
-      ORDERS_URL: orders.baseUrl,
-      EMAIL_SENDER_URL: emailSender.baseUrl,
+      ...devKey,
+      ORDERS_MANAGEMENT_URL: orders.managementUrl,
+      EMAIL_SENDER_MANAGEMENT_URL: emailSender.managementUrl,
     });
   });
 
   afterAll(async () => {
     await Promise.all([orders?.stop(), emailSender?.stop()]);
     await db?.drop();
+    rmSync(devKeyDir, { recursive: true, force: true });
     if (admin) {
       await deleteSuffixedTopics(admin, suffix);
       await admin.disconnect();
@@ -113,7 +123,7 @@ describe('rate-limit and outbox commands', () => {
       ['rate-limit', 'show'],
       {
         ...env,
-        EMAIL_SENDER_URL: 'http://127.0.0.1:1',
+        EMAIL_SENDER_MANAGEMENT_URL: 'http://127.0.0.1:1',
       },
       1,
     );
@@ -125,6 +135,18 @@ describe('rate-limit and outbox commands', () => {
         error: expect.stringMatching(/not reachable/),
       }),
     ]);
+  });
+
+  it('refuses a token that is not an operator token of the trusted key, and the public listener', async () => {
+    const foreign = await runOps(['outbox', 'show'], { ...env, OPS_TOKEN: new OperatorTestAuth().token() });
+    expect(foreign.code).toBe(1);
+    expect(foreign.stderr).toMatch(/orders answered GET \S+ with 401: .*OPS_TOKEN must be an operator token/);
+    const publicListener = await runOps(['outbox', 'show'], {
+      ...env,
+      ORDERS_MANAGEMENT_URL: orders.baseUrl,
+    });
+    expect(publicListener.code).toBe(1);
+    expect(publicListener.stderr).toMatch(/with 404: .*is this the management listener/);
   });
 
   it('shows the outbox backlog and re-drives stuck rows, which the relay then publishes', async () => {

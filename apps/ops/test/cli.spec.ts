@@ -19,10 +19,16 @@ describe('ops command line', () => {
   });
 
   it('reports bad settings as one error listing every bad variable', async () => {
-    const run = await runOps(['lag'], { KAFKA_BROKERS: 'not a broker', ORDERS_URL: 'ftp://x' });
+    const run = await runOps(['lag'], { KAFKA_BROKERS: 'not a broker', ORDERS_MANAGEMENT_URL: 'ftp://x' });
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/KAFKA_BROKERS/);
-    expect(run.stderr).toMatch(/ORDERS_URL/);
+    expect(run.stderr).toMatch(/ORDERS_MANAGEMENT_URL/);
+  });
+
+  it('requires OPS_TOKEN in production (no development key there)', async () => {
+    const run = await runOps(['outbox', 'show'], { APP_ENV: 'production' });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/OPS_TOKEN is required/);
   });
 
   it('prints help for every command with exit code 0', async () => {
@@ -33,7 +39,10 @@ describe('ops command line', () => {
   });
 
   it('fails with a clear message when an app is not reachable', async () => {
-    const run = await runOps(['outbox', 'show'], { ORDERS_URL: 'http://127.0.0.1:1' });
+    const run = await runOps(['outbox', 'show'], {
+      ORDERS_MANAGEMENT_URL: 'http://127.0.0.1:1',
+      OPS_TOKEN: 'unused: nothing answers',
+    });
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(
       /^error: orders is not reachable at http:\/\/127\.0\.0\.1:1\/notifications\/api\/v1\/internal\/outbox/,
@@ -47,8 +56,9 @@ describe('ops command line', () => {
     expect(unknown.stderr).not.toMatch(/Warning/);
 
     const unreachable = await runBuiltOps(['rate-limit', 'show', '--json'], {
-      ORDERS_URL: 'http://127.0.0.1:1',
-      EMAIL_SENDER_URL: 'http://127.0.0.1:1',
+      ORDERS_MANAGEMENT_URL: 'http://127.0.0.1:1',
+      EMAIL_SENDER_MANAGEMENT_URL: 'http://127.0.0.1:1',
+      OPS_TOKEN: 'unused: nothing answers',
     });
     expect(unreachable.code).toBe(1);
     const parsed = JSON.parse(unreachable.stdout) as { apps: { app: string; ok: boolean }[] };

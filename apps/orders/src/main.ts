@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { redactConfig } from '@notifications/config';
-import { startObservability } from '@notifications/observability';
+import { listenWithManagement, startObservability } from '@notifications/observability';
 import { createOrdersApp } from './app/orders-app';
 import { loadOrdersConfig } from './config/orders.config';
 
@@ -20,8 +20,10 @@ async function main(): Promise<void> {
   if (config.auth.key.kind === 'dev') {
     logger.warn(`Trusting the development signing key (${config.env}); create tokens with npm run token`);
   }
-  await app.listen(config.http.port, config.http.host);
-  logger.log(`Listening on ${await app.getUrl()} (API docs at /docs)`);
+  const { url, managementUrl } = await listenWithManagement(app, config.http);
+  logger.log(
+    `Listening on ${url}${config.api.docsEnabled ? ' (API docs at /docs)' : ''}; management on ${managementUrl ?? '-'}`,
+  );
 }
 
 main().catch((error: unknown) => {

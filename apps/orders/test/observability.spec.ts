@@ -42,7 +42,7 @@ describe('orders /metrics, /status and tracing', () => {
   });
 
   async function metrics(): Promise<MetricSample[]> {
-    const response = await fetch(`${server.baseUrl}/metrics`);
+    const response = await fetch(`${server.managementUrl}/metrics`);
     expect(response.status).toBe(200);
     return parsePrometheusText(await response.text());
   }
@@ -105,7 +105,7 @@ describe('orders /metrics, /status and tracing', () => {
   });
 
   it('answers GET /status outside the API prefix', async () => {
-    const response = await fetch(`${server.baseUrl}/status`);
+    const response = await fetch(`${server.managementUrl}/status`);
     expect(response.status).toBe(200);
     const status = (await response.json()) as ServiceStatus;
     expect(status).toMatchObject({ service: 'orders', delivered: 1, inProcess: 0, lost: 0, deadLettered: 0 });

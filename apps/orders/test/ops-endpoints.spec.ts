@@ -9,6 +9,7 @@ import {
   type OrdersTestApp,
   type OrdersTestResources,
 } from './support/orders-test-app';
+import { TestAuth } from './support/test-auth';
 
 interface OutboxRow {
   id: string;
@@ -18,12 +19,13 @@ interface OutboxRow {
 describe(OpsController.name, () => {
   let resources: OrdersTestResources;
   let server: OrdersTestApp;
+  /** The management listener, as an operator. */
   let api: ApiClient;
 
   beforeAll(async () => {
     resources = await createTestResources('opsapi');
     server = await startOrdersApp(resources);
-    api = new ApiClient(server.baseUrl);
+    api = new ApiClient(server.managementUrl, resources.auth.operatorToken());
   });
 
   afterAll(async () => {
@@ -34,8 +36,81 @@ describe(OpsController.name, () => {
   const query = <T>(sql: string, parameters: unknown[] = []): Promise<T[]> =>
     resources.db.dataSource.query(sql, parameters);
 
+  describe('management listener', () => {
+    const MANAGEMENT_ROUTES = [
+      ['GET', `${API}/internal/rate-limit`],
+      ['DELETE', `${API}/internal/rate-limit`],
+      ['GET', `${API}/internal/outbox`],
+      ['POST', `${API}/internal/outbox/redrive`],
+      ['GET', `${API}/internal/status`],
+      ['POST', `${API}/trigger/pastdueorders`],
+      ['POST', `${API}/trigger/sendemail`],
+      ['GET', '/metrics'],
+      ['GET', '/status'],
+    ] as const;
+
+    it('is bound to 127.0.0.1 on a port of its own', () => {
+      expect(new URL(server.managementUrl).hostname).toBe('127.0.0.1');
+      expect(new URL(server.managementUrl).port).not.toBe(new URL(server.baseUrl).port);
+    });
+
+    it('is the only listener that serves the operator surface: the public one answers 404', async () => {
+      const publicApi = new ApiClient(server.baseUrl, resources.auth.operatorToken());
+      for (const [method, path] of MANAGEMENT_ROUTES) {
+        const response = await publicApi.request(method, path);
+        expect({ method, path, status: response.status }).toEqual({ method, path, status: 404 });
+      }
+      // The public API itself and the probes are still there.
+      expect((await publicApi.get('/health/live')).status).toBe(200);
+      expect(
+        (await publicApi.as(resources.auth.token('ttd')).get(`${API}/orders?sendersReference=x`)).status,
+      ).toBe(200);
+    });
+
+    it('requires an operator token: 401 without or with a bad one, 403 without the operator scope', async () => {
+      const anonymous = new ApiClient(server.managementUrl);
+      for (const [method, path] of MANAGEMENT_ROUTES.filter(([, path]) => path.startsWith(API))) {
+        const response = await anonymous.request(method, path);
+        expect({ method, path, status: response.status }).toEqual({ method, path, status: 401 });
+        expect(response.headers.get('www-authenticate')).toBe('Bearer');
+      }
+      const path = `${API}/internal/rate-limit`;
+      expect((await anonymous.as('not.a.token').get(path)).status).toBe(401);
+      // A token of another key, with the operator scope.
+      const foreign = new TestAuth().operatorToken();
+      expect((await anonymous.as(foreign).get(path)).status).toBe(401);
+      // A service owner's token of the trusted key: authentic, but not an operator.
+      const serviceOwner = await anonymous.as(resources.auth.token('ttd')).get(path);
+      expect(serviceOwner.status).toBe(403);
+      expect(serviceOwner.headers.get('www-authenticate')).toBe('Bearer error="insufficient_scope"');
+      expect((await api.get(path)).status).toBe(200);
+    });
+
+    it('serves /metrics and /status to monitoring without a token', async () => {
+      const anonymous = new ApiClient(server.managementUrl);
+      const metrics = await anonymous.get<string>('/metrics');
+      expect(metrics.status).toBe(200);
+      expect(metrics.body).toMatch(/notifications_/);
+      expect((await anonymous.get('/status')).status).toBe(200);
+    });
+
+    it('runs the compatibility triggers and reports the replica status for operators', async () => {
+      expect((await api.post(`${API}/trigger/pastdueorders`)).status).toBe(200);
+      expect((await api.post(`${API}/trigger/sendemail`)).status).toBe(200);
+      const status = await api.get<Record<string, unknown>>(`${API}/internal/status`);
+      expect(status.status).toBe(200);
+      expect(status.body).toMatchObject({
+        consumer: { state: 'running', lost: 0 },
+        outbox: { unpublished: expect.any(Number) },
+        emailRateLimit: { paused: false },
+      });
+    });
+  });
+
   describe('rate limit', () => {
     it('shows no pause when there never was one', async () => {
+      // Whatever ran before in this suite: no stored pause at all.
+      await query('DELETE FROM rate_limit_pauses WHERE resource = $1', [ACS_EMAIL_RESOURCE]);
       const response = await api.get(`${API}/internal/rate-limit`);
       expect(response.status).toBe(200);
       expect(response.body).toEqual({

@@ -197,11 +197,15 @@ describe('JWKS outage', () => {
     await new Promise<void>((resolve) => jwks.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/jwks`;
     resources = await createTestResources('jwks', { ORDERS_SCHEDULER_ENABLED: 'false' });
-    // The suite's PEM key replaced by the JWKS URL (the two are exclusive).
+    // The suite's PEM keys replaced by the JWKS URL (the two are exclusive), for service owners and operators.
     const env = Object.fromEntries(
-      Object.entries(resources.env).filter(([name]) => name !== 'AUTH_JWT_PUBLIC_KEY'),
+      Object.entries(resources.env).filter(
+        ([name]) => name !== 'AUTH_JWT_PUBLIC_KEY' && name !== 'OPERATOR_AUTH_JWT_PUBLIC_KEY',
+      ),
     );
-    server = await startOrdersApp(resources, { config: loadOrdersConfig({ ...env, AUTH_JWKS_URL: url }) });
+    server = await startOrdersApp(resources, {
+      config: loadOrdersConfig({ ...env, AUTH_JWKS_URL: url, OPERATOR_AUTH_JWKS_URL: url }),
+    });
   });
 
   afterAll(async () => {
@@ -220,6 +224,15 @@ describe('JWKS outage', () => {
     expect(response.body.detail).toBe('The signing keys could not be fetched (answered 503).');
     // No token at all is still the caller's problem.
     expect((await api.as(undefined).get(`${API}/orders?sendersReference=x`)).status).toBe(401);
+  });
+
+  it('answers 503 on the management listener too while the operator signing keys cannot be fetched', async () => {
+    const operator = new ApiClient(server.managementUrl, resources.auth.operatorToken());
+    const response = await operator.get<{ message?: string; detail?: string }>(`${API}/internal/rate-limit`);
+    expect(response.status).toBe(503);
+    expect(response.headers.get('retry-after')).toBe('30');
+    expect(JSON.stringify(response.body)).toContain('The signing keys could not be fetched (answered 503).');
+    expect((await operator.as(undefined).get(`${API}/internal/rate-limit`)).status).toBe(401);
   });
 });
 

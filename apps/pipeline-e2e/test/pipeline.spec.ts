@@ -78,7 +78,12 @@ describe('notification pipeline', () => {
     // The pause is visible in orders while it lasts: claims stop until the reset time.
     await expectEventually(
       async () => {
-        const response = await fetch(`${pipeline.url('orders')}/notifications/api/v1/internal/status`);
+        const response = await fetch(
+          `${pipeline.managementUrl('orders')}/notifications/api/v1/internal/status`,
+          {
+            headers: { authorization: `Bearer ${await pipeline.operatorToken()}` },
+          },
+        );
         const status = (await response.json()) as { emailRateLimit?: { paused?: boolean } };
         expect(status.emailRateLimit?.paused).toBe(true);
       },

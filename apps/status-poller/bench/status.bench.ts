@@ -45,7 +45,7 @@ import { startNode, WORKSPACE_ROOT, type RunningChild } from '../test/support/ch
 import { percentile } from '../test/support/eventually';
 import { TestKafka } from '../test/support/kafka';
 import { acceptedRecord } from '../test/support/messages';
-import { topicsFor } from '../test/support/status-poller-app';
+import { operatorAuth, topicsFor } from '../test/support/status-poller-app';
 
 interface Settings {
   readonly count: number;
@@ -266,6 +266,7 @@ async function runScenario(
     LOG_LEVEL: process.env['BENCH_POLLER_LOG'] ? 'log' : 'warn',
     PORT: '0',
     HOST: '127.0.0.1',
+    ...operatorAuth.env,
   };
   const topics = topicsFor(env);
   const kafka = new TestKafka();
@@ -277,9 +278,10 @@ async function runScenario(
     await kafka.prepareTopics(statusPollerTopicNames(topics), settings.partitions);
     const busyBeforePct = await waitForQuietMachine();
     poller = startNode('apps/status-poller/dist/main.js', env);
-    const url = await poller.waitForLine(/status-poller listening on (http:\/\/\S+)/, 60_000);
+    // `/stats` is on the management listener, for operator tokens.
+    const url = await poller.waitForLine(/status-poller management on (http:\/\/\S+)/, 60_000);
     const stats = async (): Promise<PollerStats> =>
-      (await (await fetch(`${url}/stats`)).json()) as PollerStats;
+      (await (await fetch(`${url}/stats`, { headers: operatorAuth.headers() })).json()) as PollerStats;
     const records = await kafka.read([topics.statusUpdated.name], suffix);
     const pollerPid = poller.process.pid;
     const brokerPid = readBrokerPid();

@@ -49,7 +49,11 @@ export class StatusPollerModule {
           healthTopic: topics.healthCheck,
         }),
         HealthModule.forRoot({ inject: [KafkaHealthCheck] }),
-        ObservabilityModule.forRoot({ ...observability, service: 'status-poller' }),
+        ObservabilityModule.forRoot({
+          ...observability,
+          service: 'status-poller',
+          management: config.management,
+        }),
       ],
       controllers: [DeliveryReportController, StatsController],
       providers: [

@@ -4,7 +4,7 @@ import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { type NestExpressApplication } from '@nestjs/platform-express';
 import { ConfigError, redactConfig } from '@notifications/config';
-import { startObservability } from '@notifications/observability';
+import { listenWithManagement, startObservability } from '@notifications/observability';
 import { configureHttp, StatusPollerModule } from './app.module';
 import { loadStatusPollerConfig, type StatusPollerConfig } from './config/status-poller.config';
 
@@ -27,12 +27,13 @@ async function bootstrap(): Promise<void> {
     { bodyParser: false, logger: observability.nestLogger },
   );
   configureHttp(app, config);
-  await app.listen(config.http.port, config.http.host);
+  const { managementUrl } = await listenWithManagement(app, config.http);
   const logger = new Logger('status-poller');
   logger.log({ msg: 'Configuration', config: redactConfig(config), tracing: observability.tracing.enabled });
   const { port } = app.getHttpServer().address() as AddressInfo;
   // Printed whatever LOG_LEVEL is: scripts and tests wait for this line (PORT=0 picks a free port).
   process.stdout.write(`status-poller listening on http://${config.http.host}:${port}\n`);
+  process.stdout.write(`status-poller management on ${managementUrl ?? '-'}\n`);
 }
 
 bootstrap().catch((error: unknown) => {

@@ -5,7 +5,7 @@ import { startNode, type RunningChild } from './support/child-process';
 import { TestKafka } from './support/kafka';
 import { acceptedRecord, resultsOf } from './support/messages';
 import { statusPollerTopicNames } from '../src/polling/status-poller-topics';
-import { TEST_SCHEDULE_ENV, topicsFor, uniqueSuffix } from './support/status-poller-app';
+import { operatorAuth, TEST_SCHEDULE_ENV, topicsFor, uniqueSuffix } from './support/status-poller-app';
 
 interface ChildStats {
   polling: { checks: number; waits: Record<string, number>; results: Record<string, number> };
@@ -13,7 +13,7 @@ interface ChildStats {
 }
 
 async function statsOf(url: string): Promise<ChildStats> {
-  const response = await fetch(`${url}/stats`);
+  const response = await fetch(`${url}/stats`, { headers: operatorAuth.headers() });
   return (await response.json()) as ChildStats;
 }
 
@@ -39,10 +39,16 @@ describe('status-poller process crash (real broker, ACS emulator)', () => {
     await kafka.close();
   });
 
+  /** Starts the poller; `url` is its management listener (`/stats`). */
   async function startPoller(env: Record<string, string>): Promise<{ child: RunningChild; url: string }> {
-    const child = startNode('apps/status-poller/dist/main.js', { ...env, PORT: '0', HOST: '127.0.0.1' });
+    const child = startNode('apps/status-poller/dist/main.js', {
+      ...env,
+      ...operatorAuth.env,
+      PORT: '0',
+      HOST: '127.0.0.1',
+    });
     children.push(child);
-    const url = await child.waitForLine(/status-poller listening on (http:\/\/\S+)/, 30_000);
+    const url = await child.waitForLine(/status-poller management on (http:\/\/\S+)/, 30_000);
     await expectEventually(async () => expect((await statsOf(url)).consumer.state).toBe('running'));
     return { child, url };
   }

@@ -5,7 +5,7 @@ import { DEFAULT_DELIVERY_REPORT_ACCESS_KEY } from '../src/config/status-poller.
 import { AcsEmulator } from './support/acs-emulator';
 import { TestKafka, type ObservedRecord } from './support/kafka';
 import { resultFields, resultsOf } from './support/messages';
-import { StatusPollerApp, TEST_SCHEDULE_ENV, uniqueSuffix } from './support/status-poller-app';
+import { operatorAuth, StatusPollerApp, TEST_SCHEDULE_ENV, uniqueSuffix } from './support/status-poller-app';
 
 const REPORT_EVENT = 'Microsoft.Communication.EmailDeliveryReportReceived';
 
@@ -184,7 +184,9 @@ describe(`${DeliveryReportController.name} (real broker)`, () => {
     await expectEventually(() => expect(results().some((r) => r.operationId === known)).toBe(true));
     expect(results().some((r) => r.operationId === unknown)).toBe(false);
 
-    const stats = (await (await fetch(`${poller.url}/stats`)).json()) as {
+    const stats = (await (
+      await fetch(`${poller.managementUrl}/stats`, { headers: operatorAuth.headers() })
+    ).json()) as {
       deliveryReports: { unknownStatuses: Record<string, number>; ignoredEventTypes: Record<string, number> };
     };
     expect(stats.deliveryReports.unknownStatuses).toEqual({ OutForDelivery: 1 });

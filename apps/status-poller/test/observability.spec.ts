@@ -5,11 +5,11 @@ import {
   type MetricSample,
   type ServiceStatus,
 } from '@notifications/observability';
-import { expectEventually } from '@notifications/testing';
+import { expectEventually, OperatorTestAuth } from '@notifications/testing';
 import { AcsEmulator } from './support/acs-emulator';
 import { TestKafka } from './support/kafka';
 import { acceptedRecord, resultsOf } from './support/messages';
-import { StatusPollerApp, TEST_SCHEDULE_ENV, uniqueSuffix } from './support/status-poller-app';
+import { operatorAuth, StatusPollerApp, TEST_SCHEDULE_ENV, uniqueSuffix } from './support/status-poller-app';
 
 describe('status-poller /metrics and /status', () => {
   let emulator: AcsEmulator;
@@ -34,10 +34,28 @@ describe('status-poller /metrics and /status', () => {
   });
 
   async function metrics(): Promise<MetricSample[]> {
-    const response = await fetch(`${poller.url}/metrics`);
+    const response = await fetch(`${poller.managementUrl}/metrics`);
     expect(response.status).toBe(200);
     return parsePrometheusText(await response.text());
   }
+
+  it('serves /stats, /metrics and /status on the management listener only; /stats to operator tokens only', async () => {
+    expect(new URL(poller.managementUrl).hostname).toBe('127.0.0.1');
+    for (const path of ['/stats', '/metrics', '/status']) {
+      const publicly = await fetch(`${poller.url}${path}`, { headers: operatorAuth.headers() });
+      expect({ path, status: publicly.status }).toEqual({ path, status: 404 });
+    }
+    const stats = (headers: Record<string, string> = {}) =>
+      fetch(`${poller.managementUrl}/stats`, { headers });
+    expect((await stats()).status).toBe(401);
+    expect((await stats(new OperatorTestAuth().headers())).status).toBe(401);
+    expect((await stats(operatorAuth.headers(['some.other.scope']))).status).toBe(403);
+    const allowed = await stats(operatorAuth.headers());
+    expect(allowed.status).toBe(200);
+    expect(await allowed.json()).toMatchObject({ polling: expect.any(Object) });
+    // The webhook and the probes stay on the public listener.
+    expect((await fetch(`${poller.url}/health/live`)).status).toBe(200);
+  });
 
   it('counts consumed, produced and dead-lettered messages per topic and reports them in $status', async () => {
     const { topics } = poller;
@@ -80,7 +98,7 @@ describe('status-poller /metrics and /status', () => {
     ).toBe(true);
     expect(samples.some((s) => s.name === 'process_cpu_user_seconds_total')).toBe(true);
 
-    const response = await fetch(`${poller.url}/status`);
+    const response = await fetch(`${poller.managementUrl}/status`);
     const status = (await response.json()) as ServiceStatus;
     expect(status).toMatchObject({ service: 'status-poller', deadLettered: 1, lost: 0 });
     expect(status.delivered).toBeGreaterThanOrEqual(1);

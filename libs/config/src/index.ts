@@ -1,4 +1,6 @@
 export { ConfigError, type ConfigProblem } from './config.error';
+export { DEFAULT_DEV_KEY_FILE, loadOrCreateDevKey, type DevKey } from './dev-key/dev-key';
+export { signDevToken, type DevTokenClaims } from './dev-key/dev-token';
 export { parseDurationMs } from './duration';
 export {
   envBool,
@@ -19,6 +21,21 @@ export { isSecretName, redactConfig, REDACTED } from './redact';
 export { APP_ENVS, appEnvSettings, type AppEnv } from './settings/app-env.settings';
 export { databaseSettings, DEFAULT_DATABASE_URL, type DatabaseSettings } from './settings/database.settings';
 export { httpSettings, type HttpSettings } from './settings/http.settings';
+export {
+  jwtAuthSettings,
+  type JwtAuthSettings,
+  type JwtAuthSettingsOptions,
+  type JwtKeySource,
+} from './settings/jwt-auth.settings';
+export {
+  MANAGEMENT_PORT_OFFSET,
+  managementListenerSettings,
+  managementSettings,
+  OPERATOR_SCOPE,
+  operatorAuthSettings,
+  type ManagementListenerSettings,
+  type ManagementSettings,
+} from './settings/management.settings';
 export {
   KAFKA_COMPRESSIONS,
   kafkaSettings,

@@ -8,12 +8,14 @@ import {
   type TopicDefinition,
 } from '@notifications/contracts';
 import { KafkaHandler, MessagingModule, type MessageContext } from '@notifications/messaging';
-import { KafkaTestEnvironment, expectEventually } from '@notifications/testing';
+import { OPERATOR_SCOPE } from '@notifications/config';
+import { KafkaTestEnvironment, OperatorTestAuth, expectEventually } from '@notifications/testing';
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import {
   ObservabilityModule,
   createLogger,
+  listenWithManagement,
   createNestLogger,
   parsePrometheusText,
   sampleValue,
@@ -51,6 +53,9 @@ describe(ObservabilityModule.name, () => {
   const groupId = env.uniqueName('group');
   let app: INestApplication;
   let url: string;
+  /** The management listener: /metrics and /status are served there only. */
+  let managementUrl: string;
+  const operatorAuth = new OperatorTestAuth();
 
   @Injectable()
   class EmailConsumer {
@@ -75,13 +80,25 @@ describe(ObservabilityModule.name, () => {
           healthTopic,
           provisionTopics: { partitions: 1, replicationFactor: 1, retentionMs: 3_600_000 },
         }),
-        ObservabilityModule.forRoot({ service: 'obs-test', logger }),
+        ObservabilityModule.forRoot({
+          service: 'obs-test',
+          logger,
+          management: {
+            listener: { port: 0, host: '127.0.0.1' },
+            operatorAuth: {
+              key: { kind: 'pem', publicKeyPem: operatorAuth.publicKeyPem },
+              requiredScope: OPERATOR_SCOPE,
+              clockToleranceSeconds: 30,
+            },
+          },
+        }),
       ],
       providers: [EmailConsumer],
     }).compile();
     app = moduleRef.createNestApplication({ logger: createNestLogger(logger) });
-    await app.listen(0, '127.0.0.1');
-    url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+    const urls = await listenWithManagement(app, { port: 0, host: '127.0.0.1' });
+    url = urls.url;
+    managementUrl = urls.managementUrl ?? '';
   }, 60_000);
 
   afterAll(async () => {
@@ -165,7 +182,7 @@ describe(ObservabilityModule.name, () => {
 
   it('serves /metrics with the process metrics and per-topic consumer series, and /status with the counters', async () => {
     const samples = await expectEventually(async () => {
-      const response = await fetch(`${url}/metrics`);
+      const response = await fetch(`${managementUrl}/metrics`);
       expect(response.status).toBe(200);
       const parsed = parsePrometheusText(await response.text());
       expect(sampleValue(parsed, 'notifications_messages_consumed_total', { topic: emailTopic.name })).toBe(
@@ -184,7 +201,7 @@ describe(ObservabilityModule.name, () => {
       samples.filter((s) => s.name === 'notifications_consumer_lag').map((s) => s.labels['topic']),
     ).toEqual(expect.arrayContaining([emailTopic.name]));
 
-    const response = await fetch(`${url}/status`);
+    const response = await fetch(`${managementUrl}/status`);
     const status = (await response.json()) as ServiceStatus;
     expect(status).toMatchObject({
       service: 'obs-test',
@@ -199,6 +216,13 @@ describe(ObservabilityModule.name, () => {
         expect.objectContaining({ topic: emailTopic.name, offset: '1', error: 'ACS unavailable' }),
       ],
     });
+  });
+
+  it('serves /metrics and /status on the management listener only', async () => {
+    expect((await fetch(`${url}/metrics`)).status).toBe(404);
+    expect((await fetch(`${url}/status`)).status).toBe(404);
+    expect(new URL(managementUrl).hostname).toBe('127.0.0.1');
+    expect((await fetch(`${managementUrl}/metrics`)).status).toBe(200);
   });
 
   it('logs HTTP requests (not scrapes or probes) with a request id and no headers', async () => {

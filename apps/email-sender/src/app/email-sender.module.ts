@@ -33,7 +33,8 @@ export interface EmailSenderModuleOptions {
 
 /**
  * The whole app: consumes `email.queue` (+ retry), sends through ACS, publishes outcomes; health endpoints,
- * `GET /stats`, `GET /status` and `GET /metrics`. Built from a config object so that main.ts, tests and the
+ * and, on the management listener, `GET|DELETE /stats`, `GET|DELETE /internal/rate-limit`, `GET /status` and
+ * `GET /metrics`. Built from a config object so that main.ts, tests and the
  * benchmark share one wiring.
  */
 @Module({})
@@ -64,7 +65,12 @@ export class EmailSenderModule {
           ...(options.messagingLogger ? { logger: options.messagingLogger } : {}),
         }),
         HealthModule.forRoot({ inject: [KafkaHealthCheck] }),
-        ObservabilityModule.forRoot({ ...options.observability, service: 'email-sender', registry }),
+        ObservabilityModule.forRoot({
+          ...options.observability,
+          service: 'email-sender',
+          registry,
+          management: config.management,
+        }),
       ],
       controllers: [StatsController, RateLimitController],
       providers: [

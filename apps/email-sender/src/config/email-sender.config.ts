@@ -7,6 +7,7 @@ import {
   envInt,
   envValue,
   httpSettings,
+  managementSettings,
   kafkaSettings,
   loadConfig,
   type ConfigProblem,
@@ -79,6 +80,7 @@ const emailSenderSchema = z.object({
   env: appEnvSettings,
   kafka: kafkaSettings('email-sender'),
   http: httpSettings(5091),
+  management: managementSettings(5091),
   acs: acsSettings,
   sending: sendingSettings,
   log: z.object({

@@ -1,4 +1,5 @@
 import { Controller, Delete, Get, Header } from '@nestjs/common';
+import { ManagementEndpoint } from '@notifications/observability';
 import { SendThrottle } from '../sending/send-throttle';
 
 export interface EmailSenderRateLimitView {
@@ -18,8 +19,9 @@ export interface EmailSenderRateLimitClearResult {
 /**
  * `GET|DELETE /internal/rate-limit` (for `npm run ops -- rate-limit`): this replica's in-process pause after an
  * ACS 429, during which it holds the emails it has read. Ending it here does not end the pause orders stored;
- * the CLI ends both. Internal: expose inside the cluster only.
+ * the CLI ends both. Management listener only (operator token).
  */
+@ManagementEndpoint()
 @Controller('internal/rate-limit')
 export class RateLimitController {
   constructor(private readonly throttle: SendThrottle) {}

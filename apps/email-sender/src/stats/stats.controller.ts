@@ -1,5 +1,6 @@
 import { Controller, Delete, Get, Header, HttpCode } from '@nestjs/common';
 import { ConsumerHost } from '@notifications/messaging';
+import { ManagementEndpoint } from '@notifications/observability';
 import { AcsEmailClient } from '../acs/acs-email.client';
 import { SendStatistics } from '../sending/send-statistics';
 import { SendThrottle } from '../sending/send-throttle';
@@ -8,7 +9,9 @@ import { SendThrottle } from '../sending/send-throttle';
  * `GET /stats`: what this replica has done (outcomes, results published, consume → accepted latency), whether a
  * rate-limit pause is in force, and the Kafka consumer's own counters. Cheap: counters only.
  * `DELETE /stats` starts the sending counters afresh (the consumer's own counters keep running).
+ * Management listener only (operator token).
  */
+@ManagementEndpoint()
 @Controller('stats')
 export class StatsController {
   constructor(

@@ -11,7 +11,8 @@ import {
   type Email,
 } from '@notifications/contracts';
 import { silentLogger } from '@notifications/messaging';
-import { testKafkaConnection, type KafkaTestEnvironment } from '@notifications/testing';
+import { listenWithManagement } from '@notifications/observability';
+import { OperatorTestAuth, testKafkaConnection, type KafkaTestEnvironment } from '@notifications/testing';
 import { Kafka, logLevel } from 'kafkajs';
 import { EmailSenderModule } from '../../src/app/email-sender.module';
 import { type EmailSenderTopics } from '../../src/app/email-sender.topics';
@@ -69,6 +70,9 @@ export function senderTopics(names: SenderTopicNames): EmailSenderTopics {
   };
 }
 
+/** The operator key the sender under test trusts on its management listener (`testSenderEnv`). */
+export const operatorAuth = new OperatorTestAuth();
+
 /**
  * Environment for the sender in tests: the test broker, small topics, short timeouts and retry delays so that
  * retry and give-up paths finish in seconds.
@@ -93,6 +97,7 @@ export function testSenderEnv(overrides: Record<string, string> = {}): Record<st
     EMAIL_RETRY_INITIAL_DELAY_MS: '300ms',
     EMAIL_RETRY_MULTIPLIER: '2',
     EMAIL_RETRY_MAX_DELAY_MS: '2s',
+    ...operatorAuth.env,
     ...overrides,
   };
 }
@@ -100,6 +105,8 @@ export function testSenderEnv(overrides: Record<string, string> = {}): Record<st
 export interface RunningSender {
   readonly app: INestApplication;
   readonly url: string;
+  /** The management listener (`/stats`, `/internal/rate-limit`, `/status`, `/metrics`). */
+  readonly managementUrl: string;
   readonly config: EmailSenderConfig;
   close(): Promise<void>;
 }
@@ -122,9 +129,9 @@ export async function startSender(options: {
     { logger: process.env['TEST_LOGS'] ? undefined : false },
   );
   app.enableShutdownHooks();
-  await app.listen(config.http.port, config.http.host);
-  const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
-  return { app, url, config, close: () => app.close() };
+  const { url, managementUrl } = await listenWithManagement(app, config.http);
+  if (managementUrl === undefined) throw new Error('email-sender has no management listener');
+  return { app, url, managementUrl, config, close: () => app.close() };
 }
 
 /** Deletes the topics and consumer groups this test run created (all named with the environment's prefix). */

@@ -1,6 +1,7 @@
 import { type KafkaConnectionOptions } from '@notifications/messaging';
 import { InvalidArgumentError } from 'commander';
-import { parseDurationMs } from '@notifications/config';
+import { loadOrCreateDevKey, OPERATOR_SCOPE, parseDurationMs, signDevToken } from '@notifications/config';
+import { CliError } from './cli-error';
 import { loadOpsConfig, type OpsConfig } from '../config/ops.config';
 import { InternalApiClient } from '../http/internal-api.client';
 import { OpsKafka } from '../kafka/ops-kafka';
@@ -10,6 +11,7 @@ import { Output, type CliIo } from './output';
 export class CommandContext {
   private parsed: OpsConfig | undefined;
   private kafkaClients: OpsKafka | undefined;
+  private token: string | undefined;
   /** Set by a command that finished but found problems (e.g. `topics check`). */
   exitCode = 0;
 
@@ -35,11 +37,40 @@ export class CommandContext {
   }
 
   orders(): InternalApiClient {
-    return new InternalApiClient('orders', this.config.ORDERS_URL, this.config.OPS_HTTP_TIMEOUT);
+    return new InternalApiClient(
+      'orders',
+      this.config.ORDERS_MANAGEMENT_URL,
+      this.operatorToken(),
+      this.config.OPS_HTTP_TIMEOUT,
+    );
   }
 
   emailSender(): InternalApiClient {
-    return new InternalApiClient('email-sender', this.config.EMAIL_SENDER_URL, this.config.OPS_HTTP_TIMEOUT);
+    return new InternalApiClient(
+      'email-sender',
+      this.config.EMAIL_SENDER_MANAGEMENT_URL,
+      this.operatorToken(),
+      this.config.OPS_HTTP_TIMEOUT,
+    );
+  }
+
+  /**
+   * OPS_TOKEN, or outside production a short-lived token minted with the development key (the key the apps'
+   * management listeners trust on their development defaults).
+   */
+  private operatorToken(): string {
+    if (this.config.OPS_TOKEN !== undefined) return this.config.OPS_TOKEN;
+    if (this.config.env === 'production') {
+      throw new CliError(
+        'OPS_TOKEN is required: an operator token (scope altinn:notifications.operator) from your identity provider',
+        2,
+      );
+    }
+    this.token ??= signDevToken(loadOrCreateDevKey(this.config.OPERATOR_AUTH_DEV_KEY_FILE), {
+      scopes: [OPERATOR_SCOPE],
+      lifetimeMs: 10 * 60_000,
+    });
+    return this.token;
   }
 
   async close(): Promise<void> {

@@ -1,11 +1,15 @@
 import { CliError } from '../cli/cli-error';
 
-/** Calls one app's internal HTTP endpoints; any failure becomes a one-line CliError naming the app and URL. */
+/**
+ * Calls one app's operator endpoints on its management listener, with an operator's bearer token; any failure
+ * becomes a one-line CliError naming the app and URL.
+ */
 export class InternalApiClient {
   constructor(
     /** For messages: `orders`, `email-sender`. */
     readonly app: string,
     private readonly baseUrl: string,
+    private readonly token: string,
     private readonly timeoutMs: number,
   ) {}
 
@@ -33,6 +37,7 @@ export class InternalApiClient {
         method,
         headers: {
           accept: 'application/json',
+          authorization: `Bearer ${this.token}`,
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
@@ -44,8 +49,14 @@ export class InternalApiClient {
     }
     const text = await response.text();
     if (!response.ok) {
+      const hint =
+        response.status === 401 || response.status === 403
+          ? ' (OPS_TOKEN must be an operator token: scope altinn:notifications.operator)'
+          : response.status === 404
+            ? ' (is this the management listener? ORDERS_MANAGEMENT_URL / EMAIL_SENDER_MANAGEMENT_URL)'
+            : '';
       throw new CliError(
-        `${this.app} answered ${method} ${url} with ${response.status}: ${problemText(text)}`,
+        `${this.app} answered ${method} ${url} with ${response.status}: ${problemText(text)}${hint}`,
       );
     }
     if (text === '') return undefined as T;

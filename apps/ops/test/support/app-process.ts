@@ -24,6 +24,8 @@ export async function migrateOrders(env: Record<string, string>): Promise<void> 
 
 export interface AppProcess {
   readonly baseUrl: string;
+  /** The management listener (operator endpoints). */
+  readonly managementUrl: string;
   stop(): Promise<void>;
 }
 
@@ -33,18 +35,19 @@ export async function startApp(
   env: Record<string, string>,
   timeoutMs = 60_000,
 ): Promise<AppProcess> {
+  // PORT=0: the management listener takes a free port too.
   const child = run(app, 'main.js', { PORT: '0', HOST: '127.0.0.1', ...env });
   let output = '';
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const baseUrl = await new Promise<string>((resolve, reject) => {
+  const urls = await new Promise<{ baseUrl: string; managementUrl: string }>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${app} did not start:\n${output}`)), timeoutMs);
     child.stdout?.on('data', (chunk: Buffer) => {
       output += chunk.toString();
-      const match = /Listening on (http:\/\/[^\s);"]+)/.exec(output);
-      if (match?.[1] !== undefined) {
+      const match = /Listening on (http:\/\/[^\s);"]+).*management on (http:\/\/[^\s);"]+)/.exec(output);
+      if (match?.[1] !== undefined && match[2] !== undefined) {
         clearTimeout(timer);
-        resolve(match[1].replace('[::1]', '127.0.0.1'));
+        resolve({ baseUrl: match[1].replace('[::1]', '127.0.0.1'), managementUrl: match[2] });
       }
     });
     void exited.then(() => {
@@ -53,7 +56,7 @@ export async function startApp(
     });
   });
   return {
-    baseUrl,
+    ...urls,
     async stop() {
       child.kill('SIGTERM');
       await exited;

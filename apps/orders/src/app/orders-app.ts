@@ -27,7 +27,8 @@ function defaultLogger(config: OrdersConfig): LoggerService {
 
 /**
  * The orders app, configured but not listening: `main.ts`, the tests and the crash test's child process all
- * build it here, so they run the same thing.
+ * build it here, so they run the same thing. Start it with `listenWithManagement` (public and management
+ * listeners).
  */
 export async function createOrdersApp(options: OrdersAppOptions): Promise<NestExpressApplication> {
   const { config } = options;
@@ -48,6 +49,6 @@ export async function createOrdersApp(options: OrdersAppOptions): Promise<NestEx
   app.setGlobalPrefix(GLOBAL_PREFIX, { exclude: ['health/live', 'health/ready', 'metrics', 'status'] });
   app.useGlobalFilters(new ProblemDetailsFilter());
   if (options.shutdownHooks === true) app.enableShutdownHooks();
-  setUpOpenApi(app);
+  if (config.api.docsEnabled) setUpOpenApi(app);
   return app;
 }

@@ -127,6 +127,7 @@ export class OrdersModule {
           ...options.observability,
           service: 'orders',
           registry: createMetricsRegistry('orders'),
+          management: config.management,
           correlationFields: ordersCorrelationFields,
         }),
       ],

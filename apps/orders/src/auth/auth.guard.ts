@@ -1,6 +1,7 @@
 import { type CanActivate, createParamDecorator, type ExecutionContext, Injectable } from '@nestjs/common';
 import { problem, ProblemException } from '../http/problem-details';
 import { type HttpRequest } from '../http/http-types';
+import { wwwAuthenticate } from '@notifications/observability';
 import { AuthError, JwtVerifier, type Caller } from './jwt-verifier';
 
 interface AuthenticatedRequest extends HttpRequest {
@@ -26,19 +27,12 @@ export class JwtAuthGuard implements CanActivate {
       const { failure } = error;
       if (failure.kind === 'unavailable') {
         // The identity provider is down, not the token wrong: retry later (RFC 9110 §15.6.4).
-        throw new ProblemException(problem(503, failure.reason), { 'Retry-After': '30' });
-      }
-      if (failure.kind === 'unauthenticated') {
-        // RFC 6750: no error code when the request carried no credentials at all.
-        throw new ProblemException(problem(401, failure.reason), {
-          'WWW-Authenticate':
-            failure.missing === true
-              ? 'Bearer'
-              : `Bearer error="invalid_token", error_description="${failure.reason.replace(/"/g, "'")}"`,
+        throw new ProblemException(problem(503, failure.reason), {
+          'Retry-After': String(failure.retryAfterSeconds),
         });
       }
-      throw new ProblemException(problem(403, failure.reason), {
-        'WWW-Authenticate': 'Bearer error="insufficient_scope"',
+      throw new ProblemException(problem(failure.kind === 'unauthenticated' ? 401 : 403, failure.reason), {
+        'WWW-Authenticate': wwwAuthenticate(failure),
       });
     }
   }

@@ -5,8 +5,7 @@ import { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadOrdersConfig, type AuthSettings } from '../config/orders.config';
-import { loadOrCreateDevKey, type DevKey } from './dev-key';
-import { signDevToken } from './dev-token';
+import { loadOrCreateDevKey, signDevToken, type DevKey } from '@notifications/config';
 import { AuthError, JwtVerifier } from './jwt-verifier';
 
 const SCOPE = 'altinn:serviceowner/notifications.create';
@@ -141,6 +140,8 @@ describe(JwtVerifier.name, () => {
         expect(await failure(jwks, `Bearer ${token}`)).toEqual({
           kind: 'unavailable',
           reason: expect.stringMatching(/^The signing keys could not be fetched/),
+          // jose refetches a failed key set at most every 30 s: the caller may retry then.
+          retryAfterSeconds: 30,
         });
       }
       const unreachable = JwtVerifier.create(
@@ -149,6 +150,7 @@ describe(JwtVerifier.name, () => {
       expect(await failure(unreachable, `Bearer ${token}`)).toEqual({
         kind: 'unavailable',
         reason: 'The signing keys could not be fetched (unreachable).',
+        retryAfterSeconds: 30,
       });
     }, 30_000);
 

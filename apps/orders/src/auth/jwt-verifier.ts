@@ -1,14 +1,7 @@
-import { createPublicKey, type KeyObject } from 'node:crypto';
-import {
-  createRemoteJWKSet,
-  customFetch,
-  errors,
-  jwtVerify,
-  type FetchImplementation,
-  type JWTPayload,
-} from 'jose';
+import { AuthError, BearerTokenVerifier } from '@notifications/observability';
 import { type AuthSettings } from '../config/orders.config';
-import { loadOrCreateDevKey } from './dev-key';
+
+export { AuthError, type AuthFailure } from '@notifications/observability';
 
 /** The authenticated caller: the service owner whose orders these are. */
 export interface Caller {
@@ -17,155 +10,28 @@ export interface Caller {
   readonly scopes: readonly string[];
 }
 
-export type AuthFailure =
-  | { readonly kind: 'unauthenticated'; readonly reason: string; readonly missing?: boolean }
-  | { readonly kind: 'forbidden'; readonly reason: string }
-  /** The keys could not be fetched (JWKS unreachable, 5xx, timeout, not a key set): not the caller's fault. */
-  | { readonly kind: 'unavailable'; readonly reason: string };
-
-export class AuthError extends Error {
-  constructor(readonly failure: AuthFailure) {
-    super(failure.reason);
-  }
-}
-
-// Asymmetric algorithms only: a shared-secret (HS*) token must never verify against a public key.
-const ALGORITHMS = [
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'ES256',
-  'ES384',
-  'ES512',
-  'EdDSA',
-  'Ed25519',
-];
-
-type KeySource = KeyObject | ReturnType<typeof createRemoteJWKSet>;
-
-/** The JWKS endpoint did not deliver a key set. */
-class JwksUnavailableError extends Error {}
-
 /**
- * jose's fetch, with every way the key set can fail to arrive turned into JwksUnavailableError, so that an
- * identity-provider outage answers 503 instead of calling every caller's token invalid.
- */
-const jwksFetch: FetchImplementation = async (url, options) => {
-  let response: Response;
-  try {
-    response = await fetch(url, options);
-  } catch (error) {
-    const timedOut = error instanceof Error && error.name === 'TimeoutError';
-    throw new JwksUnavailableError(timedOut ? 'timed out' : 'unreachable', { cause: error });
-  }
-  if (response.status !== 200) throw new JwksUnavailableError(`answered ${response.status}`);
-  try {
-    await response.clone().json();
-  } catch (error) {
-    throw new JwksUnavailableError('answered something that is not JSON', { cause: error });
-  }
-  return response;
-};
-
-/**
- * Verifies bearer JWTs against the configured public key, JWKS URL, or (development only) the local dev key,
- * and checks the required scope and the `org` claim.
+ * Service owners' tokens: the shared bearer-token verification (signature, expiry, issuer, audience, scope) plus
+ * what the orders API adds, the `org` claim that owns the orders.
  */
 export class JwtVerifier {
-  private constructor(
-    private readonly key: KeySource,
-    private readonly settings: AuthSettings,
-  ) {}
+  private constructor(private readonly tokens: BearerTokenVerifier) {}
 
   static create(settings: AuthSettings): JwtVerifier {
-    switch (settings.key.kind) {
-      case 'pem':
-        return new JwtVerifier(createPublicKey(settings.key.publicKeyPem), settings);
-      case 'jwks':
-        return new JwtVerifier(
-          createRemoteJWKSet(new URL(settings.key.jwksUrl), {
-            timeoutDuration: 5_000,
-            cooldownDuration: 30_000,
-            [customFetch]: jwksFetch,
-          }),
-          settings,
-        );
-      case 'dev':
-        return new JwtVerifier(loadOrCreateDevKey(settings.key.devKeyFile).publicKey, settings);
-    }
+    return new JwtVerifier(BearerTokenVerifier.create(settings));
   }
 
   get keySource(): AuthSettings['key']['kind'] {
-    return this.settings.key.kind;
+    return this.tokens.keySource;
   }
 
   /** The caller of a request with this `Authorization` header; throws AuthError. */
   async authenticate(authorization: string | undefined): Promise<Caller> {
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
-    if (authorization === undefined || authorization.trim() === '') {
-      throw new AuthError({ kind: 'unauthenticated', reason: 'A bearer token is required.', missing: true });
-    }
-    if (match?.[1] === undefined) {
-      throw new AuthError({
-        kind: 'unauthenticated',
-        reason: 'The Authorization header is not a bearer token.',
-      });
-    }
-    const payload = await this.verify(match[1]);
-    const scopes = scopesOf(payload);
-    if (!scopes.includes(this.settings.requiredScope)) {
-      throw new AuthError({
-        kind: 'forbidden',
-        reason: `The token lacks the scope ${this.settings.requiredScope}.`,
-      });
-    }
-    const org = payload['org'];
+    const { claims, scopes } = await this.tokens.verify(authorization);
+    const org = claims['org'];
     if (typeof org !== 'string' || org.trim() === '') {
       throw new AuthError({ kind: 'forbidden', reason: 'The token has no org claim.' });
     }
     return { org: org.trim(), scopes };
   }
-
-  private async verify(token: string): Promise<JWTPayload> {
-    const options = {
-      algorithms: ALGORITHMS,
-      requiredClaims: ['exp'],
-      clockTolerance: this.settings.clockToleranceSeconds,
-      ...(this.settings.issuer === undefined ? {} : { issuer: this.settings.issuer }),
-      ...(this.settings.audience === undefined ? {} : { audience: this.settings.audience }),
-    };
-    try {
-      const { payload } =
-        this.key instanceof Function
-          ? await jwtVerify(token, this.key, options)
-          : await jwtVerify(token, this.key, options);
-      return payload;
-    } catch (error) {
-      if (error instanceof JwksUnavailableError || error instanceof errors.JWKSInvalid) {
-        throw new AuthError({
-          kind: 'unavailable',
-          reason: `The signing keys could not be fetched (${error instanceof JwksUnavailableError ? error.message : 'not a key set'}).`,
-        });
-      }
-      const reason =
-        error instanceof errors.JWTExpired
-          ? 'The token has expired.'
-          : error instanceof errors.JOSEError
-            ? `The token is invalid: ${error.message}`
-            : 'The token could not be verified.';
-      throw new AuthError({ kind: 'unauthenticated', reason });
-    }
-  }
-}
-
-/** `scope` is a space-separated string (OAuth 2.0); `scp` an array in some issuers' tokens. */
-function scopesOf(payload: JWTPayload): string[] {
-  const scope = payload['scope'];
-  const scp = payload['scp'];
-  const fromScope = typeof scope === 'string' ? scope.split(/\s+/).filter(Boolean) : [];
-  const fromScp = Array.isArray(scp) ? scp.filter((s): s is string => typeof s === 'string') : [];
-  return [...fromScope, ...fromScp];
 }

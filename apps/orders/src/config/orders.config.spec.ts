@@ -1,11 +1,14 @@
-import { ConfigError } from '@notifications/config';
-import { DEFAULT_DEV_KEY_FILE, loadOrdersConfig } from './orders.config';
+import { ConfigError, DEFAULT_DEV_KEY_FILE } from '@notifications/config';
+import { loadOrdersConfig } from './orders.config';
 
 const PRODUCTION_AUTH = {
   APP_ENV: 'production',
   AUTH_JWKS_URL: 'https://issuer.example/jwks',
   AUTH_JWT_ISSUER: 'https://issuer.example',
   AUTH_JWT_AUDIENCE: 'notifications',
+  OPERATOR_AUTH_JWKS_URL: 'https://operators.example/jwks',
+  OPERATOR_AUTH_JWT_ISSUER: 'https://operators.example',
+  OPERATOR_AUTH_JWT_AUDIENCE: 'notifications-operators',
 };
 
 const PEM =
@@ -18,6 +21,13 @@ describe(loadOrdersConfig.name, () => {
     expect(config.http.port).toBe(5090);
     expect(config.auth.key).toEqual({ kind: 'dev', devKeyFile: DEFAULT_DEV_KEY_FILE });
     expect(config.auth.requiredScope).toBe('altinn:serviceowner/notifications.create');
+    // The management listener: port + 100 on loopback, operator tokens of the same development key.
+    expect(config.management.listener).toEqual({ port: 5190, host: '127.0.0.1' });
+    expect(config.management.operatorAuth).toMatchObject({
+      key: { kind: 'dev', devKeyFile: DEFAULT_DEV_KEY_FILE },
+      requiredScope: 'altinn:notifications.operator',
+    });
+    expect(config.api.docsEnabled).toBe(true);
     expect(config.contactPoints.source).toBe('local');
     expect(config.scheduler).toMatchObject({
       enabled: true,
@@ -44,6 +54,9 @@ describe(loadOrdersConfig.name, () => {
       'AUTH_JWT_AUDIENCE',
       'AUTH_JWT_ISSUER',
       'CONTACT_POINTS_BASE_URL',
+      'OPERATOR_AUTH_JWKS_URL',
+      'OPERATOR_AUTH_JWT_AUDIENCE',
+      'OPERATOR_AUTH_JWT_ISSUER',
       'ORDERS_CLAIM_BATCH_SIZE',
     ]);
     expect((error as ConfigError).message).toMatch(/AUTH_JWKS_URL: required in production/);
@@ -61,8 +74,20 @@ describe(loadOrdersConfig.name, () => {
     expect(() =>
       loadOrdersConfig({ ...PRODUCTION_AUTH, AUTH_JWT_AUDIENCE: '', CONTACT_POINTS_SOURCE: 'local' }),
     ).toThrow(/AUTH_JWT_AUDIENCE: required in production/);
+    // The operator credential (management listener) follows the same rules: one parser for both.
+    expect(() =>
+      loadOrdersConfig({
+        ...PRODUCTION_AUTH,
+        OPERATOR_AUTH_JWKS_URL: 'http://operators.example/jwks',
+        CONTACT_POINTS_SOURCE: 'local',
+      }),
+    ).toThrow(/OPERATOR_AUTH_JWKS_URL: must be an https URL in production/);
     const config = loadOrdersConfig({ ...PRODUCTION_AUTH, CONTACT_POINTS_SOURCE: 'local' });
     expect(config.auth).toMatchObject({ issuer: 'https://issuer.example', audience: 'notifications' });
+    expect(config.management.operatorAuth).toMatchObject({
+      issuer: 'https://operators.example',
+      audience: 'notifications-operators',
+    });
     // Development keeps working without them (local dev key, plain-http JWKS of a local identity provider).
     expect(loadOrdersConfig({ AUTH_JWKS_URL: 'http://127.0.0.1:5000/jwks' }).auth.key.kind).toBe('jwks');
   });
@@ -117,14 +142,28 @@ describe(loadOrdersConfig.name, () => {
       AUTH_JWT_ISSUER: 'https://issuer.example',
       AUTH_JWT_AUDIENCE: 'notifications',
       AUTH_JWT_PUBLIC_KEY: PEM.replace(/\n/g, '\\n'),
+      OPERATOR_AUTH_JWT_PUBLIC_KEY: PEM,
+      OPERATOR_AUTH_JWT_ISSUER: 'https://operators.example',
+      OPERATOR_AUTH_JWT_AUDIENCE: 'notifications-operators',
       CONTACT_POINTS_BASE_URL: 'https://platform.example/profile/api/v1/',
     });
+    // In production the API docs are off unless enabled.
+    expect(withPem.api.docsEnabled).toBe(false);
     expect(withPem.auth.key).toEqual({ kind: 'pem', publicKeyPem: PEM });
     expect(withPem.contactPoints).toMatchObject({
       source: 'http',
       baseUrl: 'https://platform.example/profile/api/v1/',
     });
-    const withJwks = loadOrdersConfig({ ...PRODUCTION_AUTH, CONTACT_POINTS_SOURCE: 'local' });
+    const withJwks = loadOrdersConfig({
+      ...PRODUCTION_AUTH,
+      CONTACT_POINTS_SOURCE: 'local',
+      ORDERS_API_DOCS_ENABLED: 'true',
+    });
+    expect(withJwks.api.docsEnabled).toBe(true);
+    expect(withJwks.management.operatorAuth.key).toEqual({
+      kind: 'jwks',
+      jwksUrl: 'https://operators.example/jwks',
+    });
     expect(withJwks.auth.key).toEqual({ kind: 'jwks', jwksUrl: 'https://issuer.example/jwks' });
     expect(withJwks.contactPoints.source).toBe('local');
   });
@@ -136,6 +175,18 @@ describe(loadOrdersConfig.name, () => {
     expect(() =>
       loadOrdersConfig({ AUTH_JWT_PUBLIC_KEY: PEM, AUTH_JWKS_URL: 'https://issuer.example/jwks' }),
     ).toThrow(/AUTH_JWKS_URL: set either/);
+  });
+
+  it('puts the management listener apart from the public one', () => {
+    expect(loadOrdersConfig({ PORT: '8080' }).management.listener).toEqual({ port: 8180, host: '127.0.0.1' });
+    // A free port for each when PORT=0 (tests).
+    expect(loadOrdersConfig({ PORT: '0' }).management.listener.port).toBe(0);
+    expect(
+      loadOrdersConfig({ MANAGEMENT_PORT: '9000', MANAGEMENT_HOST: '0.0.0.0' }).management.listener,
+    ).toEqual({ port: 9000, host: '0.0.0.0' });
+    expect(() => loadOrdersConfig({ PORT: '8080', MANAGEMENT_PORT: '8080' })).toThrow(
+      /MANAGEMENT_PORT: must differ from PORT/,
+    );
   });
 
   it('reads durations and sizes', () => {

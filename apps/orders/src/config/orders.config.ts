@@ -1,4 +1,3 @@
-import path from 'node:path';
 import {
   APP_ENVS,
   appEnvSettings,
@@ -12,117 +11,32 @@ import {
   envString,
   envUrl,
   httpSettings,
+  jwtAuthSettings,
+  managementSettings,
   kafkaSettings,
   loadConfig,
   ConfigError,
   type AppEnv,
+  type JwtAuthSettings,
   type SettingGroup,
 } from '@notifications/config';
 import { z } from 'zod';
 import { AddressPolicy, parseAllowEntry, type AllowEntry } from '../outbound/address-policy';
 import { OutboundHttpClient } from '../outbound/outbound-http.client';
 
-/** Where the development signing key lives (git-ignored, created on first use): `apps/orders/.dev/`. */
-export const DEFAULT_DEV_KEY_FILE = path.resolve(__dirname, '..', '..', '.dev', 'jwt-dev-key.json');
-
 // The scope the reference API requires of service owners creating notification orders.
 export const NOTIFICATIONS_CREATE_SCOPE = 'altinn:serviceowner/notifications.create';
 
-export type JwtKeySource =
-  | { readonly kind: 'pem'; readonly publicKeyPem: string }
-  | { readonly kind: 'jwks'; readonly jwksUrl: string }
-  | { readonly kind: 'dev'; readonly devKeyFile: string };
+/** Service owners' tokens: `AUTH_JWT_PUBLIC_KEY` or `AUTH_JWKS_URL`, else (not in production) the dev key. */
+export type AuthSettings = JwtAuthSettings;
 
-export interface AuthSettings {
-  readonly key: JwtKeySource;
-  readonly issuer?: string;
-  readonly audience?: string;
-  readonly requiredScope: string;
-  /** Accepted clock difference for `exp`/`nbf`, in seconds. */
-  readonly clockToleranceSeconds: number;
-}
+const authSettings: SettingGroup<AuthSettings> = jwtAuthSettings({
+  prefix: 'AUTH_',
+  defaultScope: NOTIFICATIONS_CREATE_SCOPE,
+});
 
 const appEnvOf = (env: { APP_ENV?: AppEnv; NODE_ENV?: AppEnv }): AppEnv =>
   env.APP_ENV ?? env.NODE_ENV ?? 'development';
-
-/**
- * A public key (PEM) or a JWKS URL. Only development and test fall back to the local dev key; production has no
- * default and refuses to start without one of the two.
- */
-const authSettings: SettingGroup<AuthSettings> = envGroup(
-  z
-    .object({
-      APP_ENV: envEnum(APP_ENVS).optional(),
-      NODE_ENV: envEnum(APP_ENVS).optional(),
-      AUTH_JWT_PUBLIC_KEY: envString().optional(),
-      AUTH_JWKS_URL: envUrl(undefined, { protocols: ['https', 'http'] }).optional(),
-      AUTH_JWT_ISSUER: envString().optional(),
-      AUTH_JWT_AUDIENCE: envString().optional(),
-      AUTH_REQUIRED_SCOPE: envString(NOTIFICATIONS_CREATE_SCOPE),
-      AUTH_CLOCK_TOLERANCE: envDurationMs('30s', { min: 0, max: 600_000 }),
-      AUTH_DEV_KEY_FILE: envString(DEFAULT_DEV_KEY_FILE),
-    })
-    .superRefine((env, ctx) => {
-      const pem = env.AUTH_JWT_PUBLIC_KEY;
-      if (pem !== undefined && !pem.replace(/\\n/g, '\n').includes('-----BEGIN PUBLIC KEY-----')) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['AUTH_JWT_PUBLIC_KEY'],
-          message: 'expected a PEM public key (-----BEGIN PUBLIC KEY-----)',
-        });
-      }
-      if (pem !== undefined && env.AUTH_JWKS_URL !== undefined) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['AUTH_JWKS_URL'],
-          message: 'set either AUTH_JWT_PUBLIC_KEY or AUTH_JWKS_URL, not both',
-        });
-      }
-      if (appEnvOf(env) !== 'production') return;
-      if (pem === undefined && env.AUTH_JWKS_URL === undefined) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['AUTH_JWKS_URL'],
-          message:
-            'required in production (an https URL, or AUTH_JWT_PUBLIC_KEY): there is no default signing key',
-        });
-      }
-      // Keys fetched over plain http could be replaced on the way, and with them every caller's identity.
-      if (env.AUTH_JWKS_URL !== undefined && new URL(env.AUTH_JWKS_URL).protocol !== 'https:') {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['AUTH_JWKS_URL'],
-          message: 'must be an https URL in production',
-        });
-      }
-      // Without them, a token the same identity provider issued for another audience would be accepted here.
-      for (const name of ['AUTH_JWT_ISSUER', 'AUTH_JWT_AUDIENCE'] as const) {
-        if (env[name] === undefined) {
-          ctx.addIssue({
-            code: 'custom',
-            path: [name],
-            message: 'required in production: tokens must be checked for their issuer and audience',
-          });
-        }
-      }
-    })
-    .transform((env): AuthSettings => {
-      const key: JwtKeySource =
-        env.AUTH_JWT_PUBLIC_KEY !== undefined
-          ? // Environment variables often carry PEM newlines as the two characters "\n".
-            { kind: 'pem', publicKeyPem: env.AUTH_JWT_PUBLIC_KEY.replace(/\\n/g, '\n') }
-          : env.AUTH_JWKS_URL !== undefined
-            ? { kind: 'jwks', jwksUrl: env.AUTH_JWKS_URL }
-            : { kind: 'dev', devKeyFile: env.AUTH_DEV_KEY_FILE };
-      return {
-        key,
-        ...(env.AUTH_JWT_ISSUER === undefined ? {} : { issuer: env.AUTH_JWT_ISSUER }),
-        ...(env.AUTH_JWT_AUDIENCE === undefined ? {} : { audience: env.AUTH_JWT_AUDIENCE }),
-        requiredScope: env.AUTH_REQUIRED_SCOPE,
-        clockToleranceSeconds: Math.round(env.AUTH_CLOCK_TOLERANCE / 1000),
-      };
-    }),
-);
 
 export const CONTACT_POINT_SOURCES = ['local', 'http'] as const;
 export type ContactPointSource = (typeof CONTACT_POINT_SOURCES)[number];
@@ -327,6 +241,8 @@ export interface ApiSettings {
   readonly sendTimeGraceMs: number;
   /** Largest accepted request body. */
   readonly bodyLimitBytes: number;
+  /** Whether `/docs` and `/docs-json` (the public API's OpenAPI document) are served. */
+  readonly docsEnabled: boolean;
 }
 
 const apiSettings: SettingGroup<ApiSettings> = envGroup(
@@ -335,6 +251,10 @@ const apiSettings: SettingGroup<ApiSettings> = envGroup(
       ORDERS_PUBLIC_BASE_URL: envUrl(undefined, { protocols: ['https', 'http'] }).optional(),
       ORDERS_SEND_TIME_GRACE: envDurationMs('5m', { min: 0 }),
       ORDERS_BODY_LIMIT_BYTES: envInt(10 * 1024 * 1024, { min: 1024 }),
+      APP_ENV: envEnum(APP_ENVS).optional(),
+      NODE_ENV: envEnum(APP_ENVS).optional(),
+      // Off in production unless enabled: the document maps the attack surface for anyone who reaches the API.
+      ORDERS_API_DOCS_ENABLED: envBool().optional(),
     })
     .transform((env): ApiSettings => ({
       ...(env.ORDERS_PUBLIC_BASE_URL === undefined
@@ -342,6 +262,7 @@ const apiSettings: SettingGroup<ApiSettings> = envGroup(
         : { publicBaseUrl: env.ORDERS_PUBLIC_BASE_URL.replace(/\/+$/, '') }),
       sendTimeGraceMs: env.ORDERS_SEND_TIME_GRACE,
       bodyLimitBytes: env.ORDERS_BODY_LIMIT_BYTES,
+      docsEnabled: env.ORDERS_API_DOCS_ENABLED ?? appEnvOf(env) !== 'production',
     })),
 );
 
@@ -379,6 +300,7 @@ export const ordersConfigSchema = z.object({
   kafka: kafkaSettings('orders'),
   db: databaseSettings,
   http: httpSettings(5090),
+  management: managementSettings(5090),
   auth: authSettings,
   contactPoints: contactPointSettings,
   outbound: outboundSettings,

@@ -1,6 +1,7 @@
 import { type INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { z } from 'zod';
+import { OrdersModule } from '../app/orders.module';
 import { emailOrderRequestSchema } from '../orders/email-order.request';
 import { RESPONSE_SCHEMAS } from '../orders/order.responses';
 
@@ -12,7 +13,10 @@ function toOpenApi(schema: z.ZodType, io: 'input' | 'output'): SchemaObject {
   return rest;
 }
 
-/** The OpenAPI document (`/docs-json`) and its browsable page (`/docs`), schemas generated from the zod ones. */
+/**
+ * The OpenAPI document (`/docs-json`) and its browsable page (`/docs`) of the public API, schemas generated from the
+ * zod ones. Served unless ORDERS_API_DOCS_ENABLED is false (default: off in production).
+ */
 export function setUpOpenApi(app: INestApplication): void {
   const config = new DocumentBuilder()
     .setTitle('Notifications: orders API')
@@ -24,7 +28,9 @@ export function setUpOpenApi(app: INestApplication): void {
     .setVersion('1')
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
     .build();
-  const document = SwaggerModule.createDocument(app, config);
+  // The public API only: the orders module's controllers, less the management ones (@ApiExcludeController); the
+  // probes (HealthModule) and the management listener's /metrics and /status (ObservabilityModule) stay out.
+  const document = SwaggerModule.createDocument(app, config, { include: [OrdersModule] });
   const request = emailOrderRequestSchema({
     now: new Date(0),
     sendTimeGraceMs: 0,

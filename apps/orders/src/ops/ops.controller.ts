@@ -1,5 +1,6 @@
+import { ManagementEndpoint } from '@notifications/observability';
 import { Body, Controller, Delete, Get, HttpCode, Post } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiExcludeController, ApiOperation } from '@nestjs/swagger';
 import { parseDurationMs } from '@notifications/config';
 import { ACS_EMAIL_RESOURCE } from '@notifications/contracts';
 import { z } from 'zod';
@@ -59,10 +60,11 @@ const redriveRequest = z
 
 /**
  * Operator endpoints behind `npm run ops` (apps/ops): the email rate-limit pause and the outbox backlog, with the
- * two interventions an operator needs (end a pause early, re-drive stuck outbox rows). Internal: expose inside
- * the cluster only, like the status and trigger endpoints.
+ * two interventions an operator needs (end a pause early, re-drive stuck outbox rows). Management listener only
+ * (operator token), like the status and trigger endpoints.
  */
-@ApiTags('internal')
+@ManagementEndpoint()
+@ApiExcludeController()
 @Controller('internal')
 export class OpsController {
   constructor(

@@ -1,5 +1,6 @@
+import { ManagementEndpoint } from '@notifications/observability';
 import { Controller, Get } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiExcludeController, ApiOperation } from '@nestjs/swagger';
 import { ACS_EMAIL_RESOURCE } from '@notifications/contracts';
 import { UnitOfWork } from '../database/unit-of-work';
 import { OrdersConsumerHost } from '../messaging/orders-consumer.host';
@@ -9,9 +10,10 @@ import { OrdersScheduler } from '../scheduler/orders.scheduler';
 
 /**
  * What an operator wants to see at a glance (the reference had nothing like it): the consumer's counters, the
- * scheduler's jobs, the outbox backlog and any rate-limit pause. Internal: expose inside the cluster only.
+ * scheduler's jobs, the outbox backlog and any rate-limit pause. Management listener only (operator token).
  */
-@ApiTags('internal')
+@ManagementEndpoint()
+@ApiExcludeController()
 @Controller('internal')
 export class StatusController {
   constructor(

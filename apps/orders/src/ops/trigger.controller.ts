@@ -1,15 +1,17 @@
+import { ManagementEndpoint } from '@notifications/observability';
 import { Controller, HttpCode, Post } from '@nestjs/common';
-import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiExcludeController, ApiOperation, ApiResponse } from '@nestjs/swagger';
 import { EmailPublisherService } from '../notifications/email-publisher.service';
 import { PastDueService } from '../processing/past-due.service';
 import { OrdersScheduler } from '../scheduler/orders.scheduler';
 
 /**
  * The reference's cron-triggered endpoints, kept for compatibility. The built-in scheduler does the same work
- * every second, so nothing depends on them; calling them only runs one cycle now. Internal: expose them inside
- * the cluster only.
+ * every second, so nothing depends on them; calling them only runs one cycle now. Management listener only
+ * (operator token).
  */
-@ApiTags('internal')
+@ManagementEndpoint()
+@ApiExcludeController()
 @Controller('trigger')
 export class TriggerController {
   constructor(

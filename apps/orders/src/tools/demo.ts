@@ -21,9 +21,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { loadOrCreateDevKey, signDevToken } from '@notifications/config';
 import { loadOrdersConfig } from '../config/orders.config';
-import { loadOrCreateDevKey } from '../auth/dev-key';
-import { signDevToken } from '../auth/dev-token';
 import { DemoClient, type EmulatorRule } from './demo.client';
 import { loadDemoConfig, type DemoConfig } from './demo.config';
 import {

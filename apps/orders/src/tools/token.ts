@@ -1,24 +1,31 @@
 /**
  * `npm run token -- --org ttd`: prints a bearer token signed with the development key, which the default
  * development configuration (APP_ENV=development or test, no AUTH_JWT_PUBLIC_KEY / AUTH_JWKS_URL) trusts.
- * Production configurations have no such key, so these tokens are worthless there.
+ * `npm run token -- --operator`: an operator's token for the management listeners of every app (trusted while
+ * OPERATOR_AUTH_JWT_PUBLIC_KEY / OPERATOR_AUTH_JWKS_URL are unset). Production configurations have no such key,
+ * so these tokens are worthless there.
  *
  *   --org <org>          the org claim, i.e. the orders' creator (default ttd)
- *   --scope <scope>      scope claim (default altinn:serviceowner/notifications.create; repeat for several)
+ *   --operator           an operator's token (scope altinn:notifications.operator, no org) instead
+ *   --scope <scope>      scope claim (default: the configured required scope; repeat for several)
  *   --expires-in <dur>   lifetime: 30m, 12h, 7d … (default 1h)
  *
  * Only the token goes to stdout: `TOKEN=$(node apps/orders/dist/tools/token.js --org ttd)`.
  */
 import { parseArgs } from 'node:util';
-import { parseDurationMs } from '@notifications/config';
+import {
+  loadOrCreateDevKey,
+  parseDurationMs,
+  signDevToken,
+  type JwtAuthSettings,
+} from '@notifications/config';
 import { loadOrdersConfig } from '../config/orders.config';
-import { loadOrCreateDevKey } from '../auth/dev-key';
-import { signDevToken } from '../auth/dev-token';
 
 function main(): void {
   const { values } = parseArgs({
     options: {
       org: { type: 'string', default: 'ttd' },
+      operator: { type: 'boolean', default: false },
       scope: { type: 'string', multiple: true },
       'expires-in': { type: 'string', default: '1h' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -26,26 +33,30 @@ function main(): void {
     allowPositionals: false,
   });
   if (values.help) {
-    process.stderr.write('Usage: npm run token -- [--org ttd] [--scope <scope> …] [--expires-in 1h]\n');
+    process.stderr.write(
+      'Usage: npm run token -- [--org ttd | --operator] [--scope <scope> …] [--expires-in 1h]\n',
+    );
     return;
   }
   const config = loadOrdersConfig();
-  if (config.auth.key.kind !== 'dev') {
+  const auth: JwtAuthSettings = values.operator ? config.management.operatorAuth : config.auth;
+  const prefix = values.operator ? 'OPERATOR_AUTH_' : 'AUTH_';
+  if (auth.key.kind !== 'dev') {
     throw new Error(
-      `This configuration trusts ${config.auth.key.kind === 'pem' ? 'AUTH_JWT_PUBLIC_KEY' : 'AUTH_JWKS_URL'}, ` +
+      `This configuration trusts ${prefix}${auth.key.kind === 'pem' ? 'JWT_PUBLIC_KEY' : 'JWKS_URL'}, ` +
         'not the development key: get a token from that issuer instead.',
     );
   }
   const lifetimeMs = parseDurationMs(values['expires-in']);
   if (lifetimeMs === undefined || lifetimeMs <= 0)
     throw new Error(`Invalid --expires-in ${values['expires-in']}`);
-  const key = loadOrCreateDevKey(config.auth.key.devKeyFile);
+  const key = loadOrCreateDevKey(auth.key.devKeyFile);
   const token = signDevToken(key, {
-    org: values.org,
-    scopes: values.scope ?? [config.auth.requiredScope],
+    ...(values.operator ? {} : { org: values.org }),
+    scopes: values.scope ?? [auth.requiredScope],
     lifetimeMs,
-    ...(config.auth.issuer === undefined ? {} : { issuer: config.auth.issuer }),
-    ...(config.auth.audience === undefined ? {} : { audience: config.auth.audience }),
+    ...(auth.issuer === undefined ? {} : { issuer: auth.issuer }),
+    ...(auth.audience === undefined ? {} : { audience: auth.audience }),
   });
   process.stdout.write(`${token}\n`);
 }

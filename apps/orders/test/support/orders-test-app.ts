@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { type NestExpressApplication } from '@nestjs/platform-express';
 import { createTestDatabase, type TestDatabase } from '@notifications/database';
+import { listenWithManagement } from '@notifications/observability';
 import { KafkaTestEnvironment } from '@notifications/testing';
 import { createOrdersApp } from '../../src/app/orders-app';
 import { loadOrdersConfig, type OrdersConfig } from '../../src/config/orders.config';
@@ -63,6 +64,8 @@ export async function createTestResources(
     KAFKA_CLIENT_ID: `test-orders-${unique}`,
     KAFKA_TOPIC_PARTITIONS: String(partitions),
     AUTH_JWT_PUBLIC_KEY: auth.publicKeyPem,
+    // The same test key signs operator tokens (with the operator scope): TestAuth.operatorToken().
+    OPERATOR_AUTH_JWT_PUBLIC_KEY: auth.publicKeyPem,
     ...settings,
   };
   return {
@@ -83,10 +86,12 @@ export async function createTestResources(
 export interface OrdersTestApp {
   readonly app: NestExpressApplication;
   readonly baseUrl: string;
+  /** The management listener (operator endpoints, /metrics, /status). */
+  readonly managementUrl: string;
   close(): Promise<void>;
 }
 
-/** The real app (same factory as main.ts) on the suite's database and topics, listening on a free port. */
+/** The real app (same factory as main.ts) on the suite's database and topics, listening on free ports. */
 export async function startOrdersApp(
   resources: OrdersTestResources,
   options: { contactPoints?: ContactPointService; config?: OrdersConfig } = {},
@@ -98,10 +103,11 @@ export async function startOrdersApp(
     logger: ['error'],
     ...(options.contactPoints === undefined ? {} : { contactPoints: options.contactPoints }),
   });
-  await app.listen(0, '127.0.0.1');
-  const baseUrl = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+  // The public listener on a free port; the management one where the config says (PORT=0: a free port too).
+  const { url, managementUrl } = await listenWithManagement(app, { port: 0, host: '127.0.0.1' });
+  if (managementUrl === undefined) throw new Error('The orders app has no management listener');
   let closed: Promise<void> | undefined;
-  return { app, baseUrl, close: () => (closed ??= app.close()) };
+  return { app, baseUrl: url, managementUrl, close: () => (closed ??= app.close()) };
 }
 
 export interface HttpResult<T = unknown> {

@@ -1,9 +1,11 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { type DevKey } from '../../src/auth/dev-key';
-import { signDevToken } from '../../src/auth/dev-token';
+import { OPERATOR_SCOPE, signDevToken, type DevKey } from '@notifications/config';
 import { NOTIFICATIONS_CREATE_SCOPE } from '../../src/config/orders.config';
 
-/** A signing key for one test suite; the app under test trusts its public key (AUTH_JWT_PUBLIC_KEY). */
+/**
+ * A signing key for one test suite; the app under test trusts its public key for service owners
+ * (AUTH_JWT_PUBLIC_KEY) and operators (OPERATOR_AUTH_JWT_PUBLIC_KEY).
+ */
 export class TestAuth {
   readonly key: DevKey;
   readonly publicKeyPem: string;
@@ -24,5 +26,10 @@ export class TestAuth {
       },
       options.now,
     );
+  }
+
+  /** An operator's token (management listener): no org, the operator scope unless `scopes` says otherwise. */
+  operatorToken(options: { scopes?: string[] } = {}): string {
+    return signDevToken(this.key, { scopes: options.scopes ?? [OPERATOR_SCOPE], lifetimeMs: 3_600_000 });
   }
 }

@@ -25,6 +25,8 @@ const WORKSPACE_ROOT = join(__dirname, '..', '..', '..', '..');
 const EMULATOR_ACCESS_KEY = 'YWNzLWVtdWxhdG9yLWRldmVsb3BtZW50LWFjY2Vzcy1rZXktbm90LWEtc2VjcmV0';
 const DELIVERY_REPORT_ACCESS_KEY = 'status-poller-dev-delivery-report-key';
 const NOTIFICATIONS_CREATE_SCOPE = 'altinn:serviceowner/notifications.create';
+// The scope of operators' tokens on the management listeners (libs/config OPERATOR_SCOPE).
+const OPERATOR_SCOPE = 'altinn:notifications.operator';
 
 const READY_TIMEOUT_MS = 120_000;
 const TAIL_LINES = 60;
@@ -48,6 +50,8 @@ export interface PipelineOptions {
 interface AppProcess {
   readonly name: AppName;
   readonly port: number;
+  /** The management listener (operator endpoints, /metrics, /status) of the three Kafka apps. */
+  readonly managementPort: number;
   child: ChildProcess | undefined;
   exited: Promise<void>;
   /** Set before a deliberate kill or stop; any other exit is a crash. */
@@ -105,7 +109,7 @@ export class Pipeline {
 
   private constructor(
     private readonly options: PipelineOptions,
-    ports: Record<AppName, number>,
+    ports: Record<AppName, { port: number; managementPort: number }>,
     private readonly database: TestDatabase,
   ) {
     this.suffix = `${options.label}-${randomUUID().slice(0, 8)}`;
@@ -116,7 +120,7 @@ export class Pipeline {
     for (const name of APP_NAMES) {
       this.apps.set(name, {
         name,
-        port: ports[name],
+        ...ports[name],
         child: undefined,
         exited: Promise.resolve(),
         expectingExit: false,
@@ -133,8 +137,12 @@ export class Pipeline {
   /** Creates the database, runs the orders migrations, starts the four apps and waits until all are ready. */
   static async start(options: PipelineOptions): Promise<Pipeline> {
     const ports = Object.fromEntries(
-      await Promise.all(APP_NAMES.map(async (name) => [name, await freePort()] as const)),
-    ) as Record<AppName, number>;
+      await Promise.all(
+        APP_NAMES.map(
+          async (name) => [name, { port: await freePort(), managementPort: await freePort() }] as const,
+        ),
+      ),
+    ) as Record<AppName, { port: number; managementPort: number }>;
     // Empty: the orders migrations are run below by the app's own migration command, as in production.
     const database = await createTestDatabase({
       prefix: `e2e_${options.label}`,
@@ -158,11 +166,26 @@ export class Pipeline {
     return `http://127.0.0.1:${this.app(app).port}`;
   }
 
+  /** The app's management listener; send `operatorToken()` with every request but /metrics and /status. */
+  managementUrl(app: AppName): string {
+    return `http://127.0.0.1:${this.app(app).managementPort}`;
+  }
+
   /** A service owner's token for `org`, trusted by this run's orders app. */
   async token(org: string): Promise<string> {
     return new SignJWT({ org, 'urn:altinn:org': org, scope: NOTIFICATIONS_CREATE_SCOPE })
       .setProtectedHeader({ alg: 'EdDSA', typ: 'JWT' })
       .setSubject(`e2e:${org}`)
+      .setIssuedAt()
+      .setExpirationTime('2h')
+      .sign(this.signingKey);
+  }
+
+  /** An operator's token, trusted by this run's apps on their management listeners. */
+  async operatorToken(): Promise<string> {
+    return new SignJWT({ scope: OPERATOR_SCOPE })
+      .setProtectedHeader({ alg: 'EdDSA', typ: 'JWT' })
+      .setSubject('e2e:operator')
       .setIssuedAt()
       .setExpirationTime('2h')
       .sign(this.signingKey);
@@ -300,6 +323,9 @@ export class Pipeline {
     const common: Record<string, string> = {
       HOST: '127.0.0.1',
       PORT: String(this.app(name).port),
+      MANAGEMENT_PORT: String(this.app(name).managementPort),
+      // The run's key signs operator tokens too (operatorToken()).
+      OPERATOR_AUTH_JWT_PUBLIC_KEY: this.publicKeyPem,
       KAFKA_BROKERS: this.kafkaBrokers,
       KAFKA_TOPIC_SUFFIX: this.suffix,
       KAFKA_TOPIC_PARTITIONS: String(this.options.partitions ?? 6),

@@ -1,9 +1,12 @@
 import { Controller, Get } from '@nestjs/common';
+import { ManagementEndpoint } from '@notifications/observability';
 import { DeliveryReportStats } from '../delivery-reports/delivery-report-stats';
 import { PollingStats } from '../polling/polling-stats';
 import { SendingAcceptedConsumer } from '../polling/sending-accepted.consumer';
 
-/** `GET /stats`: what the poller has done since start (Aidbox-style status: handled, in process, errors). */
+/** `GET /stats`: what the poller has done since start (Aidbox-style status: handled, in process, errors).
+ * Management listener only (operator token). */
+@ManagementEndpoint()
 @Controller('stats')
 export class StatsController {
   constructor(

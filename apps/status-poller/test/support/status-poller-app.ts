@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { type AddressInfo } from 'node:net';
 import { NestFactory } from '@nestjs/core';
 import { type NestExpressApplication } from '@nestjs/platform-express';
+import { listenWithManagement } from '@notifications/observability';
+import { OperatorTestAuth } from '@notifications/testing';
 import { configureHttp, StatusPollerModule } from '../../src/app.module';
 import { loadStatusPollerConfig, type StatusPollerConfig } from '../../src/config/status-poller.config';
 import { checkIntervals } from '../../src/polling/check-schedule';
@@ -34,6 +35,9 @@ export function topicsFor(env: Record<string, string>): StatusPollerTopics {
   });
 }
 
+/** The operator key the app under test trusts on its management listener. */
+export const operatorAuth = new OperatorTestAuth();
+
 /** The app in this process on a free port, with its own topics (by suffix) and consumer group. */
 export class StatusPollerApp {
   private constructor(
@@ -41,11 +45,19 @@ export class StatusPollerApp {
     readonly config: StatusPollerConfig,
     readonly topics: StatusPollerTopics,
     readonly url: string,
+    /** The management listener (`/stats`, `/status`, `/metrics`). */
+    readonly managementUrl: string,
   ) {}
 
   /** With `kafka`, the run's topics are created (and settled) first; see `TestKafka.prepareTopics`. */
   static async start(env: Record<string, string>, kafka?: TestKafka): Promise<StatusPollerApp> {
-    const config = loadStatusPollerConfig({ ...process.env, PORT: '0', HOST: '127.0.0.1', ...env });
+    const config = loadStatusPollerConfig({
+      ...process.env,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      ...operatorAuth.env,
+      ...env,
+    });
     if (kafka)
       await kafka.prepareTopics(statusPollerTopicNames(topicsFor(env)), config.kafka.topics.partitions);
     const app = await NestFactory.create<NestExpressApplication>(StatusPollerModule.forRoot(config), {
@@ -53,9 +65,9 @@ export class StatusPollerApp {
       logger: ['error', 'warn'],
     });
     configureHttp(app, config, { shutdownHooks: false });
-    await app.listen(0, '127.0.0.1');
-    const { port } = app.getHttpServer().address() as AddressInfo;
-    return new StatusPollerApp(app, config, topicsFor(env), `http://127.0.0.1:${port}`);
+    const { url, managementUrl } = await listenWithManagement(app, { port: 0, host: '127.0.0.1' });
+    if (managementUrl === undefined) throw new Error('status-poller has no management listener');
+    return new StatusPollerApp(app, config, topicsFor(env), url, managementUrl);
   }
 
   stats(): ReturnType<PollingStats['snapshot']> {

@@ -8,3 +8,4 @@ export * from './pino-http-params';
 export * from './status.controller';
 export * from './tokens';
 export * from './tracing.middleware';
+export * from './management';

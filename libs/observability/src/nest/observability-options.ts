@@ -1,3 +1,4 @@
+import { type ManagementSettings } from '@notifications/config';
 import { type Logger as PinoRootLogger } from 'pino';
 import { type Registry } from 'prom-client';
 
@@ -17,6 +18,11 @@ export interface ObservabilityModuleOptions {
    * `operationId` when the message has them at the top level.
    */
   readonly correlationFields?: (topic: string, message: unknown) => Record<string, string> | undefined;
+  /**
+   * The management listener and the operator credential (`managementSettings` of libs/config). Without it the app
+   * has no management listener and every management route (`/metrics`, `/status`, operator endpoints) answers 404.
+   */
+  readonly management?: ManagementSettings;
   /** Runs when the app shuts down, after everything else (e.g. flushing buffered spans). */
   readonly onShutdown?: () => Promise<void>;
 }

@@ -15,6 +15,7 @@ import { MessagingMetrics } from '../lib/metrics/messaging-metrics';
 import { createMetricsRegistry } from '../lib/metrics/metrics-registry';
 import { StatusTracker } from '../lib/status/service-status';
 import { LogContextInstrumentation } from './log-context.instrumentation';
+import { ManagementModule } from './management/management.module';
 import { MetricsController } from './metrics.controller';
 import { OBSERVABILITY_OPTIONS, type ObservabilityModuleOptions } from './observability-options';
 import { pinoHttpParams } from './pino-http-params';
@@ -61,7 +62,10 @@ export class ObservabilityModule implements NestModule {
     return {
       module: ObservabilityModule,
       global: true,
-      imports: [LoggerModule.forRoot(pinoHttpParams(logger, options.httpRequests ?? true))],
+      imports: [
+        LoggerModule.forRoot(pinoHttpParams(logger, options.httpRequests ?? true)),
+        ManagementModule.forRoot(options.management),
+      ],
       controllers: [MetricsController, StatusController],
       providers: [
         { provide: OBSERVABILITY_OPTIONS, useValue: options },

@@ -8,6 +8,21 @@ import {
 import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
+/**
+ * Where the development signing key lives (git-ignored, created on first use): `.dev/` at the workspace root, one
+ * key per checkout for every app (orders' public API tokens and every app's operator tokens). This file is
+ * `libs/config/{src,dist}/dev-key/`, so the root is four levels up either way.
+ */
+export const DEFAULT_DEV_KEY_FILE = path.resolve(
+  __dirname,
+  '..',
+  '..',
+  '..',
+  '..',
+  '.dev',
+  'jwt-dev-key.json',
+);
+
 /** The development signing key: trusted only by development/test configurations, never by production. */
 export interface DevKey {
   readonly kid: string;
@@ -36,9 +51,9 @@ export function loadOrCreateDevKey(file: string): DevKey {
   mkdirSync(path.dirname(file), { recursive: true });
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
   const content: DevKeyFile = {
-    kid: `orders-dev-${randomUUID().slice(0, 8)}`,
+    kid: `dev-${randomUUID().slice(0, 8)}`,
     algorithm: 'EdDSA',
-    note: 'Development-only JWT signing key for apps/orders (npm run token). Never use it anywhere else.',
+    note: 'Development-only JWT signing key (npm run token, npm run ops). Never use it anywhere else.',
     privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
     publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
   };
@@ -69,7 +84,7 @@ function readDevKey(file: string): DevKey | undefined {
     throw new Error(`${file} is not a development key file (delete it to generate a new one)`);
   }
   return {
-    kid: content.kid ?? 'orders-dev',
+    kid: content.kid ?? 'dev',
     algorithm: 'EdDSA',
     privateKey: createPrivateKey(content.privateKeyPem),
     publicKey: createPublicKey(content.publicKeyPem),

@@ -1,0 +1,2 @@
+export * from './bearer-token.verifier';
+export * from './management.module';
