@@ -10,6 +10,10 @@ const TYPES: Readonly<Record<string, { module: string; type: string }>> = {
   'v1/Service': { module: 'kubernetes-models/v1/Service', type: 'IService' },
   'apps/v1/Deployment': { module: 'kubernetes-models/apps/v1/Deployment', type: 'IDeployment' },
   'batch/v1/Job': { module: 'kubernetes-models/batch/v1/Job', type: 'IJob' },
+  'networking.k8s.io/v1/NetworkPolicy': {
+    module: 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy',
+    type: 'INetworkPolicy',
+  },
   'autoscaling/v2/HorizontalPodAutoscaler': {
     module: 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler',
     type: 'IHorizontalPodAutoscaler',

@@ -15,7 +15,8 @@ export const EXTERNAL_SECRETS: Readonly<Record<string, readonly string[]>> = {
     'consumer-password',
   ],
   'orders-database': ['url'],
-  'orders-auth': ['jwt-public-key', 'jwks-url'],
+  'orders-auth': ['jwt-public-key', 'jwks-url', 'issuer', 'audience'],
+  'notifications-operator-auth': ['jwt-public-key', 'jwks-url', 'issuer', 'audience'],
   acs: ['connection-string', 'resource-id'],
   'status-poller-delivery-report': ['access-key'],
 };
@@ -29,6 +30,8 @@ const SECRET_SAMPLES: Readonly<Record<string, string>> = {
     '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/notifications' +
     '/providers/Microsoft.Communication/communicationServices/notifications',
   'jwks-url': 'https://issuer.example/.well-known/jwks.json',
+  issuer: 'https://issuer.example',
+  audience: 'notifications',
 };
 
 /** A reference from a container to a ConfigMap or Secret (whole object or one key). */

@@ -4,6 +4,8 @@ import {
   httpSettings,
   kafkaSettings,
   loadConfig,
+  MANAGEMENT_PORT_OFFSET,
+  managementListenerSettings,
   parseDurationMs,
 } from '@notifications/config';
 import type { IScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1/ScaledObject';
@@ -11,6 +13,9 @@ import type { ITriggerAuthentication } from '@kubernetes-models/keda/keda.sh/v1a
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 import type { IHorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
 import type { IJob } from 'kubernetes-models/batch/v1/Job';
+import type { INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
+import type { INetworkPolicyPeer } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicyPeer';
+import type { INetworkPolicyPort } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicyPort';
 import type { IPodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import type { IContainer } from 'kubernetes-models/v1/Container';
 import type { IProbe } from 'kubernetes-models/v1/Probe';
@@ -205,13 +210,93 @@ describe('Kubernetes manifests', () => {
           environment,
         );
         expect(config.http.port).toBe(app.port);
-        expect(container.ports?.map((port) => port.containerPort)).toEqual([app.port]);
+        expect(container.ports?.map((port) => port.containerPort)).toEqual([
+          app.port,
+          app.port + MANAGEMENT_PORT_OFFSET,
+        ]);
         expect(config.env).toBe(expected.appEnv);
         expect(config.kafka.sasl?.mechanism).toBeDefined();
         expect(config.kafka.topics.retentionMs).toBe(expected.retentionDays * DAY_MS);
         expect(config.kafka.topics.replicationFactor).toBe(expected.replicationFactor);
         // never a shared deployment's topic suffix in a real environment
         expect(config.kafka.topicSuffix).toBeUndefined();
+      }
+    });
+
+    it('serves the management listener on its own port, to the cluster, through a ClusterIP Service only', () => {
+      const services = ofKind<IService>(objects, 'Service');
+      for (const app of KAFKA_APPS) {
+        const container = mainContainer(deployment(objects, app.name));
+        const environment = containerEnvironment(container, objects);
+        const listener = loadConfig(managementListenerSettings, environment);
+        const managementPort = app.port + MANAGEMENT_PORT_OFFSET;
+        expect({ app: app.name, ...listener }).toEqual({
+          app: app.name,
+          port: managementPort,
+          host: '0.0.0.0',
+        });
+        expect(container.ports).toContainEqual(
+          expect.objectContaining({ name: 'management', containerPort: managementPort }),
+        );
+        // The operator credential comes from the documented Secret (either key; production requires one).
+        expect(container.env?.map((variable) => variable.name)).toEqual(
+          expect.arrayContaining(['OPERATOR_AUTH_JWT_PUBLIC_KEY', 'OPERATOR_AUTH_JWKS_URL']),
+        );
+        const podLabels = deployment(objects, app.name).spec?.template.metadata?.labels;
+        const ofThisApp = services.filter((service) => matches(service.spec?.selector, podLabels));
+        const exposing = ofThisApp.filter((service) =>
+          (service.spec?.ports ?? []).some(
+            (port) => port.targetPort === 'management' || port.targetPort === managementPort,
+          ),
+        );
+        expect(exposing.map((service) => service.metadata?.name)).toEqual([`${app.name}-management`]);
+        expect(exposing[0]?.spec?.type ?? 'ClusterIP').toBe('ClusterIP');
+        expect(exposing[0]?.spec?.ports?.map((port) => port.targetPort)).toEqual(['management']);
+      }
+      // Nothing routes the public Ingress (or any other) to a management Service or port.
+      const ingresses = objects.filter((object) => object.kind === 'Ingress');
+      expect(JSON.stringify(ingresses)).not.toMatch(/management|51\d\d/);
+    });
+
+    it('admits traffic to each app by NetworkPolicy: public port from the ingress controller, management from operators', () => {
+      const policies = ofKind<INetworkPolicy>(objects, 'NetworkPolicy');
+      const portsOf = (ports: INetworkPolicyPort[] | undefined) => (ports ?? []).map((port) => port.port);
+      const peersOf = (peers: INetworkPolicyPeer[] | undefined) => JSON.stringify(peers ?? []);
+      for (const app of KAFKA_APPS) {
+        const podLabels = deployment(objects, app.name).spec?.template.metadata?.labels;
+        const own = policies.filter((policy) => policy.metadata?.name === app.name);
+        expect(own).toHaveLength(1);
+        const policy = own[0]!;
+        expect(matches(policy.spec?.podSelector?.matchLabels, podLabels)).toBe(true);
+        expect(policy.spec?.policyTypes).toEqual(['Ingress', 'Egress']);
+        const ingress = policy.spec?.ingress ?? [];
+        // Every rule names its ports and its sources: nothing is open to all.
+        for (const rule of ingress) {
+          expect(portsOf(rule.ports).length).toBeGreaterThan(0);
+          expect((rule.from ?? []).length).toBeGreaterThan(0);
+        }
+        const management = ingress.filter((rule) => portsOf(rule.ports).includes('management'));
+        expect(management).toHaveLength(1);
+        expect(portsOf(management[0]?.ports)).toEqual(['management']);
+        expect(peersOf(management[0]?.from)).toMatch(/monitoring/);
+        expect(peersOf(management[0]?.from)).toMatch(/operator-access/);
+        expect(peersOf(management[0]?.from)).not.toMatch(/ingress-nginx/);
+        const publicPort = ingress.filter((rule) => portsOf(rule.ports).includes('http'));
+        if (app.name === 'email-sender') {
+          // No public API: nothing but the kubelet (not subject to policy) reaches its public port.
+          expect(publicPort).toEqual([]);
+        } else {
+          expect(publicPort).toHaveLength(1);
+          expect(peersOf(publicPort[0]?.from)).toMatch(/ingress-nginx/);
+        }
+        const egressPorts = (policy.spec?.egress ?? []).flatMap((rule) => portsOf(rule.ports));
+        // DNS, Kafka, HTTPS (ACS, JWKS, tenants' endpoints), and PostgreSQL for orders only.
+        expect(egressPorts).toEqual(expect.arrayContaining([53, 9093, 443]));
+        expect(egressPorts.includes(5432)).toBe(app.name === 'orders');
+        const https = (policy.spec?.egress ?? []).find((rule) => portsOf(rule.ports).includes(443));
+        expect(https?.to?.[0]?.ipBlock?.except).toEqual(
+          expect.arrayContaining(['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '169.254.0.0/16']),
+        );
       }
     });
 
@@ -427,6 +512,15 @@ describe('Kubernetes manifests', () => {
     const production = render('production');
     expect(production.filter((object) => object.kind === 'Secret')).toEqual([]);
     expect(JSON.stringify(production)).not.toContain('acs-emulator');
+    // Nor its admin API, in any production overlay.
+    for (const overlay of OVERLAY_NAMES.filter((name) => !OVERLAYS[name].emulator)) {
+      const objects = render(overlay);
+      expect({ overlay, emulator: JSON.stringify(objects).includes('acs-emulator') }).toEqual({
+        overlay,
+        emulator: false,
+      });
+      expect(JSON.stringify(objects)).not.toMatch(/\/admin/);
+    }
   });
 });
 

@@ -194,6 +194,35 @@ describe('orders REST API', () => {
       });
     });
 
+    it('refuses control characters in one-line fields (subject, sendersReference) with 400', async () => {
+      const problem = expectProblem(
+        await ttd.post(
+          `${API}/orders/email`,
+          emailOrder({ subject: 'Tax\r\nBcc: all@example.com', sendersReference: 'ref\u0085' }),
+        ),
+        400,
+      );
+      expect(problem.errors).toEqual({
+        subject: ['must not contain control characters (line breaks, tabs, C0/C1 controls)'],
+        sendersReference: ['must not contain control characters (line breaks, tabs, C0/C1 controls)'],
+      });
+    });
+
+    it('refuses a conditionEndpoint on a metadata, private or credentialed URL with 400', async () => {
+      for (const conditionEndpoint of [
+        'http://169.254.169.254/latest/meta-data/',
+        'http://[fd00:ec2::254]/latest/meta-data/',
+        'http://10.0.0.5/rules',
+        'https://user:pass@conditions.example.com/check',
+      ]) {
+        const problem = expectProblem(
+          await ttd.post(`${API}/orders/email`, emailOrder({ conditionEndpoint })),
+          400,
+        );
+        expect(Object.keys(problem.errors ?? {})).toEqual(['conditionEndpoint']);
+      }
+    });
+
     it('refuses a send time more than the grace period in the past', async () => {
       const problem = expectProblem(
         await ttd.post(`${API}/orders/email`, emailOrder({ requestedSendTime: '2020-01-01T00:00:00Z' })),

@@ -15,6 +15,8 @@ import { OrderRepository } from '../src/orders/order.repository';
 import { OutboxRepository } from '../src/outbox/outbox.repository';
 import { type NotificationDraft } from '../src/processing/recipient-resolver.service';
 import { PastDueService } from '../src/processing/past-due.service';
+import { AddressPolicy } from '../src/outbound/address-policy';
+import { OutboundHttpClient } from '../src/outbound/outbound-http.client';
 import { RecipientResolver } from '../src/processing/recipient-resolver.service';
 import { SendConditionClient } from '../src/processing/send-condition.client';
 import { RateLimitRepository } from '../src/rate-limit/rate-limit.repository';
@@ -550,7 +552,7 @@ describe('repositories against PostgreSQL', () => {
         notifications,
         outbox,
         new RecipientResolver(noContactPoints),
-        new SendConditionClient(),
+        new SendConditionClient(new OutboundHttpClient(new AddressPolicy(config.outbound.allowList)), config),
         config,
         DEFAULT_ORDERS_TOPICS,
       );

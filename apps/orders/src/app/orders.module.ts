@@ -32,6 +32,8 @@ import { TriggerController } from '../ops/trigger.controller';
 import { OrderRepository } from '../orders/order.repository';
 import { OrdersController } from '../orders/orders.controller';
 import { OrdersService } from '../orders/orders.service';
+import { AddressPolicy } from '../outbound/address-policy';
+import { OutboundHttpClient } from '../outbound/outbound-http.client';
 import { OutboxRepository } from '../outbox/outbox.repository';
 import { OutboxRelay } from '../outbox/outbox.relay';
 import { PastDueConsumer } from '../processing/past-due.consumer';
@@ -58,6 +60,11 @@ export interface OrdersModuleOptions {
   readonly observability?: Omit<ObservabilityModuleOptions, 'service' | 'registry'>;
 }
 
+/** The outbound-request guard: one instance per app, its allow-list from the configuration. */
+function outboundClient(config: OrdersConfig): OutboundHttpClient {
+  return new OutboundHttpClient(new AddressPolicy(config.outbound.allowList));
+}
+
 function contactPointProvider(options: OrdersModuleOptions): Provider {
   if (options.contactPoints !== undefined) {
     return { provide: CONTACT_POINT_SERVICE, useValue: options.contactPoints };
@@ -71,6 +78,8 @@ function contactPointProvider(options: OrdersModuleOptions): Provider {
         baseUrl: settings.baseUrl ?? '',
         timeoutMs: settings.timeoutMs,
         batchSize: settings.batchSize,
+        maxResponseBytes: settings.maxResponseBytes,
+        outbound: outboundClient(options.config),
       }),
     };
   }
@@ -146,6 +155,7 @@ export class OrdersModule {
         LocalContactPointRepository,
         RecipientResolver,
         SendConditionClient,
+        { provide: OutboundHttpClient, useValue: outboundClient(config) },
         OrdersService,
         PastDueService,
         EmailPublisherService,

@@ -8,7 +8,10 @@ interface AuthenticatedRequest extends HttpRequest {
   caller?: Caller;
 }
 
-/** Bearer JWT with the notifications scope: 401 without a valid token, 403 without the scope or an org. */
+/**
+ * Bearer JWT with the notifications scope: 401 without a valid token, 403 without the scope or an org, 503
+ * when the signing keys cannot be fetched (JWKS outage).
+ */
 @Injectable()
 export class JwtAuthGuard implements CanActivate {
   constructor(private readonly verifier: JwtVerifier) {}
@@ -22,6 +25,12 @@ export class JwtAuthGuard implements CanActivate {
     } catch (error) {
       if (!(error instanceof AuthError)) throw error;
       const { failure } = error;
+      if (failure.kind === 'unavailable') {
+        // The identity provider is down, not the token wrong: retry later (RFC 9110 §15.6.4).
+        throw new ProblemException(problem(503, failure.reason), {
+          'Retry-After': String(failure.retryAfterSeconds),
+        });
+      }
       throw new ProblemException(problem(failure.kind === 'unauthenticated' ? 401 : 403, failure.reason), {
         'WWW-Authenticate': wwwAuthenticate(failure),
       });

@@ -106,11 +106,16 @@ describe(JwtVerifier.name, () => {
   describe('JWKS', () => {
     let server: Server;
     let url: string;
+    let outage: 'none' | '503' | 'silent' | 'not-json' | 'not-a-key-set' = 'none';
 
     beforeAll(async () => {
       const jwk = { ...key.publicKey.export({ format: 'jwk' }), kid: key.kid, alg: 'EdDSA', use: 'sig' };
       server = createServer((_, response) => {
+        if (outage === 'silent') return; // never answers: jose's 5 s timeout
+        if (outage === '503') return void response.writeHead(503).end('down');
         response.setHeader('content-type', 'application/json');
+        if (outage === 'not-json') return void response.end('<html>maintenance</html>');
+        if (outage === 'not-a-key-set') return void response.end('{"keys": "none"}');
         response.end(JSON.stringify({ keys: [jwk] }));
       });
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -118,8 +123,36 @@ describe(JwtVerifier.name, () => {
     });
 
     afterAll(async () => {
+      server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
     });
+
+    afterEach(() => {
+      outage = 'none';
+    });
+
+    it('reports a JWKS outage (down, 5xx, timeout, garbage) as unavailable, not as a bad token', async () => {
+      const token = signDevToken(key, { org: 'digdir', scopes: [SCOPE], lifetimeMs: 60_000 });
+      for (const kind of ['503', 'not-json', 'not-a-key-set', 'silent'] as const) {
+        outage = kind;
+        // A fresh verifier has no cached keys, so it must fetch them now.
+        const jwks = JwtVerifier.create(loadOrdersConfig({ AUTH_JWKS_URL: url }).auth);
+        expect(await failure(jwks, `Bearer ${token}`)).toEqual({
+          kind: 'unavailable',
+          reason: expect.stringMatching(/^The signing keys could not be fetched/),
+          // jose refetches a failed key set at most every 30 s: the caller may retry then.
+          retryAfterSeconds: 30,
+        });
+      }
+      const unreachable = JwtVerifier.create(
+        loadOrdersConfig({ AUTH_JWKS_URL: 'http://127.0.0.1:1/jwks' }).auth,
+      );
+      expect(await failure(unreachable, `Bearer ${token}`)).toEqual({
+        kind: 'unavailable',
+        reason: 'The signing keys could not be fetched (unreachable).',
+        retryAfterSeconds: 30,
+      });
+    }, 30_000);
 
     it('verifies tokens against the keys the JWKS URL serves', async () => {
       const jwks = JwtVerifier.create(loadOrdersConfig({ AUTH_JWKS_URL: url }).auth);

@@ -1,5 +1,5 @@
 /**
- * A dependency (contact-point register, send-condition endpoint, database) could not answer. Transient by
+ * A dependency (contact-point register, database) could not answer. Transient by
  * definition: consumers turn it into a retry with delay.
  */
 export class DependencyUnavailableError extends Error {

@@ -1,6 +1,19 @@
 import { ConfigError, DEFAULT_DEV_KEY_FILE } from '@notifications/config';
 import { loadOrdersConfig } from './orders.config';
 
+// A production configuration that passes every production rule (tokens, and Kafka over TLS with replication 3).
+const PRODUCTION_AUTH = {
+  APP_ENV: 'production',
+  KAFKA_SSL: 'true',
+  KAFKA_TOPIC_REPLICATION_FACTOR: '3',
+  AUTH_JWKS_URL: 'https://issuer.example/jwks',
+  AUTH_JWT_ISSUER: 'https://issuer.example',
+  AUTH_JWT_AUDIENCE: 'notifications',
+  OPERATOR_AUTH_JWKS_URL: 'https://operators.example/jwks',
+  OPERATOR_AUTH_JWT_ISSUER: 'https://operators.example',
+  OPERATOR_AUTH_JWT_AUDIENCE: 'notifications-operators',
+};
+
 const PEM =
   '-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=\n-----END PUBLIC KEY-----\n';
 
@@ -40,14 +53,92 @@ describe(loadOrdersConfig.name, () => {
     }
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).problems.map((p) => p.variable).sort()).toEqual([
-      'AUTH_JWT_PUBLIC_KEY',
+      'AUTH_JWKS_URL',
+      'AUTH_JWT_AUDIENCE',
+      'AUTH_JWT_ISSUER',
       'CONTACT_POINTS_BASE_URL',
-      'OPERATOR_AUTH_JWT_PUBLIC_KEY',
+      'OPERATOR_AUTH_JWKS_URL',
+      'OPERATOR_AUTH_JWT_AUDIENCE',
+      'OPERATOR_AUTH_JWT_ISSUER',
       'KAFKA_SSL',
       'KAFKA_TOPIC_REPLICATION_FACTOR',
       'ORDERS_CLAIM_BATCH_SIZE',
     ]);
-    expect((error as ConfigError).message).toMatch(/AUTH_JWT_PUBLIC_KEY: required in production/);
+    expect((error as ConfigError).message).toMatch(/AUTH_JWKS_URL: required in production/);
+    expect((error as ConfigError).message).toMatch(/AUTH_JWT_ISSUER: required in production/);
+  });
+
+  it('requires issuer, audience and an https JWKS URL for tokens in production', () => {
+    expect(() =>
+      loadOrdersConfig({
+        ...PRODUCTION_AUTH,
+        AUTH_JWKS_URL: 'http://issuer.example/jwks',
+        CONTACT_POINTS_SOURCE: 'local',
+      }),
+    ).toThrow(/AUTH_JWKS_URL: must be an https URL in production/);
+    expect(() =>
+      loadOrdersConfig({ ...PRODUCTION_AUTH, AUTH_JWT_AUDIENCE: '', CONTACT_POINTS_SOURCE: 'local' }),
+    ).toThrow(/AUTH_JWT_AUDIENCE: required in production/);
+    // The operator credential (management listener) follows the same rules: one parser for both.
+    expect(() =>
+      loadOrdersConfig({
+        ...PRODUCTION_AUTH,
+        OPERATOR_AUTH_JWKS_URL: 'http://operators.example/jwks',
+        CONTACT_POINTS_SOURCE: 'local',
+      }),
+    ).toThrow(/OPERATOR_AUTH_JWKS_URL: must be an https URL in production/);
+    const config = loadOrdersConfig({ ...PRODUCTION_AUTH, CONTACT_POINTS_SOURCE: 'local' });
+    expect(config.auth).toMatchObject({ issuer: 'https://issuer.example', audience: 'notifications' });
+    expect(config.management.operatorAuth).toMatchObject({
+      issuer: 'https://operators.example',
+      audience: 'notifications-operators',
+    });
+    // Development keeps working without them (local dev key, plain-http JWKS of a local identity provider).
+    expect(loadOrdersConfig({ AUTH_JWKS_URL: 'http://127.0.0.1:5000/jwks' }).auth.key.kind).toBe('jwks');
+  });
+
+  it('allows loopback for outbound requests in development and test only; production allows what is listed', () => {
+    const loopback = [
+      { kind: 'host', host: 'localhost' },
+      { kind: 'cidr', network: '127.0.0.0', prefix: 8, family: 'ipv4' },
+      { kind: 'cidr', network: '::1', prefix: 128, family: 'ipv6' },
+    ];
+    expect(loadOrdersConfig({}).outbound).toEqual({
+      allowList: loopback,
+      maxRedirects: 3,
+      conditionTimeoutMs: 5_000,
+      conditionMaxResponseBytes: 4096,
+    });
+    expect(loadOrdersConfig({ APP_ENV: 'test' }).outbound.allowList).toEqual(loopback);
+    const production = { ...PRODUCTION_AUTH, CONTACT_POINTS_SOURCE: 'local' };
+    expect(loadOrdersConfig(production).outbound.allowList).toEqual([]);
+    expect(
+      loadOrdersConfig({ ...production, OUTBOUND_ALLOW_LIST: 'profile.internal, 10.20.0.0/16' }).outbound
+        .allowList,
+    ).toEqual([
+      { kind: 'host', host: 'profile.internal' },
+      { kind: 'cidr', network: '10.20.0.0', prefix: 16, family: 'ipv4' },
+    ]);
+    expect(loadOrdersConfig({ OUTBOUND_ALLOW_LIST: 'none' }).outbound.allowList).toEqual([]);
+    expect(() => loadOrdersConfig({ OUTBOUND_ALLOW_LIST: '10.0.0.0/40' })).toThrow(
+      /OUTBOUND_ALLOW_LIST: expected host names/,
+    );
+    expect(
+      loadOrdersConfig({ CONTACT_POINTS_MAX_RESPONSE_BYTES: '65536' }).contactPoints.maxResponseBytes,
+    ).toBe(65536);
+  });
+
+  it('refuses at start-up a contact-point register the outbound guard would refuse', () => {
+    const internalRegister = {
+      ...PRODUCTION_AUTH,
+      CONTACT_POINTS_SOURCE: 'http',
+      CONTACT_POINTS_BASE_URL: 'http://10.0.3.4/profile/',
+    };
+    expect(() => loadOrdersConfig(internalRegister)).toThrow(
+      /CONTACT_POINTS_BASE_URL: points to a private address, .*; name its host or address in OUTBOUND_ALLOW_LIST/,
+    );
+    const allowed = loadOrdersConfig({ ...internalRegister, OUTBOUND_ALLOW_LIST: '10.0.3.0/24' });
+    expect(allowed.contactPoints.baseUrl).toBe('http://10.0.3.4/profile/');
   });
 
   it('takes a PEM key (with escaped newlines) or a JWKS URL in production', () => {
@@ -56,8 +147,12 @@ describe(loadOrdersConfig.name, () => {
     const withPem = loadOrdersConfig({
       ...safeKafka,
       APP_ENV: 'production',
+      AUTH_JWT_ISSUER: 'https://issuer.example',
+      AUTH_JWT_AUDIENCE: 'notifications',
       AUTH_JWT_PUBLIC_KEY: PEM.replace(/\n/g, '\\n'),
       OPERATOR_AUTH_JWT_PUBLIC_KEY: PEM,
+      OPERATOR_AUTH_JWT_ISSUER: 'https://operators.example',
+      OPERATOR_AUTH_JWT_AUDIENCE: 'notifications-operators',
       CONTACT_POINTS_BASE_URL: 'https://platform.example/profile/api/v1/',
     });
     // In production the API docs are off unless enabled.
@@ -68,10 +163,7 @@ describe(loadOrdersConfig.name, () => {
       baseUrl: 'https://platform.example/profile/api/v1/',
     });
     const withJwks = loadOrdersConfig({
-      ...safeKafka,
-      APP_ENV: 'production',
-      AUTH_JWKS_URL: 'https://issuer.example/jwks',
-      OPERATOR_AUTH_JWKS_URL: 'https://operators.example/jwks',
+      ...PRODUCTION_AUTH,
       CONTACT_POINTS_SOURCE: 'local',
       ORDERS_API_DOCS_ENABLED: 'true',
     });

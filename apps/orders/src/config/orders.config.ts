@@ -7,6 +7,7 @@ import {
   envEnum,
   envGroup,
   envInt,
+  envList,
   envString,
   envUrl,
   httpSettings,
@@ -14,11 +15,14 @@ import {
   managementSettings,
   kafkaSettings,
   loadConfig,
+  ConfigError,
   type AppEnv,
   type JwtAuthSettings,
   type SettingGroup,
 } from '@notifications/config';
 import { z } from 'zod';
+import { AddressPolicy, parseAllowEntry, type AllowEntry } from '../outbound/address-policy';
+import { OutboundHttpClient } from '../outbound/outbound-http.client';
 
 // The scope the reference API requires of service owners creating notification orders.
 export const NOTIFICATIONS_CREATE_SCOPE = 'altinn:serviceowner/notifications.create';
@@ -41,9 +45,12 @@ export interface ContactPointSettings {
   readonly source: ContactPointSource;
   /** Base URL of the Profile-compatible API (`…/profile/api/v1/`); set when `source` is `http`. */
   readonly baseUrl?: string;
+  /** The whole lookup request (answer included). */
   readonly timeoutMs: number;
   /** Identifiers per lookup request. */
   readonly batchSize: number;
+  /** Largest answer read from the register. */
+  readonly maxResponseBytes: number;
 }
 
 /** `http` (Altinn Profile-compatible API) by default in production, the local table elsewhere. */
@@ -56,6 +63,8 @@ const contactPointSettings: SettingGroup<ContactPointSettings> = envGroup(
       CONTACT_POINTS_BASE_URL: envUrl(undefined, { protocols: ['https', 'http'] }).optional(),
       CONTACT_POINTS_TIMEOUT: envDurationMs('10s', { min: 1 }),
       CONTACT_POINTS_BATCH_SIZE: envInt(500, { min: 1, max: 10_000 }),
+      // 500 entries of a few hundred bytes each are well under a MiB; the cap only stops a runaway answer.
+      CONTACT_POINTS_MAX_RESPONSE_BYTES: envInt(4 * 1024 * 1024, { min: 1024, max: 256 * 1024 * 1024 }),
     })
     .superRefine((env, ctx) => {
       const source = env.CONTACT_POINTS_SOURCE ?? (appEnvOf(env) === 'production' ? 'http' : 'local');
@@ -72,7 +81,59 @@ const contactPointSettings: SettingGroup<ContactPointSettings> = envGroup(
       ...(env.CONTACT_POINTS_BASE_URL === undefined ? {} : { baseUrl: env.CONTACT_POINTS_BASE_URL }),
       timeoutMs: env.CONTACT_POINTS_TIMEOUT,
       batchSize: env.CONTACT_POINTS_BATCH_SIZE,
+      maxResponseBytes: env.CONTACT_POINTS_MAX_RESPONSE_BYTES,
     })),
+);
+
+export interface OutboundSettings {
+  /** Hosts (by name) and address ranges that requests made for a tenant may reach despite being non-public. */
+  readonly allowList: readonly AllowEntry[];
+  /** Redirects of a GET followed, each hop checked again. */
+  readonly maxRedirects: number;
+  /** A `conditionEndpoint` must answer in full within this time… */
+  readonly conditionTimeoutMs: number;
+  /** …with at most this many bytes (`{"sendCondition": true}` needs a few dozen). */
+  readonly conditionMaxResponseBytes: number;
+}
+
+// Local receivers, the emulator and test servers listen on loopback in development and test.
+const DEVELOPMENT_ALLOW_LIST = ['localhost', '127.0.0.0/8', '::1'];
+
+/**
+ * The outbound-request guard (docs/security.md): production allows no non-public address unless
+ * `OUTBOUND_ALLOW_LIST` names it; development and test allow loopback. `none` is an explicitly empty list.
+ */
+const outboundSettings: SettingGroup<OutboundSettings> = envGroup(
+  z
+    .object({
+      APP_ENV: envEnum(APP_ENVS).optional(),
+      NODE_ENV: envEnum(APP_ENVS).optional(),
+      OUTBOUND_ALLOW_LIST: envList().optional(),
+      OUTBOUND_MAX_REDIRECTS: envInt(3, { min: 0, max: 10 }),
+      SEND_CONDITION_TIMEOUT: envDurationMs('5s', { min: 100, max: 60_000 }),
+      SEND_CONDITION_MAX_RESPONSE_BYTES: envInt(4096, { min: 64, max: 1024 * 1024 }),
+    })
+    .transform((env, ctx): OutboundSettings => {
+      const raw = env.OUTBOUND_ALLOW_LIST ?? (appEnvOf(env) === 'production' ? [] : DEVELOPMENT_ALLOW_LIST);
+      const isNone = raw.length === 1 && raw[0]?.toLowerCase() === 'none';
+      const allowList: AllowEntry[] = [];
+      for (const item of isNone ? [] : raw) {
+        const entry = parseAllowEntry(item);
+        if (entry === undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['OUTBOUND_ALLOW_LIST'],
+            message: `expected host names, IP addresses or CIDRs (e.g. profile.internal,10.1.0.0/16), or none; "${item}" is none of them`,
+          });
+        } else allowList.push(entry);
+      }
+      return {
+        allowList,
+        maxRedirects: env.OUTBOUND_MAX_REDIRECTS,
+        conditionTimeoutMs: env.SEND_CONDITION_TIMEOUT,
+        conditionMaxResponseBytes: env.SEND_CONDITION_MAX_RESPONSE_BYTES,
+      };
+    }),
 );
 
 export interface SchedulerSettings {
@@ -255,6 +316,7 @@ export const ordersConfigSchema = z.object({
   management: managementSettings(5090),
   auth: authSettings,
   contactPoints: contactPointSettings,
+  outbound: outboundSettings,
   scheduler: schedulerSettings,
   notifications: notificationSettings,
   api: apiSettings,
@@ -265,5 +327,19 @@ export type OrdersConfig = Readonly<z.infer<typeof ordersConfigSchema>>;
 
 /** Reads and validates every setting once; throws ConfigError listing every bad variable. */
 export function loadOrdersConfig(env: Record<string, string | undefined> = process.env): OrdersConfig {
-  return loadConfig(ordersConfigSchema, env);
+  const config = loadConfig(ordersConfigSchema, env);
+  // The register is fetched through the outbound guard: a base URL it would refuse every time stops start-up.
+  const { source, baseUrl } = config.contactPoints;
+  if (source === 'http' && baseUrl !== undefined) {
+    const check = new OutboundHttpClient(new AddressPolicy(config.outbound.allowList)).checkUrl(baseUrl);
+    if (!check.ok) {
+      throw new ConfigError([
+        {
+          variable: 'CONTACT_POINTS_BASE_URL',
+          message: `${check.reason}; name its host or address in OUTBOUND_ALLOW_LIST`,
+        },
+      ]);
+    }
+  }
+  return config;
 }

@@ -1,7 +1,15 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { type AddressInfo } from 'node:net';
+import { AddressPolicy, parseAllowEntry, type AllowEntry } from '../outbound/address-policy';
+import { OutboundHttpClient } from '../outbound/outbound-http.client';
 import { ContactPointUnavailableError } from './contact-point.service';
 import { HttpContactPointClient } from './http-contact-point.client';
+
+const allowing = (...entries: string[]) =>
+  new OutboundHttpClient(new AddressPolicy(entries.map((entry) => parseAllowEntry(entry) as AllowEntry)));
+// The test register listens on loopback, which the guard refuses unless allow-listed.
+const loopbackAllowed = allowing('127.0.0.0/8');
+const limits = { maxResponseBytes: 64 * 1024, outbound: loopbackAllowed };
 
 type Handler = (path: string, body: Record<string, string[]>, response: ServerResponse) => void;
 
@@ -65,7 +73,7 @@ describe(HttpContactPointClient.name, () => {
         });
       }
     };
-    const client = new HttpContactPointClient({ baseUrl, timeoutMs: 2_000, batchSize: 2 });
+    const client = new HttpContactPointClient({ baseUrl, timeoutMs: 2_000, batchSize: 2, ...limits });
     const persons = await client.lookupPersons(['01017012345', '02028012345', '03039012345']);
     expect(persons).toEqual([
       { nationalIdentityNumber: '01017012345', isReserved: false, email: '01017012345@example.com' },
@@ -89,7 +97,7 @@ describe(HttpContactPointClient.name, () => {
   });
 
   it('reports errors, unexpected bodies and timeouts as ContactPointUnavailableError', async () => {
-    const client = new HttpContactPointClient({ baseUrl, timeoutMs: 300, batchSize: 10 });
+    const client = new HttpContactPointClient({ baseUrl, timeoutMs: 300, batchSize: 10, ...limits });
     handler = (_, __, response) => json(response, 503, { title: 'down' });
     await expect(client.lookupPersons(['01017012345'])).rejects.toThrow(ContactPointUnavailableError);
     handler = (_, __, response) => json(response, 200, { unexpected: true });
@@ -100,7 +108,46 @@ describe(HttpContactPointClient.name, () => {
       baseUrl: 'http://127.0.0.1:1/',
       timeoutMs: 300,
       batchSize: 10,
+      ...limits,
     });
     await expect(unreachable.lookupPersons(['01017012345'])).rejects.toThrow(ContactPointUnavailableError);
+  });
+
+  it('goes through the outbound guard: a register on a refused address, oversized answers and redirects fail', async () => {
+    handler = (_, __, response) => json(response, 200, { contactPointsList: [] });
+    const refusing = new HttpContactPointClient({
+      baseUrl,
+      timeoutMs: 2_000,
+      batchSize: 10,
+      maxResponseBytes: 64 * 1024,
+      outbound: allowing(),
+    });
+    await expect(refusing.lookupPersons(['01017012345'])).rejects.toThrow(
+      /POST \/profile\/api\/v1\/users\/contactpoint\/lookup failed: .*loopback address, which is refused/,
+    );
+    expect(requests).toHaveLength(0);
+
+    const small = new HttpContactPointClient({
+      baseUrl,
+      timeoutMs: 2_000,
+      batchSize: 10,
+      ...limits,
+      maxResponseBytes: 100,
+    });
+    handler = (_, __, response) =>
+      json(response, 200, {
+        contactPointsList: [
+          { nationalIdentityNumber: '01017012345', email: `${'x'.repeat(200)}@example.com` },
+        ],
+      });
+    await expect(small.lookupPersons(['01017012345'])).rejects.toThrow(/larger than 100 bytes/);
+
+    const client = new HttpContactPointClient({ baseUrl, timeoutMs: 2_000, batchSize: 10, ...limits });
+    handler = (_, __, response) => {
+      response.writeHead(307, { location: 'http://169.254.169.254/latest/meta-data/' }).end();
+    };
+    await expect(client.lookupPersons(['01017012345'])).rejects.toThrow(
+      /answered 307 \(redirects are not followed\)/,
+    );
   });
 });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { errorMessage } from '../common/dependency-unavailable.error';
 import { chunks } from '../database/sql';
+import { type OutboundHttpClient, type OutboundResponse } from '../outbound/outbound-http.client';
 import {
   ContactPointUnavailableError,
   type ContactPointService,
@@ -11,10 +12,14 @@ import {
 export interface HttpContactPointOptions {
   /** Base URL of a Profile-compatible API, e.g. `https://platform.altinn.no/profile/api/v1/`. */
   readonly baseUrl: string;
+  /** Per request, the answer included. */
   readonly timeoutMs: number;
   /** Identifiers per request. */
   readonly batchSize: number;
-  readonly fetch?: typeof fetch;
+  /** Largest answer read. */
+  readonly maxResponseBytes: number;
+  /** The outbound-request guard every request goes through (docs/security.md). */
+  readonly outbound: OutboundHttpClient;
 }
 
 // Altinn Profile's response shapes (only what is used; unknown properties are ignored, nulls mean absent).
@@ -49,16 +54,15 @@ const OrganizationContactPointsList = z.object({
  * ContactPointService over a Profile-compatible HTTP API:
  * `POST users/contactpoint/lookup` `{"nationalIdentityNumbers": [...]}` and
  * `POST organizations/notificationaddresses/lookup` `{"organizationNumbers": [...]}`.
- * Any failure (network, timeout, non-2xx, unexpected body) is reported as ContactPointUnavailableError, so the
- * order is retried rather than sent to the wrong set of recipients.
+ * Any failure (refused address, network, timeout, oversized answer, redirect, non-2xx, unexpected body) is
+ * reported as ContactPointUnavailableError, so the order is retried rather than sent to the wrong set of
+ * recipients. Requests go through the outbound guard: the register must be public or on the allow-list.
  */
 export class HttpContactPointClient implements ContactPointService {
   private readonly baseUrl: string;
-  private readonly fetch: typeof fetch;
 
   constructor(private readonly options: HttpContactPointOptions) {
     this.baseUrl = options.baseUrl.endsWith('/') ? options.baseUrl : `${options.baseUrl}/`;
-    this.fetch = options.fetch ?? fetch;
   }
 
   async lookupPersons(nationalIdentityNumbers: readonly string[]): Promise<PersonContactPoint[]> {
@@ -102,25 +106,26 @@ export class HttpContactPointClient implements ContactPointService {
 
   private async post<S extends z.ZodType>(path: string, payload: unknown, schema: S): Promise<z.output<S>> {
     const url = new URL(path, this.baseUrl);
-    let response: Response;
+    let response: OutboundResponse;
     try {
-      response = await this.fetch(url, {
+      response = await this.options.outbound.request(url, {
         method: 'POST',
         headers: { 'content-type': 'application/json', accept: 'application/json' },
         body: JSON.stringify(payload),
-        signal: AbortSignal.timeout(this.options.timeoutMs),
+        maxResponseBytes: this.options.maxResponseBytes,
+        timeoutMs: this.options.timeoutMs,
       });
     } catch (error) {
       throw new ContactPointUnavailableError(`POST ${url.pathname} failed: ${errorMessage(error)}`, {
         cause: error,
       });
     }
-    if (!response.ok) {
+    if (response.status < 200 || response.status > 299) {
       throw new ContactPointUnavailableError(`POST ${url.pathname} answered ${response.status}`);
     }
     let json: unknown;
     try {
-      json = await response.json();
+      json = JSON.parse(response.body.toString('utf8'));
     } catch (error) {
       throw new ContactPointUnavailableError(`POST ${url.pathname} returned invalid JSON`, { cause: error });
     }

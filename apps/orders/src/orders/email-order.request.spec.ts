@@ -1,8 +1,17 @@
+import { AddressPolicy } from '../outbound/address-policy';
+import { OutboundHttpClient } from '../outbound/outbound-http.client';
 import { ORDER_LIMITS, validateEmailOrderRequest } from './email-order.request';
 import { hashRequest } from './orders.service';
 
 const now = new Date('2026-03-15T12:00:00Z');
-const validate = (body: unknown) => validateEmailOrderRequest(body, { now, sendTimeGraceMs: 5 * 60_000 });
+// Production's guard: an empty allow-list.
+const outbound = new OutboundHttpClient(new AddressPolicy([]));
+const validate = (body: unknown) =>
+  validateEmailOrderRequest(body, {
+    now,
+    sendTimeGraceMs: 5 * 60_000,
+    checkUrl: (url) => outbound.checkUrl(url),
+  });
 const valid = { subject: 'S', body: 'B', recipients: [{ emailAddress: 'a@example.com' }] };
 
 function errorsOf(body: unknown): Record<string, string[]> {
@@ -47,6 +56,59 @@ describe(validateEmailOrderRequest.name, () => {
       expect(errorsOf({ ...valid, requestedSendTime: input })['requestedSendTime']?.[0]).toMatch(/time zone/);
     },
   );
+
+  it('refuses control characters (CR, LF, tab, C0/C1) in one-line fields, and keeps them in the body', () => {
+    for (const bad of [
+      'Tax\r\nBcc: x@evil.example',
+      'a\tb',
+      'nul\u0000',
+      'c1\u0085',
+      'del\u007f',
+      'ls\u2028',
+    ]) {
+      expect(errorsOf({ ...valid, subject: bad, sendersReference: bad })).toEqual({
+        subject: ['must not contain control characters (line breaks, tabs, C0/C1 controls)'],
+        sendersReference: ['must not contain control characters (line breaks, tabs, C0/C1 controls)'],
+      });
+    }
+    expect(errorsOf({ ...valid, resourceId: 'urn:altinn:resource:x\n' })).toHaveProperty('resourceId');
+    expect(errorsOf({ ...valid, conditionEndpoint: 'https://example.com/\ncondition' })).toHaveProperty(
+      'conditionEndpoint',
+    );
+    expect(
+      Object.keys(errorsOf({ ...valid, recipients: [{ emailAddress: 'a\u0000b@example.com' }] })),
+    ).toEqual(['recipients[0].emailAddress']);
+    expect(validate({ ...valid, subject: 'Skatt – årsoppgjør 2025 ✓', body: 'Line 1\r\n\tLine 2' }).ok).toBe(
+      true,
+    );
+  });
+
+  it('refuses a conditionEndpoint the outbound guard refuses without DNS', () => {
+    const refused: Record<string, RegExp> = {
+      'ftp://example.com/condition': /must be an http or https URL/,
+      'https://user:secret@example.com/condition': /must not contain credentials/,
+      'http://127.0.0.1:5099/admin/rules': /loopback address, which is refused/,
+      'http://localhost/condition': /loopback address/,
+      'http://app.localhost/condition': /loopback address/,
+      'http://[::1]/condition': /loopback address/,
+      'http://[::ffff:169.254.169.254]/latest/meta-data': /link-local address/,
+      'http://169.254.169.254/latest/meta-data': /link-local address/,
+      'http://[fd00:ec2::254]/latest/meta-data': /private address/,
+      'http://10.0.0.8/condition': /private address/,
+      'http://2130706433/condition': /loopback address/,
+      'http://0.0.0.0:5090/condition': /unspecified address/,
+      'not a url': /must be an absolute http\(s\) URL/,
+    };
+    for (const [conditionEndpoint, reason] of Object.entries(refused)) {
+      const errors = errorsOf({ ...valid, conditionEndpoint });
+      expect(errors['conditionEndpoint']?.[0]).toMatch(reason);
+    }
+    // Names that need DNS are checked when fetched.
+    expect(validate({ ...valid, conditionEndpoint: 'https://conditions.example.com/check?id=1' }).ok).toBe(
+      true,
+    );
+    expect(validate({ ...valid, conditionEndpoint: 'http://93.184.215.14/check' }).ok).toBe(true);
+  });
 
   it('refuses a send time beyond the grace period in the past', () => {
     expect(

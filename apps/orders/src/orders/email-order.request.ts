@@ -1,5 +1,6 @@
 import { EmailContentType, isTimestamp, toDate } from '@notifications/contracts';
 import { z } from 'zod';
+import { type UrlCheck } from '../outbound/outbound-http.client';
 import { type OrderRecipient } from './order.model';
 
 /** The API's size limits (documented in the README). */
@@ -30,11 +31,23 @@ const RESOURCE_PREFIX = 'urn:altinn:resource:';
 const optional = <S extends z.ZodType>(schema: S) =>
   schema.nullish().transform((value): z.output<S> | undefined => value ?? undefined);
 
-const text = (max: number) =>
+// C0 and C1 controls (CR and LF among them), DEL, and the Unicode line and paragraph separators: none belongs
+// in a one-line field, and a line break in a subject could end up as a header break downstream.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+const NO_CONTROL_CHARACTERS = 'must not contain control characters (line breaks, tabs, C0/C1 controls)';
+
+/** Text that must stay on one line. */
+const singleLine = (max: number) =>
   z
     .string()
     .max(max, `must be at most ${max} characters`)
-    .refine((value) => value.trim() !== '', 'must not be empty');
+    .refine((value) => !CONTROL_CHARACTERS.test(value), NO_CONTROL_CHARACTERS);
+
+const text = (max: number) => z.string().max(max, `must be at most ${max} characters`);
+
+const nonBlank = <S extends z.ZodType<string>>(schema: S) =>
+  schema.refine((value) => value.trim() !== '', 'must not be empty');
 
 const RecipientSchema = z
   .object({
@@ -59,7 +72,9 @@ const RecipientSchema = z
     const email = recipient.emailAddress?.trim();
     if (
       email !== undefined &&
-      (email.length > ORDER_LIMITS.emailAddressMaxLength || !EMAIL_ADDRESS.test(email))
+      (email.length > ORDER_LIMITS.emailAddressMaxLength ||
+        !EMAIL_ADDRESS.test(email) ||
+        CONTROL_CHARACTERS.test(email))
     ) {
       ctx.addIssue({ code: 'custom', path: ['emailAddress'], message: 'must be a valid email address' });
     }
@@ -97,19 +112,16 @@ export interface EmailOrderRequestContext {
   readonly now: Date;
   /** How far in the past a requested send time may lie. */
   readonly sendTimeGraceMs: number;
+  /** The outbound guard's check of a URL a tenant supplies (what can be refused without DNS). */
+  readonly checkUrl: (url: string) => UrlCheck;
 }
 
 /** The body of `POST /orders/email`, validated; every bad field is reported at once. */
 export function emailOrderRequestSchema(context: EmailOrderRequestContext) {
   return z.object({
-    sendersReference: optional(
-      z
-        .string()
-        .max(
-          ORDER_LIMITS.sendersReferenceMaxLength,
-          `must be at most ${ORDER_LIMITS.sendersReferenceMaxLength} characters`,
-        ),
-    ).transform((value) => (value === undefined || value.trim() === '' ? undefined : value)),
+    sendersReference: optional(singleLine(ORDER_LIMITS.sendersReferenceMaxLength)).transform((value) =>
+      value === undefined || value.trim() === '' ? undefined : value,
+    ),
     requestedSendTime: optional(z.string()).transform((value, ctx): Date | undefined => {
       if (value === undefined) return undefined;
       const time = parseSendTime(value);
@@ -130,30 +142,25 @@ export function emailOrderRequestSchema(context: EmailOrderRequestContext) {
       return time;
     }),
     conditionEndpoint: optional(
-      z
-        .string()
-        .max(
-          ORDER_LIMITS.conditionEndpointMaxLength,
-          `must be at most ${ORDER_LIMITS.conditionEndpointMaxLength} characters`,
-        )
-        .refine((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol), {
-          message: 'must be an absolute http(s) URL',
-        }),
+      singleLine(ORDER_LIMITS.conditionEndpointMaxLength).superRefine((value, ctx) => {
+        // Hosts that need DNS are checked when fetched; a refusal then ends the order (SendConditionNotMet).
+        if (CONTROL_CHARACTERS.test(value)) return;
+        const check = URL.canParse(value) ? context.checkUrl(value) : undefined;
+        if (check === undefined) ctx.addIssue({ code: 'custom', message: 'must be an absolute http(s) URL' });
+        else if (!check.ok) ctx.addIssue({ code: 'custom', message: check.reason });
+      }),
     ),
     ignoreReservation: optional(z.boolean()),
     resourceId: optional(
-      z
-        .string()
-        .max(
-          ORDER_LIMITS.resourceIdMaxLength,
-          `must be at most ${ORDER_LIMITS.resourceIdMaxLength} characters`,
-        )
-        .refine((value) => value.startsWith(RESOURCE_PREFIX) && value.length > RESOURCE_PREFIX.length, {
+      singleLine(ORDER_LIMITS.resourceIdMaxLength).refine(
+        (value) => value.startsWith(RESOURCE_PREFIX) && value.length > RESOURCE_PREFIX.length,
+        {
           message: `must start with ${RESOURCE_PREFIX}`,
-        }),
+        },
+      ),
     ),
-    subject: text(ORDER_LIMITS.subjectMaxLength),
-    body: text(ORDER_LIMITS.bodyMaxLength),
+    subject: nonBlank(singleLine(ORDER_LIMITS.subjectMaxLength)),
+    body: nonBlank(text(ORDER_LIMITS.bodyMaxLength)),
     contentType: optional(z.string()).transform((value, ctx) => {
       if (value === undefined) return 'Plain' as const;
       const match = EmailContentType.find((type) => type.toLowerCase() === value.toLowerCase());

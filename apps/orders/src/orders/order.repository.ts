@@ -259,13 +259,21 @@ export class OrderRepository {
     return rows[0]?.processing_status;
   }
 
-  /** `Processing → status`; false when the order was no longer Processing. */
-  async finishProcessing(tx: Tx, id: string, status: OrderProcessingStatus): Promise<boolean> {
+  /**
+   * `Processing → status`; false when the order was no longer Processing. `reason` says why a final status was
+   * reached without the order being processed (kept in `last_error`, shown in the status description).
+   */
+  async finishProcessing(
+    tx: Tx,
+    id: string,
+    status: OrderProcessingStatus,
+    reason?: string,
+  ): Promise<boolean> {
     const changed = await execute(
       tx.manager,
-      `UPDATE orders SET processing_status = $2, status_changed = now(), last_error = NULL
+      `UPDATE orders SET processing_status = $2, status_changed = now(), last_error = $3
         WHERE id = $1 AND processing_status = 'Processing'`,
-      [id, status],
+      [id, status, reason?.slice(0, 2000) ?? null],
     );
     return changed === 1;
   }

@@ -83,7 +83,7 @@ export function orderWithStatusView(
     ...orderFields(order),
     processingStatus: {
       status: order.processingStatus,
-      description: ORDER_STATUS_DESCRIPTIONS[order.processingStatus],
+      description: statusDescription(order),
       lastUpdate: formatTimestamp(order.statusChanged),
     },
     notificationsStatusSummary: {
@@ -125,4 +125,12 @@ export function emailNotificationsView(
       },
     })),
   };
+}
+
+/** A send condition that could not be evaluated ends the order too: the description says why. */
+function statusDescription(order: EmailOrder): string {
+  const description = ORDER_STATUS_DESCRIPTIONS[order.processingStatus];
+  return order.processingStatus === 'SendConditionNotMet' && order.lastError !== undefined
+    ? `${description} ${order.lastError}`
+    : description;
 }

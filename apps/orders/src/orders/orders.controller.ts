@@ -27,6 +27,7 @@ import { ORDERS_CONFIG } from '../common/tokens';
 import { type OrdersConfig } from '../config/orders.config';
 import { type HttpRequest, type HttpResponse } from '../http/http-types';
 import { problem, ProblemException } from '../http/problem-details';
+import { OutboundHttpClient } from '../outbound/outbound-http.client';
 import { ORDER_LIMITS, validateEmailOrderRequest } from './email-order.request';
 import {
   type EmailNotificationSummaryResponse,
@@ -64,6 +65,7 @@ const problemResponse = (status: number, description: string) =>
 export class OrdersController {
   constructor(
     private readonly orders: OrdersService,
+    private readonly outbound: OutboundHttpClient,
     @Inject(ORDERS_CONFIG) private readonly config: OrdersConfig,
   ) {}
 
@@ -96,6 +98,7 @@ export class OrdersController {
     const validation = validateEmailOrderRequest(body, {
       now: new Date(),
       sendTimeGraceMs: this.config.api.sendTimeGraceMs,
+      checkUrl: (url) => this.outbound.checkUrl(url),
     });
     if (!validation.ok) {
       const fields = Object.keys(validation.errors);

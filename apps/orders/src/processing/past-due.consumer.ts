@@ -3,10 +3,12 @@ import { type NotificationOrder } from '@notifications/contracts';
 import { PermanentError, TransientError, type MessageContext } from '@notifications/messaging';
 import { errorMessage } from '../common/dependency-unavailable.error';
 import { PastDueService } from './past-due.service';
+import { SendConditionUnavailableError } from './send-condition.client';
 
 /**
  * `orders.pastdue` (and its retry topic): creates the order's notifications. A failure is retried with delay;
- * on the last attempt the order is put back to Registered instead, so it is never left in Processing.
+ * on the last attempt the order is put back to Registered instead, so it is never left in Processing — except
+ * when its send condition could not be evaluated: that order ends `SendConditionNotMet` (bounded attempts).
  */
 @Injectable()
 export class PastDueConsumer {
@@ -19,6 +21,14 @@ export class PastDueConsumer {
     try {
       outcome = await this.pastDue.processOrder(order);
     } catch (error) {
+      if (context.isLastAttempt && error instanceof SendConditionUnavailableError) {
+        // The tenant's endpoint failed every attempt: a final status, never another cycle through Registered.
+        const stopped = await this.pastDue.stopUnevaluatedCondition(
+          order.id,
+          `${error.reason} (attempt ${context.attempt}/${context.maxAttempts})`,
+        );
+        if (stopped) return;
+      }
       if (context.isLastAttempt) {
         // If even this fails (database down), the message is dead-lettered and the stale-Processing sweep
         // re-drives the order later.
@@ -38,6 +48,7 @@ export class PastDueConsumer {
         return;
       case 'processed':
       case 'condition-not-met':
+      case 'condition-not-evaluated':
         return;
     }
   }

@@ -9,7 +9,7 @@ import { OrderRepository, type ClaimedOrder } from '../orders/order.repository';
 import { OutboxRepository, type OutboxDraft } from '../outbox/outbox.repository';
 import { MAX_PAST_DUE_MESSAGE_BYTES, toNotificationOrder } from './notification-order.mapper';
 import { RecipientResolver } from './recipient-resolver.service';
-import { SendConditionClient } from './send-condition.client';
+import { SendConditionClient, SendConditionUnavailableError } from './send-condition.client';
 
 export type ProcessOutcome =
   | {
@@ -19,6 +19,7 @@ export type ProcessOutcome =
       readonly total: number;
     }
   | { readonly kind: 'condition-not-met' }
+  | { readonly kind: 'condition-not-evaluated'; readonly reason: string }
   | { readonly kind: 'skipped'; readonly status: OrderProcessingStatus }
   | { readonly kind: 'unknown-order' };
 
@@ -79,19 +80,31 @@ export class PastDueService {
   /**
    * Creates the order's email notifications. Idempotent: a redelivered message finds the order no longer in
    * Processing (or its notifications already there) and creates nothing. Throws DependencyUnavailableError when
-   * the contact-point register or the send-condition endpoint cannot answer.
+   * the contact-point register cannot answer, SendConditionUnavailableError when the send-condition endpoint
+   * fails in a way that may pass (a refused endpoint ends the order here).
    */
   async processOrder(message: NotificationOrder): Promise<ProcessOutcome> {
     const order = await this.orders.find(this.uow.autoCommit, message.id);
     if (order === undefined) return { kind: 'unknown-order' };
     if (order.processingStatus !== 'Processing') return { kind: 'skipped', status: order.processingStatus };
 
-    if (order.conditionEndpoint !== undefined && !(await this.sendCondition.isMet(order.conditionEndpoint))) {
-      const changed = await this.uow.run((tx) =>
-        this.orders.finishProcessing(tx, order.id, 'SendConditionNotMet'),
-      );
-      if (changed) this.logger.log(`Order ${order.id}: send condition not met`);
-      return { kind: 'condition-not-met' };
+    if (order.conditionEndpoint !== undefined) {
+      let met: boolean;
+      try {
+        met = await this.sendCondition.isMet(order.conditionEndpoint);
+      } catch (error) {
+        // A refused URL stays refused: stop now. Other failures are retried by the consumer, then stopped.
+        if (!(error instanceof SendConditionUnavailableError) || !error.isPermanent) throw error;
+        await this.stopUnevaluatedCondition(order.id, error.reason);
+        return { kind: 'condition-not-evaluated', reason: error.reason };
+      }
+      if (!met) {
+        const changed = await this.uow.run((tx) =>
+          this.orders.finishProcessing(tx, order.id, 'SendConditionNotMet'),
+        );
+        if (changed) this.logger.log(`Order ${order.id}: send condition not met`);
+        return { kind: 'condition-not-met' };
+      }
     }
 
     // Outside the transaction: no row lock is held while the register answers.
@@ -114,6 +127,25 @@ export class PastDueService {
       );
     }
     return outcome;
+  }
+
+  /**
+   * The send condition could not be evaluated (refused URL, or every attempt failed): the order ends
+   * `SendConditionNotMet` with the reason, as a condition that is not known to be met. Nothing is sent; the
+   * reference would send on its one retry instead (README, "Send condition").
+   */
+  async stopUnevaluatedCondition(orderId: string, reason: string): Promise<boolean> {
+    const stopped = await this.uow.run((tx) =>
+      this.orders.finishProcessing(
+        tx,
+        orderId,
+        'SendConditionNotMet',
+        `The send condition could not be evaluated: ${reason}`,
+      ),
+    );
+    if (stopped)
+      this.logger.warn(`Order ${orderId}: send condition could not be evaluated (${reason}); stopped`);
+    return stopped;
   }
 
   /** Retries are exhausted: the order goes back to Registered (claimable after a delay), never stuck. */

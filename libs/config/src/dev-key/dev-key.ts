@@ -13,7 +13,15 @@ import path from 'node:path';
  * key per checkout for every app (orders' public API tokens and every app's operator tokens). This file is
  * `libs/config/{src,dist}/dev-key/`, so the root is four levels up either way.
  */
-export const DEFAULT_DEV_KEY_FILE = path.resolve(__dirname, '..', '..', '..', '..', '.dev', 'jwt-dev-key.json');
+export const DEFAULT_DEV_KEY_FILE = path.resolve(
+  __dirname,
+  '..',
+  '..',
+  '..',
+  '..',
+  '.dev',
+  'jwt-dev-key.json',
+);
 
 /** The development signing key: trusted only by development/test configurations, never by production. */
 export interface DevKey {

@@ -29,7 +29,8 @@ export interface JwtAuthSettingsOptions {
 /**
  * A public key (PEM) or a JWKS URL, with issuer, audience, required scope and clock tolerance, all under one
  * prefix. Only development and test fall back to the local development key (`<prefix>DEV_KEY_FILE`, default
- * `.dev/jwt-dev-key.json`); production has no default and refuses to start without one of the two.
+ * `.dev/jwt-dev-key.json`). Production has no default: it refuses to start without one of the two, with a JWKS
+ * URL that is not https, or without `<prefix>JWT_ISSUER` and `<prefix>JWT_AUDIENCE`.
  */
 export function jwtAuthSettings({
   prefix,
@@ -81,12 +82,27 @@ export function jwtAuthSettings({
           });
         }
         const appEnv = (read(env, 'APP_ENV') ?? read(env, 'NODE_ENV') ?? 'development') as AppEnv;
-        if (appEnv === 'production' && pem === undefined && jwks === undefined) {
+        if (appEnv !== 'production') return;
+        if (pem === undefined && jwks === undefined) {
           ctx.addIssue({
             code: 'custom',
-            path: [name.pem],
-            message: `required in production (or set ${name.jwks}): there is no default signing key`,
+            path: [name.jwks],
+            message: `required in production (an https URL, or ${name.pem}): there is no default signing key`,
           });
+        }
+        // Keys fetched over plain http could be replaced on the way, and with them every caller's identity.
+        if (jwks !== undefined && new URL(jwks).protocol !== 'https:') {
+          ctx.addIssue({ code: 'custom', path: [name.jwks], message: 'must be an https URL in production' });
+        }
+        // Without them, a token the same identity provider issued for another audience would be accepted here.
+        for (const variable of [name.issuer, name.audience]) {
+          if (read(env, variable) === undefined) {
+            ctx.addIssue({
+              code: 'custom',
+              path: [variable],
+              message: 'required in production: tokens must be checked for their issuer and audience',
+            });
+          }
         }
       })
       .transform((env): JwtAuthSettings => {

@@ -1,6 +1,13 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { loadOrCreateDevKey, type JwtAuthSettings } from '@notifications/config';
-import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload } from 'jose';
+import {
+  createRemoteJWKSet,
+  customFetch,
+  errors,
+  jwtVerify,
+  type FetchImplementation,
+  type JWTPayload,
+} from 'jose';
 
 /** A token whose signature, expiry, issuer, audience and required scope were checked. */
 export interface VerifiedToken {
@@ -10,7 +17,12 @@ export interface VerifiedToken {
 
 export type AuthFailure =
   | { readonly kind: 'unauthenticated'; readonly reason: string; readonly missing?: boolean }
-  | { readonly kind: 'forbidden'; readonly reason: string };
+  | { readonly kind: 'forbidden'; readonly reason: string }
+  /**
+   * The keys could not be fetched (JWKS unreachable, non-200, timeout, not a key set): not the caller's fault, so
+   * a 503 with `Retry-After`, never a 401 that would call every caller's token invalid.
+   */
+  | { readonly kind: 'unavailable'; readonly reason: string; readonly retryAfterSeconds: number };
 
 export class AuthError extends Error {
   constructor(readonly failure: AuthFailure) {
@@ -35,6 +47,34 @@ const ALGORITHMS = [
 
 type KeySource = KeyObject | ReturnType<typeof createRemoteJWKSet>;
 
+const JWKS_TIMEOUT_MS = 5_000;
+// jose refetches the key set at most this often; a caller turned away by an outage may retry after it.
+const JWKS_COOLDOWN_MS = 30_000;
+
+/** The JWKS endpoint did not deliver a key set. */
+class JwksUnavailableError extends Error {}
+
+/**
+ * jose's fetch, with every way the key set can fail to arrive turned into JwksUnavailableError, so that an
+ * identity-provider outage answers 503 instead of calling every caller's token invalid.
+ */
+const jwksFetch: FetchImplementation = async (url, options) => {
+  let response: Response;
+  try {
+    response = await fetch(url, options);
+  } catch (error) {
+    const timedOut = error instanceof Error && error.name === 'TimeoutError';
+    throw new JwksUnavailableError(timedOut ? 'timed out' : 'unreachable', { cause: error });
+  }
+  if (response.status !== 200) throw new JwksUnavailableError(`answered ${response.status}`);
+  try {
+    await response.clone().json();
+  } catch (error) {
+    throw new JwksUnavailableError('answered something that is not JSON', { cause: error });
+  }
+  return response;
+};
+
 /**
  * Verifies bearer JWTs against the configured public key, JWKS URL, or (development only) the local dev key, and
  * checks the required scope: the one verifier behind orders' public API (service owners) and every app's
@@ -53,8 +93,9 @@ export class BearerTokenVerifier {
       case 'jwks':
         return new BearerTokenVerifier(
           createRemoteJWKSet(new URL(settings.key.jwksUrl), {
-            timeoutDuration: 5_000,
-            cooldownDuration: 30_000,
+            timeoutDuration: JWKS_TIMEOUT_MS,
+            cooldownDuration: JWKS_COOLDOWN_MS,
+            [customFetch]: jwksFetch,
           }),
           settings,
         );
@@ -105,6 +146,13 @@ export class BearerTokenVerifier {
           : await jwtVerify(token, this.key, options);
       return payload;
     } catch (error) {
+      if (error instanceof JwksUnavailableError || error instanceof errors.JWKSInvalid) {
+        throw new AuthError({
+          kind: 'unavailable',
+          reason: `The signing keys could not be fetched (${error instanceof JwksUnavailableError ? error.message : 'not a key set'}).`,
+          retryAfterSeconds: JWKS_COOLDOWN_MS / 1000,
+        });
+      }
       const reason =
         error instanceof errors.JWTExpired
           ? 'The token has expired.'
@@ -126,7 +174,7 @@ function scopesOf(payload: JWTPayload): string[] {
 }
 
 /** RFC 6750 `WWW-Authenticate` for a failure: no error code when the request carried no credentials at all. */
-export function wwwAuthenticate(failure: AuthFailure): string {
+export function wwwAuthenticate(failure: Exclude<AuthFailure, { kind: 'unavailable' }>): string {
   if (failure.kind === 'forbidden') return 'Bearer error="insufficient_scope"';
   return failure.missing === true
     ? 'Bearer'

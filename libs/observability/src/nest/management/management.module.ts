@@ -14,6 +14,7 @@ import {
   Logger,
   Module,
   NotFoundException,
+  ServiceUnavailableException,
   SetMetadata,
   UnauthorizedException,
   UseGuards,
@@ -38,7 +39,8 @@ export interface ManagementEndpointOptions {
 /**
  * Marks a controller (or route) as part of the management surface: served only on the management listener (the
  * public listener answers 404, as for a route that does not exist) and, unless `operatorCredential: false`, only
- * to a bearer token with the operator scope (401 without a valid token, 403 without the scope).
+ * to a bearer token with the operator scope (401 without a valid token, 403 without the scope, 503 with
+ * `Retry-After` when the operator keys cannot be fetched).
  */
 export function ManagementEndpoint(
   options: ManagementEndpointOptions = {},
@@ -136,10 +138,17 @@ export class ManagementGuard implements CanActivate {
       return true;
     } catch (error) {
       if (!(error instanceof AuthError)) throw error;
-      http.getResponse<ServerResponse>().setHeader('WWW-Authenticate', wwwAuthenticate(error.failure));
-      throw error.failure.kind === 'unauthenticated'
-        ? new UnauthorizedException(error.failure.reason)
-        : new ForbiddenException(error.failure.reason);
+      const { failure } = error;
+      const response = http.getResponse<ServerResponse>();
+      if (failure.kind === 'unavailable') {
+        // The operators' identity provider is down, not the token wrong: retry later (RFC 9110 §15.6.4).
+        response.setHeader('Retry-After', String(failure.retryAfterSeconds));
+        throw new ServiceUnavailableException(failure.reason);
+      }
+      response.setHeader('WWW-Authenticate', wwwAuthenticate(failure));
+      throw failure.kind === 'unauthenticated'
+        ? new UnauthorizedException(failure.reason)
+        : new ForbiddenException(failure.reason);
     }
   }
 }
