@@ -57,11 +57,11 @@ describe(loadOrdersConfig.name, () => {
       'AUTH_JWT_AUDIENCE',
       'AUTH_JWT_ISSUER',
       'CONTACT_POINTS_BASE_URL',
+      'KAFKA_SSL',
+      'KAFKA_TOPIC_REPLICATION_FACTOR',
       'OPERATOR_AUTH_JWKS_URL',
       'OPERATOR_AUTH_JWT_AUDIENCE',
       'OPERATOR_AUTH_JWT_ISSUER',
-      'KAFKA_SSL',
-      'KAFKA_TOPIC_REPLICATION_FACTOR',
       'ORDERS_CLAIM_BATCH_SIZE',
     ]);
     expect((error as ConfigError).message).toMatch(/AUTH_JWKS_URL: required in production/);
