@@ -36,6 +36,8 @@ describe(OpsController.name, () => {
 
   describe('rate limit', () => {
     it('shows no pause when there never was one', async () => {
+      // Whatever another test of this suite stored (the order of tests is not fixed).
+      await query('DELETE FROM rate_limit_pauses');
       const response = await api.get(`${API}/internal/rate-limit`);
       expect(response.status).toBe(200);
       expect(response.body).toEqual({
