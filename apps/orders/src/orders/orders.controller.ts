@@ -27,7 +27,12 @@ import { ORDERS_CONFIG } from '../common/tokens';
 import { type OrdersConfig } from '../config/orders.config';
 import { type HttpRequest, type HttpResponse } from '../http/http-types';
 import { problem, ProblemException } from '../http/problem-details';
-import { ORDER_LIMITS, validateEmailOrderRequest } from './email-order.request';
+import {
+  containsNulCharacter,
+  NUL_CHARACTER_REFUSED,
+  ORDER_LIMITS,
+  validateEmailOrderRequest,
+} from './email-order.request';
 import {
   type EmailNotificationSummaryResponse,
   type NotificationOrderResponse,
@@ -128,6 +133,11 @@ export class OrdersController {
     if (typeof sendersReference !== 'string' || sendersReference.trim() === '') {
       throw ProblemException.badRequest('The query parameter sendersReference is required.', {
         sendersReference: ['is required'],
+      });
+    }
+    if (containsNulCharacter(sendersReference)) {
+      throw ProblemException.badRequest('The query parameter sendersReference is invalid.', {
+        sendersReference: [NUL_CHARACTER_REFUSED],
       });
     }
     const orders = await this.orders.findBySendersReference(caller.org, sendersReference);
