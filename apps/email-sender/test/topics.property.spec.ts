@@ -68,5 +68,5 @@ describe(`email-sender consumer on arbitrary records (seed ${SEED})`, () => {
     const stats = (await (await fetch(`${sender.url}/stats`)).json()) as { consumer: { state: string } };
     expect(stats.consumer.state).toBe('running');
     expect(await env.messageCount(topics.emailQueue.deadLetterTopic)).toBe(2 * RECORDS_PER_TOPIC);
-  });
+  }, 180_000);
 });

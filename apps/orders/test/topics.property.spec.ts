@@ -89,5 +89,5 @@ describe(`orders consumers on arbitrary records (seed ${SEED})`, () => {
     for (const [deadLetterTopic, count] of published) {
       expect(await resources.kafka.messageCount(deadLetterTopic)).toBe(count);
     }
-  });
+  }, 180_000);
 });

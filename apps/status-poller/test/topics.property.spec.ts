@@ -70,5 +70,5 @@ describe(`status-poller consumer on arbitrary records (seed ${SEED})`, () => {
     for (const [deadLetterTopic, count] of expected) {
       expect(await producer.messageCount(deadLetterTopic)).toBe(count);
     }
-  });
+  }, 180_000);
 });
