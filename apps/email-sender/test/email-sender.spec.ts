@@ -353,6 +353,10 @@ describe('email-sender against a real broker and the ACS emulator', () => {
     });
 
     it('answers the health probes and reports its statistics', async () => {
+      // Its own send, so the statistics have something to report whichever tests ran before.
+      const email = testEmail();
+      await publish(topics, email);
+      await accepted(email.notificationId);
       const live = await fetch(`${sender.url}/health/live`);
       expect(live.status).toBe(200);
       const ready = await fetch(`${sender.url}/health/ready`);

@@ -245,6 +245,7 @@ describe('orders consumers against the real broker', () => {
 
   it('retries a status update for an unknown notification with delay, then dead-letters it', async () => {
     const unknown = '0b5c5f44-0000-4000-8000-000000000001';
+    const retries = await resources.kafka.read([resources.topics.emailStatusUpdated.retryTopic!]);
     await publishStatus({ notificationId: unknown, operationId: '', sendResult: 'Delivered' });
     const dead = await expectEventually(() => {
       const record = deadLetters.find((r) => r.key === unknown);
@@ -256,6 +257,26 @@ describe('orders consumers against the real broker', () => {
       'x-original-topic': resources.topics.emailStatusUpdated.name,
       'x-attempt': '3',
     });
+
+    // With delay: each retry is due the policy's delay after the attempt before it (×4 per attempt), and no
+    // attempt runs before it is due (attempt n+1 is scheduled when attempt n runs, so from its due time).
+    const initialDelayMs = resources.config.consumer.retryInitialDelayMs;
+    expect(initialDelayMs).toBeGreaterThan(0);
+    const scheduled = await expectEventually(() => {
+      const mine = retries.filter((record) => record.key === unknown);
+      expect(mine.map((record) => record.headers['x-attempt'])).toEqual(['2', '3']);
+      return mine;
+    });
+    const [secondDueAt, thirdDueAt] = scheduled.map((record) => Number(record.headers['x-due-at'])) as [
+      number,
+      number,
+    ];
+    const firstFailedAt = Date.parse(dead.headers['x-first-failed-at']!);
+    // Both come from the clock of the same attempt; the due time is read first, so allow it 5 ms.
+    expect(secondDueAt - firstFailedAt).toBeGreaterThanOrEqual(initialDelayMs - 5);
+    const secondRanAt = thirdDueAt - 4 * initialDelayMs;
+    expect(secondRanAt).toBeGreaterThanOrEqual(secondDueAt);
+    expect(Date.parse(dead.headers['x-dead-lettered-at']!)).toBeGreaterThanOrEqual(thirdDueAt);
   });
 
   it('retries a contact-point outage, and when retries are exhausted puts the order back to Registered', async () => {
@@ -305,6 +326,8 @@ describe('orders consumers against the real broker', () => {
   });
 
   it('ignores service updates from other sources, of other schemas or for other resources', async () => {
+    // Another test may have left an (expired) pause behind: what matters is that these updates change nothing.
+    const pausesBefore: unknown[] = await resources.db.dataSource.query('SELECT * FROM rate_limit_pauses');
     const update = resourceLimitExceeded(new Date(Date.now() + 600_000));
     await resources.kafka.produceRaw(resources.topics.platformServiceUpdated.name, [
       {
@@ -331,10 +354,9 @@ describe('orders consumers against the real broker', () => {
       const produced = await resources.kafka.messageCount(resources.topics.platformServiceUpdated.name);
       expect(committed).toBe(produced);
     });
-    expect(await resources.db.dataSource.query('SELECT * FROM rate_limit_pauses')).toEqual([]);
+    expect(await resources.db.dataSource.query('SELECT * FROM rate_limit_pauses')).toEqual(pausesBefore);
   });
 
-  // Last: the pause holds every email of this app while it lasts.
   it('publishes nothing while a rate-limit pause is in force, and resumes after it', async () => {
     const resetTime = new Date(Date.now() + 6_000);
     await resources.kafka.produceRaw(resources.topics.platformServiceUpdated.name, [

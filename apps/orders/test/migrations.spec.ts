@@ -25,12 +25,12 @@ describe('orders migrations', () => {
       output,
     );
 
-  beforeAll(async () => {
-    // Empty: the migrations are applied by the CLI below.
+  beforeEach(async () => {
+    // Empty: each test applies the migrations itself.
     db = await createTestDatabase({ prefix: 'orders_migrations' });
   });
 
-  afterAll(async () => {
+  afterEach(async () => {
     await db?.drop();
   });
 
@@ -54,6 +54,7 @@ describe('orders migrations', () => {
   });
 
   it('declare every column the entities map, with the same types (no column or table diff)', async () => {
+    expect(await cli('run')).toBe(0);
     const migrated = new DataSource(createDataSourceOptions({ url: db.url, entities: ordersEntities }));
     await migrated.initialize();
     try {

@@ -327,16 +327,29 @@ describe('repositories against PostgreSQL', () => {
     });
 
     it('puts notifications stuck in Sending back to New, a bounded number of times', async () => {
-      const [id] = await addNotifications(orderId, 1);
+      const [id, recent] = await addNotifications(orderId, 2);
+      const claimedIds = async (): Promise<string[]> =>
+        (await uow.run((tx) => notifications.claimForSending(tx, 100))).map((claimed) => claimed.id);
+      // Both go out (New → Sending); only `id` then stays in Sending beyond the bound.
+      expect((await claimedIds()).sort()).toEqual([id, recent].sort());
       for (let redrive = 0; redrive < 3; redrive += 1) {
         await db.dataSource.query(
-          `UPDATE email_notifications SET result = 'Sending', sending_since = now() - interval '2 hours' WHERE id = $1`,
+          `UPDATE email_notifications SET sending_since = now() - interval '2 hours' WHERE id = $1`,
           [id],
         );
         const redriven = await uow.run((tx) => notifications.redriveStaleSending(tx, 3_600_000, 2, 100));
-        expect(redriven).toBe(redrive < 2 ? 1 : 0);
+        if (redrive < 2) {
+          expect(redriven).toBe(1);
+          // Back to New, and due at once: the next claim sends it again.
+          expect(await resultOf(id!)).toBe('New');
+          expect(await claimedIds()).toEqual([id]);
+        } else {
+          expect(redriven).toBe(0);
+        }
+        expect(await resultOf(id!)).toBe('Sending');
       }
-      expect(await resultOf(id!)).toBe('Sending');
+      // Sending for less than the bound: left alone throughout.
+      expect(await resultOf(recent!)).toBe('Sending');
     });
   });
 

@@ -95,27 +95,64 @@ describe('ConsumerRunner against a real broker', () => {
   }
 
   it('commits an offset only after its message was handled', async () => {
-    const topic = await emailTopic('commit', 1);
+    const topic = await emailTopic('commit', 2);
     const groupId = env.uniqueName('group');
-    const emails = [testEmail(), testEmail(), testEmail()];
     const rt = runtime();
-    await rt.producer.publishAll(topic, emails);
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    const handled: string[] = [];
-    await startConsumer(rt, topic, groupId, async (email) => {
-      if (email.notificationId === emails[2]!.notificationId) await gate;
-      handled.push(email.notificationId);
-    });
+    const admin = new Kafka({ brokers: [...env.connection.brokers], logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    const committed = async (): Promise<Map<number, number>> => {
+      const [entry] = await admin.fetchOffsets({ groupId, topics: [topic.name] });
+      return new Map((entry?.partitions ?? []).map((p) => [p.partition, Math.max(0, Number(p.offset))]));
+    };
+    try {
+      // 21 emails with random keys: both partitions, all but surely. All are on the broker before the consumer
+      // starts, so its first fetch brings both partitions (kafkajs fetches again only when a fetch is done).
+      await rt.producer.publishAll(
+        topic,
+        Array.from({ length: 21 }, () => testEmail()),
+      );
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      // The first message at offset 1 blocks until released; the others (also later ones on its partition, with
+      // three in flight per partition) are handled meanwhile.
+      let gated: { partition: number; offset: number } | undefined;
+      const handled: { partition: number; offset: number }[] = [];
+      await startConsumer(
+        rt,
+        topic,
+        groupId,
+        async (_email, context) => {
+          const position = { partition: context.partition, offset: Number(context.offset) };
+          if (gated === undefined && position.offset === 1) {
+            gated = position;
+            await gate;
+          }
+          handled.push(position);
+        },
+        { perPartitionConcurrency: 3 },
+      );
+      await expectEventually(() => expect(handled).toHaveLength(20), { timeoutMs: 30_000 });
+      const blocked = gated!;
+      const otherPartition = 1 - blocked.partition;
+      const otherHandled = handled.filter((p) => p.partition === otherPartition);
+      const laterOnBlocked = handled.filter((p) => p.partition === blocked.partition);
+      expect(otherHandled.length).toBeGreaterThan(0);
+      expect(laterOnBlocked.length).toBeGreaterThan(0);
 
-    await expectEventually(() => expect(handled).toHaveLength(2));
-    // Give the consumer every chance to commit what it has: the third message is in flight, so the committed
-    // position must stay at 2 however often it commits.
-    await expectEventually(async () => expect(await env.committedCount(groupId, topic.name)).toBe(2));
-    expect(await env.committedCount(groupId, topic.name)).toBe(2);
+      // The consumer commits while the gated message is in flight: the other partition's handled messages are
+      // committed. The gated partition's committed position stays at the gated message, although later ones
+      // there were handled.
+      const otherEnd = Math.max(...otherHandled.map((p) => p.offset)) + 1;
+      await expectEventually(async () => expect((await committed()).get(otherPartition)).toBe(otherEnd));
+      expect((await committed()).get(blocked.partition) ?? 0).toBe(blocked.offset);
 
-    release();
-    await expectEventually(async () => expect(await env.committedCount(groupId, topic.name)).toBe(3));
+      release();
+      const blockedEnd = Math.max(...laterOnBlocked.map((p) => p.offset)) + 1;
+      await expectEventually(async () => expect((await committed()).get(blocked.partition)).toBe(blockedEnd));
+      expect(await env.committedCount(groupId, topic.name)).toBe(21);
+    } finally {
+      await admin.disconnect();
+    }
   });
 
   it('marks messages that were in the partition at its first fetch as maybe handled before, later ones not', async () => {

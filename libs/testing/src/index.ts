@@ -1,4 +1,5 @@
 export * from './lib/expect-eventually';
 export * from './lib/kafka-test-environment';
 export * from './lib/isolated-infra';
+export * from './lib/arbitrary-records';
 export * from './lib/operator-test-auth';

@@ -187,6 +187,10 @@ export function validateEmailOrderRequest(
   body: unknown,
   context: EmailOrderRequestContext,
 ): ValidationResult {
+  const nulAt = pathOfNulCharacter(body);
+  if (nulAt !== undefined) {
+    return { ok: false, errors: { [fieldName(nulAt)]: [NUL_CHARACTER_REFUSED] }, total: 1 };
+  }
   const result = emailOrderRequestSchema(context).safeParse(body, { reportInput: true });
   if (result.success) return { ok: true, request: result.data };
   const errors: Record<string, string[]> = {};
@@ -198,6 +202,42 @@ export function validateEmailOrderRequest(
     reported += 1;
   }
   return { ok: false, errors, total: result.error.issues.length };
+}
+
+// PostgreSQL text and jsonb cannot hold U+0000 (the INSERT would fail with a server error): refused as bad input.
+const NUL_CHARACTER = '\u0000';
+export const NUL_CHARACTER_REFUSED = 'must not contain the NUL character (U+0000)';
+
+export function containsNulCharacter(text: string): boolean {
+  return text.includes(NUL_CHARACTER);
+}
+
+/**
+ * The path of the first string in a decoded JSON body that holds U+0000. Walks without recursion and builds a
+ * path only for the hit, because a body may nest as deep as its size allows.
+ */
+export function pathOfNulCharacter(body: unknown): PropertyKey[] | undefined {
+  interface Visit {
+    readonly value: unknown;
+    readonly key?: PropertyKey;
+    readonly parent?: Visit;
+  }
+  const pending: Visit[] = [{ value: body }];
+  for (let visit = pending.pop(); visit !== undefined; visit = pending.pop()) {
+    const { value } = visit;
+    if (typeof value === 'string') {
+      if (!containsNulCharacter(value)) continue;
+      const path: PropertyKey[] = [];
+      for (let at: Visit | undefined = visit; at?.key !== undefined; at = at.parent) path.unshift(at.key);
+      return path;
+    }
+    if (Array.isArray(value)) {
+      value.forEach((item: unknown, index) => pending.push({ value: item, key: index, parent: visit }));
+    } else if (typeof value === 'object' && value !== null) {
+      for (const [key, item] of Object.entries(value)) pending.push({ value: item, key, parent: visit });
+    }
+  }
+  return undefined;
 }
 
 /** `recipients[0].emailAddress`; `$` for the body itself (as ASP.NET does). */

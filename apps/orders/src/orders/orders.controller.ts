@@ -28,7 +28,12 @@ import { type OrdersConfig } from '../config/orders.config';
 import { type HttpRequest, type HttpResponse } from '../http/http-types';
 import { problem, ProblemException } from '../http/problem-details';
 import { OutboundHttpClient } from '../outbound/outbound-http.client';
-import { ORDER_LIMITS, validateEmailOrderRequest } from './email-order.request';
+import {
+  containsNulCharacter,
+  NUL_CHARACTER_REFUSED,
+  ORDER_LIMITS,
+  validateEmailOrderRequest,
+} from './email-order.request';
 import {
   type EmailNotificationSummaryResponse,
   type NotificationOrderResponse,
@@ -131,6 +136,11 @@ export class OrdersController {
     if (typeof sendersReference !== 'string' || sendersReference.trim() === '') {
       throw ProblemException.badRequest('The query parameter sendersReference is required.', {
         sendersReference: ['is required'],
+      });
+    }
+    if (containsNulCharacter(sendersReference)) {
+      throw ProblemException.badRequest('The query parameter sendersReference is invalid.', {
+        sendersReference: [NUL_CHARACTER_REFUSED],
       });
     }
     const orders = await this.orders.findBySendersReference(caller.org, sendersReference);

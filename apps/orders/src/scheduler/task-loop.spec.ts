@@ -8,6 +8,9 @@ describe(TaskLoop.name, () => {
     let running = 0;
     let maxRunning = 0;
     let runs = 0;
+    // While set, the next run blocks until released (a slow run).
+    let blockNextRun = false;
+    let release: (() => void) | undefined;
     const loop = new TaskLoop(
       {
         name: 'work',
@@ -15,7 +18,12 @@ describe(TaskLoop.name, () => {
         run: async () => {
           running += 1;
           maxRunning = Math.max(maxRunning, running);
-          await new Promise((resolve) => setImmediate(resolve));
+          if (blockNextRun) {
+            blockNextRun = false;
+            await new Promise<void>((resolve) => (release = resolve));
+          } else {
+            await new Promise((resolve) => setImmediate(resolve));
+          }
           running -= 1;
           runs += 1;
           return runs < 5;
@@ -23,14 +31,46 @@ describe(TaskLoop.name, () => {
       },
       silent,
     );
+    const turnsOfTheEventLoop = async (turns: number): Promise<void> => {
+      for (let turn = 0; turn < turns; turn += 1) await new Promise((resolve) => setImmediate(resolve));
+    };
+
+    // A slow first run: triggers and a second start meanwhile must not start another run beside it.
+    blockNextRun = true;
     loop.start();
-    await expectEventually(() => expect(runs).toBe(5));
+    await expectEventually(() => expect(release).toBeDefined());
+    loop.start();
+    for (let trigger = 0; trigger < 5; trigger += 1) loop.trigger();
+    await turnsOfTheEventLoop(20);
+    expect(running).toBe(1);
+    release!();
+    // More work: it runs again at once (the interval is a minute), one run at a time; then once more for the
+    // triggers that came during the slow run (all five together), and then it waits.
+    await expectEventually(() => expect(runs).toBe(6));
+    await turnsOfTheEventLoop(20);
+    expect(runs).toBe(6);
     expect(maxRunning).toBe(1);
     loop.trigger();
-    await expectEventually(() => expect(runs).toBe(6));
-    await loop.stop();
+    await expectEventually(() => expect(runs).toBe(7));
+
+    // stop() during a run waits for that run to finish, and nothing runs after it.
+    release = undefined;
+    blockNextRun = true;
+    loop.trigger();
+    await expectEventually(() => expect(release).toBeDefined());
+    let stopped = false;
+    const stopping = loop.stop().then(() => (stopped = true));
+    await turnsOfTheEventLoop(20);
+    expect(stopped).toBe(false);
+    expect(running).toBe(1);
+    release!();
+    await stopping;
     expect(running).toBe(0);
-    expect(loop.statistics()).toMatchObject({ runs: 6, failures: 0 });
+    expect(runs).toBe(8);
+    loop.trigger();
+    await turnsOfTheEventLoop(20);
+    expect(maxRunning).toBe(1);
+    expect(loop.statistics()).toMatchObject({ runs: 8, failures: 0 });
   });
 
   it('carries on after a failing run and counts it', async () => {

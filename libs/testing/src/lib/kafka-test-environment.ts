@@ -100,7 +100,7 @@ export class KafkaTestEnvironment {
 
   async produceRaw(
     topic: string,
-    messages: { key?: string; value: string | null; headers?: Record<string, string> }[],
+    messages: { key?: string; value: string | Buffer | null; headers?: Record<string, string> }[],
   ): Promise<void> {
     this.producerConnection ??= (async () => {
       const producer = this.kafka.producer({ allowAutoTopicCreation: false });
