@@ -94,10 +94,20 @@ export async function deadLetterCount(pipeline: Pipeline): Promise<number> {
   }
 }
 
+/** How far the case's run is, for faults that wait for the pipeline to make progress while they last. */
+export interface RunProgress {
+  readonly notifications: number;
+  /** Notifications final so far; undefined while the database does not answer. */
+  readonly finalCount: () => Promise<number | undefined>;
+}
+
 export interface FaultCase {
   readonly name: string;
   /** Injects the fault and undoes it (restart); resolves when the faulty part is back. */
-  readonly inject: (pipeline: Pipeline) => Promise<{ malformedPublished?: number } | void>;
+  readonly inject: (
+    pipeline: Pipeline,
+    progress: RunProgress,
+  ) => Promise<{ malformedPublished?: number } | void>;
   /** Fraction of notifications final before the fault is injected (default 0.2). */
   readonly injectAtFraction?: number;
   /** Apps the case kills on purpose (their exits are not crashes). */
@@ -120,7 +130,11 @@ export async function runFaultCase(
   await waitFor(async () => ((await finalCount(ledger, orderIds)) ?? 0) >= threshold, options.deadlineMs);
 
   const faultAt = Date.now();
-  const injected = (await faultCase.inject(pipeline)) ?? {};
+  const progress: RunProgress = {
+    notifications: options.notifications,
+    finalCount: () => finalCount(ledger, orderIds),
+  };
+  const injected = (await faultCase.inject(pipeline, progress)) ?? {};
   const finalAtRecovery = (await finalCount(ledger, orderIds)) ?? 0;
   let recoveredAt: number | undefined;
   let lastProgressAt = Date.now();
@@ -164,7 +178,7 @@ export async function runFaultCase(
     recoverMs: recoveredAt === undefined ? undefined : recoveredAt - faultAt,
     totalMs: (allFinal ? finishedAt : Date.now()) - startedAt,
     unexpectedExits: pipeline.unexpectedExits.map(
-      (exit) => `${exit.app} (${exit.signal ?? `exit ${String(exit.code)}`})`,
+      (exit) => `${exit.app} #${exit.replica} (${exit.signal ?? `exit ${String(exit.code)}`})`,
     ),
     resultCounts,
   };
