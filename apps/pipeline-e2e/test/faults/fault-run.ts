@@ -69,8 +69,24 @@ export async function waitFor(
   return false;
 }
 
-/** Records of every dead-letter topic of the run (high − low watermark summed). */
+/**
+ * Records of every dead-letter topic of the run (high − low watermark summed). Retried with fresh metadata: after a
+ * broker of a cluster restarts, leadership moves back to it and kafkajs' admin answers NOT_LEADER once instead of
+ * refreshing its metadata.
+ */
 export async function deadLetterCount(pipeline: Pipeline): Promise<number> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await deadLetterCountOnce(pipeline);
+    } catch (error) {
+      const retriable = error instanceof Error && 'retriable' in error && error.retriable === true;
+      if (!retriable || attempt >= 10) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
+  }
+}
+
+async function deadLetterCountOnce(pipeline: Pipeline): Promise<number> {
   const kafka = new Kafka({
     clientId: `faults-${pipeline.suffix}`,
     brokers: pipeline.kafkaBrokers.split(','),

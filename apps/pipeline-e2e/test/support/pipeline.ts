@@ -28,7 +28,8 @@ const EMULATOR_ACCESS_KEY = 'YWNzLWVtdWxhdG9yLWRldmVsb3BtZW50LWFjY2Vzcy1rZXktbm9
 const DELIVERY_REPORT_ACCESS_KEY = 'status-poller-dev-delivery-report-key';
 const NOTIFICATIONS_CREATE_SCOPE = 'altinn:serviceowner/notifications.create';
 
-const READY_TIMEOUT_MS = 120_000;
+// Polled, so only a slow start waits this long: several replicas starting at once on a busy 2-core machine.
+const READY_TIMEOUT_MS = 300_000;
 const TAIL_LINES = 60;
 
 export interface PipelineOptions {
