@@ -1194,7 +1194,8 @@ export async function startIsolatedCluster(options = {}) {
     name = 'cluster',
     nodes: count = 3,
     owner = process.pid,
-    timeoutMs = envInt('KAFKA_START_TIMEOUT_MS', 120_000),
+    // Three JVMs starting at once: twice a single broker's budget.
+    timeoutMs = envInt('KAFKA_START_TIMEOUT_MS', 240_000),
     log = ignore,
   } = options;
   if (!/^[A-Za-z0-9_-]{1,40}$/.test(name)) throw new Error(`startIsolatedCluster: invalid name "${name}"`);
@@ -1331,7 +1332,7 @@ export async function killClusterBroker(cluster, nodeId, { kill = true, log = ig
 export async function restartClusterBroker(
   cluster,
   nodeId,
-  { kill = true, timeoutMs = 120_000, log = ignore } = {},
+  { kill = true, timeoutMs = 240_000, log = ignore } = {},
 ) {
   const dir = assertClusterDir(cluster.dir);
   const state = await killClusterBroker({ dir }, nodeId, { kill, log });

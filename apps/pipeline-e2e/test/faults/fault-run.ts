@@ -69,8 +69,24 @@ export async function waitFor(
   return false;
 }
 
-/** Records of every dead-letter topic of the run (high − low watermark summed). */
+/**
+ * Records of every dead-letter topic of the run (high − low watermark summed). Retried with fresh metadata: after a
+ * broker of a cluster restarts, leadership moves back to it and kafkajs' admin answers NOT_LEADER once instead of
+ * refreshing its metadata.
+ */
 export async function deadLetterCount(pipeline: Pipeline): Promise<number> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await deadLetterCountOnce(pipeline);
+    } catch (error) {
+      const retriable = error instanceof Error && 'retriable' in error && error.retriable === true;
+      if (!retriable || attempt >= 10) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
+  }
+}
+
+async function deadLetterCountOnce(pipeline: Pipeline): Promise<number> {
   const kafka = new Kafka({
     clientId: `faults-${pipeline.suffix}`,
     brokers: pipeline.kafkaBrokers.split(','),
@@ -94,10 +110,20 @@ export async function deadLetterCount(pipeline: Pipeline): Promise<number> {
   }
 }
 
+/** How far the case's run is, for faults that wait for the pipeline to make progress while they last. */
+export interface RunProgress {
+  readonly notifications: number;
+  /** Notifications final so far; undefined while the database does not answer. */
+  readonly finalCount: () => Promise<number | undefined>;
+}
+
 export interface FaultCase {
   readonly name: string;
   /** Injects the fault and undoes it (restart); resolves when the faulty part is back. */
-  readonly inject: (pipeline: Pipeline) => Promise<{ malformedPublished?: number } | void>;
+  readonly inject: (
+    pipeline: Pipeline,
+    progress: RunProgress,
+  ) => Promise<{ malformedPublished?: number } | void>;
   /** Fraction of notifications final before the fault is injected (default 0.2). */
   readonly injectAtFraction?: number;
   /** Apps the case kills on purpose (their exits are not crashes). */
@@ -120,7 +146,11 @@ export async function runFaultCase(
   await waitFor(async () => ((await finalCount(ledger, orderIds)) ?? 0) >= threshold, options.deadlineMs);
 
   const faultAt = Date.now();
-  const injected = (await faultCase.inject(pipeline)) ?? {};
+  const progress: RunProgress = {
+    notifications: options.notifications,
+    finalCount: () => finalCount(ledger, orderIds),
+  };
+  const injected = (await faultCase.inject(pipeline, progress)) ?? {};
   const finalAtRecovery = (await finalCount(ledger, orderIds)) ?? 0;
   let recoveredAt: number | undefined;
   let lastProgressAt = Date.now();
@@ -164,7 +194,7 @@ export async function runFaultCase(
     recoverMs: recoveredAt === undefined ? undefined : recoveredAt - faultAt,
     totalMs: (allFinal ? finishedAt : Date.now()) - startedAt,
     unexpectedExits: pipeline.unexpectedExits.map(
-      (exit) => `${exit.app} (${exit.signal ?? `exit ${String(exit.code)}`})`,
+      (exit) => `${exit.app} #${exit.replica} (${exit.signal ?? `exit ${String(exit.code)}`})`,
     ),
     resultCounts,
   };

@@ -1,40 +1,101 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  killClusterBroker,
+  restartClusterBroker,
   restartIsolatedBroker,
   restartIsolatedPostgres,
   startIsolatedBroker,
+  startIsolatedCluster,
   startIsolatedPostgres,
   stopIsolatedBroker,
+  stopIsolatedCluster,
   stopIsolatedPostgres,
   type IsolatedBroker,
+  type IsolatedCluster,
   type IsolatedPostgres,
 } from '@notifications/testing';
 import { Kafka, logLevel } from 'kafkajs';
 import { fastPipelineEnv } from '../support/e2e-settings';
 import { Pipeline, type AppName, type PipelineOptions } from '../support/pipeline';
 import { formatFaultTable } from './fault-table';
-import { runFaultCase, type FaultCase, type FaultResult } from './fault-run';
+import { runFaultCase, waitFor, type FaultCase, type FaultResult, type RunProgress } from './fault-run';
 
 // `npm run test:faults`: while a run of a few thousand notifications is in flight, one fault per case; every case
 // must end with every notification final, none lost, none sent twice, malformed messages dead-lettered and no
-// process crashed except the one killed. Prints the table and writes bench/results/faults.json.
+// process crashed except the one killed. Every case runs orders, email-sender and status-poller as two replicas
+// each (same consumer groups, same database), as a deployment does. Prints the table and writes
+// bench/results/faults.json.
 
 const NOTIFICATIONS = Number(process.env['FAULTS_NOTIFICATIONS'] ?? 3_000);
 const DEADLINE_MS = Number(process.env['FAULTS_DEADLINE_MS'] ?? 240_000);
 /** How long the "PostgreSQL down" case keeps the database away; 5 min in CI, shorter to try it locally. */
 const POSTGRES_DOWN_MS = Number(process.env['FAULTS_POSTGRES_DOWN_MS'] ?? 300_000);
+const REPLICAS = 2;
+// Per case: starting its own broker, cluster or PostgreSQL and the pipeline, the run (up to the deadline), teardown.
+const CASE_TIMEOUT_MS = DEADLINE_MS + 360_000;
 const WORKSPACE_ROOT = join(__dirname, '..', '..', '..', '..');
 
-function killAndRestart(app: AppName): FaultCase {
+/**
+ * `kill -9` one replica while the other keeps running, then start it again: the survivor takes over the dead
+ * member's partitions when its session expires, the restarted one rejoins, and the killed replica's half-done
+ * work (claims, leases, uncommitted offsets) is picked up by whichever replica gets it.
+ */
+function killOneReplicaAndRestart(app: AppName): FaultCase {
+  // Replica 1: replica 0 is the one the harness posts orders to and the emulator sends delivery reports to.
+  const replica = REPLICAS - 1;
   return {
-    name: `kill -9 ${app}, restart`,
+    name: `kill -9 one of ${REPLICAS} ${app} replicas, restart`,
     killed: [app],
     inject: async (pipeline) => {
-      await pipeline.kill(app);
-      await pipeline.startApp(app);
+      await pipeline.kill(app, replica);
+      await pipeline.startApp(app, replica);
     },
   };
+}
+
+/** The node that leads the most partitions of the run's topics: killing it moves the most leaders. */
+async function busiestBroker(pipeline: Pipeline): Promise<number> {
+  const kafka = new Kafka({
+    clientId: `faults-${pipeline.suffix}`,
+    brokers: pipeline.kafkaBrokers.split(','),
+    logLevel: logLevel.NOTHING,
+  });
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const topics = (await admin.listTopics()).filter((topic) => topic.includes(`.${pipeline.suffix}`));
+    const leaders = new Map<number, number>();
+    for (const topic of (await admin.fetchTopicMetadata({ topics })).topics) {
+      for (const partition of topic.partitions) {
+        leaders.set(partition.leader, (leaders.get(partition.leader) ?? 0) + 1);
+      }
+    }
+    const [busiest] = [...leaders].sort(
+      ([nodeA, countA], [nodeB, countB]) => countB - countA || nodeA - nodeB,
+    );
+    if (busiest === undefined) throw new Error(`no partitions of ${pipeline.suffix} found`);
+    return busiest[0];
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Waits (bounded) until `share` of the notifications more are final, or all are; throws if the run stalls. */
+async function expectProgress(progress: RunProgress, share: number, timeoutMs: number, what: string) {
+  const before = (await progress.finalCount()) ?? 0;
+  const target = Math.min(progress.notifications, before + Math.ceil(progress.notifications * share));
+  const progressed = await waitFor(
+    async () => ((await progress.finalCount()) ?? 0) >= target,
+    timeoutMs,
+    250,
+  );
+  if (!progressed) {
+    const now = (await progress.finalCount()) ?? 0;
+    throw new Error(
+      `${what}: ${now - before} more notifications final in ${timeoutMs} ms, expected ${target - before}`,
+    );
+  }
 }
 
 /** Garbage of three kinds — not JSON, JSON of the wrong shape, empty — to every topic an app consumes. */
@@ -73,7 +134,7 @@ async function publishMalformed(pipeline: Pipeline): Promise<number> {
  * (scripts/infra.mjs starts them from the same jars and binaries), never on the shared ones.
  */
 interface Infrastructure {
-  readonly options: Pick<PipelineOptions, 'kafkaBrokers' | 'databaseServerUrl'>;
+  readonly options: Pick<PipelineOptions, 'kafkaBrokers' | 'databaseServerUrl' | 'replicationFactor'>;
   readonly stop: () => Promise<void>;
 }
 
@@ -92,6 +153,7 @@ const duration = (ms: number): string => (ms % 60_000 === 0 ? `${ms / 60_000} mi
 
 // The infrastructure of the case that is running (one case at a time).
 let broker: IsolatedBroker | undefined;
+let cluster: IsolatedCluster | undefined;
 let postgres: IsolatedPostgres | undefined;
 
 const onSharedInfrastructure = (faultCase: FaultCase): CaseWithInfrastructure => ({
@@ -101,9 +163,9 @@ const onSharedInfrastructure = (faultCase: FaultCase): CaseWithInfrastructure =>
 
 const CASES: CaseWithInfrastructure[] = [
   onSharedInfrastructure({ name: 'none (baseline)', inject: async () => undefined }),
-  onSharedInfrastructure(killAndRestart('orders')),
-  onSharedInfrastructure(killAndRestart('email-sender')),
-  onSharedInfrastructure(killAndRestart('status-poller')),
+  onSharedInfrastructure(killOneReplicaAndRestart('orders')),
+  onSharedInfrastructure(killOneReplicaAndRestart('email-sender')),
+  onSharedInfrastructure(killOneReplicaAndRestart('status-poller')),
   {
     name: 'kill -9 Kafka broker, restart',
     infrastructure: async () => {
@@ -113,6 +175,27 @@ const CASES: CaseWithInfrastructure[] = [
     inject: async () => {
       if (broker === undefined) throw new Error('no broker of its own');
       broker = await restartIsolatedBroker(broker);
+    },
+  },
+  {
+    // The promise of acks=all with min.insync.replicas 2 and the idempotent producer (libs/messaging producer.ts):
+    // an acknowledged write is on two brokers, so losing one loses nothing, and the producer's retries to the new
+    // leader are not written twice. The apps create their topics with replication factor 3, as in production.
+    name: 'kill -9 one of three Kafka brokers, restart',
+    infrastructure: async () => {
+      cluster = await startIsolatedCluster('faults');
+      return {
+        options: { kafkaBrokers: cluster.brokers, replicationFactor: cluster.replicationFactor },
+        stop: () => stopIsolatedCluster(cluster),
+      };
+    },
+    inject: async (pipeline, progress) => {
+      if (cluster === undefined) throw new Error('no cluster of its own');
+      const victim = await busiestBroker(pipeline);
+      cluster = await killClusterBroker(cluster, victim);
+      // The run must go on with one broker down (that is what the replication is for), not merely after it is back.
+      await expectProgress(progress, 0.1, DEADLINE_MS / 2, `with broker ${victim} of 3 down`);
+      cluster = await restartClusterBroker(cluster, victim);
     },
   },
   {
@@ -185,6 +268,7 @@ describe('pipeline under faults', () => {
       const pipeline = await Pipeline.start({
         label: 'faults',
         partitions: 6,
+        replicas: REPLICAS,
         env: fastPipelineEnv(),
         ...infrastructure.options,
       }).catch(async (error: unknown) => {
@@ -207,6 +291,6 @@ describe('pipeline under faults', () => {
         await infrastructure.stop();
       }
     },
-    600_000 + POSTGRES_DOWN_MS,
+    CASE_TIMEOUT_MS + POSTGRES_DOWN_MS,
   );
 });

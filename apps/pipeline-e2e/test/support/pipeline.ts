@@ -13,6 +13,8 @@ import { OrdersApi } from './orders-api';
 
 export const APP_NAMES = ['acs-emulator', 'orders', 'email-sender', 'status-poller'] as const;
 export type AppName = (typeof APP_NAMES)[number];
+/** The apps that run as several replicas with `replicas`; the emulator stands in for ACS and runs once. */
+export const SCALED_APPS = ['orders', 'email-sender', 'status-poller'] as const satisfies readonly AppName[];
 
 /** Everything the pipeline's apps need from outside: the same defaults as `npm start` and `npm test`. */
 export const DEFAULT_KAFKA_BROKERS = process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092';
@@ -28,7 +30,8 @@ const NOTIFICATIONS_CREATE_SCOPE = 'altinn:serviceowner/notifications.create';
 // The scope of operators' tokens on the management listeners (libs/config OPERATOR_SCOPE).
 const OPERATOR_SCOPE = 'altinn:notifications.operator';
 
-const READY_TIMEOUT_MS = 120_000;
+// Polled, so only a slow start waits this long: several replicas starting at once on a busy 2-core machine.
+const READY_TIMEOUT_MS = 300_000;
 const TAIL_LINES = 60;
 
 export interface PipelineOptions {
@@ -36,6 +39,8 @@ export interface PipelineOptions {
   readonly label: string;
   /** Partitions of every topic; default 6, enough to spread work over several partitions and batches. */
   readonly partitions?: number;
+  /** Replication factor of the topics the apps create; default the apps' own (1, one broker). */
+  readonly replicationFactor?: number;
   /** Another broker than the shared one (the fault suite's own, which it kills). */
   readonly kafkaBrokers?: string;
   /** Another PostgreSQL server than the shared one (any database on it; the run creates its own). */
@@ -44,11 +49,18 @@ export interface PipelineOptions {
   readonly env?: Partial<Record<AppName, Record<string, string>>>;
   /** Extra `node` arguments per app, before the script (e.g. `--cpu-prof` for the benchmark). */
   readonly nodeArgs?: Partial<Record<AppName, readonly string[]>>;
+  /**
+   * Processes per app of SCALED_APPS (default 1): separate processes on ports of their own, in the same consumer
+   * groups and on the same database, as replicas of a deployment are. The other apps and the harness talk to
+   * replica 0 (`url(app)`); the emulator runs once.
+   */
+  readonly replicas?: number;
 }
 
-/** One app's process: its port survives restarts, so the other apps' links stay valid. */
+/** One replica's process: its port survives restarts, so the other apps' links stay valid. */
 interface AppProcess {
   readonly name: AppName;
+  readonly replica: number;
   readonly port: number;
   /** The management listener (operator endpoints, /metrics, /status) of the three Kafka apps. */
   readonly managementPort: number;
@@ -61,6 +73,7 @@ interface AppProcess {
 
 export interface UnexpectedExit {
   readonly app: AppName;
+  readonly replica: number;
   readonly code: number | null;
   readonly signal: NodeJS.Signals | null;
   readonly lastLines: readonly string[];
@@ -90,8 +103,11 @@ async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs:
 /**
  * The whole pipeline as real processes — ACS emulator, orders, email-sender, status-poller, built from
  * `apps/<app>/dist` — against the real broker and PostgreSQL, isolated by a database and a topic suffix of its
- * own so that runs never see each other's messages. Apps can be killed and restarted (on the same port) for fault
- * injection; an app that exits without being asked to is recorded in `unexpectedExits`.
+ * own so that runs never see each other's messages. With `replicas`, orders, email-sender and status-poller run
+ * as several processes each. Any replica can be killed and restarted (on the same port) for fault injection; a
+ * process that exits without being asked to is recorded in `unexpectedExits`.
+ *
+ * Methods that take `replica` default to replica 0, the only one without `replicas`.
  */
 export class Pipeline {
   readonly suffix: string;
@@ -102,14 +118,14 @@ export class Pipeline {
   readonly unexpectedExits: UnexpectedExit[] = [];
   readonly orders: OrdersApi;
   readonly emulator: EmulatorAdmin;
-  private readonly apps = new Map<AppName, AppProcess>();
+  private readonly apps = new Map<AppName, readonly AppProcess[]>();
   private readonly signingKey: KeyObject;
   private readonly publicKeyPem: string;
   private stopped = false;
 
   private constructor(
     private readonly options: PipelineOptions,
-    ports: Record<AppName, { port: number; managementPort: number }>,
+    ports: Record<AppName, readonly { port: number; managementPort: number }[]>,
     private readonly database: TestDatabase,
   ) {
     this.suffix = `${options.label}-${randomUUID().slice(0, 8)}`;
@@ -118,14 +134,19 @@ export class Pipeline {
     this.kafkaBrokers = options.kafkaBrokers ?? DEFAULT_KAFKA_BROKERS;
     this.logDir = mkdtempSync(join(tmpdir(), `pipeline-${options.label}-`));
     for (const name of APP_NAMES) {
-      this.apps.set(name, {
+      this.apps.set(
         name,
-        ...ports[name],
-        child: undefined,
-        exited: Promise.resolve(),
-        expectingExit: false,
-        tail: [],
-      });
+        ports[name].map(({ port, managementPort }, replica) => ({
+          name,
+          replica,
+          port,
+          managementPort,
+          child: undefined,
+          exited: Promise.resolve(),
+          expectingExit: false,
+          tail: [],
+        })),
+      );
     }
     const { privateKey, publicKey } = generateKeyPairSync('ed25519');
     this.signingKey = privateKey;
@@ -134,15 +155,21 @@ export class Pipeline {
     this.emulator = new EmulatorAdmin(this.url('acs-emulator'));
   }
 
-  /** Creates the database, runs the orders migrations, starts the four apps and waits until all are ready. */
+  /** Creates the database, runs the orders migrations, starts every app's replicas and waits until all are ready. */
   static async start(options: PipelineOptions): Promise<Pipeline> {
-    const ports = Object.fromEntries(
-      await Promise.all(
-        APP_NAMES.map(
-          async (name) => [name, { port: await freePort(), managementPort: await freePort() }] as const,
-        ),
-      ),
-    ) as Record<AppName, { port: number; managementPort: number }>;
+    const replicas = options.replicas ?? 1;
+    if (!Number.isInteger(replicas) || replicas < 1) throw new Error(`replicas must be ≥ 1, got ${replicas}`);
+    const replicasOf = (name: AppName): number =>
+      (SCALED_APPS as readonly AppName[]).includes(name) ? replicas : 1;
+    const ports = {} as Record<AppName, readonly { port: number; managementPort: number }[]>;
+    for (const name of APP_NAMES) {
+      ports[name] = await Promise.all(
+        Array.from({ length: replicasOf(name) }, async () => ({
+          port: await freePort(),
+          managementPort: await freePort(),
+        })),
+      );
+    }
     // Empty: the orders migrations are run below by the app's own migration command, as in production.
     const database = await createTestDatabase({
       prefix: `e2e_${options.label}`,
@@ -153,7 +180,9 @@ export class Pipeline {
       await pipeline.migrate();
       await pipeline.startApp('acs-emulator');
       await Promise.all(
-        (['orders', 'email-sender', 'status-poller'] as const).map((name) => pipeline.startApp(name)),
+        SCALED_APPS.flatMap((name) =>
+          pipeline.app(name).map((replica) => pipeline.startApp(name, replica.replica)),
+        ),
       );
     } catch (error) {
       await pipeline.stop();
@@ -162,13 +191,18 @@ export class Pipeline {
     return pipeline;
   }
 
-  url(app: AppName): string {
-    return `http://127.0.0.1:${this.app(app).port}`;
+  url(app: AppName, replica = 0): string {
+    return `http://127.0.0.1:${this.replica(app, replica).port}`;
+  }
+
+  /** How many processes run `app` (its `replicas`). */
+  replicaCount(app: AppName): number {
+    return this.app(app).length;
   }
 
   /** The app's management listener; send `operatorToken()` with every request but /metrics and /status. */
-  managementUrl(app: AppName): string {
-    return `http://127.0.0.1:${this.app(app).managementPort}`;
+  managementUrl(app: AppName, replica = 0): string {
+    return `http://127.0.0.1:${this.replica(app, replica).managementPort}`;
   }
 
   /** A service owner's token for `org`, trusted by this run's orders app. */
@@ -194,36 +228,38 @@ export class Pipeline {
   /** A query on the run's database (e.g. counts by notification result for large runs). */
   readonly query: RowQuery = (sql, parameters) => this.database.dataSource.query(sql, [...parameters]);
 
-  /** The last lines an app printed (for failure messages). */
-  lastLines(app: AppName): string {
-    return this.app(app).tail.join('\n');
+  /** The last lines a replica printed (for failure messages). */
+  lastLines(app: AppName, replica = 0): string {
+    return this.replica(app, replica).tail.join('\n');
   }
 
-  /** The app's process id while it runs (the benchmark reads its CPU time and memory from /proc). */
-  pid(app: AppName): number | undefined {
-    return this.isRunning(app) ? this.app(app).child?.pid : undefined;
+  /** The replica's process id while it runs (the benchmark reads its CPU time and memory from /proc). */
+  pid(app: AppName, replica = 0): number | undefined {
+    return this.isRunning(app, replica) ? this.replica(app, replica).child?.pid : undefined;
   }
 
-  isRunning(app: AppName): boolean {
-    const child = this.app(app).child;
+  isRunning(app: AppName, replica = 0): boolean {
+    const child = this.replica(app, replica).child;
     return child !== undefined && child.exitCode === null && child.signalCode === null;
   }
 
-  /** `kill -9`: no shutdown hooks, no drain, no commit. */
-  async kill(app: AppName): Promise<void> {
-    await this.signal(app, 'SIGKILL');
+  /** `kill -9` one replica: no shutdown hooks, no drain, no commit. */
+  async kill(app: AppName, replica = 0): Promise<void> {
+    await this.signal(app, replica, 'SIGKILL');
   }
 
-  /** SIGTERM and wait for the process to exit (graceful shutdown). */
-  async terminate(app: AppName): Promise<void> {
-    await this.signal(app, 'SIGTERM');
+  /** SIGTERM one replica and wait for its process to exit (graceful shutdown). */
+  async terminate(app: AppName, replica = 0): Promise<void> {
+    await this.signal(app, replica, 'SIGTERM');
   }
 
-  /** Starts an app (again) on its port and waits until its readiness endpoint answers 200. */
-  async startApp(name: AppName): Promise<void> {
-    const app = this.app(name);
-    if (this.isRunning(name)) throw new Error(`${name} is already running`);
-    const log: WriteStream = createWriteStream(join(this.logDir, `${name}.log`), { flags: 'a' });
+  /** Starts a replica (again) on its port and waits until its readiness endpoint answers 200. */
+  async startApp(name: AppName, replica = 0): Promise<void> {
+    const app = this.replica(name, replica);
+    if (this.isRunning(name, replica)) throw new Error(`${this.describe(app)} is already running`);
+    // One log per process; a single replica keeps the plain `<app>.log`.
+    const logName = this.replicaCount(name) > 1 ? `${name}-${replica}.log` : `${name}.log`;
+    const log: WriteStream = createWriteStream(join(this.logDir, logName), { flags: 'a' });
     const child = spawn(
       process.execPath,
       [
@@ -231,7 +267,7 @@ export class Pipeline {
         ...(this.options.nodeArgs?.[name] ?? []),
         join(WORKSPACE_ROOT, 'apps', name, 'dist', 'main.js'),
       ],
-      { cwd: WORKSPACE_ROOT, env: this.envFor(name), stdio: ['ignore', 'pipe', 'pipe'] },
+      { cwd: WORKSPACE_ROOT, env: this.envFor(name, replica), stdio: ['ignore', 'pipe', 'pipe'] },
     );
     app.child = child;
     app.expectingExit = false;
@@ -249,21 +285,25 @@ export class Pipeline {
       child.once('exit', (code, signal) => {
         log.end();
         if (!app.expectingExit && !this.stopped) {
-          this.unexpectedExits.push({ app: name, code, signal, lastLines: [...app.tail] });
+          this.unexpectedExits.push({ app: name, replica, code, signal, lastLines: [...app.tail] });
         }
         resolve();
       }),
     );
     await waitUntil(
-      `${name} ready on port ${app.port}`,
+      `${this.describe(app)} ready on port ${app.port}`,
       async () => {
-        if (!this.isRunning(name)) throw new Error(`${name} exited during start:\n${this.lastLines(name)}`);
-        const response = await fetch(`${this.url(name)}/health/ready`);
+        if (!this.isRunning(name, replica)) {
+          throw new Error(`${this.describe(app)} exited during start:\n${this.lastLines(name, replica)}`);
+        }
+        const response = await fetch(`${this.url(name, replica)}/health/ready`);
         return response.ok;
       },
       READY_TIMEOUT_MS,
     ).catch((error: unknown) => {
-      throw new Error(`${(error as Error).message}\n--- last lines of ${name} ---\n${this.lastLines(name)}`);
+      throw new Error(
+        `${(error as Error).message}\n--- last lines of ${this.describe(app)} ---\n${this.lastLines(name, replica)}`,
+      );
     });
   }
 
@@ -271,9 +311,8 @@ export class Pipeline {
   async stop(): Promise<void> {
     this.stopped = true;
     await Promise.all(
-      APP_NAMES.map(async (name) => {
-        const app = this.app(name);
-        if (!this.isRunning(name)) return;
+      [...this.apps.values()].flat().map(async (app) => {
+        if (!this.isRunning(app.name, app.replica)) return;
         app.expectingExit = true;
         app.child?.kill('SIGTERM');
         const timer = setTimeout(() => app.child?.kill('SIGKILL'), 30_000);
@@ -291,15 +330,27 @@ export class Pipeline {
       );
   }
 
-  private app(name: AppName): AppProcess {
-    const app = this.apps.get(name);
-    if (app === undefined) throw new Error(`unknown app ${name}`);
+  private app(name: AppName): readonly AppProcess[] {
+    const replicas = this.apps.get(name);
+    if (replicas === undefined) throw new Error(`unknown app ${name}`);
+    return replicas;
+  }
+
+  private replica(name: AppName, replica: number): AppProcess {
+    const app = this.app(name)[replica];
+    if (app === undefined)
+      throw new Error(`${name} has no replica ${replica} (${this.replicaCount(name)} run)`);
     return app;
   }
 
-  private async signal(name: AppName, signal: NodeJS.Signals): Promise<void> {
-    const app = this.app(name);
-    if (!this.isRunning(name)) return;
+  /** `orders`, or `orders #1` when the app runs as several replicas. */
+  private describe(app: AppProcess): string {
+    return this.replicaCount(app.name) > 1 ? `${app.name} #${app.replica}` : app.name;
+  }
+
+  private async signal(name: AppName, replica: number, signal: NodeJS.Signals): Promise<void> {
+    const app = this.replica(name, replica);
+    if (!this.isRunning(name, replica)) return;
     app.expectingExit = true;
     app.child?.kill(signal);
     await app.exited;
@@ -308,7 +359,7 @@ export class Pipeline {
   private async migrate(): Promise<void> {
     const child = spawn(process.execPath, [join(WORKSPACE_ROOT, 'apps', 'orders', 'dist', 'migrate.js')], {
       cwd: WORKSPACE_ROOT,
-      env: this.envFor('orders'),
+      env: this.envFor('orders', 0),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
@@ -318,17 +369,21 @@ export class Pipeline {
     if (code !== 0) throw new Error(`orders migrations failed (exit ${String(code)}):\n${output}`);
   }
 
-  private envFor(name: AppName): NodeJS.ProcessEnv {
+  /** Replicas of an app differ only in their port (same settings, consumer groups and database). */
+  private envFor(name: AppName, replica: number): NodeJS.ProcessEnv {
     const acsConnectionString = `endpoint=${this.url('acs-emulator')}/;accesskey=${EMULATOR_ACCESS_KEY}`;
     const common: Record<string, string> = {
       HOST: '127.0.0.1',
-      PORT: String(this.app(name).port),
-      MANAGEMENT_PORT: String(this.app(name).managementPort),
+      PORT: String(this.replica(name, replica).port),
+      MANAGEMENT_PORT: String(this.replica(name, replica).managementPort),
       // The run's key signs operator tokens too (operatorToken()).
       OPERATOR_AUTH_JWT_PUBLIC_KEY: this.publicKeyPem,
       KAFKA_BROKERS: this.kafkaBrokers,
       KAFKA_TOPIC_SUFFIX: this.suffix,
       KAFKA_TOPIC_PARTITIONS: String(this.options.partitions ?? 6),
+      ...(this.options.replicationFactor === undefined
+        ? {}
+        : { KAFKA_TOPIC_REPLICATION_FACTOR: String(this.options.replicationFactor) }),
       KAFKA_TOPIC_RETENTION_MS: '1h',
       KAFKAJS_NO_PARTITIONER_WARNING: '1',
     };

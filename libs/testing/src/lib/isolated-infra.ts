@@ -43,12 +43,16 @@ export interface IsolatedPostgres {
   readonly url: string;
 }
 
-function infra(args: readonly string[], extraTimeoutMs = 0): Promise<string> {
+// A JVM start on a busy 2-core machine; a cluster formats and starts three (scripts/infra.mjs waits up to 240 s).
+const INFRA_TIMEOUT_MS = 180_000;
+const CLUSTER_TIMEOUT_MS = 600_000;
+
+function infra(args: readonly string[], timeoutMs = INFRA_TIMEOUT_MS): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
       [INFRA, ...args],
-      { cwd: WORKSPACE_ROOT, timeout: 180_000 + extraTimeoutMs, maxBuffer: 16 * 1024 * 1024 },
+      { cwd: WORKSPACE_ROOT, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 },
       (error, stdout, stderr) => {
         if (error)
           reject(new Error(`node scripts/infra.mjs ${args.join(' ')} failed: ${error.message}\n${stderr}`));
@@ -58,8 +62,8 @@ function infra(args: readonly string[], extraTimeoutMs = 0): Promise<string> {
   });
 }
 
-async function infraJson<T>(args: readonly string[], extraTimeoutMs = 0): Promise<T> {
-  const stdout = await infra([...args, '--json'], extraTimeoutMs);
+async function infraJson<T>(args: readonly string[], timeoutMs = INFRA_TIMEOUT_MS): Promise<T> {
+  const stdout = await infra([...args, '--json'], timeoutMs);
   return JSON.parse(stdout.trim().split('\n').pop() ?? '') as T;
 }
 
@@ -124,7 +128,7 @@ export async function restartIsolatedPostgres(
       ...(options.graceful ? ['--graceful'] : []),
       ...(downMs > 0 ? ['--down-ms', String(downMs)] : []),
     ],
-    downMs,
+    INFRA_TIMEOUT_MS + downMs,
   );
 }
 
@@ -160,7 +164,10 @@ export interface IsolatedCluster {
  * broker. Owned by this process: if it dies before `stopIsolatedCluster`, the next start reaps the cluster.
  */
 export async function startIsolatedCluster(name: string): Promise<IsolatedCluster> {
-  return infraJson<IsolatedCluster>(['cluster-up', '--name', name, '--owner', String(process.pid)]);
+  return infraJson<IsolatedCluster>(
+    ['cluster-up', '--name', name, '--owner', String(process.pid)],
+    CLUSTER_TIMEOUT_MS,
+  );
 }
 
 /** `kill -9` (or, `graceful`, SIGTERM) one node; the cluster keeps serving on the others. */
@@ -182,7 +189,7 @@ export async function restartClusterBroker(
   cluster: IsolatedCluster,
   nodeId: number,
 ): Promise<IsolatedCluster> {
-  return infraJson<IsolatedCluster>(['cluster-restart', cluster.dir, String(nodeId)]);
+  return infraJson<IsolatedCluster>(['cluster-restart', cluster.dir, String(nodeId)], CLUSTER_TIMEOUT_MS);
 }
 
 export async function stopIsolatedCluster(cluster: IsolatedCluster | undefined): Promise<void> {
