@@ -1,4 +1,3 @@
-import { Kafka, logLevel } from 'kafkajs';
 import { NotificationLedger } from '../support/notification-ledger';
 import { type Pipeline } from '../support/pipeline';
 
@@ -87,27 +86,15 @@ export async function deadLetterCount(pipeline: Pipeline): Promise<number> {
 }
 
 async function deadLetterCountOnce(pipeline: Pipeline): Promise<number> {
-  const kafka = new Kafka({
-    clientId: `faults-${pipeline.suffix}`,
-    brokers: pipeline.kafkaBrokers.split(','),
-    logLevel: logLevel.NOTHING,
-  });
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const topics = (await admin.listTopics()).filter(
-      (topic) => topic.includes(`.${pipeline.suffix}`) && topic.includes('.deadletter'),
-    );
+  return pipeline.withKafka(async ({ admin, runTopics }) => {
     let total = 0;
-    for (const topic of topics) {
+    for (const topic of (await runTopics()).filter((name) => name.includes('.deadletter'))) {
       for (const partition of await admin.fetchTopicOffsets(topic)) {
         total += Number(partition.high) - Number(partition.low);
       }
     }
     return total;
-  } finally {
-    await admin.disconnect();
-  }
+  });
 }
 
 /** How far the case's run is, for faults that wait for the pipeline to make progress while they last. */

@@ -15,7 +15,6 @@ import {
   type IsolatedCluster,
   type IsolatedPostgres,
 } from '@notifications/testing';
-import { Kafka, logLevel } from 'kafkajs';
 import { fastPipelineEnv } from '../support/e2e-settings';
 import { Pipeline, type AppName, type PipelineOptions } from '../support/pipeline';
 import { formatFaultTable } from './fault-table';
@@ -56,17 +55,9 @@ function killOneReplicaAndRestart(app: AppName): FaultCase {
 
 /** The node that leads the most partitions of the run's topics: killing it moves the most leaders. */
 async function busiestBroker(pipeline: Pipeline): Promise<number> {
-  const kafka = new Kafka({
-    clientId: `faults-${pipeline.suffix}`,
-    brokers: pipeline.kafkaBrokers.split(','),
-    logLevel: logLevel.NOTHING,
-  });
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const topics = (await admin.listTopics()).filter((topic) => topic.includes(`.${pipeline.suffix}`));
+  return pipeline.withKafka(async ({ admin, runTopics }) => {
     const leaders = new Map<number, number>();
-    for (const topic of (await admin.fetchTopicMetadata({ topics })).topics) {
+    for (const topic of (await admin.fetchTopicMetadata({ topics: await runTopics() })).topics) {
       for (const partition of topic.partitions) {
         leaders.set(partition.leader, (leaders.get(partition.leader) ?? 0) + 1);
       }
@@ -76,9 +67,7 @@ async function busiestBroker(pipeline: Pipeline): Promise<number> {
     );
     if (busiest === undefined) throw new Error(`no partitions of ${pipeline.suffix} found`);
     return busiest[0];
-  } finally {
-    await admin.disconnect();
-  }
+  });
 }
 
 /** Waits (bounded) until `share` of the notifications more are final, or all are; throws if the run stalls. */
@@ -100,21 +89,10 @@ async function expectProgress(progress: RunProgress, share: number, timeoutMs: n
 
 /** Garbage of three kinds — not JSON, JSON of the wrong shape, empty — to every topic an app consumes. */
 async function publishMalformed(pipeline: Pipeline): Promise<number> {
-  const kafka = new Kafka({
-    clientId: `faults-${pipeline.suffix}`,
-    brokers: pipeline.kafkaBrokers.split(','),
-    logLevel: logLevel.NOTHING,
-  });
-  const admin = kafka.admin();
-  const producer = kafka.producer();
-  await Promise.all([admin.connect(), producer.connect()]);
-  try {
+  return pipeline.withKafka(async ({ producer, runTopics }) => {
     // Everything of this run except the dead-letter topics and the health-check topics, which nobody consumes.
-    const consumed = (await admin.listTopics()).filter(
-      (topic) =>
-        topic.includes(`.${pipeline.suffix}`) &&
-        !topic.includes('.deadletter') &&
-        !topic.includes('health.check'),
+    const consumed = (await runTopics()).filter(
+      (topic) => !topic.includes('.deadletter') && !topic.includes('health.check'),
     );
     const poison = ['{not json', '{"notificationId": 42, "unexpected": true}', ''];
     for (const topic of consumed) {
@@ -124,9 +102,7 @@ async function publishMalformed(pipeline: Pipeline): Promise<number> {
       });
     }
     return consumed.length * poison.length;
-  } finally {
-    await Promise.all([admin.disconnect(), producer.disconnect()]);
-  }
+  }, true);
 }
 
 /**

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestDatabase, type TestDatabase } from '@notifications/database';
 import { SignJWT } from 'jose';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
 import { EmulatorAdmin } from './emulator-admin';
 import { type RowQuery } from './notification-ledger';
 import { OrdersApi } from './orders-api';
@@ -414,20 +414,36 @@ export class Pipeline {
     return { ...inherited, ...common, ...perApp[name], ...(this.options.env?.[name] ?? {}) };
   }
 
-  private async deleteTopics(): Promise<void> {
+  /**
+   * A kafkajs client of this run (admin, plus a producer when `withProducer`) and the run's topic names, for the
+   * fault cases and the teardown. The suffix ends most names; status-poller's delay tiers carry it before
+   * `.delay.<interval>`.
+   */
+  async withKafka<T>(
+    use: (kafka: { admin: Admin; producer: Producer; runTopics: () => Promise<string[]> }) => Promise<T>,
+    withProducer = false,
+  ): Promise<T> {
     const kafka = new Kafka({
       clientId: `pipeline-${this.suffix}`,
       brokers: this.kafkaBrokers.split(','),
       logLevel: logLevel.NOTHING,
     });
     const admin = kafka.admin();
-    await admin.connect();
+    const producer = kafka.producer();
+    await Promise.all([admin.connect(), withProducer ? producer.connect() : undefined]);
     try {
-      // The suffix ends most names; status-poller's delay tiers carry it before `.delay.<interval>`.
-      const ours = (await admin.listTopics()).filter((topic) => topic.includes(`.${this.suffix}`));
-      if (ours.length > 0) await admin.deleteTopics({ topics: ours, timeout: 30_000 });
+      const runTopics = async (): Promise<string[]> =>
+        (await admin.listTopics()).filter((topic) => topic.includes(`.${this.suffix}`));
+      return await use({ admin, producer, runTopics });
     } finally {
-      await admin.disconnect();
+      await Promise.all([admin.disconnect(), withProducer ? producer.disconnect() : undefined]);
     }
+  }
+
+  private async deleteTopics(): Promise<void> {
+    await this.withKafka(async ({ admin, runTopics }) => {
+      const ours = await runTopics();
+      if (ours.length > 0) await admin.deleteTopics({ topics: ours, timeout: 30_000 });
+    });
   }
 }
