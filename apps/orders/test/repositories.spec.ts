@@ -329,7 +329,9 @@ describe('repositories against PostgreSQL', () => {
     it('puts notifications stuck in Sending back to New, a bounded number of times', async () => {
       const [id, recent] = await addNotifications(orderId, 2);
       const claimedIds = async (): Promise<string[]> =>
-        (await uow.run((tx) => notifications.claimForSending(tx, 100, NO_BYTE_BOUND))).map((claimed) => claimed.id);
+        (await uow.run((tx) => notifications.claimForSending(tx, 100, NO_BYTE_BOUND))).map(
+          (claimed) => claimed.id,
+        );
       // Both go out (New → Sending); only `id` then stays in Sending beyond the bound.
       expect((await claimedIds()).sort()).toEqual([id, recent].sort());
       for (let redrive = 0; redrive < 3; redrive += 1) {
