@@ -74,7 +74,8 @@ describe('ACS Email REST API of the emulator (raw signed requests)', () => {
       );
     });
 
-    it('honours Operation-Id: a repeat returns the existing operation and records nothing new', async () => {
+    it('with de-duplication switched on, honours Operation-Id: a repeat returns the existing operation and records nothing new', async () => {
+      await emulator.admin('PUT', '/admin/settings', { deduplicateOperationIds: true });
       const operationId = randomUUID();
       const first = await emulator.send(emailTo('a@example.org'), { operationId });
       const second = await emulator.send(emailTo('a@example.org', 'Changed'), { operationId });
@@ -95,7 +96,8 @@ describe('ACS Email REST API of the emulator (raw signed requests)', () => {
       });
     });
 
-    it('returns the terminal status when the repeat comes after completion', async () => {
+    it('with de-duplication switched on, returns the terminal status when the repeat comes after completion', async () => {
+      await emulator.admin('PUT', '/admin/settings', { deduplicateOperationIds: true });
       const operationId = randomUUID();
       await emulator.send(emailTo('a@fail.test'), { operationId });
       await expectEventually(async () =>
@@ -113,8 +115,10 @@ describe('ACS Email REST API of the emulator (raw signed requests)', () => {
       expect(repeat.headers['retry-after']).toBeUndefined();
     });
 
-    it('records a second message for a repeated Operation-Id when de-duplication is switched off', async () => {
-      await emulator.admin('PUT', '/admin/settings', { deduplicateOperationIds: false });
+    it('records a second message for a repeated Operation-Id by default (de-duplication off)', async () => {
+      expect((await emulator.admin('GET', '/admin/settings')).body).toMatchObject({
+        deduplicateOperationIds: false,
+      });
       const operationId = randomUUID();
 
       await emulator.send(emailTo('a@example.org'), { operationId });
@@ -307,7 +311,8 @@ describe('ACS Email REST API of the emulator (raw signed requests)', () => {
       expect(Date.now() - started).toBeGreaterThanOrEqual(390);
     });
 
-    it('de-duplicates a retry that arrives while the first request is still being answered slowly', async () => {
+    it('with Operation-Id de-duplication switched on, de-duplicates a retry that arrives while the first request is still being answered slowly', async () => {
+      await emulator.admin('PUT', '/admin/settings', { deduplicateOperationIds: true });
       await addRules({ match: '*@example.org', behaviour: { type: 'succeed', responseDelayMs: 300 } });
       const operationId = randomUUID();
 

@@ -38,7 +38,8 @@ describe('ACS emulator driven by @azure/communication-email', () => {
     expect(body.messages).toEqual([expect.objectContaining({ operationId: result.id, subject: 'Welcome' })]);
   });
 
-  it('records one message for a repeated operation id and counts the duplicate POST', async () => {
+  it('with Operation-Id de-duplication switched on, records one message for a repeated operation id and counts the duplicate POST', async () => {
+    await emulator.admin('PUT', '/admin/settings', { deduplicateOperationIds: true });
     const operationId = randomUUID();
     const first = await (await client.beginSend(message('a@example.org'), { operationId })).pollUntilDone();
     const second = await (await client.beginSend(message('a@example.org'), { operationId })).pollUntilDone();
@@ -61,7 +62,8 @@ describe('ACS emulator driven by @azure/communication-email', () => {
     });
   });
 
-  it('records one message when the same operation id is sent concurrently', async () => {
+  it('with Operation-Id de-duplication switched on, records one message when the same operation id is sent concurrently', async () => {
+    await emulator.admin('PUT', '/admin/settings', { deduplicateOperationIds: true });
     const operationId = randomUUID();
     await Promise.all(
       Array.from({ length: 5 }, () => client.beginSend(message('a@example.org'), { operationId })),
@@ -117,7 +119,8 @@ describe('ACS emulator driven by @azure/communication-email', () => {
     });
   });
 
-  it('answers the retry after a connection dropped post-acceptance with the existing operation', async () => {
+  it('with Operation-Id de-duplication switched on, answers the retry after a connection dropped post-acceptance with the existing operation', async () => {
+    await emulator.admin('PUT', '/admin/settings', { deduplicateOperationIds: true });
     await emulator.admin('POST', '/admin/rules', {
       match: '*@example.org',
       times: 1,

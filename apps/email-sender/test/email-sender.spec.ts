@@ -75,7 +75,12 @@ describe('email-sender against a real broker and the ACS emulator', () => {
     beforeAll(async () => {
       topics = senderTopics(uniqueTopicNames(env, 'main'));
       sender = await startSender({
-        env: testSenderEnv({ ACS_CONNECTION_STRING: emulator.connectionString() }),
+        // One outage pause per attempt: the give-up path below finishes in seconds (test/acs-outage.spec.ts
+        // covers long outages).
+        env: testSenderEnv({
+          ACS_CONNECTION_STRING: emulator.connectionString(),
+          EMAIL_MAX_ACS_OUTAGE_PAUSES: '1',
+        }),
         topics,
         groupId: env.uniqueName('group'),
       });
@@ -188,9 +193,10 @@ describe('email-sender against a real broker and the ACS emulator', () => {
       );
     });
 
-    it('retries 5xx inside the SDK and then through the retry topic, always as the same operation, and sends once', async () => {
+    it('retries 5xx inside the SDK, then pauses without spending an attempt, always as the same operation, and sends once', async () => {
       const email = testEmail({ toAddress: `flaky-${tag()}@example.com` });
-      // Three 503s: the first attempt and both SDK retries fail; the retry topic's attempt gets through.
+      // Three 503s: the first attempt and both SDK retries fail; ACS is unavailable, the partition pauses and the
+      // same attempt, read again, looks the operation up (absent) and gets through.
       await emulator.addRules({
         match: email.toAddress,
         times: 3,
@@ -203,12 +209,13 @@ describe('email-sender against a real broker and the ACS emulator', () => {
       const retries = recorder
         .on(topics.emailQueue.retryTopic!)
         .filter((r) => r.key === email.notificationId);
-      expect(retries.map((r) => r.headers['x-attempt'])).toEqual(['2']);
+      expect(retries).toEqual([]);
       expect(recorder.valuesFor(topics.emailStatusUpdated.name, email.notificationId)).toEqual([]);
     });
 
-    it('gives up after the last attempt with Failed_TransientError instead of dead-lettering', async () => {
-      const email = testEmail({ toAddress: `${tag()}@error.test` }); // always 503
+    it('gives up after the last attempt with Failed_TransientError instead of dead-lettering, when every attempt used up its outage pauses', async () => {
+      // Always 503: each attempt pauses once (EMAIL_MAX_ACS_OUTAGE_PAUSES=1 here), then spends the attempt.
+      const email = testEmail({ toAddress: `${tag()}@error.test` });
       await publish(topics, email);
 
       expect(await statusOf(email.notificationId)).toEqual({
@@ -220,8 +227,11 @@ describe('email-sender against a real broker and the ACS emulator', () => {
         .on(topics.emailQueue.retryTopic!)
         .filter((r) => r.key === email.notificationId);
       expect(retries.map((r) => r.headers['x-attempt'])).toEqual(['2', '3']);
-      // 3 attempts × (1 request + 2 SDK retries), never a message.
-      expect(await emulator.operation(email.notificationId)).toMatchObject({ posts: 9, messagesRecorded: 0 });
+      // 3 attempts × 2 reads (before and after the pause) × (1 request + 2 SDK retries), never a message.
+      expect(await emulator.operation(email.notificationId)).toMatchObject({
+        posts: 18,
+        messagesRecorded: 0,
+      });
       expect(
         recorder.on(topics.emailQueue.deadLetterTopic).filter((r) => r.key === email.notificationId),
       ).toEqual([]);
@@ -332,8 +342,11 @@ describe('email-sender against a real broker and the ACS emulator', () => {
       const stale = testEmail();
       const fresh = testEmail();
       const handled = async (): Promise<number> =>
-        ((await (await fetch(`${sender.url}/stats`)).json()) as { consumer: { handled: number } }).consumer
-          .handled;
+        (
+          (await (
+            await fetch(`${sender.managementUrl}/stats`, { headers: operatorAuth.headers() })
+          ).json()) as { consumer: { handled: number } }
+        ).consumer.handled;
       const handledBefore = await handled();
       await env.produceRaw(topics.emailQueue.name, [
         {
@@ -612,7 +625,7 @@ describe('email-sender against a real broker and the ACS emulator', () => {
       await sender?.close();
     });
 
-    it('is refused by the emulator (401); the email is retried like an outage, then Failed_TransientError, never Failed', async () => {
+    it('is refused by the emulator (401); the email spends its attempts (not an outage), then Failed_TransientError, never Failed', async () => {
       const before = await emulator.stats();
       const email = testEmail();
       await publish(topics, email);

@@ -384,6 +384,49 @@ describe('ConsumerRunner against a real broker', () => {
     expect(deadLetters[0]!.headers[MessagingHeaders.deadLetterReason]).toBe('permanent-failure');
   });
 
+  it.each([
+    ['a retry copy', new TransientError('try again later'), 'record-too-large'],
+    ['a dead-letter copy', new PermanentError('never deliverable'), 'permanent-failure'],
+  ])(
+    'dead-letters the message without its value and commits it when %s is too large for its topic',
+    async (_case, failure, expectedReason) => {
+      // The original fits its topic; its copy, with the retry or dead-letter headers added, does not
+      // (max.message.bytes applies per record batch, https://kafka.apache.org/documentation/#topicconfigs_max.message.bytes).
+      const topic = env.defineTopic('too-large-copy', EmailContract, keyOf);
+      await env.createTopics(topic, 1, { 'max.message.bytes': '2000' });
+      const email = testEmail({ body: 'x'.repeat(1_600) });
+      const value = EmailContract.serialize(email);
+      const groupId = env.uniqueName('group');
+      const attempts: number[] = [];
+      const rt = runtime();
+      const copies = await env.read([topic.retryTopic!, topic.deadLetterTopic]);
+      const runner = await startConsumer(rt, topic, groupId, async (_message, context) => {
+        attempts.push(context.attempt);
+        throw failure;
+      });
+      await env.produceRaw(topic.name, [{ key: email.notificationId, value }]);
+
+      // Committed: never re-read (before the fix, the refused copy left the offset unresolved, re-read forever).
+      await expectEventually(async () => expect(await env.committedCount(groupId, topic.name)).toBe(1), {
+        timeoutMs: 30_000,
+      });
+      await expectEventually(() => expect(copies).toHaveLength(1));
+      const [copy] = copies;
+      expect(copy!.topic).toBe(topic.deadLetterTopic);
+      expect(copy!.key).toBe(email.notificationId);
+      expect(copy!.value).toBeUndefined();
+      expect(copy!.headers).toMatchObject({
+        [MessagingHeaders.deadLetterReason]: expectedReason,
+        [MessagingHeaders.valueOmitted]: 'record-too-large',
+        [MessagingHeaders.originalValueBytes]: String(Buffer.byteLength(value)),
+        [MessagingHeaders.originalTopic]: topic.name,
+        [MessagingHeaders.originalOffset]: '0',
+      });
+      expect(attempts).toEqual([1]);
+      expect(runner.statistics()).toMatchObject({ deadLettered: 1, retried: 0 });
+    },
+  );
+
   it('dead-letters a poison message and still handles the next one on the partition', async () => {
     const topic = await emailTopic('poison', 1);
     const good = testEmail();

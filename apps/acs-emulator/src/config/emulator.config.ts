@@ -63,7 +63,12 @@ const acsSettings = envGroup(
       ACS_OPERATION_DELAY_MS: envDurationMs('500ms', { max: 86_400_000 }),
       ACS_POLL_RETRY_AFTER_SECONDS: envInt(1, { min: 0, max: 3600 }),
       ACS_MAX_DATE_SKEW_MS: envDurationMs('15m', { min: 1000 }),
-      ACS_DEDUPLICATE_OPERATION_ID: envBool(true),
+      // Off by default: whether ACS treats a second POST with an existing Operation-Id as the same send is not
+      // documented (shared reference acs-email.md E.4: "Do not build on it"; .NET's operation-id overloads only say
+      // they are there "to ensure that the same operation is not processed more than once"). So the emulator
+      // assumes the unsafe answer, a second email, and a client is tested against what ACS could do. `true` is
+      // for demonstrating the difference.
+      ACS_DEDUPLICATE_OPERATION_ID: envBool(false),
       ACS_LOG_REQUESTS: envBool(false),
     })
     .transform((env) => ({

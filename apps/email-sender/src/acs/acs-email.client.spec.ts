@@ -165,10 +165,11 @@ describe(AcsEmailClient.name, () => {
     expect(seen.map((s) => s.operationId)).toEqual([message.notificationId, message.notificationId]);
   });
 
-  it('retries a timed-out request, then reports unavailable', async () => {
+  it('retries a timed-out request, then reports ACS unavailable (an outage)', async () => {
     const { client, seen } = await clientFor(() => undefined, { timeoutMs: 100, maxRetries: 1 });
     await expect(client.send(email())).resolves.toMatchObject({
       kind: 'unavailable',
+      outage: true,
       reason: expect.stringContaining('ETIMEDOUT') as unknown,
     });
     expect(seen).toHaveLength(2);
@@ -316,7 +317,8 @@ describe(`${AcsEmailClient.name}: Repeatable Requests and operation lookups`, ()
     ],
     [200, { id: 'x', status: 'Running' }, { kind: 'exists', status: 'Running' }],
     [404, { error: { code: 'NotFound', message: 'no such operation' } }, { kind: 'absent' }],
-    [503, { error: { code: 'ServiceUnavailable', message: 'busy' } }, { kind: 'unknown' }],
+    [503, { error: { code: 'ServiceUnavailable', message: 'busy' } }, { kind: 'unknown', outage: true }],
+    [401, { error: { code: 'Denied', message: 'Denied' } }, { kind: 'unknown', outage: false }],
   ])('findOperation: HTTP %i → %o', async (status, body, expected) => {
     const { client } = await clientFor((_request, response) => json(response, status, body));
 

@@ -27,8 +27,11 @@ export type AcsSendResult = { readonly kind: 'accepted'; readonly operationId: s
 export type OperationLookup =
   | { readonly kind: 'exists'; readonly status: string }
   | { readonly kind: 'absent' }
-  /** No clear answer (5xx, 429, no response): whether it exists is unknown. */
-  | { readonly kind: 'unknown'; readonly reason: string };
+  /**
+   * No clear answer (5xx, 429, 401, no response): whether it exists is unknown. `outage` as in SendFailure: true
+   * for 5xx, 408 and no response (ACS unavailable), false for an answer that refused us (401/403, 429).
+   */
+  | { readonly kind: 'unknown'; readonly reason: string; readonly outage?: boolean };
 
 /** The api-version `@azure/communication-email` 1.1.0 uses (its generated client's default). */
 const EMAIL_API_VERSION = '2025-09-01';
@@ -113,7 +116,12 @@ export class AcsEmailClient {
       case 'exists':
         return { kind: 'accepted', operationId: email.notificationId };
       case 'unknown':
-        return { kind: 'unavailable', retryAfterMs: undefined, reason: `ACS answered 412; ${lookup.reason}` };
+        return {
+          kind: 'unavailable',
+          retryAfterMs: undefined,
+          reason: `ACS answered 412; ${lookup.reason}`,
+          outage: true,
+        };
       case 'absent': {
         // A new call of beginSend: new repeatability headers, first-sent now.
         const second = await this.post(email);
@@ -172,7 +180,9 @@ export class AcsEmailClient {
           ? failure.message
           : String(failure)
         : `HTTP ${answer.status}`;
-    return { kind: 'unknown', reason: `operation lookup failed: ${detail}` };
+    const status = answer?.status ?? (isRestError(failure) ? failure.statusCode : undefined);
+    const outage = status === undefined || status === 0 || status >= 500 || status === 408;
+    return { kind: 'unknown', reason: `operation lookup failed: ${detail}`, outage };
   }
 
   private async post(email: Email): Promise<AcsSendResult | { readonly kind: 'outsideRepeatabilityWindow' }> {

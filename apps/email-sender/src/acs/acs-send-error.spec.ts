@@ -64,35 +64,36 @@ describe(classifySendError.name, () => {
     ).toMatchObject({ kind: 'rejected', sendResult: 'Failed_InvalidEmailFormat' });
   });
 
-  it.each([500, 502, 503, 504, 408])(
-    'maps HTTP %s to unavailable (retry, then Failed_TransientError)',
-    (status) => {
-      expect(classifySendError(restError(status, 'busy'))).toMatchObject({ kind: 'unavailable' });
-    },
-  );
+  it.each([500, 502, 503, 504, 408])('maps HTTP %s to an ACS outage (pause, no attempt spent)', (status) => {
+    expect(classifySendError(restError(status, 'busy'))).toMatchObject({ kind: 'unavailable', outage: true });
+  });
 
-  it('maps no response (dropped connection, timeout) to unavailable', () => {
+  it('maps no response (dropped connection, timeout) to an ACS outage', () => {
     expect(classifySendError(restError(undefined, 'socket hang up', { code: 'ECONNRESET' }))).toMatchObject({
       kind: 'unavailable',
+      outage: true,
       reason: expect.stringContaining('no response, ECONNRESET') as unknown,
     });
     const abort = Object.assign(new Error('aborted'), { name: 'AbortError' });
-    expect(classifySendError(abort)).toMatchObject({ kind: 'unavailable' });
+    expect(classifySendError(abort)).toMatchObject({ kind: 'unavailable', outage: true });
   });
 
   it('maps a long 5xx Retry-After from our policy to unavailable with that delay', () => {
     expect(classifySendError(new ServiceBusyError(503, 90_000))).toMatchObject({
       kind: 'unavailable',
       retryAfterMs: 90_000,
+      outage: true,
     });
   });
 
-  it('treats refused credentials (401, 403) as unavailable, not as a failed email', () => {
+  it('treats refused credentials (401, 403) as unavailable, not as a failed email, nor as an outage', () => {
     for (const status of [401, 403]) {
-      expect(classifySendError(restError(status, 'Denied', { code: 'Unauthorized' }))).toMatchObject({
+      const failure = classifySendError(restError(status, 'Denied', { code: 'Unauthorized' }));
+      expect(failure).toMatchObject({
         kind: 'unavailable',
         reason: expect.stringContaining('ACS_CONNECTION_STRING') as unknown,
       });
+      expect(failure).not.toHaveProperty('outage');
     }
   });
 

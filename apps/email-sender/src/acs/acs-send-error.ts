@@ -14,8 +14,18 @@ export type SendFailure =
   | { readonly kind: 'rejected'; readonly sendResult: RejectedSendResult; readonly reason: string }
   /** 429: pause all sending, publish the rate-limit signal, then Failed_TransientError. */
   | { readonly kind: 'throttled'; readonly retryAfterMs: number | undefined; readonly reason: string }
-  /** 5xx, no response, timeout, or our credentials refused: try again later (bounded). */
-  | { readonly kind: 'unavailable'; readonly retryAfterMs: number | undefined; readonly reason: string };
+  /**
+   * 5xx, no response, timeout, or our credentials refused: try again later. `outage` is true when ACS itself did
+   * not answer usefully (5xx after the SDK's retries, 503 with Retry-After, 408, a refused, reset or timed-out
+   * connection): that says nothing about the email, so the consumer pauses instead of spending its attempts
+   * (EmailSendingService). Refused credentials and a 412 to a fresh request are ours to fix: attempts are spent.
+   */
+  | {
+      readonly kind: 'unavailable';
+      readonly retryAfterMs: number | undefined;
+      readonly reason: string;
+      readonly outage?: boolean;
+    };
 
 // ACS's error code for a send whose every recipient is on the suppression list.
 const SUPPRESSED = 'EmailDroppedAllRecipientsSuppressed';
@@ -50,7 +60,7 @@ export function classifySendError(error: unknown): SendFailure {
     return { kind: 'throttled', retryAfterMs: error.retryAfterMs, reason: error.message };
   }
   if (error instanceof ServiceBusyError) {
-    return { kind: 'unavailable', retryAfterMs: error.retryAfterMs, reason: error.message };
+    return { kind: 'unavailable', retryAfterMs: error.retryAfterMs, reason: error.message, outage: true };
   }
   if (isRestError(error)) {
     const status = error.statusCode;
@@ -65,7 +75,7 @@ export function classifySendError(error: unknown): SendFailure {
       return { kind: 'rejected', sendResult: 'Failed_InvalidEmailFormat', reason };
     }
     if (status === undefined || status === 0 || status >= 500 || status === 408) {
-      return { kind: 'unavailable', retryAfterMs: undefined, reason };
+      return { kind: 'unavailable', retryAfterMs: undefined, reason, outage: true };
     }
     if (status === 401 || status === 403) {
       return {
@@ -78,5 +88,10 @@ export function classifySendError(error: unknown): SendFailure {
   }
   // An AbortError from a timeout the SDK gave up on, or a socket error outside the pipeline's retries.
   const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  return { kind: 'unavailable', retryAfterMs: undefined, reason: `ACS send failed: ${message}` };
+  return {
+    kind: 'unavailable',
+    retryAfterMs: undefined,
+    reason: `ACS send failed: ${message}`,
+    outage: true,
+  };
 }

@@ -94,7 +94,10 @@ export class EmailSenderModule {
         { provide: SendStatistics, useFactory: () => new MeteredSendStatistics(registry) },
         {
           provide: EMAIL_SENDING_SETTINGS,
-          useValue: { defaultRetryAfterMs: config.acs.defaultRetryAfterMs },
+          useValue: {
+            defaultRetryAfterMs: config.acs.defaultRetryAfterMs,
+            maxAcsOutagePausesPerEmail: config.sending.maxAcsOutagePausesPerEmail,
+          },
         },
         EmailEventsPublisher,
         EmailSendingService,

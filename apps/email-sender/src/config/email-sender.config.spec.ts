@@ -22,6 +22,7 @@ describe(loadEmailSenderConfig.name, () => {
       ratePerMinute: 0,
       maxHoldMs: 10_000,
       maxMessageAgeMs: 48 * 3_600_000,
+      maxAcsOutagePausesPerEmail: 10,
       retryPolicy: { maxAttempts: 5, initialDelayMs: 5_000, multiplier: 4, maxDelayMs: 300_000 },
     });
   });
@@ -38,6 +39,7 @@ describe(loadEmailSenderConfig.name, () => {
       EMAIL_RATE_LIMIT_PER_MINUTE: '600',
       EMAIL_MAX_HOLD_MS: '2s',
       EMAIL_MAX_MESSAGE_AGE_MS: '24h',
+      EMAIL_MAX_ACS_OUTAGE_PAUSES: '4',
       EMAIL_RETRY_MAX_ATTEMPTS: '3',
       EMAIL_RETRY_INITIAL_DELAY_MS: '1s',
       EMAIL_RETRY_MULTIPLIER: '2',
@@ -64,6 +66,7 @@ describe(loadEmailSenderConfig.name, () => {
       ratePerMinute: 600,
       maxHoldMs: 2_000,
       maxMessageAgeMs: 24 * 3_600_000,
+      maxAcsOutagePausesPerEmail: 4,
       retryPolicy: { maxAttempts: 3, initialDelayMs: 1_000, multiplier: 2, maxDelayMs: 60_000 },
     });
     expect(config.log).toEqual({ LOG_FORMAT: 'json', LOG_LEVEL: 'debug' });
@@ -117,12 +120,18 @@ describe(loadEmailSenderConfig.name, () => {
       'ACS_CONNECTION_STRING',
       'KAFKA_SSL',
       'KAFKA_TOPIC_REPLICATION_FACTOR',
+      'OPERATOR_AUTH_JWKS_URL',
+      'OPERATOR_AUTH_JWT_AUDIENCE',
+      'OPERATOR_AUTH_JWT_ISSUER',
     ]);
     const allowed = loadEmailSenderConfig({
       APP_ENV: 'production',
       ACS_ALLOW_EMULATOR_IN_PRODUCTION: 'true',
       KAFKA_ALLOW_PLAINTEXT_IN_PRODUCTION: 'true',
       KAFKA_ALLOW_REPLICATION_FACTOR_1_IN_PRODUCTION: 'true',
+      OPERATOR_AUTH_JWKS_URL: 'https://operators.example/jwks',
+      OPERATOR_AUTH_JWT_ISSUER: 'https://operators.example',
+      OPERATOR_AUTH_JWT_AUDIENCE: 'notifications-operators',
     });
     expect(allowed.acsProduction.allowEmulatorInProduction).toBe(true);
   });

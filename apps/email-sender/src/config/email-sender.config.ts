@@ -69,12 +69,15 @@ const sendingSettings = envGroup(
       // Orders' notification expiry (ORDERS_NOTIFICATION_EXPIRY, 48h): an older email is expired, never sent.
       // Must stay below the broker's offsets.retention.minutes (7 days by default), see message-age.ts.
       EMAIL_MAX_MESSAGE_AGE_MS: envDurationMs('48h', { min: 60_000, max: 7 * 86_400_000 - 1 }),
+      // ACS outage pauses in a row for one email before it spends an attempt (sending/acs-outages.ts).
+      EMAIL_MAX_ACS_OUTAGE_PAUSES: envInt(10, { min: 0, max: 1_000 }),
     })
     .transform((env) => ({
       concurrency: env.EMAIL_SEND_CONCURRENCY,
       ratePerMinute: env.EMAIL_RATE_LIMIT_PER_MINUTE,
       maxHoldMs: env.EMAIL_MAX_HOLD_MS,
       maxMessageAgeMs: env.EMAIL_MAX_MESSAGE_AGE_MS,
+      maxAcsOutagePausesPerEmail: env.EMAIL_MAX_ACS_OUTAGE_PAUSES,
       retryPolicy: {
         maxAttempts: env.EMAIL_RETRY_MAX_ATTEMPTS,
         initialDelayMs: env.EMAIL_RETRY_INITIAL_DELAY_MS,

@@ -1,7 +1,12 @@
 import { performance } from 'node:perf_hooks';
 import { Injectable, Logger, type Type } from '@nestjs/common';
 import { type Email, type TopicDefinition } from '@notifications/contracts';
-import { KafkaHandler, TransientError, type MessageContext } from '@notifications/messaging';
+import {
+  InfrastructureUnavailableError,
+  KafkaHandler,
+  TransientError,
+  type MessageContext,
+} from '@notifications/messaging';
 import { EmailSendingService } from './email-sending.service';
 import { tooOldByMs } from './message-age';
 
@@ -51,6 +56,11 @@ export function createEmailQueueConsumer(
       if (disposition.kind === 'retry') {
         // To the retry topic, due after max(delayMs, the retry policy's growing delay).
         throw new TransientError(disposition.reason, { delayMs: disposition.delayMs });
+      }
+      if (disposition.kind === 'acsUnavailable') {
+        // Not the email's failure: the runner pauses this partition with a growing delay and reads the same
+        // message again at the same attempt (libs/messaging consumer-runner, outage pauses).
+        throw new InfrastructureUnavailableError('acs', disposition.reason);
       }
     }
   }

@@ -83,7 +83,7 @@ describe(EmailSendingService.name, () => {
       throttle,
       publisher as EmailEventsPublisher,
       stats,
-      { defaultRetryAfterMs: 60_000 },
+      { defaultRetryAfterMs: 60_000, maxAcsOutagePausesPerEmail: 3 },
     );
   });
 
@@ -239,15 +239,104 @@ describe(EmailSendingService.name, () => {
     expect(published.map((p) => p.event)).toEqual(['accepted']);
   });
 
-  it('retries later, without sending, when the lookup gets no clear answer', async () => {
-    lookups.push({ kind: 'unknown', reason: 'operation lookup failed: HTTP 503' });
+  it('pauses without sending or spending an attempt when the lookup gets no clear answer', async () => {
+    lookups.push({ kind: 'unknown', reason: 'operation lookup failed: HTTP 503', outage: true });
 
-    await expect(service.send(email(), REDELIVERED)).resolves.toMatchObject({
-      kind: 'retry',
+    await expect(service.send(email(), REDELIVERED)).resolves.toEqual({
+      kind: 'acsUnavailable',
       reason: 'operation lookup failed: HTTP 503',
     });
     expect(acsCalls).toEqual([]);
     expect(published).toEqual([]);
+  });
+
+  it('retries later, without sending, when the lookup is refused (401): attempts spent, not an outage', async () => {
+    lookups.push({ kind: 'unknown', reason: 'operation lookup failed: HTTP 401' });
+
+    await expect(service.send(email(), REDELIVERED)).resolves.toMatchObject({ kind: 'retry' });
+    expect(acsCalls).toEqual([]);
+    expect(published).toEqual([]);
+  });
+
+  describe('ACS unavailable (5xx, no answer, timeout)', () => {
+    const OUTAGE: AcsSendResult = {
+      kind: 'unavailable',
+      retryAfterMs: undefined,
+      reason: 'ACS send failed (HTTP 503)',
+      outage: true,
+    };
+
+    it('pauses instead of spending an attempt, even on the last one, and publishes nothing', async () => {
+      acsResults.push(OUTAGE, OUTAGE);
+      await expect(service.send(email(), FIRST)).resolves.toEqual({
+        kind: 'acsUnavailable',
+        reason: OUTAGE.reason,
+      });
+      lookups.push({ kind: 'absent' });
+      await expect(service.send(email(), LAST)).resolves.toMatchObject({ kind: 'acsUnavailable' });
+      expect(published).toEqual([]);
+      expect(stats.snapshot().outcomes.acsUnavailable).toBe(2);
+      expect(stats.snapshot().outcomes.retryScheduled).toBe(0);
+    });
+
+    it('looks the email up when it is read again after a pause, and skips the POST that did reach ACS', async () => {
+      const message = email();
+      acsResults.push(OUTAGE);
+      await service.send(message, FIRST);
+      lookups.push({ kind: 'exists', status: 'Running' });
+
+      // Same attempt, not a redelivery: only the outage says the dropped POST may have been delivered.
+      await expect(service.send(message, FIRST)).resolves.toEqual({ kind: 'done' });
+
+      expect(lookedUp).toEqual([message.notificationId]);
+      expect(acsCalls).toEqual([message.notificationId]);
+      expect(published).toEqual([
+        { event: 'accepted', notificationId: message.notificationId, operationId: message.notificationId },
+      ]);
+    });
+
+    it('sends the email read again after a pause when ACS has no operation for it', async () => {
+      const message = email();
+      acsResults.push(OUTAGE, { kind: 'accepted', operationId: message.notificationId });
+      lookups.push({ kind: 'absent' });
+      await service.send(message, FIRST);
+      await expect(service.send(message, FIRST)).resolves.toEqual({ kind: 'done' });
+      expect(acsCalls).toEqual([message.notificationId, message.notificationId]);
+      // Done: the next read of another email makes no lookup for this one's streak.
+      acsResults.push({ kind: 'accepted', operationId: 'x' });
+      await service.send(email(), FIRST);
+      expect(lookedUp).toEqual([message.notificationId]);
+    });
+
+    it("spends an attempt when ACS takes other emails meanwhile: the 5xx is this email's own", async () => {
+      const failing = email();
+      acsResults.push(OUTAGE, { kind: 'accepted', operationId: 'other' }, OUTAGE);
+      lookups.push({ kind: 'absent' });
+      await expect(service.send(failing, FIRST)).resolves.toMatchObject({ kind: 'acsUnavailable' });
+      await service.send(email(), FIRST);
+
+      await expect(service.send(failing, FIRST)).resolves.toMatchObject({
+        kind: 'retry',
+        reason: OUTAGE.reason,
+      });
+    });
+
+    it('spends an attempt after maxAcsOutagePausesPerEmail pauses in a row for one email', async () => {
+      const message = email();
+      for (let pause = 1; pause <= 3; pause += 1) {
+        acsResults.push(OUTAGE);
+        if (pause > 1) lookups.push({ kind: 'absent' });
+        await expect(service.send(message, FIRST)).resolves.toMatchObject({ kind: 'acsUnavailable' });
+      }
+      acsResults.push(OUTAGE);
+      lookups.push({ kind: 'absent' });
+      await expect(service.send(message, FIRST)).resolves.toMatchObject({ kind: 'retry' });
+    });
+
+    it('spends attempts, as before, when ACS refuses our credentials', async () => {
+      acsResults.push({ kind: 'unavailable', retryAfterMs: undefined, reason: 'HTTP 401' });
+      await expect(service.send(email(), FIRST)).resolves.toMatchObject({ kind: 'retry' });
+    });
   });
 
   it('on the last attempt reports accepted, not Failed_TransientError, when the unanswered POST did reach ACS', async () => {
@@ -280,7 +369,7 @@ describe(EmailSendingService.name, () => {
       throttle,
       { accepted: () => Promise.reject(new Error('broker down')) } as unknown as EmailEventsPublisher,
       stats,
-      { defaultRetryAfterMs: 60_000 },
+      { defaultRetryAfterMs: 60_000, maxAcsOutagePausesPerEmail: 3 },
     );
     await expect(failing.send(email(), FIRST)).rejects.toThrow('broker down');
     // The send slot was given back all the same.

@@ -3,6 +3,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { type Email } from '@notifications/contracts';
 import { AcsEmailClient, type AcsSendResult } from '../acs/acs-email.client';
 import { EmailEventsPublisher } from './email-events.publisher';
+import { AcsOutages } from './acs-outages';
 import { RecentlyAccepted } from './recently-accepted';
 import { HoldExceededError, SendThrottle, type HoldContext, type ReleaseSend } from './send-throttle';
 import { SendStatistics } from './send-statistics';
@@ -16,14 +17,20 @@ export interface DeliveryAttempt extends HoldContext {
   readonly maybeHandledBefore: boolean;
 }
 
-/** What the caller has to do with the message: nothing more, or retry it later. */
+/**
+ * What the caller has to do with the message: nothing more, retry it later (an attempt spent), or pause its
+ * partition and read it again at the same attempt because ACS is unavailable (no attempt spent).
+ */
 export type SendDisposition =
   | { readonly kind: 'done' }
-  | { readonly kind: 'retry'; readonly delayMs: number | undefined; readonly reason: string };
+  | { readonly kind: 'retry'; readonly delayMs: number | undefined; readonly reason: string }
+  | { readonly kind: 'acsUnavailable'; readonly reason: string };
 
 export interface EmailSendingSettings {
   /** The pause after a 429 that came without Retry-After (SPEC: 60 s). */
   readonly defaultRetryAfterMs: number;
+  /** EMAIL_MAX_ACS_OUTAGE_PAUSES: outage pauses in a row for one email before it spends an attempt (AcsOutages). */
+  readonly maxAcsOutagePausesPerEmail: number;
 }
 
 export const EMAIL_SENDING_SETTINGS = Symbol('EMAIL_SENDING_SETTINGS');
@@ -37,20 +44,24 @@ const RECENTLY_ACCEPTED_CAPACITY = 20_000;
  * - accepted → SendNotificationOperationIdentifier on email.sending.accepted;
  * - refused (suppressed, bad address, any other 4xx) → SendOperationResult Failed_* on email.status.updated;
  * - 429 → ResourceLimitExceeded on altinn.platform.service.updated, *then* Failed_TransientError;
- * - 5xx, no answer, 401/403 → nothing yet, retry later; on the last attempt Failed_TransientError.
+ * - 5xx, no answer, timeout → ACS is unavailable: the partition pauses and the email is read again at the same
+ *   attempt (`acsUnavailable`), unless AcsOutages judges the failure the email's own (ACS answers other sends,
+ *   or too many pauses in a row): then, like 401/403, retry later; on the last attempt Failed_TransientError.
  *
  * Every publish is awaited, so when this resolves the outcome is durable; if one fails the error propagates and
  * the message is read again.
  *
  * One email per notification rests on documented ACS behaviour only (a repeated `Operation-Id` may well be a
  * second email): a delivery that may have been sent before — a retry (attempt > 1) or a message read again after
- * a crash or rebalance — first asks ACS for the operation (`GET /emails/operations/{notificationId}`) and, when it
+ * a crash or rebalance, or read again after an outage pause (the dropped POST may have reached ACS) — first asks
+ * ACS for the operation (`GET /emails/operations/{notificationId}`) and, when it
  * exists, reports it accepted without a POST. First deliveries, the steady state, make no extra request.
  */
 @Injectable()
 export class EmailSendingService {
   private readonly logger = new Logger(EmailSendingService.name);
   private readonly recentlyAccepted = new RecentlyAccepted(RECENTLY_ACCEPTED_CAPACITY);
+  private readonly outages: AcsOutages;
 
   constructor(
     private readonly acs: AcsEmailClient,
@@ -58,7 +69,9 @@ export class EmailSendingService {
     private readonly publisher: EmailEventsPublisher,
     private readonly stats: SendStatistics,
     @Inject(EMAIL_SENDING_SETTINGS) private readonly settings: EmailSendingSettings,
-  ) {}
+  ) {
+    this.outages = new AcsOutages(settings.maxAcsOutagePausesPerEmail, RECENTLY_ACCEPTED_CAPACITY);
+  }
 
   async send(
     email: Email,
@@ -67,10 +80,12 @@ export class EmailSendingService {
   ): Promise<SendDisposition> {
     const id = email.notificationId;
     if (this.recentlyAccepted.has(id)) return this.alreadyAccepted(id, 'accepted by this process');
-    if (delivery.attempt > 1 || delivery.maybeHandledBefore) {
+    if (delivery.attempt > 1 || delivery.maybeHandledBefore || this.outages.mayHaveBeenPosted(id)) {
       const lookup = await this.acs.findOperation(id);
       if (lookup.kind === 'exists') return this.alreadyAccepted(id, `ACS operation ${lookup.status}`);
-      if (lookup.kind === 'unknown') return this.retryOrGiveUp(email, delivery, undefined, lookup.reason);
+      // No answer from ACS to a GET: an outage like an unanswered POST (the same bound on pauses applies).
+      if (lookup.kind === 'unknown')
+        return this.unavailable(email, delivery, lookup.reason, { outage: lookup.outage === true });
     }
     let release: ReleaseSend;
     try {
@@ -87,6 +102,7 @@ export class EmailSendingService {
       release();
     }
 
+    if (result.kind !== 'unavailable') this.outages.sendAnswered(id);
     switch (result.kind) {
       case 'accepted':
         this.recentlyAccepted.remember(id);
@@ -114,16 +130,45 @@ export class EmailSendingService {
         return { kind: 'done' };
       }
       case 'unavailable':
-        if (delivery.isLastAttempt) {
-          // The POST may have reached ACS although no answer did: never report a sent email as not sent.
-          const lookup = await this.acs.findOperation(id);
-          if (lookup.kind === 'exists') return this.alreadyAccepted(id, `ACS operation ${lookup.status}`);
-        }
-        return this.retryOrGiveUp(email, delivery, result.retryAfterMs, result.reason);
+        return this.unavailable(email, delivery, result.reason, {
+          outage: result.outage === true,
+          posted: true,
+          retryAfterMs: result.retryAfterMs,
+        });
     }
   }
 
+  /**
+   * ACS gave no usable answer. An outage pauses the partition without spending an attempt (the consumer throws
+   * InfrastructureUnavailableError('acs')); the email is read again at the same attempt and, because the POST may
+   * have reached ACS, looked up first. Anything else, and an outage AcsOutages judges the email's own, spends an
+   * attempt. A 503's Retry-After is not used by a pause: the runner's backoff (1 s doubling to 30 s) paces it.
+   */
+  private async unavailable(
+    email: Email,
+    delivery: DeliveryAttempt,
+    reason: string,
+    failure: {
+      readonly outage: boolean;
+      readonly posted?: boolean;
+      readonly retryAfterMs?: number | undefined;
+    },
+  ): Promise<SendDisposition> {
+    const id = email.notificationId;
+    if (failure.outage && this.outages.shouldPause(id)) {
+      this.stats.outcome('acsUnavailable', reason);
+      return { kind: 'acsUnavailable', reason };
+    }
+    if (delivery.isLastAttempt && failure.posted === true) {
+      // The POST may have reached ACS although no answer did: never report a sent email as not sent.
+      const lookup = await this.acs.findOperation(id);
+      if (lookup.kind === 'exists') return this.alreadyAccepted(id, `ACS operation ${lookup.status}`);
+    }
+    return this.retryOrGiveUp(email, delivery, failure.retryAfterMs, reason);
+  }
+
   private async alreadyAccepted(id: string, status: string): Promise<SendDisposition> {
+    this.outages.resolved(id);
     this.recentlyAccepted.remember(id);
     await this.publisher.accepted(id, id);
     this.stats.outcome('alreadyAccepted');

@@ -9,7 +9,9 @@ export type SendOutcomeKind =
   | 'rateLimited'
   | 'retryScheduled'
   | 'gaveUp'
-  | 'heldBack';
+  | 'heldBack'
+  /** ACS unavailable (5xx, no answer): the partition paused, the email is read again, no attempt spent. */
+  | 'acsUnavailable';
 
 export interface LatencySummary {
   readonly count: number;
@@ -83,6 +85,7 @@ function emptyOutcomes(): Record<SendOutcomeKind, number> {
     retryScheduled: 0,
     gaveUp: 0,
     heldBack: 0,
+    acsUnavailable: 0,
   };
 }
 

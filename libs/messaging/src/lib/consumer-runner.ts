@@ -25,7 +25,7 @@ import {
 } from './instrumentation';
 import { errorFields, type MessagingLogger } from './logger';
 import { processPartitionBatch } from './partition-batch';
-import { type MessageProducer } from './producer';
+import { RecordTooLargeError, type MessageProducer } from './producer';
 import { DEFAULT_RETRY_POLICY, retryDelayMs, type RetryPolicy } from './retry-policy';
 import { inConsumerSpan, isTracingActive } from './tracing';
 
@@ -605,8 +605,8 @@ export class ConsumerRunner {
             await this.deadLetter(registration.topic, receivedFrom, partition, item, reason, error);
             outcome = 'dead-lettered';
           } else {
-            await this.retryLater(route, receivedFrom, partition, item, attempt, error);
-            outcome = 'retried';
+            outcome = await this.retryLater(route, receivedFrom, partition, item, attempt, error);
+            if (outcome === 'dead-lettered') reason = 'record-too-large';
           }
         }
       }
@@ -633,7 +633,7 @@ export class ConsumerRunner {
     item: PartitionMessage,
     attempt: number,
     error: unknown,
-  ): Promise<void> {
+  ): Promise<'retried' | 'dead-lettered'> {
     const { registration, retryPolicy } = route;
     const retryTopic = registration.topic.retryTopic as string;
     const minimumDelay = error instanceof TransientError ? error.delayMs : undefined;
@@ -648,7 +648,28 @@ export class ConsumerRunner {
       [MessagingHeaders.firstFailedAt]:
         item.headers[MessagingHeaders.firstFailedAt] ?? new Date().toISOString(),
     };
-    await this.producer.publishRaw(retryTopic, { key: item.message.key, value: item.message.value, headers });
+    try {
+      await this.producer.publishRaw(retryTopic, {
+        key: item.message.key,
+        value: item.message.value,
+        headers,
+      });
+    } catch (publishError) {
+      if (!(publishError instanceof RecordTooLargeError)) throw publishError;
+      // The retry copy can never fit (its headers made it larger than the original, or the retry topic's
+      // max.message.bytes is smaller): re-reading the message would fail the same way forever. End it in the
+      // dead-letter topic, without its value if need be, and commit.
+      this.logger.error('Retry copy too large for the retry topic; dead-lettering the message', {
+        topic: receivedFrom,
+        partition,
+        offset: item.offset,
+        attempt,
+        retryTopic,
+        error: publishError.message,
+      });
+      await this.deadLetter(registration.topic, receivedFrom, partition, item, 'record-too-large', error);
+      return 'dead-lettered';
+    }
     this.stats.messageRetried();
     this.logger.warn('Handler failed; scheduled a retry', {
       topic: receivedFrom,
@@ -661,6 +682,7 @@ export class ConsumerRunner {
       errorClass,
       error: message,
     });
+    return 'retried';
   }
 
   private async deadLetter(
@@ -679,11 +701,7 @@ export class ConsumerRunner {
       [MessagingHeaders.errorClass]: errorClass,
       [MessagingHeaders.errorMessage]: truncateForHeader(message),
     };
-    await this.producer.publishRaw(topic.deadLetterTopic, {
-      key: item.message.key,
-      value: item.message.value,
-      headers,
-    });
+    await this.publishDeadLetter(topic.deadLetterTopic, item, headers);
     this.stats.messageDeadLettered();
     this.stats.errorSeen({
       at: new Date().toISOString(),
@@ -692,6 +710,53 @@ export class ConsumerRunner {
       offset: item.offset,
       error: `${reason}: ${message}`,
     });
+  }
+
+  /**
+   * Publishes the dead-letter copy. A copy the producer or broker refuses as too large (RecordTooLargeError: over
+   * the producer's request limit or the dead-letter topic's `max.message.bytes`) would make the message be read
+   * again and refused again forever, so it is published **without its value**, marked by `x-value-omitted` and
+   * `x-original-value-bytes` (the original stays findable by its `x-original-*` coordinates until the source
+   * topic's retention removes it); if even that is refused, with only the dead-letter and origin headers.
+   */
+  private async publishDeadLetter(
+    deadLetterTopic: string,
+    item: PartitionMessage,
+    headers: StringHeaders,
+  ): Promise<void> {
+    const key = item.message.key;
+    try {
+      await this.producer.publishRaw(deadLetterTopic, { key, value: item.message.value, headers });
+      return;
+    } catch (error) {
+      if (!(error instanceof RecordTooLargeError)) throw error;
+      this.logger.error('Dead-letter copy too large; dead-lettering it without its value', {
+        deadLetterTopic,
+        offset: item.offset,
+        valueBytes: item.message.value?.length ?? 0,
+        error: error.message,
+      });
+    }
+    const omitted: StringHeaders = {
+      [MessagingHeaders.valueOmitted]: 'record-too-large',
+      [MessagingHeaders.originalValueBytes]: String(item.message.value?.length ?? 0),
+    };
+    try {
+      await this.producer.publishRaw(deadLetterTopic, {
+        key,
+        value: null,
+        headers: { ...headers, ...omitted },
+      });
+    } catch (error) {
+      if (!(error instanceof RecordTooLargeError)) throw error;
+      // The message's own headers are what is too large: keep only ours.
+      const ours = Object.fromEntries(
+        Object.values(MessagingHeaders).flatMap((name) =>
+          headers[name] === undefined ? [] : [[name, headers[name]]],
+        ),
+      ) as StringHeaders;
+      await this.producer.publishRaw(deadLetterTopic, { key, value: null, headers: { ...ours, ...omitted } });
+    }
   }
 
   /** Keeps the first origin when a message moves main → retry → retry → dead letter. */

@@ -17,9 +17,15 @@ export const MessagingHeaders = {
   firstFailedAt: 'x-first-failed-at',
   deadLetterReason: 'x-dead-letter-reason',
   deadLetteredAt: 'x-dead-lettered-at',
+  /** On a dead-letter copy without the value (the value did not fit the topic): why it was left out. */
+  valueOmitted: 'x-value-omitted',
+  /** With `valueOmitted`: the left-out value's size in bytes. */
+  originalValueBytes: 'x-original-value-bytes',
 } as const;
 
-export type DeadLetterReason = 'invalid-message' | 'permanent-failure' | 'retries-exhausted';
+/** `record-too-large`: the retry copy did not fit the retry topic, so it was dead-lettered without its value. */
+export type DeadLetterReason =
+  'invalid-message' | 'permanent-failure' | 'retries-exhausted' | 'record-too-large';
 
 export type StringHeaders = Record<string, string>;
 
