@@ -3,6 +3,7 @@ import { KafkaTestEnvironment, arbitraryRecords, expectEventually, fuzzSeed } fr
 import { EmulatorProcess } from './support/emulator-process';
 import {
   deleteTestArtifacts,
+  operatorAuth,
   senderTopics,
   startSender,
   testEmail,
@@ -65,7 +66,9 @@ describe(`email-sender consumer on arbitrary records (seed ${SEED})`, () => {
       expect(recorder.valuesFor(topics.emailSendingAccepted.name, email.notificationId)).toHaveLength(1),
     );
     expect(await emulator.messagesWithOperationId(email.notificationId)).toHaveLength(1);
-    const stats = (await (await fetch(`${sender.url}/stats`)).json()) as { consumer: { state: string } };
+    const stats = (await (
+      await fetch(`${sender.managementUrl}/stats`, { headers: operatorAuth.headers() })
+    ).json()) as { consumer: { state: string } };
     expect(stats.consumer.state).toBe('running');
     expect(await env.messageCount(topics.emailQueue.deadLetterTopic)).toBe(2 * RECORDS_PER_TOPIC);
   }, 180_000);

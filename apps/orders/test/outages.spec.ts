@@ -122,7 +122,7 @@ describe('orders through a PostgreSQL outage', () => {
     expect(await resources.kafka.messageCount(emailStatusUpdated.deadLetterTopic)).toBe(0);
     expect(runner.statistics()).toMatchObject({ retried: 0, deadLettered: 0 });
     // …and the pauses were counted on /metrics.
-    const metrics = parsePrometheusText(await (await fetch(`${server!.baseUrl}/metrics`)).text());
+    const metrics = parsePrometheusText(await (await fetch(`${server!.managementUrl}/metrics`)).text());
     expect(
       sampleValue(metrics, 'notifications_consumer_pauses_total', {
         topic: emailStatusUpdated.name,

@@ -266,7 +266,9 @@ describe(`${DeliveryReportController.name} (real broker)`, () => {
     });
     await expectEventually(() => expect(results().some((r) => r.operationId === ours)).toBe(true));
     expect(results().some((r) => r.operationId === foreign || r.operationId === untopiced)).toBe(false);
-    const stats = (await (await fetch(`${poller.url}/stats`)).json()) as {
+    const stats = (await (
+      await fetch(`${poller.managementUrl}/stats`, { headers: operatorAuth.headers() })
+    ).json()) as {
       deliveryReports: { foreignEvents: number };
     };
     expect(stats.deliveryReports.foreignEvents).toBeGreaterThanOrEqual(2);

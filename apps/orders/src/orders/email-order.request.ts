@@ -187,21 +187,25 @@ export function validateEmailOrderRequest(
   body: unknown,
   context: EmailOrderRequestContext,
 ): ValidationResult {
+  // PostgreSQL cannot store U+0000 in text, so it is refused anywhere in the body — also in the fields whose own
+  // rules allow other control characters (the email body) — next to whatever else is wrong with the request.
   const nulAt = pathOfNulCharacter(body);
-  if (nulAt !== undefined) {
-    return { ok: false, errors: { [fieldName(nulAt)]: [NUL_CHARACTER_REFUSED] }, total: 1 };
-  }
   const result = emailOrderRequestSchema(context).safeParse(body, { reportInput: true });
-  if (result.success) return { ok: true, request: result.data };
+  if (result.success && nulAt === undefined) return { ok: true, request: result.data };
   const errors: Record<string, string[]> = {};
+  const issues = result.success ? [] : result.error.issues;
   let reported = 0;
-  for (const issue of result.error.issues) {
+  for (const issue of issues) {
     if (reported >= MAX_REPORTED_ERRORS) break;
     const field = fieldName(issue.path);
     (errors[field] ??= []).push(describeIssue(issue));
     reported += 1;
   }
-  return { ok: false, errors, total: result.error.issues.length };
+  if (nulAt !== undefined && errors[fieldName(nulAt)] === undefined) {
+    errors[fieldName(nulAt)] = [NUL_CHARACTER_REFUSED];
+    return { ok: false, errors, total: issues.length + 1 };
+  }
+  return { ok: false, errors, total: issues.length };
 }
 
 // PostgreSQL text and jsonb cannot hold U+0000 (the INSERT would fail with a server error): refused as bad input.

@@ -68,6 +68,9 @@ describe('status-poller config', () => {
       'DELIVERY_REPORT_ACCESS_KEY',
       'KAFKA_SSL',
       'KAFKA_TOPIC_REPLICATION_FACTOR',
+      'OPERATOR_AUTH_JWKS_URL',
+      'OPERATOR_AUTH_JWT_AUDIENCE',
+      'OPERATOR_AUTH_JWT_ISSUER',
     ]);
     expect((error as ConfigError).message).toMatch(
       /DELIVERY_REPORT_ACCESS_KEY: required in production: there is no default webhook key/,
@@ -84,6 +87,9 @@ describe('status-poller config', () => {
       DELIVERY_REPORT_ACCESS_KEY: 'hush',
       KAFKA_SSL: 'true',
       KAFKA_TOPIC_REPLICATION_FACTOR: '3',
+      OPERATOR_AUTH_JWKS_URL: 'https://operators.example/jwks',
+      OPERATOR_AUTH_JWT_ISSUER: 'https://operators.example',
+      OPERATOR_AUTH_JWT_AUDIENCE: 'notifications-operators',
     });
     expect(config.deliveryReports).toMatchObject({
       accessKey: 'hush',
