@@ -26,7 +26,12 @@ describe('ops command line', () => {
   });
 
   it('requires OPS_TOKEN in production (no development key there)', async () => {
-    const run = await runOps(['outbox', 'show'], { APP_ENV: 'production' });
+    // Kafka settings that production accepts, so that the missing token is the one problem.
+    const run = await runOps(['outbox', 'show'], {
+      APP_ENV: 'production',
+      KAFKA_SSL: 'true',
+      KAFKA_TOPIC_REPLICATION_FACTOR: '3',
+    });
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/OPS_TOKEN is required/);
   });
