@@ -32,21 +32,19 @@ const contractsDir =
 /** The part of the address before the @, unique per test email. */
 const tag = (): string => randomUUID().slice(0, 8);
 
+/**
+ * An emulator of a describe block's own: its rules, counters (`stats()`, `notificationsSentMoreThanOnce`) and
+ * stored messages hold only what that block's sender did, whichever blocks ran before (`jest --randomize`).
+ * Whether ACS treats a repeated Operation-Id as the same send is not documented: here it is a second email, so
+ * every "sent once" check below counts what real ACS could deliver twice.
+ */
+const startEmulator = (): Promise<EmulatorProcess> =>
+  EmulatorProcess.start({ ACS_OPERATION_DELAY_MS: '300ms', ACS_DEDUPLICATE_OPERATION_ID: 'false' });
+
 describe('email-sender against a real broker and the ACS emulator', () => {
   const env = new KafkaTestEnvironment(`email-sender-${tag()}`);
-  let emulator: EmulatorProcess;
-
-  beforeAll(async () => {
-    // Whether ACS treats a repeated Operation-Id as the same send is not documented: here it is a second email, so
-    // every "sent once" check below counts what real ACS could deliver twice.
-    emulator = await EmulatorProcess.start({
-      ACS_OPERATION_DELAY_MS: '300ms',
-      ACS_DEDUPLICATE_OPERATION_ID: 'false',
-    });
-  }, 30_000);
 
   afterAll(async () => {
-    await emulator?.stop();
     await deleteTestArtifacts(env);
     await env.cleanup();
   });
@@ -67,12 +65,36 @@ describe('email-sender against a real broker and the ACS emulator', () => {
     });
   }
 
+  /**
+   * Sends one email through a freshly started sender and waits until the emulator has it and its identifier is
+   * published: from then on the consumer is in its group on the brand-new topics and past its first fetch, and the
+   * sender, the ACS client and the emulator have done their one-off start-up work. The block's tests start from
+   * that state whichever of them runs first.
+   */
+  async function sendFirstEmail(
+    topics: EmailSenderTopics,
+    recorder: TopicRecorder,
+    emulator: EmulatorProcess,
+  ): Promise<void> {
+    const email = testEmail();
+    await publish(topics, email);
+    await expectEventually(
+      async () => {
+        expect(recorder.valuesFor(topics.emailSendingAccepted.name, email.notificationId)).not.toEqual([]);
+        expect(await emulator.messagesWithOperationId(email.notificationId)).not.toEqual([]);
+      },
+      { timeoutMs: 40_000 },
+    );
+  }
+
   describe('one sender', () => {
     let topics: EmailSenderTopics;
     let sender: RunningSender;
     let recorder: TopicRecorder;
+    let emulator: EmulatorProcess;
 
     beforeAll(async () => {
+      emulator = await startEmulator();
       topics = senderTopics(uniqueTopicNames(env, 'main'));
       sender = await startSender({
         env: testSenderEnv({ ACS_CONNECTION_STRING: emulator.connectionString() }),
@@ -86,11 +108,13 @@ describe('email-sender against a real broker and the ACS emulator', () => {
         topics.emailQueue.retryTopic!,
         topics.emailQueue.deadLetterTopic,
       ]);
-    }, 60_000);
+      await sendFirstEmail(topics, recorder, emulator);
+    }, 90_000);
 
     afterAll(async () => {
       await recorder?.stop();
       await sender?.close();
+      await emulator?.stop();
     });
 
     const accepted = (id: string) =>
@@ -332,8 +356,11 @@ describe('email-sender against a real broker and the ACS emulator', () => {
       const stale = testEmail();
       const fresh = testEmail();
       const handled = async (): Promise<number> =>
-        ((await (await fetch(`${sender.url}/stats`)).json()) as { consumer: { handled: number } }).consumer
-          .handled;
+        (
+          (await (
+            await fetch(`${sender.managementUrl}/stats`, { headers: operatorAuth.headers() })
+          ).json()) as { consumer: { handled: number } }
+        ).consumer.handled;
       const handledBefore = await handled();
       await env.produceRaw(topics.emailQueue.name, [
         {
@@ -420,8 +447,10 @@ describe('email-sender against a real broker and the ACS emulator', () => {
     let topics: EmailSenderTopics;
     let sender: RunningSender;
     let recorder: TopicRecorder;
+    let emulator: EmulatorProcess;
 
     beforeAll(async () => {
+      emulator = await startEmulator();
       topics = senderTopics(uniqueTopicNames(env, 'throttle'));
       sender = await startSender({
         // One partition, one send at a time: the emails behind the throttled one are already queued when the
@@ -446,6 +475,20 @@ describe('email-sender against a real broker and the ACS emulator', () => {
     afterAll(async () => {
       await recorder?.stop();
       await sender?.close();
+      await emulator?.stop();
+    });
+
+    beforeEach(async () => {
+      // Each test starts without a pause: the one the other test caused has ended (or is ended by an operator).
+      const endPause = await fetch(`${sender.managementUrl}/internal/rate-limit`, {
+        method: 'DELETE',
+        headers: operatorAuth.headers(),
+      });
+      expect(endPause.ok).toBe(true);
+      const shown = await fetch(`${sender.managementUrl}/internal/rate-limit`, {
+        headers: operatorAuth.headers(),
+      });
+      expect(await shown.json()).toMatchObject({ paused: false, pausedUntil: null });
     });
 
     const accepted = (id: string) =>
@@ -540,8 +583,10 @@ describe('email-sender against a real broker and the ACS emulator', () => {
     let topics: EmailSenderTopics;
     let sender: RunningSender;
     let recorder: TopicRecorder;
+    let emulator: EmulatorProcess;
 
     beforeAll(async () => {
+      emulator = await startEmulator();
       topics = senderTopics(uniqueTopicNames(env, 'rate'));
       sender = await startSender({
         env: testSenderEnv({
@@ -552,11 +597,15 @@ describe('email-sender against a real broker and the ACS emulator', () => {
         groupId: env.uniqueName('group'),
       });
       recorder = await new TopicRecorder().start([topics.emailSendingAccepted.name]);
-    }, 60_000);
+      // The gaps below are arrival times at the emulator: the first send of a cold emulator and sender takes
+      // longer than a slot, and the sends behind it would arrive bunched up. Pay that before measuring.
+      await sendFirstEmail(topics, recorder, emulator);
+    }, 90_000);
 
     afterAll(async () => {
       await recorder?.stop();
       await sender?.close();
+      await emulator?.stop();
     });
 
     it('spaces the sends evenly (600 a minute: one per 100 ms), however many are queued', async () => {
@@ -588,8 +637,10 @@ describe('email-sender against a real broker and the ACS emulator', () => {
     let topics: EmailSenderTopics;
     let sender: RunningSender;
     let recorder: TopicRecorder;
+    let emulator: EmulatorProcess;
 
     beforeAll(async () => {
+      emulator = await startEmulator();
       topics = senderTopics(uniqueTopicNames(env, 'badkey'));
       sender = await startSender({
         env: testSenderEnv({
@@ -610,6 +661,7 @@ describe('email-sender against a real broker and the ACS emulator', () => {
     afterAll(async () => {
       await recorder?.stop();
       await sender?.close();
+      await emulator?.stop();
     });
 
     it('is refused by the emulator (401); the email is retried like an outage, then Failed_TransientError, never Failed', async () => {
