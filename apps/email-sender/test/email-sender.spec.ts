@@ -32,21 +32,19 @@ const contractsDir =
 /** The part of the address before the @, unique per test email. */
 const tag = (): string => randomUUID().slice(0, 8);
 
+/**
+ * An emulator of a describe block's own: its rules, counters (`stats()`, `notificationsSentMoreThanOnce`) and
+ * stored messages hold only what that block's sender did, whichever blocks ran before (`jest --randomize`).
+ * Whether ACS treats a repeated Operation-Id as the same send is not documented: here it is a second email, so
+ * every "sent once" check below counts what real ACS could deliver twice.
+ */
+const startEmulator = (): Promise<EmulatorProcess> =>
+  EmulatorProcess.start({ ACS_OPERATION_DELAY_MS: '300ms', ACS_DEDUPLICATE_OPERATION_ID: 'false' });
+
 describe('email-sender against a real broker and the ACS emulator', () => {
   const env = new KafkaTestEnvironment(`email-sender-${tag()}`);
-  let emulator: EmulatorProcess;
-
-  beforeAll(async () => {
-    // Whether ACS treats a repeated Operation-Id as the same send is not documented: here it is a second email, so
-    // every "sent once" check below counts what real ACS could deliver twice.
-    emulator = await EmulatorProcess.start({
-      ACS_OPERATION_DELAY_MS: '300ms',
-      ACS_DEDUPLICATE_OPERATION_ID: 'false',
-    });
-  }, 30_000);
 
   afterAll(async () => {
-    await emulator?.stop();
     await deleteTestArtifacts(env);
     await env.cleanup();
   });
@@ -67,12 +65,36 @@ describe('email-sender against a real broker and the ACS emulator', () => {
     });
   }
 
+  /**
+   * Sends one email through a freshly started sender and waits until the emulator has it and its identifier is
+   * published: from then on the consumer is in its group on the brand-new topics and past its first fetch, and the
+   * sender, the ACS client and the emulator have done their one-off start-up work. The block's tests start from
+   * that state whichever of them runs first.
+   */
+  async function sendFirstEmail(
+    topics: EmailSenderTopics,
+    recorder: TopicRecorder,
+    emulator: EmulatorProcess,
+  ): Promise<void> {
+    const email = testEmail();
+    await publish(topics, email);
+    await expectEventually(
+      async () => {
+        expect(recorder.valuesFor(topics.emailSendingAccepted.name, email.notificationId)).not.toEqual([]);
+        expect(await emulator.messagesWithOperationId(email.notificationId)).not.toEqual([]);
+      },
+      { timeoutMs: 40_000 },
+    );
+  }
+
   describe('one sender', () => {
     let topics: EmailSenderTopics;
     let sender: RunningSender;
     let recorder: TopicRecorder;
+    let emulator: EmulatorProcess;
 
     beforeAll(async () => {
+      emulator = await startEmulator();
       topics = senderTopics(uniqueTopicNames(env, 'main'));
       sender = await startSender({
         // One outage pause per attempt: the give-up path below finishes in seconds (test/acs-outage.spec.ts
@@ -91,11 +113,13 @@ describe('email-sender against a real broker and the ACS emulator', () => {
         topics.emailQueue.retryTopic!,
         topics.emailQueue.deadLetterTopic,
       ]);
-    }, 60_000);
+      await sendFirstEmail(topics, recorder, emulator);
+    }, 90_000);
 
     afterAll(async () => {
       await recorder?.stop();
       await sender?.close();
+      await emulator?.stop();
     });
 
     const accepted = (id: string) =>
@@ -433,8 +457,10 @@ describe('email-sender against a real broker and the ACS emulator', () => {
     let topics: EmailSenderTopics;
     let sender: RunningSender;
     let recorder: TopicRecorder;
+    let emulator: EmulatorProcess;
 
     beforeAll(async () => {
+      emulator = await startEmulator();
       topics = senderTopics(uniqueTopicNames(env, 'throttle'));
       sender = await startSender({
         // One partition, one send at a time: the emails behind the throttled one are already queued when the
@@ -459,6 +485,20 @@ describe('email-sender against a real broker and the ACS emulator', () => {
     afterAll(async () => {
       await recorder?.stop();
       await sender?.close();
+      await emulator?.stop();
+    });
+
+    beforeEach(async () => {
+      // Each test starts without a pause: the one the other test caused has ended (or is ended by an operator).
+      const endPause = await fetch(`${sender.managementUrl}/internal/rate-limit`, {
+        method: 'DELETE',
+        headers: operatorAuth.headers(),
+      });
+      expect(endPause.ok).toBe(true);
+      const shown = await fetch(`${sender.managementUrl}/internal/rate-limit`, {
+        headers: operatorAuth.headers(),
+      });
+      expect(await shown.json()).toMatchObject({ paused: false, pausedUntil: null });
     });
 
     const accepted = (id: string) =>
@@ -553,8 +593,10 @@ describe('email-sender against a real broker and the ACS emulator', () => {
     let topics: EmailSenderTopics;
     let sender: RunningSender;
     let recorder: TopicRecorder;
+    let emulator: EmulatorProcess;
 
     beforeAll(async () => {
+      emulator = await startEmulator();
       topics = senderTopics(uniqueTopicNames(env, 'rate'));
       sender = await startSender({
         env: testSenderEnv({
@@ -565,11 +607,15 @@ describe('email-sender against a real broker and the ACS emulator', () => {
         groupId: env.uniqueName('group'),
       });
       recorder = await new TopicRecorder().start([topics.emailSendingAccepted.name]);
-    }, 60_000);
+      // The gaps below are arrival times at the emulator: the first send of a cold emulator and sender takes
+      // longer than a slot, and the sends behind it would arrive bunched up. Pay that before measuring.
+      await sendFirstEmail(topics, recorder, emulator);
+    }, 90_000);
 
     afterAll(async () => {
       await recorder?.stop();
       await sender?.close();
+      await emulator?.stop();
     });
 
     it('spaces the sends evenly (600 a minute: one per 100 ms), however many are queued', async () => {
@@ -601,8 +647,10 @@ describe('email-sender against a real broker and the ACS emulator', () => {
     let topics: EmailSenderTopics;
     let sender: RunningSender;
     let recorder: TopicRecorder;
+    let emulator: EmulatorProcess;
 
     beforeAll(async () => {
+      emulator = await startEmulator();
       topics = senderTopics(uniqueTopicNames(env, 'badkey'));
       sender = await startSender({
         env: testSenderEnv({
@@ -623,6 +671,7 @@ describe('email-sender against a real broker and the ACS emulator', () => {
     afterAll(async () => {
       await recorder?.stop();
       await sender?.close();
+      await emulator?.stop();
     });
 
     it('is refused by the emulator (401); the email spends its attempts (not an outage), then Failed_TransientError, never Failed', async () => {
