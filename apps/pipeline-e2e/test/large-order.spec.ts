@@ -15,7 +15,7 @@ const LARGE_RECIPIENTS = 1_000;
 
 /** The app's V8 heap in use now (`nodejs_heap_size_used_bytes`), or undefined while it does not answer. */
 async function heapUsed(pipeline: Pipeline, app: AppName): Promise<number | undefined> {
-  const response = await fetch(`${pipeline.url(app)}/metrics`).catch(() => undefined);
+  const response = await fetch(`${pipeline.managementUrl(app)}/metrics`).catch(() => undefined);
   if (response?.ok !== true) return undefined;
   const match = /^nodejs_heap_size_used_bytes(?:\{[^}]*\})? (\d+(?:\.\d+)?(?:e\+\d+)?)$/m.exec(
     await response.text(),
