@@ -131,7 +131,8 @@ export class SendThrottle {
    */
   async pauseUntil(requestedResetAt: number, announce: (resetAt: number) => Promise<void>): Promise<void> {
     // A reset time comes from ACS (Retry-After): at most an hour ahead (boundedDelayMs); then a send tries again.
-    const resetAt = this.now() + boundedDelayMs(requestedResetAt - this.now(), this.options.maxPauseMs);
+    const now = this.now();
+    const resetAt = now + boundedDelayMs(requestedResetAt - now, this.options.maxPauseMs);
     this.pausedUntilMs = Math.max(this.pausedUntilMs, resetAt);
     const current = this.announcement;
     if (current && resetAt <= current.until + ANNOUNCE_SLACK_MS) {

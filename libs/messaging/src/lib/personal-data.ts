@@ -9,7 +9,8 @@
  */
 // Not right after `/` or another address character, so that `scheme://user@host` (no personal data) stays.
 const EMAIL_ADDRESS = /(?<![/\w.%+-])[\w.%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+/g;
-const IDENTITY_NUMBER = /(?<!\d)\d{11}(?!\d)/g;
+// A run of exactly 11 digits standing alone: not inside a longer word such as a hex trace id or a UUID segment.
+const IDENTITY_NUMBER = /(?<![0-9A-Za-z])\d{11}(?![0-9A-Za-z])/g;
 
 export const MASKED_EMAIL = '<email>';
 export const MASKED_IDENTITY_NUMBER = '<identity-number>';
