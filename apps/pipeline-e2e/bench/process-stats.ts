@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -38,6 +38,39 @@ export function readProcess(pid: number): ProcessReading | undefined {
     };
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * Resets the process's peak RSS (`VmHWM`) to its current RSS, so that a phase's peak is its own: writing 5 to
+ * /proc/<pid>/clear_refs (Linux ≥ 4.0, proc(5)). Only for processes this run started; false where not allowed.
+ */
+export function resetPeakRss(pid: number): boolean {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Direct children of this process (from /proc/<pid>/stat's ppid field), e.g. to stop them on a signal. */
+export function childPids(): number[] {
+  try {
+    return readdirSync('/proc')
+      .filter((entry) => /^\d+$/.test(entry))
+      .filter((entry) => {
+        try {
+          const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+          // Fields after the parenthesised command name: state, then ppid.
+          return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === process.pid;
+        } catch {
+          return false;
+        }
+      })
+      .map(Number);
+  } catch {
+    return [];
   }
 }
 
@@ -113,7 +146,9 @@ export class ProcessMeter {
     return Object.keys(this.groups);
   }
 
-  async start(): Promise<void> {
+  /** Starts a window; `resetPeakOf` are the pids whose peak RSS should restart from now (see resetPeakRss). */
+  async start(resetPeakOf: readonly number[] = []): Promise<void> {
+    for (const pid of resetPeakOf) resetPeakRss(pid);
     this.firstCpu = new Map();
     this.lastCpu = new Map();
     this.maxRss = new Map();
