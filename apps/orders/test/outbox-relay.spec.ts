@@ -167,7 +167,7 @@ describe('outbox relay against PostgreSQL and Kafka', () => {
     ).toEqual([...payloads].sort());
   });
 
-  it('a publish that is not acknowledged within the lease counts as failed; the rows stay', async () => {
+  it('a publish that is not acknowledged within ORDERS_OUTBOX_LEASE counts as failed; the rows stay', async () => {
     await add('hangs', 2);
     jest.spyOn(producer, 'publishRaw').mockReturnValue(new Promise<void>(() => undefined));
 

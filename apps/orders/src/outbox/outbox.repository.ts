@@ -197,7 +197,7 @@ export class OutboxRepository {
     };
   }
 
-  /** The backlog per topic: what is claimable, what waits (lease or back-off) and what failed. */
+  /** The backlog per topic: what is claimable, what waits (back-off or parked) and what failed. */
   async backlogByTopic(tx: Tx): Promise<OutboxTopicBacklog[]> {
     const rows = await queryRows<{
       topic: string;
