@@ -161,7 +161,7 @@ describe(OpsController.name, () => {
   describe('outbox', () => {
     it('shows the backlog and re-drives only rows older than asked, which the relay then publishes', async () => {
       const topic = resources.topics.emailQueue.name;
-      // A stuck row (a relay leased it an hour ahead and died), and a fresh one held the same way.
+      // A stuck row (backing off for another hour after failed publishes), and a fresh one held the same way.
       const [stuck] = await query<{ id: string }>(
         `INSERT INTO outbox (topic, message_key, payload, created_at, available_at, attempts)
          VALUES ($1, 'k1', '{"stuck":true}', now() - interval '10 minutes', now() + interval '1 hour', 1)

@@ -55,7 +55,7 @@ export function registerOutboxCommands(program: Command, context: CommandContext
                     { key: 'topic', header: 'TOPIC' },
                     { key: 'unpublished', header: 'UNPUBLISHED' },
                     { key: 'available', header: 'CLAIMABLE' },
-                    { key: 'waiting', header: 'LEASED/BACK-OFF' },
+                    { key: 'waiting', header: 'BACK-OFF/PARKED' },
                     { key: 'failing', header: 'FAILED PUBLISH' },
                     { key: 'oldestUnpublishedAt', header: 'OLDEST' },
                   ],
@@ -68,9 +68,7 @@ export function registerOutboxCommands(program: Command, context: CommandContext
 
   outbox
     .command('redrive')
-    .description(
-      "make unpublished rows whose lease or back-off is not over claimable now (a dead relay's rows)",
-    )
+    .description('make unpublished rows whose back-off is not over, or that were parked, claimable now')
     .option('--older-than <duration>', 'only rows created longer ago than this', duration, 5 * 60_000)
     .option('--json', 'machine-readable output')
     .action(async (options: { json?: boolean; olderThan: number }) => {

@@ -153,9 +153,12 @@ export interface SchedulerSettings {
   /** Payload bytes one relay cycle claims at most (past its first row): bounds the relay's memory. */
   readonly outboxBatchBytes: number;
   readonly outboxRelayConcurrency: number;
-  /** How long a relay owns claimed outbox rows before another may re-drive them. */
+  /**
+   * How long a relay waits for the broker to acknowledge a batch before it counts the rest as failed; its
+   * transaction, which holds the rows, is ended by PostgreSQL after twice this idle time (a frozen relay).
+   */
   readonly outboxLeaseMs: number;
-  /** Published outbox rows are kept this long (for inspection), then deleted. */
+  /** Published outbox rows are kept this long (for inspection), then deleted; 0 deletes them as they are published. */
   readonly outboxRetentionMs: number;
   /** Test hook: the relay starts this long after the app (simulates a crash window between claim and publish). */
   readonly relayStartDelayMs: number;

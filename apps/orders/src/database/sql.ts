@@ -49,3 +49,20 @@ export function chunks<T>(items: readonly T[], size: number): T[][] {
   for (let start = 0; start < items.length; start += size) result.push(items.slice(start, start + size));
   return result;
 }
+
+/**
+ * For the rest of the caller's transaction, the planner takes an ordered index scan for a queue claim
+ * (`ORDER BY … LIMIT … FOR UPDATE SKIP LOCKED` over a partial index). Queue tables change faster than autoanalyze
+ * follows, so the planner's estimate is stale by nature (a few rows when there are 100 000): it then picks a bitmap
+ * scan and a sort, which read every entry of the index, dead ones included, on every claim, and never mark dead
+ * entries as such; the claims of one large order become quadratic. An ordered index scan stops after `LIMIT` rows
+ * and marks the dead entries it passes (btree "simple deletion",
+ * https://www.postgresql.org/docs/15/btree-implementation.html#BTREE-DELETION), so each is read about once.
+ * `enable_*` only add a large cost to the disabled methods; they remain usable where nothing else is possible
+ * (https://www.postgresql.org/docs/15/runtime-config-query.html#RUNTIME-CONFIG-QUERY-ENABLE).
+ */
+export async function preferOrderedIndexScan(tx: { readonly manager: EntityManager }): Promise<void> {
+  await tx.manager.query(
+    "SELECT set_config('enable_bitmapscan', 'off', true), set_config('enable_seqscan', 'off', true)",
+  );
+}

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { type EmailNotificationResultType } from '@notifications/contracts';
-import { chunks, execute, queryRows } from '../database/sql';
+import { chunks, execute, preferOrderedIndexScan, queryRows } from '../database/sql';
 import { type Tx } from '../database/unit-of-work';
 import { PENDING_RESULTS_SQL } from '../orders/order.repository';
 import { type EmailNotificationView, type NotificationCounts } from '../orders/order.model';
@@ -149,9 +149,12 @@ export class EmailNotificationRepository {
    * Claims due New notifications (`New → Sending`), skipping rows another claimer holds: up to `limit` and, past
    * the first, no more than `maxBytes` of email text (subject + body of each one's order, the size its message
    * will roughly have), so the personalised emails of one cycle fit in memory whatever the orders weigh. Must run in
-   * the transaction that writes their `Email` messages to the outbox.
+   * the transaction that writes their `Email` messages to the outbox. Reads about `limit` entries of
+   * `email_notifications_new_due` however many notifications are due or were claimed before (an ordered index scan
+   * from the head, see preferOrderedIndexScan).
    */
   async claimForSending(tx: Tx, limit: number, maxBytes: number): Promise<ClaimedNotification[]> {
+    await preferOrderedIndexScan(tx);
     const rows = await queryRows<{
       id: string;
       order_id: string;

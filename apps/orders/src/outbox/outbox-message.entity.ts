@@ -22,7 +22,7 @@ export class OutboxMessageEntity {
   @Column({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
 
-  /** Claimable from this time: a relay's lease, or the back-off after a failed publish. */
+  /** Claimable from this time: the back-off after a failed publish (`infinity`: parked for good). */
   @Column({ name: 'available_at', type: 'timestamptz' })
   availableAt!: Date;
 

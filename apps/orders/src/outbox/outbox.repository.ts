@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { chunks, execute, queryRows } from '../database/sql';
+import { chunks, execute, preferOrderedIndexScan, queryRows } from '../database/sql';
 import { type Tx } from '../database/unit-of-work';
 import { captureTraceContext } from './trace-context';
 
@@ -27,7 +27,7 @@ export interface ClaimedOutboxMessage {
   readonly topic: string;
   readonly key: string | undefined;
   readonly payload: string;
-  /** Claims so far, this one included. */
+  /** Publish attempts so far, this one included. */
   readonly attempts: number;
   /** The stored trace context (JSON of `traceparent`/`tracestate`), if any. */
   readonly traceContext?: string;
@@ -44,7 +44,7 @@ export interface OutboxTopicBacklog {
   readonly unpublished: number;
   /** Claimable now. */
   readonly available: number;
-  /** Held by a relay's lease or waiting after a failed publish. */
+  /** Waiting after a failed publish (back-off), or parked for good. */
   readonly waiting: number;
   /** Of those, rows whose last publish failed. */
   readonly failing: number;
@@ -80,12 +80,14 @@ export class OutboxRepository {
   }
 
   /**
-   * Leases claimable rows for `leaseMs` (its own short transaction): up to `limit` rows and, past the first, no
-   * more than `maxBytes` of payload (octet_length reads the stored size without de-toasting), so a cycle's memory is
-   * bounded whatever the messages weigh. Rows another relay holds are skipped; rows whose lease ran out (a relay died
-   * before marking them) are claimable again. Rows locked here but beyond the byte bound stay unchanged.
+   * Locks claimable rows for the rest of the caller's transaction, which publishes them and then deletes or marks
+   * them before it commits (see OutboxRelay): up to `limit` rows and, past the first, no more than `maxBytes` of
+   * payload (octet_length reads the stored size without de-toasting), so a cycle's memory is bounded whatever the
+   * messages weigh. Rows another relay holds are skipped; nothing is written, so a relay that dies leaves its rows
+   * claimable the moment its transaction ends. Rows locked here but beyond the byte bound stay unchanged.
    */
-  async claim(tx: Tx, limit: number, leaseMs: number, maxBytes: number): Promise<ClaimedOutboxMessage[]> {
+  async claim(tx: Tx, limit: number, maxBytes: number): Promise<ClaimedOutboxMessage[]> {
+    await preferOrderedIndexScan(tx);
     const rows = await queryRows<{
       id: string;
       topic: string;
@@ -104,12 +106,11 @@ export class OutboxRepository {
        ), within AS (
          SELECT id FROM (
            SELECT id, sum(bytes) OVER (ORDER BY available_at, id) - bytes AS bytes_before FROM due
-         ) sized WHERE bytes_before < $3
+         ) sized WHERE bytes_before < $2
        )
-       UPDATE outbox o SET available_at = now() + ${ms(2)}, attempts = o.attempts + 1
-         FROM within WHERE o.id = within.id
-       RETURNING o.id, o.topic, o.message_key, o.payload, o.attempts, o.trace_context`,
-      [limit, leaseMs, maxBytes],
+       SELECT o.id, o.topic, o.message_key, o.payload, o.attempts, o.trace_context
+         FROM outbox o JOIN within ON o.id = within.id`,
+      [limit, maxBytes],
     );
     return rows
       .map((row) => ({
@@ -117,16 +118,36 @@ export class OutboxRepository {
         topic: row.topic,
         key: row.message_key ?? undefined,
         payload: row.payload,
-        attempts: row.attempts,
+        attempts: row.attempts + 1,
         ...(row.trace_context === null ? {} : { traceContext: row.trace_context }),
       }))
       .sort((a, b) => Number(BigInt(a.id) - BigInt(b.id)));
   }
 
-  async markPublished(tx: Tx, ids: readonly string[]): Promise<void> {
+  /**
+   * Ends the caller's transaction's hold on its claimed rows if it stays idle longer than `ms` (e.g. a frozen relay
+   * process whose connection PostgreSQL still sees open): PostgreSQL then closes the session, the transaction rolls
+   * back and the rows are claimable again (`idle_in_transaction_session_timeout`, local to this transaction).
+   */
+  async holdAtMost(tx: Tx, ms: number): Promise<void> {
+    await tx.manager.query("SELECT set_config('idle_in_transaction_session_timeout', $1, true)", [
+      String(Math.max(1, Math.round(ms))),
+    ]);
+  }
+
+  /**
+   * The rows were published: deleted at once when nothing is kept (`retentionMs` 0), else marked with their
+   * publish time and deleted by the sweeper after the retention. Run in the transaction that claimed them.
+   */
+  async markPublished(tx: Tx, ids: readonly string[], retentionMs: number): Promise<void> {
     if (ids.length === 0) return;
+    if (retentionMs <= 0) {
+      await tx.manager.query('DELETE FROM outbox WHERE id = ANY($1::bigint[])', [ids]);
+      return;
+    }
     await tx.manager.query(
-      'UPDATE outbox SET published_at = now(), last_error = NULL WHERE id = ANY($1::bigint[])',
+      `UPDATE outbox SET published_at = now(), attempts = attempts + 1, last_error = NULL
+        WHERE id = ANY($1::bigint[])`,
       [ids],
     );
   }
@@ -135,7 +156,7 @@ export class OutboxRepository {
   async markFailed(tx: Tx, ids: readonly string[], error: string, retryAfterMs: number): Promise<void> {
     if (ids.length === 0) return;
     await tx.manager.query(
-      `UPDATE outbox SET available_at = now() + ${ms(3)}, last_error = $2
+      `UPDATE outbox SET available_at = now() + ${ms(3)}, attempts = attempts + 1, last_error = $2
         WHERE id = ANY($1::bigint[]) AND published_at IS NULL`,
       [ids, error.slice(0, 2000), retryAfterMs],
     );
@@ -148,7 +169,7 @@ export class OutboxRepository {
   async markRefused(tx: Tx, ids: readonly string[], error: string): Promise<void> {
     if (ids.length === 0) return;
     await tx.manager.query(
-      `UPDATE outbox SET available_at = 'infinity', last_error = $2
+      `UPDATE outbox SET available_at = 'infinity', attempts = attempts + 1, last_error = $2
         WHERE id = ANY($1::bigint[]) AND published_at IS NULL`,
       [ids, error.slice(0, 2000)],
     );
@@ -176,7 +197,7 @@ export class OutboxRepository {
     };
   }
 
-  /** The backlog per topic: what is claimable, what waits (lease or back-off) and what failed. */
+  /** The backlog per topic: what is claimable, what waits (back-off or parked) and what failed. */
   async backlogByTopic(tx: Tx): Promise<OutboxTopicBacklog[]> {
     const rows = await queryRows<{
       topic: string;
@@ -203,8 +224,8 @@ export class OutboxRepository {
   }
 
   /**
-   * Makes unpublished rows created more than `olderThanMs` ago claimable now, cutting short a relay's lease or a
-   * back-off (an operator's re-drive of stuck rows). Returns how many rows changed.
+   * Makes unpublished rows created more than `olderThanMs` ago claimable now, cutting short a back-off or un-parking
+   * a refused row (an operator's re-drive of stuck rows). Returns how many rows changed.
    */
   async redrive(tx: Tx, olderThanMs: number): Promise<number> {
     return execute(

@@ -22,8 +22,8 @@ const MAX_BATCHES = 20;
 /**
  * Nothing stays in a middle state forever: unfinished notifications past expiry + grace become Failed_TTL,
  * notifications stuck in Sending and orders stuck in Processing are re-driven, orders with nothing pending are
- * completed, and published outbox rows past retention are deleted. (Stale outbox leases need no sweep: an
- * expired lease makes the row claimable again.)
+ * completed, and published outbox rows past retention are deleted. (The outbox relay needs no sweep: it holds rows
+ * only in its open transaction, which ends with the relay.)
  */
 @Injectable()
 export class SweeperService {
