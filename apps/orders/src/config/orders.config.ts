@@ -285,6 +285,8 @@ const apiSettings: SettingGroup<ApiSettings> = envGroup(
 export interface ConsumerSettings {
   /** Messages of one partition handled at once (never two of the same key). */
   readonly perPartitionConcurrency: number;
+  /** Most `email.status.updated` messages applied in one transaction. */
+  readonly statusBatchSize: number;
   readonly maxAttempts: number;
   readonly retryInitialDelayMs: number;
   readonly retryMaxDelayMs: number;
@@ -294,12 +296,14 @@ const consumerSettings: SettingGroup<ConsumerSettings> = envGroup(
   z
     .object({
       ORDERS_CONSUMER_PER_PARTITION_CONCURRENCY: envInt(4, { min: 1, max: 100 }),
+      ORDERS_STATUS_BATCH_SIZE: envInt(500, { min: 1, max: 10_000 }),
       ORDERS_RETRY_MAX_ATTEMPTS: envInt(5, { min: 1, max: 100 }),
       ORDERS_RETRY_INITIAL_DELAY: envDurationMs('1s', { min: 0 }),
       ORDERS_RETRY_MAX_DELAY: envDurationMs('5m', { min: 0 }),
     })
     .transform((env): ConsumerSettings => ({
       perPartitionConcurrency: env.ORDERS_CONSUMER_PER_PARTITION_CONCURRENCY,
+      statusBatchSize: env.ORDERS_STATUS_BATCH_SIZE,
       maxAttempts: env.ORDERS_RETRY_MAX_ATTEMPTS,
       retryInitialDelayMs: env.ORDERS_RETRY_INITIAL_DELAY,
       retryMaxDelayMs: env.ORDERS_RETRY_MAX_DELAY,

@@ -1,11 +1,12 @@
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { type SendOperationResult } from '@notifications/contracts';
 import { isDatabaseUnavailable } from '@notifications/database';
 import {
   InfrastructureUnavailableError,
   KafkaRuntime,
   handlerFor,
+  type BatchMessage,
   type ConsumerRunner,
-  type MessageContext,
   type RetryPolicy,
 } from '@notifications/messaging';
 import { DependencyUnavailableError, errorMessage } from '../common/dependency-unavailable.error';
@@ -68,6 +69,11 @@ export class OrdersConsumerHost implements OnApplicationBootstrap {
         handlerFor({
           topic: this.topics.emailStatusUpdated,
           handle: pauseOnDatabaseOutage((update) => this.emailStatus.handle(update)),
+          // A fetched batch of status updates in one transaction (see EmailStatusService.applyBatch).
+          handleBatch: pauseOnDatabaseOutage((messages: readonly BatchMessage<SendOperationResult>[]) =>
+            this.emailStatus.handleBatch(messages.map(({ message }) => message)),
+          ),
+          maxBatchSize: consumer.statusBatchSize,
         }),
         handlerFor({
           topic: this.topics.platformServiceUpdated,
@@ -86,12 +92,12 @@ export class OrdersConsumerHost implements OnApplicationBootstrap {
  * (DependencyUnavailableError, e.g. a refused send-condition URL) stays the message's failure: one tenant's
  * endpoint must not pause everybody's messages.
  */
-function pauseOnDatabaseOutage<T>(
-  handle: (message: T, context: MessageContext) => Promise<void>,
-): (message: T, context: MessageContext) => Promise<void> {
-  return async (message, context) => {
+function pauseOnDatabaseOutage<A extends unknown[], R>(
+  handle: (...args: A) => Promise<R>,
+): (...args: A) => Promise<R> {
+  return async (...args) => {
     try {
-      await handle(message, context);
+      return await handle(...args);
     } catch (error) {
       if (!causedByTenantDependency(error) && isDatabaseUnavailable(error))
         throw new InfrastructureUnavailableError('postgresql', errorMessage(error), { cause: error });

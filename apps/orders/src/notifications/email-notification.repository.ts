@@ -29,6 +29,18 @@ export interface NotificationState {
   readonly operationId?: string;
 }
 
+/** The final state of one notification after a batch of status updates (see `applyStatusChanges`). */
+export interface StatusChange {
+  readonly id: string;
+  readonly result: EmailNotificationResultType;
+  /** The result moved (by a `set` or a `resend`): result_time is now and sending_since is cleared. */
+  readonly resultChanged: boolean;
+  /** A transient failure sent it back to New: next_attempt_at moves to now + the resend delay. */
+  readonly resend: boolean;
+  /** The operation id to record, if any (the last one the batch carried). */
+  readonly operationId: string | undefined;
+}
+
 interface StateRow {
   id: string;
   order_id: string;
@@ -216,6 +228,56 @@ export class EmailNotificationRepository {
       [operationId],
     );
     return rows[0] === undefined ? undefined : toState(rows[0]);
+  }
+
+  /**
+   * Locks and returns, in one statement, the notifications with these ids and the latest notification of each of
+   * these ACS operation ids, all in id order so that two replicas locking overlapping sets wait rather than
+   * deadlock.
+   */
+  async lockForStatus(
+    tx: Tx,
+    ids: readonly string[],
+    operationIds: readonly string[],
+  ): Promise<(NotificationState & { readonly resultTime: Date })[]> {
+    if (ids.length === 0 && operationIds.length === 0) return [];
+    const rows = await queryRows<StateRow & { result_time: Date }>(
+      tx.manager,
+      `SELECT id, order_id, result, expiry, operation_id, result_time FROM email_notifications
+        WHERE id = ANY($1::uuid[])
+           -- An array (one InitPlan), not a subquery join: both halves are then primary-key index scans.
+           OR id = ANY(ARRAY(SELECT DISTINCT ON (operation_id) id FROM email_notifications
+                              WHERE operation_id = ANY($2::text[])
+                              ORDER BY operation_id, result_time DESC))
+        ORDER BY id
+          FOR UPDATE`,
+      [ids, operationIds],
+    );
+    return rows.map((row) => ({ ...toState(row), resultTime: row.result_time }));
+  }
+
+  /** Writes the outcome of a batch of status updates, one row per notification, in one statement. */
+  async applyStatusChanges(tx: Tx, changes: readonly StatusChange[], resendDelayMs: number): Promise<void> {
+    if (changes.length === 0) return;
+    await tx.manager.query(
+      `UPDATE email_notifications n
+          SET result = u.result,
+              result_time = CASE WHEN u.changed THEN now() ELSE n.result_time END,
+              sending_since = CASE WHEN u.changed THEN NULL ELSE n.sending_since END,
+              next_attempt_at = CASE WHEN u.resend THEN now() + ${ms(1)} ELSE n.next_attempt_at END,
+              operation_id = COALESCE(u.operation_id, n.operation_id)
+         FROM unnest($2::uuid[], $3::text[], $4::boolean[], $5::boolean[], $6::text[])
+                AS u(id, result, changed, resend, operation_id)
+        WHERE n.id = u.id`,
+      [
+        resendDelayMs,
+        changes.map((c) => c.id),
+        changes.map((c) => c.result),
+        changes.map((c) => c.resultChanged),
+        changes.map((c) => c.resend),
+        changes.map((c) => c.operationId ?? null),
+      ],
+    );
   }
 
   async setResult(

@@ -2,9 +2,13 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { type EmailNotificationResultType, type SendOperationResult } from '@notifications/contracts';
 import { ORDERS_CONFIG } from '../common/tokens';
 import { type OrdersConfig } from '../config/orders.config';
-import { UnitOfWork, type Tx } from '../database/unit-of-work';
+import { UnitOfWork } from '../database/unit-of-work';
 import { OrderRepository } from '../orders/order.repository';
-import { EmailNotificationRepository, type NotificationState } from './email-notification.repository';
+import {
+  EmailNotificationRepository,
+  type NotificationState,
+  type StatusChange,
+} from './email-notification.repository';
 import { decideTransition, isPending } from './email-status.rules';
 
 export type StatusOutcome =
@@ -18,6 +22,13 @@ export type StatusOutcome =
   | { readonly kind: 'resend'; readonly notificationId: string; readonly orderId: string }
   | { readonly kind: 'ignored'; readonly notificationId: string; readonly reason: string }
   | { readonly kind: 'unknown-notification' };
+
+export interface StatusBatchResult {
+  /** One per update, in the order of the updates. */
+  readonly outcomes: readonly StatusOutcome[];
+  /** Orders this batch completed. */
+  readonly completedOrders: readonly string[];
+}
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -33,66 +44,159 @@ export class EmailStatusService {
     @Inject(ORDERS_CONFIG) private readonly config: OrdersConfig,
   ) {}
 
+  /** Applies one update: {@link applyBatch} of one. */
   async apply(update: SendOperationResult): Promise<StatusOutcome> {
-    const operationId = update.operationId === '' ? undefined : update.operationId;
-    const outcome = await this.uow.run(async (tx): Promise<StatusOutcome> => {
-      const state = await this.locate(tx, update.notificationId, operationId);
-      if (state === undefined) return { kind: 'unknown-notification' };
-      const decision = decideTransition(
-        state.result,
-        update.sendResult,
-        state.expiry.getTime() <= Date.now(),
-      );
-      switch (decision.kind) {
-        case 'ignore':
-          if (operationId !== undefined && state.operationId === undefined) {
-            await this.notifications.recordOperationId(tx, state.id, operationId);
-          }
-          return { kind: 'ignored', notificationId: state.id, reason: decision.reason };
-        case 'resend':
-          await this.notifications.returnToNew(
-            tx,
-            state.id,
-            this.config.notifications.transientResendDelayMs,
-            operationId,
-          );
-          return { kind: 'resend', notificationId: state.id, orderId: state.orderId };
-        case 'set':
-          await this.notifications.setResult(tx, state.id, decision.result, operationId);
-          return {
-            kind: 'applied',
-            notificationId: state.id,
-            orderId: state.orderId,
-            result: decision.result,
-            orderCompleted: false,
-          };
-      }
-    });
-    if (outcome.kind === 'applied' && !isPending(outcome.result)) {
-      // After the commit above: of two updates finishing an order's last notifications concurrently, the later
-      // check sees both (see OrderRepository.completeIfDone).
-      const orderCompleted = await this.orders.completeIfDone(this.uow.autoCommit, outcome.orderId);
-      if (orderCompleted) this.logger.log(`Order ${outcome.orderId} completed`);
-      return { ...outcome, orderCompleted };
-    }
-    return outcome;
+    const { outcomes, completedOrders } = await this.applyBatch([update]);
+    const outcome = outcomes[0] ?? { kind: 'unknown-notification' };
+    return outcome.kind === 'applied' && completedOrders.includes(outcome.orderId)
+      ? { ...outcome, orderCompleted: true }
+      : outcome;
   }
 
-  /** By notification id; else by operation id (delivery reports), which the sender sets to the notification id. */
-  private async locate(
-    tx: Tx,
-    notificationId: string | undefined,
-    operationId: string | undefined,
-  ): Promise<NotificationState | undefined> {
+  /**
+   * Applies a batch of updates (in the order given: offset order) in one transaction: one statement locks every
+   * notification they name (a second one only for updates whose notification id is unknown but that carry an
+   * operation id), the forward-only rules run here in order per notification (several updates for one notification
+   * compose as if applied one after another), and one statement writes every changed notification. Then, after the
+   * commit, one statement completes the affected orders with nothing pending (see OrderRepository.completeIfDone for
+   * why after the commit). Idempotent: a redelivered batch finds its results already in place and changes nothing.
+   * Returns one outcome per update, in the same order (`orderCompleted` is left false; see `completedOrders`).
+   */
+  async applyBatch(updates: readonly SendOperationResult[]): Promise<StatusBatchResult> {
+    if (updates.length === 0) return { outcomes: [], completedOrders: [] };
+    const requests = updates.map((update) => ({
+      notificationId: update.notificationId?.toLowerCase(),
+      operationId: update.operationId === '' ? undefined : update.operationId,
+      sendResult: update.sendResult,
+    }));
+    const outcomes = await this.uow.run(async (tx): Promise<StatusOutcome[]> => {
+      const located = new Located();
+      // Like `locate` of one update: by notification id; else by operation id, which the sender sets to the
+      // notification id (so an operation-id-only report whose operation id is a UUID is also looked up by id).
+      const ids = new Set<string>();
+      const operationIds = new Set<string>();
+      for (const { notificationId, operationId } of requests) {
+        if (notificationId !== undefined) ids.add(notificationId);
+        else if (operationId !== undefined) {
+          operationIds.add(operationId);
+          if (UUID.test(operationId)) ids.add(operationId.toLowerCase());
+        }
+      }
+      located.add(await this.notifications.lockForStatus(tx, [...ids], [...operationIds]));
+      const missed = new Set<string>();
+      for (const { notificationId, operationId } of requests) {
+        if (notificationId !== undefined && operationId !== undefined && !located.byId.has(notificationId))
+          missed.add(operationId);
+      }
+      if (missed.size > 0) located.add(await this.notifications.lockForStatus(tx, [], [...missed]));
+
+      const now = Date.now();
+      const working = new Map<string, WorkingState>();
+      const outcomes = requests.map((request): StatusOutcome => {
+        const state = located.locate(request.notificationId, request.operationId);
+        if (state === undefined) return { kind: 'unknown-notification' };
+        let current = working.get(state.id);
+        if (current === undefined) {
+          current = {
+            result: state.result,
+            operationId: state.operationId,
+            changed: false,
+            resultChanged: false,
+            resend: false,
+          };
+          working.set(state.id, current);
+        }
+        const { operationId } = request;
+        const decision = decideTransition(current.result, request.sendResult, state.expiry.getTime() <= now);
+        switch (decision.kind) {
+          case 'ignore':
+            if (operationId !== undefined && current.operationId === undefined) {
+              current.operationId = operationId;
+              current.changed = true;
+            }
+            return { kind: 'ignored', notificationId: state.id, reason: decision.reason };
+          case 'resend':
+            current.result = 'New';
+            current.operationId = operationId ?? current.operationId;
+            current.changed = current.resultChanged = current.resend = true;
+            return { kind: 'resend', notificationId: state.id, orderId: state.orderId };
+          case 'set':
+            current.result = decision.result;
+            current.operationId = operationId ?? current.operationId;
+            current.changed = current.resultChanged = true;
+            return {
+              kind: 'applied',
+              notificationId: state.id,
+              orderId: state.orderId,
+              result: decision.result,
+              orderCompleted: false,
+            };
+        }
+      });
+      const changes: StatusChange[] = [];
+      for (const [id, state] of working) {
+        if (!state.changed) continue;
+        changes.push({
+          id,
+          result: state.result,
+          resultChanged: state.resultChanged,
+          resend: state.resend,
+          operationId: state.operationId,
+        });
+      }
+      await this.notifications.applyStatusChanges(
+        tx,
+        changes,
+        this.config.notifications.transientResendDelayMs,
+      );
+      return outcomes;
+    });
+    const finishedOrders = new Set<string>();
+    for (const outcome of outcomes) {
+      if (outcome.kind === 'applied' && !isPending(outcome.result)) finishedOrders.add(outcome.orderId);
+    }
+    // After the commit above: of two batches finishing an order's last notifications concurrently, the later
+    // check sees both (see OrderRepository.completeIfDone).
+    const completedOrders = await this.orders.completeManyIfDone(this.uow.autoCommit, [...finishedOrders]);
+    for (const orderId of completedOrders) this.logger.log(`Order ${orderId} completed`);
+    return { outcomes, completedOrders };
+  }
+}
+
+interface WorkingState {
+  result: EmailNotificationResultType;
+  operationId: string | undefined;
+  /** Anything to write (a result, or an operation id recorded on an ignored update). */
+  changed: boolean;
+  resultChanged: boolean;
+  resend: boolean;
+}
+
+/** The notifications a batch locked, by id and by operation id (the latest notification of each). */
+class Located {
+  readonly byId = new Map<string, NotificationState>();
+  private readonly byOperation = new Map<string, { state: NotificationState; resultTime: number }>();
+
+  add(states: readonly (NotificationState & { readonly resultTime: Date })[]): void {
+    for (const state of states) {
+      this.byId.set(state.id, state);
+      if (state.operationId === undefined) continue;
+      const seen = this.byOperation.get(state.operationId);
+      if (seen === undefined || seen.resultTime < state.resultTime.getTime())
+        this.byOperation.set(state.operationId, { state, resultTime: state.resultTime.getTime() });
+    }
+  }
+
+  locate(notificationId: string | undefined, operationId: string | undefined): NotificationState | undefined {
     if (notificationId !== undefined) {
-      const byId = await this.notifications.lockById(tx, notificationId);
+      const byId = this.byId.get(notificationId);
       if (byId !== undefined) return byId;
     }
     if (operationId === undefined) return undefined;
-    const byOperation = await this.notifications.lockByOperationId(tx, operationId);
-    if (byOperation !== undefined) return byOperation;
+    const byOperation = this.byOperation.get(operationId);
+    if (byOperation !== undefined) return byOperation.state;
     return notificationId === undefined && UUID.test(operationId)
-      ? this.notifications.lockById(tx, operationId.toLowerCase())
+      ? this.byId.get(operationId.toLowerCase())
       : undefined;
   }
 }

@@ -306,6 +306,31 @@ export class OrderRepository {
     return changed === 1;
   }
 
+  /**
+   * {@link completeIfDone} for several orders in one statement; returns the ids of the orders it completed. Same
+   * concurrency argument: run it after the status changes it follows have committed.
+   */
+  async completeManyIfDone(tx: Tx, ids: readonly string[]): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const rows = await queryRows<{ id: string }>(
+      tx.manager,
+      // Locked in id order: two replicas completing overlapping sets of orders wait for each other, not deadlock.
+      `WITH done AS (
+         SELECT o.id FROM orders o
+          WHERE o.id = ANY($1::uuid[]) AND o.processing_status = 'Processed'
+            AND NOT EXISTS (SELECT 1 FROM email_notifications n
+                             WHERE n.order_id = o.id AND n.result IN ${PENDING_RESULTS_SQL})
+          ORDER BY o.id
+          FOR UPDATE
+       )
+       UPDATE orders o SET processing_status = 'Completed', status_changed = now()
+         FROM done WHERE o.id = done.id AND o.processing_status = 'Processed'
+       RETURNING o.id`,
+      [ids],
+    );
+    return rows.map((row) => row.id);
+  }
+
   /** Sweeper: completes Processed orders with nothing pending; returns how many. */
   async completeFinished(tx: Tx, limit: number): Promise<number> {
     return execute(

@@ -24,10 +24,10 @@ import {
   type OutagePause,
 } from './instrumentation';
 import { errorFields, type MessagingLogger } from './logger';
-import { processPartitionBatch } from './partition-batch';
+import { processPartitionBatch, processPartitionChunks, type PartitionBatchOptions } from './partition-batch';
 import { RecordTooLargeError, type MessageProducer } from './producer';
 import { DEFAULT_RETRY_POLICY, retryDelayMs, type RetryPolicy } from './retry-policy';
-import { inConsumerSpan, isTracingActive } from './tracing';
+import { inConsumerBatchSpan, inConsumerSpan, isTracingActive } from './tracing';
 
 export interface MessageContext {
   /** The topic the handler is registered for (the main topic, also when the message came from its retry topic). */
@@ -57,10 +57,36 @@ export interface MessageContext {
 
 export type MessageHandler<T> = (message: T, context: MessageContext) => Promise<void>;
 
+/** One valid message of a batch handed to `handleBatch`. */
+export interface BatchMessage<T> {
+  readonly message: T;
+  readonly context: MessageContext;
+}
+
+export const DEFAULT_MAX_BATCH_SIZE = 500;
+
+/** What a batch handler may report: the messages (by index in the batch) that failed, each with its error. */
+export interface BatchOutcome {
+  readonly failures: ReadonlyMap<number, unknown>;
+}
+
 export interface HandlerRegistration<T> {
   readonly topic: TopicDefinition<T>;
   /** A method (not a property) so a registration for one payload type is also a HandlerRegistration<unknown>. */
   handle(message: T, context: MessageContext): Promise<void>;
+  /**
+   * Optional: handles the valid messages of one partition's fetched batch at once (at most `maxBatchSize`, in
+   * offset order; the handler keeps their order per key). Invalid messages are dead-lettered before it is called.
+   * Resolving without `failures` means every message was handled; each message listed in `failures` is routed as
+   * if `handle` had thrown its error (retry topic, dead-letter topic, or an outage pause that re-reads the chunk),
+   * the others count as handled. Throwing InfrastructureUnavailableError pauses the partition and the messages are
+   * read again, as for `handle`. Throwing anything else makes the runner handle the same messages once more, one at
+   * a time through `handle`, so each failing message alone is retried or dead-lettered: a batch handler must
+   * therefore be idempotent for messages it already applied before it threw.
+   */
+  handleBatch?(messages: readonly BatchMessage<T>[]): Promise<BatchOutcome | void>;
+  /** Most messages per `handleBatch` call; default {@link DEFAULT_MAX_BATCH_SIZE}. */
+  readonly maxBatchSize?: number;
   readonly retryPolicy?: RetryPolicy;
 }
 
@@ -126,6 +152,10 @@ interface PartitionMessage {
   readonly message: KafkaMessage;
   readonly headers: StringHeaders;
   readonly maybeHandledBefore: boolean;
+  /** Set when a batch already parsed it (the per-message fallback then does not parse it again). */
+  readonly parsed?: { readonly value: unknown };
+  /** Set when a batch handler reported this message as failed: routed as if `handle` had thrown this. */
+  readonly failed?: { readonly error: unknown };
 }
 
 /**
@@ -393,20 +423,38 @@ export class ConsumerRunner {
         headers: decodeHeaders(message.headers),
         maybeHandledBefore: Number(message.offset) < handledBeforeBelow,
       }));
-      const result = await processPartitionBatch({
-        messages,
-        concurrency: this.perPartitionConcurrency,
-        handle: (item) => this.handleMessage(route, batch.topic, batch.partition, item, payload, tracing),
-        dueAt: (item) => (route.isRetryTopic ? headerInt(item.headers, MessagingHeaders.dueAt) : undefined),
+      const common = {
+        dueAt: (item: PartitionMessage) =>
+          route.isRetryTopic ? headerInt(item.headers, MessagingHeaders.dueAt) : undefined,
         // No `payload.isStale()` per message: it only turns true after a seek, which this runner never does, and it
         // costs a JSON.stringify inside kafkajs on every call.
         shouldContinue: () => this.isActive() && !revoked && payload.isRunning(),
-        resolveOffset: (offset) => {
+        resolveOffset: (offset: string) => {
           (progress as PartitionProgress).nextOffset = Number(offset) + 1;
           payload.resolveOffset(offset);
         },
         commitIfNecessary: () => payload.commitOffsetsIfNecessary(),
-      });
+      };
+      const handleOne = (item: PartitionMessage) =>
+        this.handleMessage(route, batch.topic, batch.partition, item, payload, tracing);
+      const result =
+        route.registration.handleBatch === undefined
+          ? await processPartitionBatch({
+              ...common,
+              messages,
+              concurrency: this.perPartitionConcurrency,
+              handle: handleOne,
+            })
+          : await processPartitionChunks({
+              ...common,
+              messages,
+              maxChunkSize: route.registration.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE,
+              handleChunk: (chunk) =>
+                this.handleChunk(route, batch.topic, batch.partition, chunk, payload, tracing, {
+                  ...common,
+                  handle: handleOne,
+                }),
+            });
       if (result.pausedUntil !== undefined)
         this.pauseUntil(payload, batch.topic, batch.partition, result.pausedUntil);
     } catch (error) {
@@ -536,6 +584,150 @@ export class ConsumerRunner {
     );
   }
 
+  private contextOf(
+    route: Route,
+    receivedFrom: string,
+    partition: number,
+    attempt: number,
+    item: PartitionMessage,
+    payload: EachBatchPayload,
+  ): MessageContext {
+    const { registration, retryPolicy } = route;
+    return {
+      topic: registration.topic.name,
+      receivedFrom,
+      partition,
+      offset: item.offset,
+      key: item.key,
+      headers: item.headers,
+      timestamp: item.message.timestamp,
+      attempt,
+      maybeHandledBefore: item.maybeHandledBefore,
+      maxAttempts: retryPolicy.maxAttempts,
+      isLastAttempt: attempt >= retryPolicy.maxAttempts,
+      heartbeat: () => payload.heartbeat(),
+    };
+  }
+
+  /**
+   * One chunk of a partition's batch for a registration with `handleBatch`: invalid messages are dead-lettered
+   * (through the per-message path), the valid ones go to `handleBatch` at once. If it throws anything but an
+   * outage, the valid messages are handled again one at a time through `handle`, with the per-key concurrency and
+   * offset resolution of {@link processPartitionBatch}, so each failure is retried or dead-lettered on its own.
+   * Resolves true when every message of the chunk has a durable outcome; false when the fallback stopped early
+   * (stop, revocation): the caller must then not resolve past it. Throws when an outcome could not be made durable.
+   */
+  private async handleChunk(
+    route: Route,
+    receivedFrom: string,
+    partition: number,
+    chunk: readonly PartitionMessage[],
+    payload: EachBatchPayload,
+    tracing: boolean,
+    fallback: Omit<PartitionBatchOptions<PartitionMessage>, 'messages' | 'concurrency'>,
+  ): Promise<boolean> {
+    const { registration } = route;
+    const handleBatch = registration.handleBatch?.bind(registration);
+    if (handleBatch === undefined) throw new Error('handleChunk needs a registration with handleBatch');
+    const valid: PartitionMessage[] = [];
+    const batch: BatchMessage<unknown>[] = [];
+    const infos: ConsumedMessageInfo[] = [];
+    for (const item of chunk) {
+      let value: unknown;
+      try {
+        value = registration.topic.contract.parse(item.message.value);
+      } catch {
+        // The per-message path parses it again, logs and dead-letters it exactly as without batches.
+        await fallback.handle(item);
+        continue;
+      }
+      const parsed: PartitionMessage = { ...item, parsed: { value } };
+      const attempt = headerInt(item.headers, MessagingHeaders.attempt) ?? 1;
+      valid.push(parsed);
+      batch.push({
+        message: value,
+        context: this.contextOf(route, receivedFrom, partition, attempt, item, payload),
+      });
+      infos.push({
+        topic: receivedFrom,
+        handlerTopic: registration.topic.name,
+        partition,
+        offset: item.offset,
+        key: item.key,
+        attempt,
+        groupId: this.options.groupId,
+      });
+    }
+    if (batch.length === 0) return true;
+    const timed = this.instrumentation.observesOutcomes;
+    const startedAt = timed ? performance.now() : 0;
+    let outcome: BatchOutcome | void;
+    try {
+      if (tracing) {
+        outcome = await inConsumerBatchSpan(
+          receivedFrom,
+          {
+            'messaging.destination.name': receivedFrom,
+            'messaging.destination.partition.id': String(partition),
+            'messaging.consumer.group.name': this.options.groupId,
+            'messaging.batch.message_count': batch.length,
+          },
+          valid.map((item) => item.headers),
+          () => handleBatch(batch),
+        );
+      } else {
+        outcome = await handleBatch(batch);
+      }
+    } catch (error) {
+      const outage = infrastructureOutageOf(error);
+      if (outage !== undefined) {
+        // Nothing is decided for these messages: they stay unresolved and are read again after the pause.
+        if (timed) for (const info of infos) this.instrumentation.messageFinished(info, 'abandoned', 0);
+        throw outage;
+      }
+      this.logger.warn('Batch handler failed; handling its messages one at a time', {
+        topic: receivedFrom,
+        partition,
+        fromOffset: valid[0]?.offset,
+        toOffset: valid[valid.length - 1]?.offset,
+        messages: valid.length,
+        ...errorFields(error),
+      });
+      const result = await processPartitionBatch({
+        ...fallback,
+        messages: valid,
+        concurrency: this.perPartitionConcurrency,
+        // The chunk was cut before the first message that is not due.
+        dueAt: () => undefined,
+      });
+      return result.handled === valid.length;
+    }
+    // Each message's duration is the batch's: the time from its fetch to its outcome.
+    const durationMs = timed ? performance.now() - startedAt : 0;
+    const failures = outcome?.failures;
+    const failed: PartitionMessage[] = [];
+    infos.forEach((info, index) => {
+      const failure = failures?.get(index);
+      if (failures?.has(index)) {
+        failed.push({ ...(valid[index] as PartitionMessage), failed: { error: failure } });
+        return;
+      }
+      this.stats.messageReceived();
+      this.stats.messageHandled();
+      if (timed) this.instrumentation.messageFinished(info, 'handled', durationMs);
+    });
+    if (this.outageStreaks.size > 0) this.outageOver(receivedFrom, partition);
+    if (failed.length === 0) return true;
+    // Through the per-message path, which routes each reported failure exactly as a thrown one.
+    const result = await processPartitionBatch({
+      ...fallback,
+      messages: failed,
+      concurrency: this.perPartitionConcurrency,
+      dueAt: () => undefined,
+    });
+    return result.handled === failed.length;
+  }
+
   private async processMessage(
     route: Route,
     info: ConsumedMessageInfo,
@@ -551,9 +743,9 @@ export class ConsumerRunner {
     let reason: DeadLetterReason | undefined;
     this.stats.messageReceived();
     try {
-      let message: unknown;
+      let message: unknown = item.parsed?.value;
       try {
-        message = registration.topic.contract.parse(item.message.value);
+        if (item.parsed === undefined) message = registration.topic.contract.parse(item.message.value);
       } catch (error) {
         this.logger.warn('Invalid message; dead-lettering it', { ...location, ...errorFields(error) });
         reason = 'invalid-message';
@@ -562,21 +754,9 @@ export class ConsumerRunner {
       }
       if (outcome === undefined) {
         this.instrumentation.messageParsed(info, message);
-        const context: MessageContext = {
-          topic: registration.topic.name,
-          receivedFrom,
-          partition,
-          offset: item.offset,
-          key: item.key,
-          headers: item.headers,
-          timestamp: item.message.timestamp,
-          attempt,
-          maybeHandledBefore: item.maybeHandledBefore,
-          maxAttempts: retryPolicy.maxAttempts,
-          isLastAttempt: attempt >= retryPolicy.maxAttempts,
-          heartbeat: () => payload.heartbeat(),
-        };
+        const context = this.contextOf(route, receivedFrom, partition, attempt, item, payload);
         try {
+          if (item.failed !== undefined) throw item.failed.error;
           await registration.handle(message, context);
           this.stats.messageHandled();
           outcome = 'handled';

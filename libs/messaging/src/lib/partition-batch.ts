@@ -101,3 +101,57 @@ export async function processPartitionBatch<M extends BatchItem>(
   if (failure) throw failure.error;
   return pausedUntil === undefined ? { handled } : { pausedUntil, handled };
 }
+
+export interface PartitionChunkOptions<M extends BatchItem> {
+  readonly messages: readonly M[];
+  /** Most messages per chunk (at least 1). */
+  readonly maxChunkSize: number;
+  /**
+   * Handles one chunk, in offset order. Resolves true when every message of the chunk has a durable outcome, false
+   * when it stopped early (nothing after the chunk is started then, and the chunk's offsets are left to whatever it
+   * resolved itself); throws when an outcome could not be made durable (nothing of the chunk is resolved here).
+   */
+  handleChunk(messages: readonly M[]): Promise<boolean>;
+  dueAt(message: M): number | undefined;
+  shouldContinue(): boolean;
+  resolveOffset(offset: string): void;
+  commitIfNecessary(): Promise<void>;
+  now?(): number;
+}
+
+/**
+ * Processes one fetched batch of a single partition in consecutive chunks of at most `maxChunkSize` messages, one
+ * chunk at a time (so per-key order holds as long as `handleChunk` keeps the order inside a chunk). A chunk's last
+ * offset is resolved only after the whole chunk has an outcome. A message that is not due yet ends the chunk before
+ * it and the batch after that chunk, as in {@link processPartitionBatch}.
+ */
+export async function processPartitionChunks<M extends BatchItem>(
+  options: PartitionChunkOptions<M>,
+): Promise<PartitionBatchResult> {
+  const { messages } = options;
+  const now = options.now ?? Date.now;
+  const maxChunkSize = Math.max(1, options.maxChunkSize);
+  let index = 0;
+  let handled = 0;
+  let pausedUntil: number | undefined;
+  while (index < messages.length && pausedUntil === undefined && options.shouldContinue()) {
+    const chunk: M[] = [];
+    while (index < messages.length && chunk.length < maxChunkSize) {
+      const message = messages[index] as M;
+      const due = options.dueAt(message);
+      if (due !== undefined && due > now()) {
+        pausedUntil = due;
+        break;
+      }
+      chunk.push(message);
+      index += 1;
+    }
+    const last = chunk[chunk.length - 1];
+    if (last === undefined) break;
+    await options.commitIfNecessary();
+    if (!(await options.handleChunk(chunk))) return { handled };
+    options.resolveOffset(last.offset);
+    handled += chunk.length;
+  }
+  return pausedUntil === undefined ? { handled } : { pausedUntil, handled };
+}

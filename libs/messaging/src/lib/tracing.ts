@@ -77,3 +77,37 @@ export async function inConsumerSpan<T>(
     span.end();
   }
 }
+
+/**
+ * Runs the processing of a batch of consumed messages in one `process <topic>` consumer span linked to each
+ * message's producer context, as the OpenTelemetry messaging conventions describe for batch processing ("the span
+ * … SHOULD have links to the contexts of the messages", https://opentelemetry.io/docs/specs/semconv/messaging/messaging-spans/#batch-processing);
+ * it has no parent of its own since the messages belong to different traces.
+ */
+export async function inConsumerBatchSpan<T>(
+  topic: string,
+  attributes: Record<string, string | number>,
+  headers: readonly Readonly<StringHeaders>[],
+  run: (span: Span) => Promise<T>,
+): Promise<T> {
+  const links = headers.flatMap((carrier) => {
+    const linked = trace.getSpanContext(propagation.extract(context.active(), carrier));
+    return linked === undefined ? [] : [{ context: linked }];
+  });
+  const span = messagingTracer().startSpan(`process ${topic}`, {
+    kind: SpanKind.CONSUMER,
+    attributes: { 'messaging.system': 'kafka', ...attributes },
+    links,
+  });
+  try {
+    return await context.with(trace.setSpan(context.active(), span), () => run(span));
+  } catch (error) {
+    span.setStatus({
+      code: SpanStatusCode.ERROR,
+      message: error instanceof Error ? error.message : String(error),
+    });
+    throw error;
+  } finally {
+    span.end();
+  }
+}
