@@ -15,6 +15,8 @@ import { MessageRepository } from './store/message.repository';
 import { OperationRepository } from './store/operation.repository';
 import { RequestStats } from './store/request-stats';
 
+const MAX_TRACKED_REPEATABLE_REQUESTS = 1_000_000;
+
 @Module({})
 export class AppModule {
   static forRoot(config: EmulatorConfig, clock: Clock = systemClock): DynamicModule {
@@ -34,13 +36,18 @@ export class AppModule {
           provide: SlidingWindowRateLimiter,
           useFactory: () => new SlidingWindowRateLimiter(config.scripting.rateLimitPerMinute),
         },
-        { provide: OperationRepository, useFactory: () => new OperationRepository(config.store.maxMessages) },
+        // Every operation id since the last reset, compactly (the duplicate check is exact); messages are a window.
+        { provide: OperationRepository, useFactory: () => new OperationRepository() },
         {
           provide: MessageRepository,
           useFactory: () => new MessageRepository(config.store.maxMessages, config.store.storedBodyChars),
         },
-        // Tracked for 5 minutes; bounded like the operations, so a flood of request ids cannot exhaust memory.
-        { provide: RepeatableRequests, useFactory: () => new RepeatableRequests(config.store.maxMessages) },
+        // Tracked for 5 minutes (3 300 sends/s fill the bound), bounded so that a flood of request ids cannot
+        // exhaust memory.
+        {
+          provide: RepeatableRequests,
+          useFactory: () => new RepeatableRequests(MAX_TRACKED_REPEATABLE_REQUESTS),
+        },
         RequestStats,
         SendSettings,
         DeliveryReportService,

@@ -1,6 +1,7 @@
 import { type LoggerService, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AcsHttpHandler } from './acs/acs-http.handler';
 import { AppModule } from './app.module';
@@ -39,8 +40,18 @@ export async function startEmulator(
       ...(options.logger === undefined ? {} : { logger: options.logger }),
     },
   );
-  // Registered before Nest's router (which is added on init), so ACS routes never reach Nest.
-  app.use(app.get(AcsHttpHandler).middleware);
+  // The ACS routes are answered straight from the HTTP server's request event, before express: express's
+  // per-request set-up (request/response decoration, router walk) cost more than the rest of a send or poll.
+  // Everything else (admin, health) goes to the express app as before.
+  const acs = app.get(AcsHttpHandler).middleware;
+  const server: Server = app.getHttpServer();
+  const frameworkListeners = server.listeners('request') as RequestListener[];
+  server.removeAllListeners('request');
+  server.on('request', (request: IncomingMessage, response: ServerResponse) =>
+    acs(request, response, () => {
+      for (const listener of frameworkListeners) listener(request, response);
+    }),
+  );
   app.useBodyParser('json', { limit: '1mb' });
   app.disable('x-powered-by');
   if (options.shutdownHooks) app.enableShutdownHooks();

@@ -344,6 +344,8 @@ function safeDecode(text: string): string {
   }
 }
 
+const EMPTY_BODY = Promise.resolve(Buffer.alloc(0));
+
 /** The whole body, or 'tooLarge' as soon as it exceeds `limit` bytes (the rest is discarded, not buffered). */
 function readBody(request: IncomingMessage, limit: number): Promise<Buffer | 'tooLarge'> {
   const declared = Number(request.headers['content-length'] ?? 0);
@@ -351,6 +353,9 @@ function readBody(request: IncomingMessage, limit: number): Promise<Buffer | 'to
     request.resume();
     return Promise.resolve('tooLarge');
   }
+  // Without Content-Length or Transfer-Encoding an HTTP/1.1 request has no body (RFC 9112 section 6.3), as every
+  // poll: nothing to wait for. Node discards anything unread when the response ends.
+  if (declared === 0 && request.headers['transfer-encoding'] === undefined) return EMPTY_BODY;
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;

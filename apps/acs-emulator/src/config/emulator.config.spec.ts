@@ -18,8 +18,14 @@ describe(loadEmulatorConfig.name, () => {
         maxDateSkewMs: 900_000,
       },
       scripting: { rules: [], builtInRules: true, rateLimitPerMinute: undefined },
-      store: { maxMessages: 1_000_000, storedBodyChars: 1024 },
-      deliveryReports: { webhookUrl: undefined, statusMix: 'Delivered' },
+      store: { maxMessages: 100_000, storedBodyChars: 1024 },
+      deliveryReports: {
+        webhookUrl: undefined,
+        statusMix: 'Delivered',
+        batchSize: 500,
+        batchKb: 1024,
+        tickMs: 250,
+      },
     });
   });
 

@@ -98,7 +98,8 @@ const scriptingSettings = envGroup(
 const storeSettings = envGroup(
   z
     .object({
-      ACS_MAX_MESSAGES: envInt(1_000_000, { min: 1, max: 20_000_000 }),
+      // The window of recent messages kept for inspection (counts and the duplicate check cover every message).
+      ACS_MAX_MESSAGES: envInt(100_000, { min: 1, max: 20_000_000 }),
       ACS_STORED_BODY_CHARS: envInt(1024, { min: 0, max: 10_000_000 }),
     })
     .transform((env) => ({ maxMessages: env.ACS_MAX_MESSAGES, storedBodyChars: env.ACS_STORED_BODY_CHARS })),
@@ -110,7 +111,14 @@ const deliveryReportSettings = envGroup(
       ACS_DELIVERY_REPORT_WEBHOOK: envUrl(undefined, { protocols: ['http', 'https'] }).optional(),
       ACS_DELIVERY_REPORT_STATUS_MIX: envJson(statusMixSchema, 'a status or {status: weight}', 'Delivered'),
       ACS_DELIVERY_REPORT_DELAY_MS: envDurationMs('200ms', { max: 86_400_000 }),
-      ACS_DELIVERY_REPORT_BATCH_SIZE: envInt(1, { min: 1, max: 5000 }),
+      // Event Grid batching (https://learn.microsoft.com/azure/event-grid/delivery-and-retry#batched-event-delivery):
+      // BATCH_SIZE is the subscription's maxEventsPerBatch (1–5000), BATCH_KB its preferredBatchSizeInKilobytes
+      // (1–1024). Batched by default, because one POST per event made the emulator (and the receiver) spend most
+      // of their time on HTTP; the deployment's subscription should be set up the same way (README).
+      ACS_DELIVERY_REPORT_BATCH_SIZE: envInt(500, { min: 1, max: 5000 }),
+      ACS_DELIVERY_REPORT_BATCH_KB: envInt(1024, { min: 1, max: 1024 }),
+      // How often due reports are collected at most: one tick serves every operation due by then.
+      ACS_DELIVERY_REPORT_TICK_MS: envDurationMs('250ms', { max: 60_000 }),
       ACS_DELIVERY_REPORT_CONCURRENCY: envInt(8, { min: 1, max: 256 }),
       // Event Grid keeps retrying a subscription for up to 24 h, so a receiver that restarts loses nothing; 30
       // attempts with the backoff capped at 5 s cover a receiver down for about two and a half minutes.
@@ -126,6 +134,8 @@ const deliveryReportSettings = envGroup(
       statusMix: env.ACS_DELIVERY_REPORT_STATUS_MIX,
       delayMs: env.ACS_DELIVERY_REPORT_DELAY_MS,
       batchSize: env.ACS_DELIVERY_REPORT_BATCH_SIZE,
+      batchKb: env.ACS_DELIVERY_REPORT_BATCH_KB,
+      tickMs: env.ACS_DELIVERY_REPORT_TICK_MS,
       concurrency: env.ACS_DELIVERY_REPORT_CONCURRENCY,
       maxAttempts: env.ACS_DELIVERY_REPORT_MAX_ATTEMPTS,
       timeoutMs: env.ACS_DELIVERY_REPORT_TIMEOUT_MS,

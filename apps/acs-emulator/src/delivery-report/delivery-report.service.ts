@@ -6,7 +6,7 @@ import { DueQueue } from '../common/due-queue';
 import { EMULATOR_CONFIG, type EmulatorConfig } from '../config/emulator.config';
 import type { DeliveryReportStatus, StatusMix } from '../scripting/rule.schema';
 import { pickStatus } from '../scripting/status-mix';
-import { deliveryReportEvent, type EmailDeliveryReportEvent } from './event-grid-event';
+import { deliveryReportEvent } from './event-grid-event';
 
 export interface DeliveryReportSettings {
   readonly webhookUrl: string | undefined;
@@ -39,6 +39,18 @@ interface PendingReport {
   readonly attemptedAt: number;
 }
 
+/** One recipient's event, waiting for a delivery slot; serialised only when its batch is formed. */
+interface OutboxEvent {
+  readonly report: PendingReport;
+  readonly recipient: { address: string; status: DeliveryReportStatus };
+}
+
+/** A batch as posted: the JSON array, kept as text so that retries resend exactly the same events. */
+interface Batch {
+  readonly body: string;
+  readonly events: number;
+}
+
 // Event Grid does not retry these answers: the subscriber said the event itself is unacceptable.
 const NON_RETRIABLE = new Set([400, 403, 413]);
 const MAX_OUTBOX = 1_000_000;
@@ -46,21 +58,30 @@ const MAX_BACKOFF_MS = 5000;
 
 /**
  * Posts Event Grid `EmailDeliveryReportReceived` events to a webhook once an operation has succeeded, as an ACS
- * resource with an Event Grid subscription would. One timer serves every pending report (a heap by due time);
- * deliveries run with bounded concurrency and retry with exponential backoff.
+ * resource with an Event Grid subscription would. One timer serves every pending report (a heap by due time),
+ * firing at most once per `tickMs`, so that many operations share a tick; deliveries run with bounded
+ * concurrency and retry with exponential backoff.
+ *
+ * Events go out in batches (a JSON array of up to `batchSize` events and about `batchKb` KB), as Event Grid
+ * delivers to a subscription with batching enabled: "Max events per batch" (1–5 000, never exceeded) and
+ * "Preferred batch size in kilobytes" (a target ceiling; a single larger event still goes alone), see
+ * https://learn.microsoft.com/azure/event-grid/delivery-and-retry#batched-event-delivery. A batch is formed from
+ * the events due at a tick, as Event Grid forms one from the events available: it does not wait for more.
  */
 @Injectable()
 export class DeliveryReportService implements OnApplicationShutdown {
   private readonly logger = new Logger(DeliveryReportService.name);
   private settings: DeliveryReportSettings;
   private readonly due = new DueQueue<PendingReport>();
-  private outbox: EmailDeliveryReportEvent[] = [];
+  private outbox: OutboxEvent[] = [];
   private outboxHead = 0;
   private inFlight = 0;
   /** Events (one per recipient) of the reports in `due`. */
   private dueEvents = 0;
   private timer: NodeJS.Timeout | undefined;
   private armedFor = Number.POSITIVE_INFINITY;
+  /** When the timer last fired: the next tick is at least `tickMs` later. */
+  private lastTickAt = Number.NEGATIVE_INFINITY;
   private abort = new AbortController();
   private counters = emptyCounters();
   private lastError: string | undefined;
@@ -80,17 +101,21 @@ export class DeliveryReportService implements OnApplicationShutdown {
 
   view(): DeliveryReportSettings & {
     batchSize: number;
+    batchKb: number;
+    tickMs: number;
     concurrency: number;
     maxAttempts: number;
     timeoutMs: number;
   } {
-    const { batchSize, concurrency, maxAttempts, timeoutMs } = this.config.deliveryReports;
+    const { batchSize, batchKb, tickMs, concurrency, maxAttempts, timeoutMs } = this.config.deliveryReports;
     return {
       ...this.settings,
       // The URL usually carries the subscriber's `accesskey`; never echo it.
       webhookUrl:
         this.settings.webhookUrl === undefined ? undefined : String(redactConfig(this.settings.webhookUrl)),
       batchSize,
+      batchKb,
+      tickMs,
       concurrency,
       maxAttempts,
       timeoutMs,
@@ -153,6 +178,7 @@ export class DeliveryReportService implements OnApplicationShutdown {
     this.dueEvents = 0;
     this.outbox = [];
     this.outboxHead = 0;
+    this.lastTickAt = Number.NEGATIVE_INFINITY;
     this.counters = emptyCounters();
     this.lastError = undefined;
     if (settings) this.settings = this.initialSettings();
@@ -174,8 +200,10 @@ export class DeliveryReportService implements OnApplicationShutdown {
   }
 
   private arm(): void {
-    const next = this.due.peekDueAt();
-    if (next === undefined || next >= this.armedFor) return;
+    const due = this.due.peekDueAt();
+    if (due === undefined) return;
+    const next = Math.max(due, this.lastTickAt + this.config.deliveryReports.tickMs);
+    if (next >= this.armedFor) return;
     clearTimeout(this.timer);
     this.armedFor = next;
     this.timer = setTimeout(() => this.fire(), Math.max(0, next - this.clock.now()));
@@ -186,6 +214,7 @@ export class DeliveryReportService implements OnApplicationShutdown {
     this.timer = undefined;
     this.armedFor = Number.POSITIVE_INFINITY;
     const now = this.clock.now();
+    this.lastTickAt = now;
     for (const report of this.due.popDue(now)) {
       this.dueEvents -= report.recipients.length;
       for (const recipient of report.recipients) {
@@ -194,17 +223,7 @@ export class DeliveryReportService implements OnApplicationShutdown {
           this.lastError = `outbox full (${MAX_OUTBOX} events)`;
           continue;
         }
-        this.outbox.push(
-          deliveryReportEvent({
-            resourceId: this.config.deliveryReports.resourceId,
-            operationId: report.operationId,
-            sender: report.sender,
-            recipient: recipient.address,
-            status: recipient.status,
-            attemptedAt: report.attemptedAt,
-            now,
-          }),
-        );
+        this.outbox.push({ report, recipient });
       }
     }
     this.pump();
@@ -212,10 +231,9 @@ export class DeliveryReportService implements OnApplicationShutdown {
   }
 
   private pump(): void {
-    const { batchSize, concurrency } = this.config.deliveryReports;
+    const { concurrency } = this.config.deliveryReports;
     while (this.inFlight < concurrency && this.outboxHead < this.outbox.length) {
-      const batch = this.outbox.slice(this.outboxHead, this.outboxHead + batchSize);
-      this.outboxHead += batch.length;
+      const batch = this.nextBatch();
       if (this.outboxHead === this.outbox.length) {
         this.outbox = [];
         this.outboxHead = 0;
@@ -229,14 +247,44 @@ export class DeliveryReportService implements OnApplicationShutdown {
     }
   }
 
-  private async deliver(batch: readonly EmailDeliveryReportEvent[], generation: number): Promise<void> {
+  /** Takes up to `batchSize` events, stopping before the body would pass `batchKb` (but at least one event). */
+  private nextBatch(): Batch {
+    const { batchSize, batchKb, resourceId } = this.config.deliveryReports;
+    const maxBytes = batchKb * 1024;
+    const now = this.clock.now();
+    const parts: string[] = [];
+    let bytes = 2;
+    while (parts.length < batchSize && this.outboxHead < this.outbox.length) {
+      const next = this.outbox[this.outboxHead];
+      if (next === undefined) break;
+      const json = JSON.stringify(
+        deliveryReportEvent({
+          resourceId,
+          operationId: next.report.operationId,
+          sender: next.report.sender,
+          recipient: next.recipient.address,
+          status: next.recipient.status,
+          attemptedAt: next.report.attemptedAt,
+          now,
+        }),
+      );
+      const size = Buffer.byteLength(json);
+      if (parts.length > 0 && bytes + 1 + size > maxBytes) break;
+      bytes += size + (parts.length > 0 ? 1 : 0);
+      parts.push(json);
+      this.outboxHead += 1;
+    }
+    return { body: `[${parts.join(',')}]`, events: parts.length };
+  }
+
+  private async deliver(batch: Batch, generation: number): Promise<void> {
     const { maxAttempts, timeoutMs, accessKey } = this.config.deliveryReports;
-    const body = JSON.stringify(batch);
+    const { body } = batch;
     const current = () => generation === this.generation;
     for (let attempt = 1; ; attempt += 1) {
       const url = this.settings.webhookUrl;
       if (url === undefined || !current()) {
-        if (current()) this.counters.discarded += batch.length;
+        if (current()) this.counters.discarded += batch.events;
         return;
       }
       this.counters.attempts += 1;
@@ -260,7 +308,7 @@ export class DeliveryReportService implements OnApplicationShutdown {
         });
         await response.body?.cancel();
         if (response.ok) {
-          if (current()) this.counters.delivered += batch.length;
+          if (current()) this.counters.delivered += batch.events;
           return;
         }
         retriable = !NON_RETRIABLE.has(response.status);
@@ -270,9 +318,9 @@ export class DeliveryReportService implements OnApplicationShutdown {
         this.lastError = `webhook request failed: ${error instanceof Error ? error.message : String(error)}`;
       }
       if (!retriable || attempt >= maxAttempts) {
-        if (current()) this.counters.failed += batch.length;
+        if (current()) this.counters.failed += batch.events;
         this.logger.warn(
-          `gave up on ${batch.length} delivery report(s) after ${attempt} attempt(s): ${this.lastError}`,
+          `gave up on ${batch.events} delivery report(s) after ${attempt} attempt(s): ${this.lastError}`,
         );
         return;
       }
