@@ -8,7 +8,8 @@
 // An app takes part by declaring in its package.json:
 //   "notifications": { "start": "dist/main.js", "port": 5090, "managementPort": 5190,
 //                      "links": { "API docs": "/docs" }, "migrate": true,
-//                      "env": { "NAME": "embedded default, used unless NAME is set in the environment" } }
+//                      "env": { "NAME": "embedded default, used unless NAME is set in the environment" },
+//                      "nodeArgs": ["--max-old-space-size=160"] }   (node flags, e.g. the app's heap cap)
 // `managementPort` is the app's management listener (operator endpoints, /metrics, /status; 127.0.0.1 only).
 // Readiness is `GET /health/ready` (libs/health) on that port; START_READY_TIMEOUT_MS (default 90 s) bounds the
 // wait, after which the apps that are not ready are named with their last probe answer and log lines, and
@@ -197,7 +198,8 @@ async function startApps() {
   if (stopping) return;
   apps.forEach((app, index) => {
     const prefix = `\x1b[${colours[index % colours.length]}m${app.name.padEnd(width)} |\x1b[0m`;
-    const child = spawn(process.execPath, ['--enable-source-maps', join(app.dir, app.settings.start)], {
+    const nodeArgs = ['--enable-source-maps', ...(app.settings.nodeArgs ?? [])];
+    const child = spawn(process.execPath, [...nodeArgs, join(app.dir, app.settings.start)], {
       cwd: root,
       // The ports are the manifest's, whatever PORT the shell has: the probes and the welcome rely on them. The
       // management listener stays on 127.0.0.1 (the apps' default).

@@ -68,6 +68,10 @@
  *                                                     cores busy with other work (0 s = don't wait)
  *   --stall-seconds N       BENCH_STALL_SECONDS       default 180: give up when no notification becomes final
  *                                                     for this long
+ *   --node-arg app=ARG      (repeatable)              a `node` argument for one app, after its own (package.json
+ *                                                     `notifications.nodeArgs`, e.g. the heap cap); e.g.
+ *                                                     --node-arg status-poller=--max-old-space-size=4096
+ *                                                     (the last --max-old-space-size wins), --node-arg orders=--trace-gc
  *   --cpu-prof-dir DIR      BENCH_CPU_PROF_DIR        run the apps with `--cpu-prof` (one .cpuprofile per app,
  *                                                     written when the pipeline stops; whole process lifetime)
  *                                                     and summarise the top self-time functions per app;
@@ -138,6 +142,8 @@ interface Settings {
   readonly quietBusyPct: number;
   readonly stallSeconds: number;
   readonly cpuProfDir: string | undefined;
+  /** `--node-arg app=ARG`: extra `node` arguments per app, after the app's own (package.json `nodeArgs`). */
+  readonly nodeArgs: Partial<Record<AppName, string[]>>;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -155,6 +161,7 @@ function readSettings(): Settings {
       'steady-order-size': { type: 'string' },
       partitions: { type: 'string' },
       set: { type: 'string', multiple: true },
+      'node-arg': { type: 'string', multiple: true },
       'skip-baseline': { type: 'boolean' },
       'baseline-messages': { type: 'string' },
       out: { type: 'string' },
@@ -192,6 +199,17 @@ function readSettings(): Settings {
     }
     env[app] = { ...(env[app] ?? {}), [match[2] ?? '']: match[3] ?? '' };
   }
+  const nodeArgs: Partial<Record<AppName, string[]>> = {};
+  for (const assignment of values['node-arg'] ?? []) {
+    const match = /^([a-z-]+)=(-.*)$/.exec(assignment);
+    const app = match?.[1] as AppName | undefined;
+    if (!match || app === undefined || !APP_NAMES.includes(app)) {
+      throw new Error(
+        `--node-arg ${assignment}: expected app=--flag with app one of ${APP_NAMES.join(', ')}`,
+      );
+    }
+    nodeArgs[app] = [...(nodeArgs[app] ?? []), match[2] ?? ''];
+  }
   const orderSize = int(values['order-size'], 'BENCH_ORDER_SIZE', MAX_ORDER_SIZE);
   if (orderSize > MAX_ORDER_SIZE) throw new Error(`--order-size: at most ${MAX_ORDER_SIZE} (orders' limit)`);
   const scalingRaw = values.scaling ?? process.env['BENCH_SCALING'];
@@ -223,6 +241,7 @@ function readSettings(): Settings {
     quietBusyPct: int(values['quiet-busy'], 'BENCH_QUIET_BUSY', 15),
     stallSeconds: int(values['stall-seconds'], 'BENCH_STALL_SECONDS', 180),
     cpuProfDir: dir ? path.resolve(process.cwd(), dir) : undefined,
+    nodeArgs,
   };
 }
 
@@ -1441,20 +1460,21 @@ async function main(): Promise<void> {
   const startedAt = new Date().toISOString();
   const baseline = settings.skipBaseline ? undefined : await runBaseline(settings);
 
-  const nodeArgs: PipelineOptions['nodeArgs'] = settings.cpuProfDir
-    ? Object.fromEntries(
-        APP_NAMES.map((app) => [
-          app,
-          ['--cpu-prof', '--cpu-prof-dir', path.join(settings.cpuProfDir ?? '', app)],
-        ]),
-      )
-    : undefined;
+  const nodeArgs: PipelineOptions['nodeArgs'] = Object.fromEntries(
+    APP_NAMES.map((app) => [
+      app,
+      [
+        ...(settings.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', path.join(settings.cpuProfDir, app)] : []),
+        ...(settings.nodeArgs[app] ?? []),
+      ],
+    ]),
+  );
   log(`\nstarting the pipeline (settings over the defaults: ${JSON.stringify(settings.env)})`);
   const starting = Pipeline.start({
     label: 'bench',
     partitions: settings.partitions,
     env: settings.env,
-    ...(nodeArgs ? { nodeArgs } : {}),
+    nodeArgs,
   });
   active.starting = starting;
   const pipeline = await starting;

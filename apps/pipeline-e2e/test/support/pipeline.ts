@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
-import { createWriteStream, mkdtempSync, type WriteStream } from 'node:fs';
+import { createWriteStream, mkdtempSync, readFileSync, type WriteStream } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +21,18 @@ export const DEFAULT_KAFKA_BROKERS = process.env['KAFKA_BROKERS'] ?? '127.0.0.1:
 export const DEFAULT_DATABASE_URL =
   process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/notifications';
 const WORKSPACE_ROOT = join(__dirname, '..', '..', '..', '..');
+
+/**
+ * The `node` arguments an app declares in its package.json (`notifications.nodeArgs`, as `npm start` uses them):
+ * the apps' heap caps, so every run measures the apps as they are deployed.
+ */
+export function appNodeArgs(app: AppName): readonly string[] {
+  const manifest = JSON.parse(readFileSync(join(WORKSPACE_ROOT, 'apps', app, 'package.json'), 'utf8')) as {
+    notifications?: { nodeArgs?: unknown };
+  };
+  const args = manifest.notifications?.nodeArgs;
+  return Array.isArray(args) ? args.filter((arg): arg is string => typeof arg === 'string') : [];
+}
 
 // The emulator's public development key (apps/acs-emulator README); the delivery-report key is status-poller's
 // development default. Neither is a secret.
@@ -47,7 +59,10 @@ export interface PipelineOptions {
   readonly databaseServerUrl?: string;
   /** Settings per app, over the run's defaults. */
   readonly env?: Partial<Record<AppName, Record<string, string>>>;
-  /** Extra `node` arguments per app, before the script (e.g. `--cpu-prof` for the benchmark). */
+  /**
+   * Extra `node` arguments per app, before the script (e.g. `--cpu-prof` for the benchmark), after the app's own
+   * (`appNodeArgs`: its heap cap), so a later `--max-old-space-size` here wins.
+   */
   readonly nodeArgs?: Partial<Record<AppName, readonly string[]>>;
   /**
    * Processes per app of SCALED_APPS (default 1): separate processes on ports of their own, in the same consumer
@@ -264,6 +279,7 @@ export class Pipeline {
       process.execPath,
       [
         '--enable-source-maps',
+        ...appNodeArgs(name),
         ...(this.options.nodeArgs?.[name] ?? []),
         join(WORKSPACE_ROOT, 'apps', name, 'dist', 'main.js'),
       ],

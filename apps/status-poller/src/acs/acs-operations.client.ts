@@ -20,6 +20,8 @@ export class AcsOperationsClient extends OperationStatusSource implements OnAppl
   private readonly endpoint: URL;
   private readonly agent: http.Agent;
   private readonly request: typeof http.request;
+  /** The access key decoded once, not on every signature. */
+  private readonly key: Buffer;
 
   constructor(@Inject(STATUS_POLLER_CONFIG) private readonly config: StatusPollerConfig) {
     super();
@@ -28,6 +30,7 @@ export class AcsOperationsClient extends OperationStatusSource implements OnAppl
     const options = { keepAlive: true, maxSockets: config.acs.maxConnections };
     this.agent = secure ? new https.Agent(options) : new http.Agent(options);
     this.request = secure ? https.request : http.request;
+    this.key = Buffer.from(config.acs.accessKey, 'base64');
   }
 
   onApplicationShutdown(): void {
@@ -56,7 +59,7 @@ export class AcsOperationsClient extends OperationStatusSource implements OnAppl
   }
 
   private get(url: URL): Promise<{ statusCode: number; headers: Record<string, string>; body: string }> {
-    const signed = signAcsRequest(this.config.acs.accessKey, 'GET', url);
+    const signed = signAcsRequest(this.key, 'GET', url);
     return new Promise((resolve, reject) => {
       const req = this.request(
         url,

@@ -22,4 +22,18 @@ describe(signAcsRequest.name, () => {
         'HMAC-SHA256 SignedHeaders=x-ms-date;host;x-ms-content-sha256&Signature=GaiOD72YadwjxQFGpUADiwltyxn2hdMtO0dCFXFco2U=',
     });
   });
+
+  it('signs the same with the decoded key and with a body', () => {
+    const url = new URL('http://127.0.0.1:5099/emails:send?api-version=2025-09-01');
+    const key = 'YWNzLWVtdWxhdG9yLWRldmVsb3BtZW50LWFjY2Vzcy1rZXktbm90LWEtc2VjcmV0';
+    const at = new Date(Date.UTC(2026, 2, 16, 8, 0, 4));
+    for (const body of ['', '{"a":1}']) {
+      expect(signAcsRequest(Buffer.from(key, 'base64'), 'POST', url, body, at)).toEqual(
+        signAcsRequest(key, 'POST', url, body, at),
+      );
+    }
+    expect(signAcsRequest(key, 'POST', url, '{"a":1}', at)['x-ms-content-sha256']).not.toBe(
+      signAcsRequest(key, 'POST', url, '', at)['x-ms-content-sha256'],
+    );
+  });
 });

@@ -1,3 +1,5 @@
+import { IncomingMessage, ServerResponse } from 'node:http';
+import { Socket } from 'node:net';
 import { Writable } from 'node:stream';
 import { context, propagation, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
@@ -105,6 +107,27 @@ describe(createLogger.name, () => {
       level: 'error',
       err: { type: 'Error', message: 'connect failed: postgres://orders:***@db.internal/notifications' },
     });
+  });
+
+  it('logs a raw request and response (as pino-http passes them) as id, method, masked URL and status only', () => {
+    const out = capture();
+    const req = Object.assign(new IncomingMessage(new Socket()), {
+      id: 'req-1',
+      method: 'POST',
+      url: `/reports?accesskey=${ACCESS_KEY}`,
+    });
+    const res = new ServerResponse(req);
+    res.statusCode = 401;
+
+    out.logger.info({ req, res }, 'request completed');
+
+    const [line] = out.lines;
+    expect(line).toMatchObject({
+      req: { id: 'req-1', method: 'POST', url: '/reports?accesskey=***' },
+      res: { statusCode: 401 },
+    });
+    expect(Object.keys(line?.['req'] as object)).toEqual(['id', 'method', 'url']);
+    expect(out.raw()).not.toContain(ACCESS_KEY);
   });
 
   it("adds the active span's trace_id and span_id", () => {

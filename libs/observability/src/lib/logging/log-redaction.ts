@@ -1,3 +1,4 @@
+import { IncomingMessage, ServerResponse } from 'node:http';
 import { maskPersonalData } from '@notifications/messaging';
 
 /**
@@ -49,6 +50,11 @@ export function redactLogFields(value: unknown, depth = 0): unknown {
   if (value instanceof Error) return redactError(value);
   if (Buffer.isBuffer(value)) return `[${value.length} bytes]`;
   if (value instanceof Date) return value;
+  // pino-http logs the raw request and response: graphs of sockets, parsers and the whole app. Walking them to
+  // MAX_DEPTH on every request line cost a quarter of status-poller's CPU under Event Grid's report POSTs (CPU
+  // profile, issue 12), and the serializers (pino-http-params.ts) keep only these fields of them anyway.
+  if (value instanceof IncomingMessage) return requestSummary(value);
+  if (value instanceof ServerResponse) return { statusCode: value.statusCode };
   if (Array.isArray(value)) return value.map((item: unknown) => redactLogFields(item, depth + 1));
   const copy: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value)) {
@@ -58,6 +64,13 @@ export function redactLogFields(value: unknown, depth = 0): unknown {
     else copy[key] = redactLogFields(item, depth + 1);
   }
   return copy;
+}
+
+/** What the request serializer logs: pino-http's request id, the method, and the URL with credentials masked. */
+function requestSummary(
+  req: IncomingMessage & { id?: unknown; originalUrl?: string },
+): Record<string, unknown> {
+  return { id: req.id, method: req.method, url: maskSecrets(req.originalUrl ?? req.url ?? '') };
 }
 
 function contentSummary(item: unknown): string {
