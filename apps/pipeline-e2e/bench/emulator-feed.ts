@@ -27,6 +27,7 @@ const PAGE_SIZE = 5_000;
  */
 export class EmulatorFeed {
   private after: number;
+  private polling: Promise<void> = Promise.resolve();
   /** Messages that left the emulator's window before this feed read them. */
   missed = 0;
 
@@ -38,8 +39,14 @@ export class EmulatorFeed {
     this.after = after;
   }
 
-  /** Reads every message recorded since the last call. */
-  async poll(onMessage: (message: FedMessage) => void): Promise<void> {
+  /** Reads every message recorded since the last call (calls queue behind each other: one cursor, read once). */
+  poll(onMessage: (message: FedMessage) => void): Promise<void> {
+    const next = this.polling.then(() => this.readAll(onMessage));
+    this.polling = next.catch(() => undefined);
+    return next;
+  }
+
+  private async readAll(onMessage: (message: FedMessage) => void): Promise<void> {
     for (;;) {
       const url = `${this.baseUrl}/admin/messages?limit=${PAGE_SIZE}&after=${this.after}`;
       const response = await fetch(url);
