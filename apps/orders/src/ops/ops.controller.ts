@@ -126,7 +126,8 @@ export class OpsController {
   @Post('outbox/redrive')
   @HttpCode(200)
   @ApiOperation({
-    summary: 'Make stuck unpublished rows (back-off not over, or parked) older than `olderThan` claimable now',
+    summary:
+      'Make stuck unpublished rows (back-off not over, or parked) older than `olderThan` claimable now',
   })
   async redriveOutbox(@Body() body: unknown): Promise<OutboxRedriveResult> {
     const olderThanMs = parseOlderThan(body);
