@@ -166,4 +166,43 @@ describe('trace context through Kafka', () => {
       .map((s) => s.spanContext().traceId);
     expect(processSpans).toEqual([traceId, traceId]);
   });
+  it("runs a batch handler in one span in the first message's trace, linked to the others'", async () => {
+    const topic = await emailTopic('batch');
+    const rt = runtime();
+    // On the broker before the consumer starts: one fetch, one batch.
+    const traceIds: string[] = [];
+    for (let index = 0; index < 3; index += 1) traceIds.push(await publishInSpan(rt, topic, testEmail()));
+    const activeInBatch: (string | undefined)[] = [];
+    const consumer = rt.createConsumer(
+      {
+        groupId: env.uniqueName('group'),
+        sessionTimeoutMs: 10_000,
+        retryPolicy: { maxAttempts: 2, initialDelayMs: 100, multiplier: 1, maxDelayMs: 100 },
+      },
+      [
+        handlerFor({
+          topic,
+          handle: async () => {
+            throw new Error('not expected one at a time');
+          },
+          handleBatch: async (messages) => {
+            expect(messages).toHaveLength(3);
+            activeInBatch.push(trace.getActiveSpan()?.spanContext().traceId);
+          },
+        }),
+      ],
+    );
+    await consumer.start();
+
+    const span = await expectEventually(() => {
+      const found = exporter.getFinishedSpans().filter((s) => s.name === `process ${topic.name}`);
+      expect(found).toHaveLength(1);
+      return found[0]!;
+    });
+    expect(span.kind).toBe(SpanKind.CONSUMER);
+    expect(span.attributes['messaging.batch.message_count']).toBe(3);
+    expect(span.spanContext().traceId).toBe(traceIds[0]);
+    expect(activeInBatch).toEqual([traceIds[0]]);
+    expect(span.links.map((link) => link.context.traceId)).toEqual(traceIds.slice(1));
+  });
 });

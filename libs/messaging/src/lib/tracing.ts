@@ -79,10 +79,11 @@ export async function inConsumerSpan<T>(
 }
 
 /**
- * Runs the processing of a batch of consumed messages in one `process <topic>` consumer span linked to each
- * message's producer context, as the OpenTelemetry messaging conventions describe for batch processing ("the span
- * … SHOULD have links to the contexts of the messages", https://opentelemetry.io/docs/specs/semconv/messaging/messaging-spans/#batch-processing);
- * it has no parent of its own since the messages belong to different traces.
+ * Runs the processing of a batch of consumed messages in one `process <topic>` consumer span. Its parent is the
+ * first message's producer context (so a batch of one continues that message's trace exactly like
+ * {@link inConsumerSpan}), and it links the other messages' contexts, as the OpenTelemetry messaging conventions
+ * describe for batch processing (links to the message contexts,
+ * https://opentelemetry.io/docs/specs/semconv/messaging/messaging-spans/#batch-processing).
  */
 export async function inConsumerBatchSpan<T>(
   topic: string,
@@ -90,17 +91,20 @@ export async function inConsumerBatchSpan<T>(
   headers: readonly Readonly<StringHeaders>[],
   run: (span: Span) => Promise<T>,
 ): Promise<T> {
-  const links = headers.flatMap((carrier) => {
-    const linked = trace.getSpanContext(propagation.extract(context.active(), carrier));
-    return linked === undefined ? [] : [{ context: linked }];
+  const active = context.active();
+  const contexts = headers.map((carrier) => propagation.extract(active, carrier));
+  const parent = contexts[0] ?? active;
+  const links = contexts.slice(1).flatMap((linked) => {
+    const spanContext = trace.getSpanContext(linked);
+    return spanContext === undefined ? [] : [{ context: spanContext }];
   });
-  const span = messagingTracer().startSpan(`process ${topic}`, {
-    kind: SpanKind.CONSUMER,
-    attributes: { 'messaging.system': 'kafka', ...attributes },
-    links,
-  });
+  const span = messagingTracer().startSpan(
+    `process ${topic}`,
+    { kind: SpanKind.CONSUMER, attributes: { 'messaging.system': 'kafka', ...attributes }, links },
+    parent,
+  );
   try {
-    return await context.with(trace.setSpan(context.active(), span), () => run(span));
+    return await context.with(trace.setSpan(parent, span), () => run(span));
   } catch (error) {
     span.setStatus({
       code: SpanStatusCode.ERROR,
