@@ -1,8 +1,9 @@
+import { type KeyObject } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { STATUS_POLLER_CONFIG, type StatusPollerConfig } from '../config/status-poller.config';
-import { signAcsRequest } from './acs-request-signer';
+import { acsSigningKey, signAcsRequest } from './acs-request-signer';
 import { interpretOperationResponse, OperationStatusSource, type OperationCheck } from './operation-status';
 
 // Bodies of operation status answers are tiny; anything larger is not an ACS answer.
@@ -20,8 +21,8 @@ export class AcsOperationsClient extends OperationStatusSource implements OnAppl
   private readonly endpoint: URL;
   private readonly agent: http.Agent;
   private readonly request: typeof http.request;
-  /** The access key decoded once, not on every signature. */
-  private readonly key: Buffer;
+  /** The access key decoded once, as a KeyObject (see `signAcsRequest`). */
+  private readonly key: KeyObject;
 
   constructor(@Inject(STATUS_POLLER_CONFIG) private readonly config: StatusPollerConfig) {
     super();
@@ -30,7 +31,7 @@ export class AcsOperationsClient extends OperationStatusSource implements OnAppl
     const options = { keepAlive: true, maxSockets: config.acs.maxConnections };
     this.agent = secure ? new https.Agent(options) : new http.Agent(options);
     this.request = secure ? https.request : http.request;
-    this.key = Buffer.from(config.acs.accessKey, 'base64');
+    this.key = acsSigningKey(config.acs.accessKey);
   }
 
   onApplicationShutdown(): void {
