@@ -198,3 +198,64 @@ describe('Event Grid delivery reports', () => {
     expect(receiver.events[0]?.data.recipient).toBe('b@example.org');
   });
 });
+
+describe('Event Grid delivery reports: batching (maxEventsPerBatch, preferredBatchSizeInKilobytes)', () => {
+  const receiver = new WebhookReceiver();
+  let webhookUrl: string;
+  const started: TestEmulator[] = [];
+  const recipients = (count: number) => Array.from({ length: count }, (_, i) => `r${i}@example.org`);
+
+  beforeAll(async () => {
+    webhookUrl = await receiver.start();
+  });
+  beforeEach(() => {
+    receiver.requests.length = 0;
+  });
+  afterEach(async () => {
+    await Promise.all(started.splice(0).map((emulator) => emulator.close()));
+  });
+  afterAll(async () => {
+    await receiver.stop();
+  });
+
+  async function emulatorWith(env: Record<string, string>): Promise<TestEmulator> {
+    const emulator = await startTestEmulator({
+      ACS_DELIVERY_REPORT_WEBHOOK: webhookUrl,
+      ACS_DELIVERY_REPORT_DELAY_MS: '0',
+      ...env,
+    });
+    started.push(emulator);
+    return emulator;
+  }
+
+  it('posts the events due at one tick as one array by default', async () => {
+    const emulator = await emulatorWith({});
+    await emulator.send(emailTo(recipients(7)));
+
+    await expectEventually(() => expect(receiver.events).toHaveLength(7));
+    expect(receiver.requests).toHaveLength(1);
+    expect(new Set(receiver.events.map((event) => event.data.recipient))).toEqual(new Set(recipients(7)));
+  });
+
+  it('never puts more than ACS_DELIVERY_REPORT_BATCH_SIZE events in a request', async () => {
+    const emulator = await emulatorWith({ ACS_DELIVERY_REPORT_BATCH_SIZE: '2' });
+    await emulator.send(emailTo(recipients(5)));
+
+    await expectEventually(() => expect(receiver.events).toHaveLength(5));
+    expect(receiver.requests.map((request) => request.events.length).sort()).toEqual([1, 2, 2]);
+    await expectEventually(async () =>
+      expect((await emulator.admin('GET', '/admin/stats')).body).toMatchObject({
+        deliveryReports: { scheduled: 5, delivered: 5, attempts: 3, pending: 0 },
+      }),
+    );
+  });
+
+  it('ends a batch before its body would pass ACS_DELIVERY_REPORT_BATCH_KB', async () => {
+    // One event is ~600 bytes: a 1 KB batch holds one.
+    const emulator = await emulatorWith({ ACS_DELIVERY_REPORT_BATCH_KB: '1' });
+    await emulator.send(emailTo(recipients(3)));
+
+    await expectEventually(() => expect(receiver.events).toHaveLength(3));
+    expect(receiver.requests.map((request) => request.events.length)).toEqual([1, 1, 1]);
+  });
+});

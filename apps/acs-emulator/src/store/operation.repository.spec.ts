@@ -90,6 +90,17 @@ describe(OperationRepository.name, () => {
     expect(() => repository.notePost('a', 0)).toThrow(TypeError);
   });
 
+  it('accepts into the right id even when a reset came between reading the entry and accepting', () => {
+    const repository = new OperationRepository();
+    const stale = repository.notePost(A, 0);
+    repository.clear();
+    const other = repository.notePost(B, 1);
+    repository.accept(stale, accepted(2));
+
+    expect(repository.get(B)).toEqual(other);
+    expect(repository.get(A)?.accepted).toMatchObject({ acceptedAt: 2 });
+  });
+
   it('forgets everything on clear', () => {
     const repository = new OperationRepository();
     repository.notePost(A, 0);

@@ -152,7 +152,7 @@ export class OperationRepository {
 
   /** Records that a message went out under this entry's id. */
   accept(entry: OperationEntry, operation: AcceptedOperation): void {
-    const { slot } = entry;
+    const slot = this.slotOf(entry, operation.acceptedAt);
     if (Number.isNaN(this.acceptedAt[slot])) this.counters.operations += 1;
     this.acceptedAt[slot] = operation.acceptedAt;
     this.startsAfter[slot] = clampDelay(operation.startsAt - operation.acceptedAt);
@@ -236,6 +236,25 @@ export class OperationRepository {
       messagesRecorded: this.recorded[slot] ?? 0,
       accepted,
     };
+  }
+
+  /**
+   * The entry's slot, checked: a reset between reading the entry and accepting it must not write into whatever
+   * id now occupies that slot.
+   */
+  private slotOf(entry: OperationEntry, now: number): number {
+    if (!parseId(entry.id)) throw new TypeError(`operation ids are UUIDs, got ${JSON.stringify(entry.id)}`);
+    const base = entry.slot * 4;
+    if (
+      entry.slot < this.count &&
+      this.keys[base] === scratch[0] &&
+      this.keys[base + 1] === scratch[1] &&
+      this.keys[base + 2] === scratch[2] &&
+      this.keys[base + 3] === scratch[3]
+    )
+      return entry.slot;
+    const found = this.find();
+    return found >= 0 ? found : this.insert(now);
   }
 
   /** The slot of the id in `scratch`, or -1. */
