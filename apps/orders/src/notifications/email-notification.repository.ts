@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { type EmailNotificationResultType } from '@notifications/contracts';
-import { chunks, execute, preferOrderedIndexScan, queryRows } from '../database/sql';
+import { chunks, execute, preferOrderedIndexScan, preferPrimaryKeyLookups, queryRows } from '../database/sql';
 import { type Tx } from '../database/unit-of-work';
 import { PENDING_RESULTS_SQL } from '../orders/order.repository';
 import { type EmailNotificationView, type NotificationCounts } from '../orders/order.model';
@@ -241,6 +241,8 @@ export class EmailNotificationRepository {
     operationIds: readonly string[],
   ): Promise<(NotificationState & { readonly resultTime: Date })[]> {
     if (ids.length === 0 && operationIds.length === 0) return [];
+    // Key lookups only: with stale statistics the operation-id lookup was planned as a sequential scan per batch.
+    await preferPrimaryKeyLookups(tx);
     const rows = await queryRows<StateRow & { result_time: Date }>(
       tx.manager,
       `SELECT id, order_id, result, expiry, operation_id, result_time FROM email_notifications
@@ -259,6 +261,7 @@ export class EmailNotificationRepository {
   /** Writes the outcome of a batch of status updates, one row per notification, in one statement. */
   async applyStatusChanges(tx: Tx, changes: readonly StatusChange[], resendDelayMs: number): Promise<void> {
     if (changes.length === 0) return;
+    await preferPrimaryKeyLookups(tx);
     await tx.manager.query(
       `UPDATE email_notifications n
           SET result = u.result,
