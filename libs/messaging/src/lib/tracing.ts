@@ -59,23 +59,7 @@ export async function inConsumerSpan<T>(
   headers: Readonly<StringHeaders>,
   run: (span: Span) => Promise<T>,
 ): Promise<T> {
-  const parent = propagation.extract(context.active(), headers);
-  const span = messagingTracer().startSpan(
-    `process ${topic}`,
-    { kind: SpanKind.CONSUMER, attributes: { 'messaging.system': 'kafka', ...attributes } },
-    parent,
-  );
-  try {
-    return await context.with(trace.setSpan(parent, span), () => run(span));
-  } catch (error) {
-    span.setStatus({
-      code: SpanStatusCode.ERROR,
-      message: error instanceof Error ? error.message : String(error),
-    });
-    throw error;
-  } finally {
-    span.end();
-  }
+  return inConsumerBatchSpan(topic, attributes, [headers], run);
 }
 
 /**
