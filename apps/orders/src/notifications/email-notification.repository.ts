@@ -209,27 +209,6 @@ export class EmailNotificationRepository {
     }));
   }
 
-  /** Locks and returns the notification with this id. */
-  async lockById(tx: Tx, id: string): Promise<NotificationState | undefined> {
-    const rows = await queryRows<StateRow>(
-      tx.manager,
-      'SELECT id, order_id, result, expiry, operation_id FROM email_notifications WHERE id = $1 FOR UPDATE',
-      [id],
-    );
-    return rows[0] === undefined ? undefined : toState(rows[0]);
-  }
-
-  /** Locks and returns the notification an ACS operation id belongs to. */
-  async lockByOperationId(tx: Tx, operationId: string): Promise<NotificationState | undefined> {
-    const rows = await queryRows<StateRow>(
-      tx.manager,
-      `SELECT id, order_id, result, expiry, operation_id FROM email_notifications
-        WHERE operation_id = $1 ORDER BY result_time DESC LIMIT 1 FOR UPDATE`,
-      [operationId],
-    );
-    return rows[0] === undefined ? undefined : toState(rows[0]);
-  }
-
   /**
    * Locks and returns, in one statement, the notifications with these ids and the latest notification of each of
    * these ACS operation ids, all in id order so that two replicas locking overlapping sets wait rather than
@@ -295,24 +274,6 @@ export class EmailNotificationRepository {
               sending_since = CASE WHEN $2 = 'Sending' THEN sending_since END
         WHERE id = $1`,
       [id, result, operationId ?? null],
-    );
-  }
-
-  /** Back to New, to be claimed again no sooner than `delayMs` from now. */
-  async returnToNew(tx: Tx, id: string, delayMs: number, operationId: string | undefined): Promise<void> {
-    await tx.manager.query(
-      `UPDATE email_notifications
-          SET result = 'New', result_time = now(), next_attempt_at = now() + ${ms(2)}, sending_since = NULL,
-              operation_id = COALESCE($3, operation_id)
-        WHERE id = $1`,
-      [id, delayMs, operationId ?? null],
-    );
-  }
-
-  async recordOperationId(tx: Tx, id: string, operationId: string): Promise<void> {
-    await tx.manager.query(
-      'UPDATE email_notifications SET operation_id = $2 WHERE id = $1 AND operation_id IS DISTINCT FROM $2',
-      [id, operationId],
     );
   }
 
