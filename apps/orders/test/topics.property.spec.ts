@@ -1,7 +1,7 @@
 import { SendOperationResultContract } from '@notifications/contracts';
 import { arbitraryRecords, expectEventually, fuzzSeed } from '@notifications/testing';
 import { OrdersConsumerHost } from '../src/messaging/orders-consumer.host';
-import { consumedTopics } from '../src/messaging/orders-topics';
+import { consumedTopics } from '../src/config/orders-topics';
 import { OrdersDb } from './support/db-helpers';
 import {
   API,

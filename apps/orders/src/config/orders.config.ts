@@ -21,8 +21,8 @@ import {
   type SettingGroup,
 } from '@notifications/config';
 import { z } from 'zod';
-import { AddressPolicy, parseAllowEntry, type AllowEntry } from '../outbound/address-policy';
-import { OutboundHttpClient } from '../outbound/outbound-http.client';
+import { AddressPolicy, parseAllowEntry, type AllowEntry } from '../domain/address-policy';
+import { OutboundHttpClient } from '../clients/outbound-http.client';
 
 // The scope the reference API requires of service owners creating notification orders.
 export const NOTIFICATIONS_CREATE_SCOPE = 'altinn:serviceowner/notifications.create';

@@ -9,13 +9,13 @@ import {
   type ConsumerRunner,
   type RetryPolicy,
 } from '@notifications/messaging';
-import { DependencyUnavailableError, errorMessage } from '../common/dependency-unavailable.error';
-import { ORDERS_CONFIG, ORDERS_TOPICS } from '../common/tokens';
+import { DependencyUnavailableError, errorMessage } from '../domain/dependency-unavailable.error';
+import { ORDERS_CONFIG, ORDERS_TOPICS } from '../config/tokens';
 import { type OrdersConfig } from '../config/orders.config';
-import { EmailStatusConsumer } from '../notifications/email-status.consumer';
-import { PastDueConsumer } from '../processing/past-due.consumer';
-import { ServiceUpdateConsumer } from '../rate-limit/service-update.consumer';
-import { type OrdersTopics, topicsToProvision } from './orders-topics';
+import { EmailStatusConsumer } from '../status/email-status.consumer';
+import { PastDueConsumer } from '../intake/past-due.consumer';
+import { ServiceUpdateConsumer } from '../dispatch/service-update.consumer';
+import { type OrdersTopics, topicsToProvision } from '../config/orders-topics';
 
 export const ORDERS_CONSUMER_GROUP = Symbol('ORDERS_CONSUMER_GROUP');
 

@@ -2,10 +2,10 @@ import { ManagementEndpoint } from '@notifications/observability';
 import { Controller, Get } from '@nestjs/common';
 import { ApiExcludeController, ApiOperation } from '@nestjs/swagger';
 import { ACS_EMAIL_RESOURCE } from '@notifications/contracts';
-import { UnitOfWork } from '../database/unit-of-work';
+import { UnitOfWork } from '../store/unit-of-work';
 import { OrdersConsumerHost } from '../messaging/orders-consumer.host';
-import { OutboxRepository } from '../outbox/outbox.repository';
-import { RateLimitRepository } from '../rate-limit/rate-limit.repository';
+import { OutboxRepository } from '../store/outbox.repository';
+import { RateLimitRepository } from '../store/rate-limit.repository';
 import { OrdersScheduler } from '../scheduler/orders.scheduler';
 
 /**

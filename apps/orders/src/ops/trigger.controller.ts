@@ -1,8 +1,8 @@
 import { ManagementEndpoint } from '@notifications/observability';
 import { Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiExcludeController, ApiOperation, ApiResponse } from '@nestjs/swagger';
-import { EmailPublisherService } from '../notifications/email-publisher.service';
-import { PastDueService } from '../processing/past-due.service';
+import { EmailPublisherService } from '../dispatch/email-publisher.service';
+import { PastDueService } from '../intake/past-due.service';
 import { OrdersScheduler } from '../scheduler/orders.scheduler';
 
 /**

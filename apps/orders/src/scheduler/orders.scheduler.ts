@@ -5,11 +5,11 @@ import {
   type OnApplicationBootstrap,
   type OnModuleDestroy,
 } from '@nestjs/common';
-import { ORDERS_CONFIG } from '../common/tokens';
+import { ORDERS_CONFIG } from '../config/tokens';
 import { type OrdersConfig } from '../config/orders.config';
-import { EmailPublisherService, type PublishOutcome } from '../notifications/email-publisher.service';
-import { OutboxRelay } from '../outbox/outbox.relay';
-import { PastDueService } from '../processing/past-due.service';
+import { EmailPublisherService, type PublishOutcome } from '../dispatch/email-publisher.service';
+import { OutboxRelay } from '../dispatch/outbox.relay';
+import { PastDueService } from '../intake/past-due.service';
 import { SweeperService } from './sweeper.service';
 import { TaskLoop, type TaskStatistics } from './task-loop';
 

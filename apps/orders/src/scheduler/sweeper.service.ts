@@ -1,11 +1,11 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { ORDERS_CONFIG } from '../common/tokens';
+import { ORDERS_CONFIG } from '../config/tokens';
 import { type OrdersConfig } from '../config/orders.config';
-import { UnitOfWork } from '../database/unit-of-work';
-import { EmailNotificationRepository } from '../notifications/email-notification.repository';
-import { OrderRepository } from '../orders/order.repository';
-import { OutboxRepository } from '../outbox/outbox.repository';
-import { PastDueService } from '../processing/past-due.service';
+import { UnitOfWork } from '../store/unit-of-work';
+import { EmailNotificationRepository } from '../store/email-notification.repository';
+import { OrderRepository } from '../store/order.repository';
+import { OutboxRepository } from '../store/outbox.repository';
+import { PastDueService } from '../intake/past-due.service';
 
 export interface SweepReport {
   readonly expired: number;

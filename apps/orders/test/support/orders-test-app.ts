@@ -5,10 +5,10 @@ import { listenWithManagement } from '@notifications/observability';
 import { KafkaTestEnvironment } from '@notifications/testing';
 import { createOrdersApp } from '../../src/app/orders-app';
 import { loadOrdersConfig, type OrdersConfig } from '../../src/config/orders.config';
-import { type ContactPointService } from '../../src/contact-points/contact-point.service';
-import { ordersEntities } from '../../src/database/entities';
-import { ordersMigrations } from '../../src/database/migrations';
-import { type OrdersTopics } from '../../src/messaging/orders-topics';
+import { type ContactPointService } from '../../src/domain/contact-point.service';
+import { ordersEntities } from '../../src/store/entities';
+import { ordersMigrations } from '../../src/store/migrations';
+import { type OrdersTopics } from '../../src/config/orders-topics';
 import { TestAuth } from './test-auth';
 import { createTestTopics } from './test-topics';
 

@@ -7,7 +7,7 @@ import {
   Topics,
 } from '@notifications/contracts';
 import { type KafkaTestEnvironment } from '@notifications/testing';
-import { type OrdersTopics } from '../../src/messaging/orders-topics';
+import { type OrdersTopics } from '../../src/config/orders-topics';
 
 /** Throw-away topics keyed like the real ones, created (and later deleted) by the test environment. */
 export async function createTestTopics(env: KafkaTestEnvironment, partitions = 2): Promise<OrdersTopics> {
