@@ -13,7 +13,7 @@ import { EmailStatusService } from '../src/status/email-status.service';
 import { type NewEmailOrder } from '../src/domain/order.model';
 import { OrderRepository } from '../src/store/order.repository';
 import { OutboxRepository } from '../src/store/outbox.repository';
-import { type NotificationDraft } from '../src/clients/recipient-resolver.service';
+import { type NotificationDraft } from '../src/domain/recipients';
 import { PastDueService } from '../src/intake/past-due.service';
 import { AddressPolicy } from '../src/domain/address-policy';
 import { OutboundHttpClient } from '../src/clients/outbound-http.client';

@@ -10,7 +10,7 @@ import { UnitOfWork } from '../src/store/unit-of-work';
 import { EmailNotificationRepository } from '../src/store/email-notification.repository';
 import { EmailStatusService } from '../src/status/email-status.service';
 import { OrderRepository } from '../src/store/order.repository';
-import { type NotificationDraft } from '../src/clients/recipient-resolver.service';
+import { type NotificationDraft } from '../src/domain/recipients';
 import { OrdersDb } from './support/db-helpers';
 import {
   API,

@@ -1,6 +1,6 @@
 import { EmailContentType, isTimestamp, toDate } from '@notifications/contracts';
 import { z } from 'zod';
-import { type UrlCheck } from '../clients/outbound-http.client';
+import { type UrlCheck } from '../domain/address-policy';
 import { type OrderRecipient } from '../domain/order.model';
 
 /** The API's size limits (documented in the README). */

@@ -1,7 +1,7 @@
 import { type INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { z } from 'zod';
-import { OrdersModule } from '../app/orders.module';
+import { ApiModule } from './api.module';
 import { emailOrderRequestSchema } from './email-order.request';
 import { RESPONSE_SCHEMAS } from './order.responses';
 
@@ -28,9 +28,9 @@ export function setUpOpenApi(app: INestApplication): void {
     .setVersion('1')
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
     .build();
-  // The public API only: the orders module's controllers, less the management ones (@ApiExcludeController); the
+  // The public API only: the API module's controllers, less the management ones (@ApiExcludeController); the
   // probes (HealthModule) and the management listener's /metrics and /status (ObservabilityModule) stay out.
-  const document = SwaggerModule.createDocument(app, config, { include: [OrdersModule] });
+  const document = SwaggerModule.createDocument(app, config, { include: [ApiModule] });
   const request = emailOrderRequestSchema({
     now: new Date(0),
     sendTimeGraceMs: 0,

@@ -9,42 +9,27 @@ import {
   ObservabilityModule,
   type ObservabilityModuleOptions,
 } from '@notifications/observability';
-import { JwtAuthGuard } from '../api/auth.guard';
+import { ApiModule } from '../api/api.module';
 import { JwtVerifier } from '../api/jwt-verifier';
-import { CONTACT_POINT_SERVICE, ORDERS_CONFIG, ORDERS_TOPICS } from '../config/tokens';
-import { type OrdersConfig } from '../config/orders.config';
-import { type ContactPointService } from '../domain/contact-point.service';
+import { ClientsModule } from '../clients/clients.module';
 import { HttpContactPointClient } from '../clients/http-contact-point.client';
-import { LocalContactPointRepository } from '../store/local-contact-point.repository';
-import { ordersEntities } from '../store/entities';
-import { ordersMigrations } from '../store/migrations';
-import { UnitOfWork } from '../store/unit-of-work';
-import { ORDERS_CONSUMER_GROUP, OrdersConsumerHost } from '../messaging/orders-consumer.host';
-import { ordersTopics, type OrdersTopics } from '../config/orders-topics';
-import { EmailNotificationRepository } from '../store/email-notification.repository';
-import { EmailPublisherService } from '../dispatch/email-publisher.service';
-import { EmailStatusConsumer } from '../status/email-status.consumer';
-import { EmailStatusService } from '../status/email-status.service';
-import { OpsController } from '../ops/ops.controller';
-import { OrdersMetrics } from '../ops/orders.metrics';
-import { StatusController } from '../ops/status.controller';
-import { TriggerController } from '../ops/trigger.controller';
-import { OrderRepository } from '../store/order.repository';
-import { OrdersController } from '../api/orders.controller';
-import { OrdersService } from '../api/orders.service';
-import { AddressPolicy } from '../domain/address-policy';
 import { OutboundHttpClient } from '../clients/outbound-http.client';
-import { OutboxRepository } from '../store/outbox.repository';
-import { OutboxRelay } from '../dispatch/outbox.relay';
-import { PastDueConsumer } from '../intake/past-due.consumer';
-import { PastDueService } from '../intake/past-due.service';
-import { RecipientResolver } from '../clients/recipient-resolver.service';
-import { SendConditionClient } from '../intake/send-condition.client';
-import { RateLimitRepository } from '../store/rate-limit.repository';
-import { RateLimitService } from '../dispatch/rate-limit.service';
-import { ServiceUpdateConsumer } from '../dispatch/service-update.consumer';
-import { OrdersScheduler } from '../scheduler/orders.scheduler';
-import { SweeperService } from '../scheduler/sweeper.service';
+import { type OrdersConfig } from '../config/orders.config';
+import { ordersTopics, type OrdersTopics } from '../config/orders-topics';
+import { CONTACT_POINT_SERVICE, ORDERS_CONFIG, ORDERS_TOPICS } from '../config/tokens';
+import { DispatchModule } from '../dispatch/dispatch.module';
+import { AddressPolicy } from '../domain/address-policy';
+import { type ContactPointService } from '../domain/contact-point.service';
+import { IntakeModule } from '../intake/intake.module';
+import { ConsumersModule } from '../messaging/consumers.module';
+import { ORDERS_CONSUMER_GROUP } from '../messaging/orders-consumer.host';
+import { OpsModule } from '../ops/ops.module';
+import { SchedulerModule } from '../scheduler/scheduler.module';
+import { StatusModule } from '../status/status.module';
+import { ordersEntities } from '../store/entities';
+import { LocalContactPointRepository } from '../store/local-contact-point.repository';
+import { ordersMigrations } from '../store/migrations';
+import { StoreModule } from '../store/store.module';
 
 export interface OrdersModuleOptions {
   readonly config: OrdersConfig;
@@ -65,7 +50,7 @@ function outboundClient(config: OrdersConfig): OutboundHttpClient {
   return new OutboundHttpClient(new AddressPolicy(config.outbound.allowList));
 }
 
-function contactPointProvider(options: OrdersModuleOptions): Provider {
+function contactPointProvider(options: OrdersModuleOptions): Provider & { provide: symbol } {
   if (options.contactPoints !== undefined) {
     return { provide: CONTACT_POINT_SERVICE, useValue: options.contactPoints };
   }
@@ -101,8 +86,19 @@ export class OrdersModule {
   static register(options: OrdersModuleOptions): DynamicModule {
     const { config } = options;
     const topics = options.topics ?? ordersTopics(topicCatalog(config.kafka.topicSuffix));
+    const globals = [
+      { provide: ORDERS_CONFIG, useValue: config },
+      { provide: ORDERS_TOPICS, useValue: topics },
+      {
+        provide: ORDERS_CONSUMER_GROUP,
+        useValue: options.consumerGroupId ?? consumerGroups(config.kafka.topicSuffix).orders,
+      },
+      { provide: JwtVerifier, useValue: options.verifier },
+      contactPointProvider(options),
+    ];
     return {
       module: OrdersModule,
+      global: true,
       imports: [
         databaseModule({
           ...config.db,
@@ -135,41 +131,20 @@ export class OrdersModule {
           management: config.management,
           correlationFields: ordersCorrelationFields,
         }),
+        StoreModule,
+        ClientsModule,
+        ApiModule,
+        IntakeModule,
+        DispatchModule,
+        StatusModule,
+        SchedulerModule,
+        ConsumersModule,
+        OpsModule,
       ],
-      controllers: [OrdersController, TriggerController, StatusController, OpsController],
-      providers: [
-        { provide: ORDERS_CONFIG, useValue: config },
-        { provide: ORDERS_TOPICS, useValue: topics },
-        {
-          provide: ORDERS_CONSUMER_GROUP,
-          useValue: options.consumerGroupId ?? consumerGroups(config.kafka.topicSuffix).orders,
-        },
-        { provide: JwtVerifier, useValue: options.verifier },
-        contactPointProvider(options),
-        JwtAuthGuard,
-        UnitOfWork,
-        OrderRepository,
-        EmailNotificationRepository,
-        OutboxRepository,
-        RateLimitRepository,
-        LocalContactPointRepository,
-        RecipientResolver,
-        SendConditionClient,
-        { provide: OutboundHttpClient, useValue: outboundClient(config) },
-        OrdersService,
-        PastDueService,
-        EmailPublisherService,
-        EmailStatusService,
-        RateLimitService,
-        SweeperService,
-        OutboxRelay,
-        OrdersScheduler,
-        PastDueConsumer,
-        EmailStatusConsumer,
-        ServiceUpdateConsumer,
-        OrdersConsumerHost,
-        OrdersMetrics,
-      ],
+      // What every layer may inject: the settings, the topics, and the choices made here (the consumer group,
+      // the token verifier, and which contact-point register RecipientResolver asks).
+      providers: globals,
+      exports: globals.map((provider) => provider.provide),
     };
   }
 }

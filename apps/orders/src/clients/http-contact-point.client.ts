@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { errorMessage } from '../domain/dependency-unavailable.error';
-import { chunks } from '../store/sql';
+import { chunks } from '../domain/chunks';
 import { type OutboundHttpClient, type OutboundResponse } from './outbound-http.client';
 import {
   ContactPointUnavailableError,

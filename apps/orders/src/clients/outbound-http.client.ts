@@ -2,7 +2,9 @@ import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
-import { type AddressPolicy, normaliseHost, type RefusedRange } from '../domain/address-policy';
+import { type AddressPolicy, normaliseHost, refusedText, type UrlCheck } from '../domain/address-policy';
+
+export { type UrlCheck } from '../domain/address-policy';
 
 /** Why an outbound request failed. `refused` is the guard's decision and never changes on a retry. */
 export type OutboundFailure = 'refused' | 'unreachable' | 'timeout' | 'too-large' | 'too-many-redirects';
@@ -44,9 +46,6 @@ export interface OutboundResponse {
   readonly url: URL;
 }
 
-export type UrlCheck =
-  { readonly ok: true; readonly url: URL } | { readonly ok: false; readonly reason: string };
-
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
 /**
@@ -64,31 +63,9 @@ export class OutboundHttpClient {
     private readonly resolve: typeof dnsLookup = dnsLookup,
   ) {}
 
-  /**
-   * What can be decided without DNS: the scheme, credentials in the URL, and a host that is an IP literal or
-   * `localhost` in a refused range. Hosts that need DNS are checked when they are fetched.
-   */
+  /** What can be decided without DNS (AddressPolicy.checkUrl); hosts that need DNS are checked when fetched. */
   checkUrl(raw: string | URL): UrlCheck {
-    if (typeof raw === 'string' && !URL.canParse(raw)) return { ok: false, reason: 'is not an absolute URL' };
-    const url = new URL(raw);
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-      return { ok: false, reason: 'must be an http or https URL' };
-    }
-    if (url.username !== '' || url.password !== '') {
-      return { ok: false, reason: 'must not contain credentials (user:password@)' };
-    }
-    const host = normaliseHost(url.hostname);
-    if (this.policy.allowsHost(host)) return { ok: true, url };
-    if (isIP(host) !== 0) {
-      const range = this.policy.refusal(host);
-      if (range !== undefined) return { ok: false, reason: `points to ${refusedText(range)}` };
-    } else if (host === 'localhost' || host.endsWith('.localhost')) {
-      // RFC 6761: localhost names always resolve to loopback.
-      if (this.policy.refusal('127.0.0.1') !== undefined && this.policy.refusal('::1') !== undefined) {
-        return { ok: false, reason: `points to ${refusedText('loopback')}` };
-      }
-    }
-    return { ok: true, url };
+    return this.policy.checkUrl(raw);
   }
 
   async request(target: string | URL, request: OutboundRequest): Promise<OutboundResponse> {
@@ -219,10 +196,6 @@ export function isDowngrade(from: URL, to: URL): boolean {
 
 const tooLarge = (maxBytes: number) =>
   new OutboundRequestError('too-large', `the answer is larger than ${maxBytes} bytes`);
-
-function refusedText(range: RefusedRange): string {
-  return `a ${range} address, which is refused (not on the outbound allow-list)`;
-}
 
 function describe(error: unknown): string {
   if (!(error instanceof Error)) return String(error);

@@ -181,4 +181,38 @@ export class AddressPolicy {
       (v4 !== undefined && this.allowed.check(v4, 'ipv4'));
     return allowed ? undefined : range;
   }
+
+  /**
+   * What can be decided without DNS: the scheme, credentials in the URL, and a host that is an IP literal or
+   * `localhost` in a refused range. Hosts that need DNS are checked when they are fetched.
+   */
+  checkUrl(raw: string | URL): UrlCheck {
+    if (typeof raw === 'string' && !URL.canParse(raw)) return { ok: false, reason: 'is not an absolute URL' };
+    const url = new URL(raw);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      return { ok: false, reason: 'must be an http or https URL' };
+    }
+    if (url.username !== '' || url.password !== '') {
+      return { ok: false, reason: 'must not contain credentials (user:password@)' };
+    }
+    const host = normaliseHost(url.hostname);
+    if (this.allowsHost(host)) return { ok: true, url };
+    if (isIP(host) !== 0) {
+      const range = this.refusal(host);
+      if (range !== undefined) return { ok: false, reason: `points to ${refusedText(range)}` };
+    } else if (host === 'localhost' || host.endsWith('.localhost')) {
+      // RFC 6761: localhost names always resolve to loopback.
+      if (this.refusal('127.0.0.1') !== undefined && this.refusal('::1') !== undefined) {
+        return { ok: false, reason: `points to ${refusedText('loopback')}` };
+      }
+    }
+    return { ok: true, url };
+  }
+}
+
+export type UrlCheck =
+  { readonly ok: true; readonly url: URL } | { readonly ok: false; readonly reason: string };
+
+export function refusedText(range: RefusedRange): string {
+  return `a ${range} address, which is refused (not on the outbound allow-list)`;
 }

@@ -1,5 +1,5 @@
 import { NotificationOrderContract } from '@notifications/contracts';
-import { type ClaimedOrder } from '../store/order.repository';
+import { type ClaimedOrder } from './order.model';
 import { toNotificationOrder } from './notification-order.mapper';
 
 const order: ClaimedOrder = {

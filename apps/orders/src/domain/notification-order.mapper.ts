@@ -1,6 +1,6 @@
 import { formatTimestamp, type NotificationOrder, type Recipient } from '@notifications/contracts';
 import { type OrderRecipient } from './order.model';
-import { type ClaimedOrder } from '../store/order.repository';
+import { type ClaimedOrder } from './order.model';
 
 // Kafka's default largest message is 1 MiB (message.max.bytes); stay well below it.
 export const MAX_PAST_DUE_MESSAGE_BYTES = 900 * 1024;

@@ -68,3 +68,12 @@ export interface NotificationCounts {
   readonly generated: number;
   readonly succeeded: number;
 }
+
+/** A claimed order, with what its `NotificationOrder` message needs. */
+export interface ClaimedOrder extends Omit<EmailOrder, 'recipients' | 'processingStatus' | 'statusChanged'> {
+  readonly recipientCount: number;
+  /** Present when the order has at most the inline limit of recipients. */
+  readonly recipients?: readonly OrderRecipient[];
+  /** Trace context of the request that created the order (see store/trace-context.ts). */
+  readonly traceContext?: string;
+}

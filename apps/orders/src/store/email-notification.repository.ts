@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { type EmailNotificationResultType } from '@notifications/contracts';
-import { chunks, execute, preferOrderedIndexScan, preferPrimaryKeyLookups, queryRows } from './sql';
+import { chunks } from '../domain/chunks';
+import { execute, preferOrderedIndexScan, preferPrimaryKeyLookups, queryRows } from './sql';
 import { type Tx } from './unit-of-work';
 import { PENDING_RESULTS_SQL } from './order.repository';
 import { type EmailNotificationView, type NotificationCounts } from '../domain/order.model';
-import { type NotificationDraft } from '../clients/recipient-resolver.service';
+import { type NotificationDraft } from '../domain/recipients';
 import { captureTraceContext } from './trace-context';
 
 /** A notification claimed for sending (`New → Sending`). */

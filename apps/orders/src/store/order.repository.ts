@@ -5,6 +5,7 @@ import { PENDING_RESULTS } from '../domain/email-status.rules';
 import { type Tx } from './unit-of-work';
 import { captureTraceContext } from './trace-context';
 import {
+  type ClaimedOrder,
   type EmailOrder,
   type EmailTemplate,
   type NewEmailOrder,
@@ -32,15 +33,6 @@ interface OrderRow {
   body: string;
   content_type: EmailContentType;
   trace_context: string | null;
-}
-
-/** A claimed order, with what its `NotificationOrder` message needs. */
-export interface ClaimedOrder extends Omit<EmailOrder, 'recipients' | 'processingStatus' | 'statusChanged'> {
-  readonly recipientCount: number;
-  /** Present when the order has at most the inline limit of recipients. */
-  readonly recipients?: readonly OrderRecipient[];
-  /** Trace context of the request that created the order (see outbox/trace-context.ts). */
-  readonly traceContext?: string;
 }
 
 export type CancelOutcome =

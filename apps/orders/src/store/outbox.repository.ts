@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { chunks, execute, preferOrderedIndexScan, queryRows } from './sql';
+import { chunks } from '../domain/chunks';
+import { execute, preferOrderedIndexScan, queryRows } from './sql';
 import { type Tx } from './unit-of-work';
 import { captureTraceContext } from './trace-context';
 

@@ -43,13 +43,6 @@ export function isUniqueViolation(error: unknown, constraint?: string): boolean 
   return driverError !== undefined && isUniqueViolation(driverError, constraint);
 }
 
-/** Splits a list into chunks of at most `size` items. */
-export function chunks<T>(items: readonly T[], size: number): T[][] {
-  const result: T[][] = [];
-  for (let start = 0; start < items.length; start += size) result.push(items.slice(start, start + size));
-  return result;
-}
-
 /**
  * For the rest of the caller's transaction, the planner takes an ordered index scan for a queue claim
  * (`ORDER BY … LIMIT … FOR UPDATE SKIP LOCKED` over a partial index). Queue tables change faster than autoanalyze

@@ -1,4 +1,4 @@
-import { draftNotifications, summariseLookup } from './recipient-resolver.service';
+import { draftNotifications, summariseLookup } from './recipients';
 
 const directory = {
   persons: new Map([
