@@ -4,7 +4,6 @@ import { createTestDatabase, type TestDatabase } from '@notifications/database';
 import { expectEventually } from '@notifications/testing';
 import { NotificationOrderContract } from '@notifications/contracts';
 import { loadOrdersConfig, type OrdersConfig } from '../src/config/orders.config';
-import { type ContactPointService } from '../src/domain/contact-point.service';
 import { ordersEntities } from '../src/store/entities';
 import { ordersMigrations } from '../src/store/migrations';
 import { UnitOfWork } from '../src/store/unit-of-work';
@@ -14,11 +13,7 @@ import { type NewEmailOrder } from '../src/domain/order.model';
 import { OrderRepository } from '../src/store/order.repository';
 import { OutboxRepository } from '../src/store/outbox.repository';
 import { type NotificationDraft } from '../src/domain/recipients';
-import { PastDueService } from '../src/intake/past-due.service';
-import { AddressPolicy } from '../src/domain/address-policy';
-import { OutboundHttpClient } from '../src/clients/outbound-http.client';
-import { RecipientResolver } from '../src/clients/recipient-resolver.service';
-import { SendConditionClient } from '../src/intake/send-condition.client';
+import { OrderClaimService } from '../src/intake/order-claim.service';
 import { RateLimitRepository } from '../src/store/rate-limit.repository';
 import { SweeperService } from '../src/scheduler/sweeper.service';
 import { DEFAULT_ORDERS_TOPICS } from '../src/config/orders-topics';
@@ -659,21 +654,8 @@ describe('repositories against PostgreSQL', () => {
 
     beforeEach(async () => {
       await db.dataSource.query('TRUNCATE orders, outbox CASCADE');
-      const noContactPoints: ContactPointService = {
-        lookupPersons: () => Promise.resolve([]),
-        lookupOrganizations: () => Promise.resolve([]),
-      };
-      const pastDue = new PastDueService(
-        uow,
-        orders,
-        notifications,
-        outbox,
-        new RecipientResolver(noContactPoints),
-        new SendConditionClient(new OutboundHttpClient(new AddressPolicy(config.outbound.allowList)), config),
-        config,
-        DEFAULT_ORDERS_TOPICS,
-      );
-      sweeper = new SweeperService(uow, notifications, orders, outbox, pastDue, config);
+      const claims = new OrderClaimService(uow, orders, outbox, config, DEFAULT_ORDERS_TOPICS);
+      sweeper = new SweeperService(uow, notifications, orders, outbox, claims, config);
       outboxTopic = DEFAULT_ORDERS_TOPICS.pastDue.name;
     });
 

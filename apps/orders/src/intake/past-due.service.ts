@@ -1,14 +1,10 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { type NotificationOrder, type OrderProcessingStatus } from '@notifications/contracts';
-import { ORDERS_CONFIG, ORDERS_TOPICS } from '../config/tokens';
+import { ORDERS_CONFIG } from '../config/tokens';
 import { type OrdersConfig } from '../config/orders.config';
-import { UnitOfWork, type Tx } from '../store/unit-of-work';
-import { type OrdersTopics } from '../config/orders-topics';
+import { UnitOfWork } from '../store/unit-of-work';
 import { EmailNotificationRepository } from '../store/email-notification.repository';
-import { type ClaimedOrder } from '../domain/order.model';
 import { OrderRepository } from '../store/order.repository';
-import { OutboxRepository, type OutboxDraft } from '../store/outbox.repository';
-import { MAX_PAST_DUE_MESSAGE_BYTES, toNotificationOrder } from '../domain/notification-order.mapper';
 import { RecipientResolver } from '../clients/recipient-resolver.service';
 import { SendConditionClient, SendConditionUnavailableError } from './send-condition.client';
 
@@ -25,8 +21,8 @@ export type ProcessOutcome =
   | { readonly kind: 'unknown-order' };
 
 /**
- * Step 2 and 3 of the email flow: claims due orders into the outbox (→ `orders.pastdue`), and turns a
- * `NotificationOrder` into email notifications, idempotently.
+ * Step 3 of the email flow: turns a `NotificationOrder` (from `orders.pastdue`) into email notifications,
+ * idempotently. Claiming the due orders that produce those messages is OrderClaimService's job.
  */
 @Injectable()
 export class PastDueService {
@@ -36,47 +32,10 @@ export class PastDueService {
     private readonly uow: UnitOfWork,
     private readonly orders: OrderRepository,
     private readonly notifications: EmailNotificationRepository,
-    private readonly outbox: OutboxRepository,
     private readonly recipients: RecipientResolver,
     private readonly sendCondition: SendConditionClient,
     @Inject(ORDERS_CONFIG) private readonly config: OrdersConfig,
-    @Inject(ORDERS_TOPICS) private readonly topics: OrdersTopics,
   ) {}
-
-  /**
-   * Claims due Registered orders (`→ Processing`) and writes their `orders.pastdue` messages to the outbox in the
-   * same transaction: a crash can lose neither the claim without the message nor the other way round.
-   */
-  async claimDueOrders(limit = this.config.scheduler.orderClaimBatchSize): Promise<number> {
-    const claimed = await this.uow.run(async (tx) => {
-      const orders = await this.orders.claimDue(
-        tx,
-        limit,
-        this.config.notifications.pastDueInlineRecipients,
-        this.config.scheduler.orderClaimBatchBytes,
-      );
-      await this.enqueue(tx, orders);
-      return orders;
-    });
-    for (const order of claimed) this.logger.log(`Order ${order.id} is due: claimed for processing`);
-    return claimed.length;
-  }
-
-  /** Sweeper: orders whose processing has not finished long after their claim get their message again. */
-  async redriveStaleOrders(limit = this.config.scheduler.orderClaimBatchSize): Promise<number> {
-    const claimed = await this.uow.run(async (tx) => {
-      const orders = await this.orders.claimStale(
-        tx,
-        this.config.scheduler.processingStaleAfterMs,
-        limit,
-        this.config.notifications.pastDueInlineRecipients,
-      );
-      await this.enqueue(tx, orders);
-      return orders;
-    });
-    for (const order of claimed) this.logger.warn(`Order ${order.id} stuck in Processing: message re-sent`);
-    return claimed.length;
-  }
 
   /**
    * Creates the order's email notifications. Idempotent: a redelivered message finds the order no longer in
@@ -160,26 +119,5 @@ export class PastDueService {
       );
     }
     return requeued;
-  }
-
-  private async enqueue(tx: Tx, orders: readonly ClaimedOrder[]): Promise<void> {
-    if (orders.length === 0) return;
-    const topic = this.topics.pastDue;
-    const drafts = orders.map((order): OutboxDraft => {
-      let message = toNotificationOrder(order);
-      let payload = topic.contract.serialize(message);
-      if (Buffer.byteLength(payload) > MAX_PAST_DUE_MESSAGE_BYTES && message.recipients.length > 0) {
-        message = toNotificationOrder(order, false);
-        payload = topic.contract.serialize(message);
-      }
-      // Published with the context of the request that created the order: one trace per order.
-      return {
-        topic: topic.name,
-        key: topic.keyOf(message),
-        payload,
-        traceContext: order.traceContext ?? null,
-      };
-    });
-    await this.outbox.add(tx, drafts);
   }
 }
