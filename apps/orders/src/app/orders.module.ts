@@ -18,7 +18,6 @@ import { type OrdersConfig } from '../config/orders.config';
 import { ordersTopics, type OrdersTopics } from '../config/orders-topics';
 import { CONTACT_POINT_SERVICE, ORDERS_CONFIG, ORDERS_TOPICS } from '../config/tokens';
 import { DispatchModule } from '../dispatch/dispatch.module';
-import { AddressPolicy } from '../domain/address-policy';
 import { type ContactPointService } from '../domain/contact-point.service';
 import { IntakeModule } from '../intake/intake.module';
 import { ConsumersModule } from '../messaging/consumers.module';
@@ -45,11 +44,6 @@ export interface OrdersModuleOptions {
   readonly observability?: Omit<ObservabilityModuleOptions, 'service' | 'registry'>;
 }
 
-/** The outbound-request guard: one instance per app, its allow-list from the configuration. */
-function outboundClient(config: OrdersConfig): OutboundHttpClient {
-  return new OutboundHttpClient(new AddressPolicy(config.outbound.allowList));
-}
-
 function contactPointProvider(options: OrdersModuleOptions): Provider & { provide: symbol } {
   if (options.contactPoints !== undefined) {
     return { provide: CONTACT_POINT_SERVICE, useValue: options.contactPoints };
@@ -58,14 +52,17 @@ function contactPointProvider(options: OrdersModuleOptions): Provider & { provid
   if (settings.source === 'http') {
     return {
       provide: CONTACT_POINT_SERVICE,
-      useValue: new HttpContactPointClient({
-        // Validated by the configuration: required when the source is http.
-        baseUrl: settings.baseUrl ?? '',
-        timeoutMs: settings.timeoutMs,
-        batchSize: settings.batchSize,
-        maxResponseBytes: settings.maxResponseBytes,
-        outbound: outboundClient(options.config),
-      }),
+      // Through the app's one outbound-request guard (ClientsModule).
+      inject: [OutboundHttpClient],
+      useFactory: (outbound: OutboundHttpClient) =>
+        new HttpContactPointClient({
+          // Validated by the configuration: required when the source is http.
+          baseUrl: settings.baseUrl ?? '',
+          timeoutMs: settings.timeoutMs,
+          batchSize: settings.batchSize,
+          maxResponseBytes: settings.maxResponseBytes,
+          outbound,
+        }),
     };
   }
   return { provide: CONTACT_POINT_SERVICE, useExisting: LocalContactPointRepository };

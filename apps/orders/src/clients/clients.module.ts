@@ -6,7 +6,8 @@ import { OutboundHttpClient } from './outbound-http.client';
 import { RecipientResolver } from './recipient-resolver.service';
 
 /**
- * The outbound guard and recipient resolution. The contact-point register behind RecipientResolver
+ * The outbound-request guard (one instance per app, its allow-list from the configuration) and recipient
+ * resolution. The contact-point register behind RecipientResolver
  * (CONTACT_POINT_SERVICE: the local table or the HTTP client) is chosen by the app's root module.
  */
 @Module({

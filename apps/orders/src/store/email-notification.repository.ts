@@ -17,7 +17,7 @@ export interface ClaimedNotification {
   readonly recipientName?: string;
   readonly nationalIdentityNumber?: string;
   readonly organizationNumber?: string;
-  /** Trace context of the `orders.pastdue` processing that created it (see outbox/trace-context.ts). */
+  /** Trace context of the `orders.pastdue` processing that created it (see store/trace-context.ts). */
   readonly traceContext?: string;
 }
 
