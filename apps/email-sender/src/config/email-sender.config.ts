@@ -4,7 +4,6 @@ import {
   acsProductionSettings,
   appEnvSettings,
   envDurationMs,
-  envEnum,
   envGroup,
   envInt,
   envValue,
@@ -12,6 +11,7 @@ import {
   managementSettings,
   kafkaSettings,
   loadConfig,
+  observabilitySettings,
   type ConfigProblem,
 } from '@notifications/config';
 import { z } from 'zod';
@@ -22,9 +22,6 @@ import { parseAcsConnectionString, type AcsConnection } from '../acs/acs-connect
  * so that `npm start` works with no configuration. Production sets ACS_CONNECTION_STRING from a secret.
  */
 export const DEFAULT_ACS_CONNECTION_STRING = `endpoint=http://127.0.0.1:5099/;accesskey=${ACS_EMULATOR_ACCESS_KEY}`;
-
-export const LOG_FORMATS = ['text', 'json'] as const;
-export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 
 function defaultAcsConnection(): AcsConnection {
   const parsed = parseAcsConnectionString(DEFAULT_ACS_CONNECTION_STRING);
@@ -96,10 +93,8 @@ const emailSenderSchema = z.object({
   // Production refuses the emulator (its endpoint, its public key, the default) unless explicitly allowed.
   acsProduction: acsProductionSettings,
   sending: sendingSettings,
-  log: z.object({
-    LOG_FORMAT: envEnum(LOG_FORMATS, 'text'),
-    LOG_LEVEL: envEnum(LOG_LEVELS, 'info'),
-  }),
+  /** LOG_LEVEL, LOG_FORMAT, tracing: the same variables and values in every app. */
+  observability: observabilitySettings,
 });
 
 export type EmailSenderConfig = Readonly<z.infer<typeof emailSenderSchema>>;

@@ -212,3 +212,26 @@ describe(loadOrdersConfig.name, () => {
     expect(config.api.publicBaseUrl).toBe('https://platform.example');
   });
 });
+
+describe('orders log settings', () => {
+  it('accepts LOG_LEVEL=info and LOG_FORMAT=pretty (the documented values)', () => {
+    const config = loadOrdersConfig({ LOG_LEVEL: 'info', LOG_FORMAT: 'pretty' });
+    expect(config.observability.logging).toMatchObject({ level: 'info', format: 'pretty' });
+  });
+
+  it("accepts every pino level and Nest's names for them", () => {
+    expect(loadOrdersConfig({ LOG_LEVEL: 'log' }).observability.logging.level).toBe('info');
+    expect(loadOrdersConfig({ LOG_LEVEL: 'verbose' }).observability.logging.level).toBe('trace');
+    expect(loadOrdersConfig({ LOG_LEVEL: 'fatal' }).observability.logging.level).toBe('fatal');
+  });
+
+  it('defaults to JSON lines at info', () => {
+    expect(loadOrdersConfig({}).observability.logging).toMatchObject({ level: 'info', format: 'json' });
+  });
+
+  it('refuses an unknown level or format, naming the variable', () => {
+    expect(() => loadOrdersConfig({ LOG_LEVEL: 'loud' })).toThrow(ConfigError);
+    expect(() => loadOrdersConfig({ LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL/);
+    expect(() => loadOrdersConfig({ LOG_FORMAT: 'xml' })).toThrow(/LOG_FORMAT/);
+  });
+});

@@ -5,7 +5,6 @@ import {
   appEnvSettings,
   envBool,
   envDurationMs,
-  envEnum,
   envGroup,
   envInt,
   envString,
@@ -14,6 +13,7 @@ import {
   managementSettings,
   kafkaSettings,
   loadConfig,
+  observabilitySettings,
   type Env,
   isProductionEnv,
   rawAppEnvFields,
@@ -164,11 +164,10 @@ const topicSettings = envGroup(
     .transform((env) => ({ groupId: env.STATUS_POLLER_GROUP_ID })),
 );
 
-export const LOG_LEVELS = ['debug', 'log', 'warn', 'error'] as const;
-
 export const statusPollerConfigSchema = z.object({
   env: appEnvSettings,
-  LOG_LEVEL: envEnum(LOG_LEVELS, 'log'),
+  /** LOG_LEVEL, LOG_FORMAT, tracing: the same variables and values in every app. */
+  observability: observabilitySettings,
   http: httpSettings(DEFAULT_PORT),
   management: managementSettings(DEFAULT_PORT),
   kafka: kafkaSettings('status-poller'),
