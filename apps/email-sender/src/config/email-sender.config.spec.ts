@@ -1,4 +1,4 @@
-import { ConfigError, redactConfig } from '@notifications/config';
+import { ACS_EMULATOR_ACCESS_KEY, ConfigError, redactConfig } from '@notifications/config';
 import { DEFAULT_ACS_CONNECTION_STRING, loadEmailSenderConfig } from './email-sender.config';
 
 describe(loadEmailSenderConfig.name, () => {
@@ -9,6 +9,7 @@ describe(loadEmailSenderConfig.name, () => {
     expect(config.acs.connection).toEqual({
       connectionString: DEFAULT_ACS_CONNECTION_STRING,
       endpoint: 'http://127.0.0.1:5099/',
+      accessKey: ACS_EMULATOR_ACCESS_KEY,
       insecure: true,
     });
     expect(config.acs).toMatchObject({
@@ -52,6 +53,7 @@ describe(loadEmailSenderConfig.name, () => {
       connection: {
         connectionString: 'endpoint=https://contoso.communication.azure.com/;accesskey=c2VjcmV0',
         endpoint: 'https://contoso.communication.azure.com/',
+        accessKey: 'c2VjcmV0',
         insecure: false,
       },
       requestTimeoutMs: 5_000,

@@ -1,7 +1,7 @@
+import { ACS_EMAIL_API_VERSION, acsProductionSettings, envAcsConnectionString } from '@notifications/acs';
 import {
   ACS_EMULATOR_ACCESS_KEY,
   ACS_EMULATOR_RESOURCE_ID,
-  acsProductionSettings,
   appEnvSettings,
   envBool,
   envDurationMs,
@@ -20,7 +20,6 @@ import {
   type EnvParseResult,
 } from '@notifications/config';
 import { z } from 'zod';
-import { parseAcsConnectionString, type AcsConnection } from '../acs/acs-connection-string';
 import { checkIntervals, MAX_DISTINCT_INTERVALS } from '../polling/check-schedule';
 
 export const DEFAULT_PORT = 5092;
@@ -43,15 +42,10 @@ export const EVENT_GRID_MAX_EVENTS_PER_BATCH = 5000;
 const ACS_RESOURCE_ID =
   /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.Communication\/communicationServices\/[^/]+$/i;
 
-/** The ACS API version `@azure/communication-email` 1.1.0 uses. */
-export const DEFAULT_ACS_API_VERSION = '2025-09-01';
+/** The ACS API version `@azure/communication-email` 1.1.0 uses, as email-sender does. */
+export const DEFAULT_ACS_API_VERSION = ACS_EMAIL_API_VERSION;
 
-const acsConnectionString = envValue((raw): EnvParseResult<AcsConnection> => {
-  const parsed = parseAcsConnectionString(raw);
-  return parsed
-    ? { ok: true, value: parsed }
-    : { ok: false, expected: 'endpoint=<http(s) URL>;accesskey=<base64 key>' };
-}, parseAcsConnectionString(DEFAULT_ACS_CONNECTION_STRING));
+const acsConnectionString = envAcsConnectionString(DEFAULT_ACS_CONNECTION_STRING);
 
 const multiplier = envValue((raw): EnvParseResult<number> => {
   const value = Number(raw);
