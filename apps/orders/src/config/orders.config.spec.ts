@@ -18,7 +18,7 @@ const PEM =
   '-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=\n-----END PUBLIC KEY-----\n';
 
 describe(loadOrdersConfig.name, () => {
-  it('runs on its defaults in development: port 5090, dev key, local contact points, 1 s scheduler', () => {
+  it('runs on its defaults in development: port 5090, dev key, local contact points, 250 ms scheduler', () => {
     const config = loadOrdersConfig({});
     expect(config.env).toBe('development');
     expect(config.http.port).toBe(5090);
