@@ -68,6 +68,7 @@ ENV NODE_ENV=production \
     HOST=0.0.0.0
 COPY --from=prod-deps /app/ /app/
 # Every lib an app or the CLI depends on at run time (deploy/test checks the list against the package.json files).
+COPY --from=build /app/libs/acs/dist libs/acs/dist
 COPY --from=build /app/libs/config/dist libs/config/dist
 COPY --from=build /app/libs/contracts/dist libs/contracts/dist
 COPY --from=build /app/libs/database/dist libs/database/dist

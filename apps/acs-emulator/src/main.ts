@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { ConfigError, loadConfig, observabilitySettings, redactConfig } from '@notifications/config';
+import { ConfigError, redactConfig } from '@notifications/config';
 import { createLogger, createNestLogger } from '@notifications/observability';
 import { loadEmulatorConfig, type EmulatorConfig } from './config/emulator.config';
 import { startEmulator } from './emulator';
@@ -25,7 +25,7 @@ function loadConfigOrExit(): EmulatorConfig {
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   // JSON lines (LOG_LEVEL, LOG_FORMAT=pretty for people), like the apps; secrets are redacted by the logger too.
-  const { logging } = loadConfig(observabilitySettings);
+  const { logging } = config.observability;
   const nestLogger = createNestLogger(createLogger({ service: 'acs-emulator', ...logging }), false);
   const logger = new Logger('AcsEmulator');
   const emulator = await startEmulator(config, { shutdownHooks: true, logger: nestLogger });

@@ -9,7 +9,7 @@ import { loadEmailSenderConfig } from './config/email-sender.config';
 async function bootstrap(): Promise<void> {
   const config = loadEmailSenderConfig();
   // Before Nest: JSON logs from the first line, and tracing (when OTEL_EXPORTER_OTLP_ENDPOINT is set).
-  const observability = startObservability('email-sender');
+  const observability = startObservability('email-sender', config.observability);
   const app = await NestFactory.create(
     EmailSenderModule.forRoot({ config, observability: observability.moduleOptions }),
     { logger: observability.nestLogger },

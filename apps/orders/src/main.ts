@@ -8,7 +8,7 @@ import { loadOrdersConfig } from './config/orders.config';
 async function main(): Promise<void> {
   const config = loadOrdersConfig();
   // Before Nest: JSON logs from the first line, and tracing (when OTEL_EXPORTER_OTLP_ENDPOINT is set).
-  const observability = startObservability('orders');
+  const observability = startObservability('orders', config.observability);
   const app = await createOrdersApp({
     config,
     shutdownHooks: true,

@@ -38,7 +38,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { signAcsRequest } from '../src/acs/acs-request-signer';
+import { signAcsRequest } from '@notifications/acs';
 import { statusPollerTopicNames } from '../src/polling/status-poller-topics';
 import { AcsEmulator, EMULATOR_ACCESS_KEY } from '../test/support/acs-emulator';
 import { startNode, WORKSPACE_ROOT, type RunningChild } from '../test/support/child-process';

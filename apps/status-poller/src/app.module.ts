@@ -1,12 +1,15 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { HealthModule } from '@notifications/health';
 import { ConsumerLivenessCheck, KafkaHealthCheck, MessagingModule } from '@notifications/messaging';
-import { ObservabilityModule, type ObservabilityModuleOptions } from '@notifications/observability';
+import {
+  ObservabilityModule,
+  ProblemDetailsFilter,
+  type ObservabilityModuleOptions,
+} from '@notifications/observability';
 import { type NestExpressApplication } from '@nestjs/platform-express';
 import { AcsOperationsClient } from './acs/acs-operations.client';
 import { OperationStatusSource } from './acs/operation-status';
 import { Clock } from './common/clock';
-import { ProblemDetailsFilter } from './common/problem-details';
 import { STATUS_POLLER_CONFIG, type StatusPollerConfig } from './config/status-poller.config';
 import { DeliveryReportAccessKeyGuard } from './delivery-reports/delivery-report-access-key.guard';
 import { DeliveryReportController } from './delivery-reports/delivery-report.controller';

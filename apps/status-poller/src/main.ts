@@ -14,7 +14,7 @@ async function bootstrap(): Promise<void> {
   try {
     config = loadStatusPollerConfig();
     // Before Nest: JSON logs from the first line, and tracing (when OTEL_EXPORTER_OTLP_ENDPOINT is set).
-    observability = startObservability('status-poller');
+    observability = startObservability('status-poller', config.observability);
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(error.message);

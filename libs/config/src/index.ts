@@ -68,8 +68,5 @@ export {
 export {
   ACS_EMULATOR_ACCESS_KEY,
   ACS_EMULATOR_RESOURCE_ID,
-  acsEmulatorSigns,
-  acsProductionSettings,
   DELIVERY_REPORT_KEY_HEADER,
-  type AcsProductionSettings,
 } from './settings/acs-emulator.settings';

@@ -60,3 +60,13 @@ export {
   topicCatalog,
   withTopicSuffix,
 } from './lib/topics';
+// Operator endpoints' answers (management listener), shared by the apps and the ops CLI.
+export {
+  EmailSenderRateLimitClearResult,
+  EmailSenderRateLimitView,
+  InternalApiPaths,
+  OrdersRateLimitClearResult,
+  OrdersRateLimitView,
+  OutboxRedriveResult,
+  OutboxView,
+} from './lib/internal-api/internal-api.schemas';

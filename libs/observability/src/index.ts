@@ -6,3 +6,4 @@ export * from './lib/metrics/prometheus-text';
 export * from './lib/status/service-status';
 export * from './lib/tracing/tracing';
 export * from './nest';
+export * from './lib/metrics/histogram';

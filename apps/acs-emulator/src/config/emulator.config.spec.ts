@@ -63,3 +63,11 @@ describe(loadEmulatorConfig.name, () => {
     expect(text).toMatch(/ACS_DELIVERY_REPORT_WEBHOOK/);
   });
 });
+
+describe('acs-emulator log settings', () => {
+  it('accepts LOG_LEVEL=info and LOG_FORMAT=pretty like the apps', () => {
+    const config = loadEmulatorConfig({ LOG_LEVEL: 'info', LOG_FORMAT: 'pretty' });
+    expect(config.observability.logging).toMatchObject({ level: 'info', format: 'pretty' });
+    expect(() => loadEmulatorConfig({ LOG_FORMAT: 'xml' })).toThrow(/LOG_FORMAT/);
+  });
+});

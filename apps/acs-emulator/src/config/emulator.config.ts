@@ -11,6 +11,7 @@ import {
   envValue,
   httpSettings,
   loadConfig,
+  observabilitySettings,
   type Env,
   type EnvParseResult,
 } from '@notifications/config';
@@ -151,6 +152,8 @@ export const emulatorConfigSchema = z.object({
   scripting: scriptingSettings,
   store: storeSettings,
   deliveryReports: deliveryReportSettings,
+  /** LOG_LEVEL, LOG_FORMAT: the same variables and values as the apps. */
+  observability: observabilitySettings,
 });
 
 export type EmulatorConfig = Readonly<z.infer<typeof emulatorConfigSchema>>;

@@ -1,8 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { type AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
+import { parseAcsConnectionString } from '@notifications/acs';
 import { type Email } from '@notifications/contracts';
-import { parseAcsConnectionString } from './acs-connection-string';
 import { AcsEmailClient, toEmailMessage } from './acs-email.client';
 
 interface Seen {

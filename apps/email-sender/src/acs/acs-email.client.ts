@@ -1,6 +1,7 @@
 import { EmailClient, type EmailMessage, type EmailSendOptionalParams } from '@azure/communication-email';
 import { isRestError } from '@azure/core-rest-pipeline';
 import { Logger } from '@nestjs/common';
+import { acsEmailOperationUrl, type AcsConnection } from '@notifications/acs';
 import { type Email } from '@notifications/contracts';
 import { classifySendError, type SendFailure } from './acs-send-error';
 import {
@@ -10,7 +11,6 @@ import {
   throttlingPolicy,
   timeoutAsRetryablePolicy,
 } from './acs-pipeline.policies';
-import { type AcsConnection } from './acs-connection-string';
 
 export interface AcsClientSettings {
   readonly connection: AcsConnection;
@@ -32,9 +32,6 @@ export type OperationLookup =
    * for 5xx, 408 and no response (ACS unavailable), false for an answer that refused us (401/403, 429).
    */
   | { readonly kind: 'unknown'; readonly reason: string; readonly outage?: boolean };
-
-/** The api-version `@azure/communication-email` 1.1.0 uses (its generated client's default). */
-const EMAIL_API_VERSION = '2025-09-01';
 
 type OnResponse = NonNullable<EmailSendOptionalParams['onResponse']>;
 
@@ -142,11 +139,7 @@ export class AcsEmailClient {
    * absent (the REST API's documented answers), anything else → unknown.
    */
   async findOperation(operationId: string): Promise<OperationLookup> {
-    const location = new URL(
-      `emails/operations/${encodeURIComponent(operationId)}`,
-      withSlash(this.endpoint),
-    );
-    location.searchParams.set('api-version', EMAIL_API_VERSION);
+    const location = acsEmailOperationUrl(this.endpoint, operationId);
     const resumeFrom = JSON.stringify({
       state: {
         status: 'running',
@@ -230,7 +223,3 @@ const NO_MESSAGE: EmailMessage = {
   content: { subject: 'unused', plainText: '' },
   recipients: { to: [{ address: 'unused@invalid' }] },
 };
-
-function withSlash(endpoint: string): string {
-  return endpoint.endsWith('/') ? endpoint : `${endpoint}/`;
-}

@@ -1,4 +1,4 @@
-import { ConfigError, redactConfig } from '@notifications/config';
+import { ACS_EMULATOR_ACCESS_KEY, ConfigError, redactConfig } from '@notifications/config';
 import { DEFAULT_ACS_CONNECTION_STRING, loadEmailSenderConfig } from './email-sender.config';
 
 describe(loadEmailSenderConfig.name, () => {
@@ -9,6 +9,7 @@ describe(loadEmailSenderConfig.name, () => {
     expect(config.acs.connection).toEqual({
       connectionString: DEFAULT_ACS_CONNECTION_STRING,
       endpoint: 'http://127.0.0.1:5099/',
+      accessKey: ACS_EMULATOR_ACCESS_KEY,
       insecure: true,
     });
     expect(config.acs).toMatchObject({
@@ -52,6 +53,7 @@ describe(loadEmailSenderConfig.name, () => {
       connection: {
         connectionString: 'endpoint=https://contoso.communication.azure.com/;accesskey=c2VjcmV0',
         endpoint: 'https://contoso.communication.azure.com/',
+        accessKey: 'c2VjcmV0',
         insecure: false,
       },
       requestTimeoutMs: 5_000,
@@ -69,7 +71,7 @@ describe(loadEmailSenderConfig.name, () => {
       maxAcsOutagePausesPerEmail: 4,
       retryPolicy: { maxAttempts: 3, initialDelayMs: 1_000, multiplier: 2, maxDelayMs: 60_000 },
     });
-    expect(config.log).toEqual({ LOG_FORMAT: 'json', LOG_LEVEL: 'debug' });
+    expect(config.observability.logging).toEqual({ level: 'debug', format: 'json', httpRequests: true });
     expect(config.http.port).toBe(0);
   });
 
@@ -140,5 +142,28 @@ describe(loadEmailSenderConfig.name, () => {
     const text = JSON.stringify(redactConfig(loadEmailSenderConfig({})));
     expect(text).not.toContain('YWNzLWVtdWxhdG9y');
     expect(text).toContain('http://127.0.0.1:5099/');
+  });
+});
+
+describe('email-sender log settings', () => {
+  it('accepts LOG_LEVEL=info and LOG_FORMAT=pretty (the documented values)', () => {
+    const config = loadEmailSenderConfig({ LOG_LEVEL: 'info', LOG_FORMAT: 'pretty' });
+    expect(config.observability.logging).toMatchObject({ level: 'info', format: 'pretty' });
+  });
+
+  it("accepts every pino level and Nest's names for them", () => {
+    expect(loadEmailSenderConfig({ LOG_LEVEL: 'log' }).observability.logging.level).toBe('info');
+    expect(loadEmailSenderConfig({ LOG_LEVEL: 'verbose' }).observability.logging.level).toBe('trace');
+    expect(loadEmailSenderConfig({ LOG_LEVEL: 'fatal' }).observability.logging.level).toBe('fatal');
+  });
+
+  it('defaults to JSON lines at info', () => {
+    expect(loadEmailSenderConfig({}).observability.logging).toMatchObject({ level: 'info', format: 'json' });
+  });
+
+  it('refuses an unknown level or format, naming the variable', () => {
+    expect(() => loadEmailSenderConfig({ LOG_LEVEL: 'loud' })).toThrow(ConfigError);
+    expect(() => loadEmailSenderConfig({ LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL/);
+    expect(() => loadEmailSenderConfig({ LOG_FORMAT: 'xml' })).toThrow(/LOG_FORMAT/);
   });
 });

@@ -1,21 +1,19 @@
+import { acsProductionSettings, envAcsConnectionString } from '@notifications/acs';
 import {
   ACS_EMULATOR_ACCESS_KEY,
   ConfigError,
-  acsProductionSettings,
   appEnvSettings,
   envDurationMs,
-  envEnum,
   envGroup,
   envInt,
-  envValue,
   httpSettings,
   managementSettings,
   kafkaSettings,
   loadConfig,
+  observabilitySettings,
   type ConfigProblem,
 } from '@notifications/config';
 import { z } from 'zod';
-import { parseAcsConnectionString, type AcsConnection } from '../acs/acs-connection-string';
 
 /**
  * The local ACS emulator's documented connection string (`apps/acs-emulator`; its access key is public on purpose),
@@ -23,20 +21,10 @@ import { parseAcsConnectionString, type AcsConnection } from '../acs/acs-connect
  */
 export const DEFAULT_ACS_CONNECTION_STRING = `endpoint=http://127.0.0.1:5099/;accesskey=${ACS_EMULATOR_ACCESS_KEY}`;
 
-export const LOG_FORMATS = ['text', 'json'] as const;
-export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
-
-function defaultAcsConnection(): AcsConnection {
-  const parsed = parseAcsConnectionString(DEFAULT_ACS_CONNECTION_STRING);
-  // A bad built-in default is a programming error: fail when the module loads.
-  if (!parsed.ok) throw new TypeError(`Invalid default ACS connection string: expected ${parsed.expected}`);
-  return parsed.value;
-}
-
 const acsSettings = envGroup(
   z
     .object({
-      ACS_CONNECTION_STRING: envValue(parseAcsConnectionString, defaultAcsConnection()),
+      ACS_CONNECTION_STRING: envAcsConnectionString(DEFAULT_ACS_CONNECTION_STRING),
       ACS_REQUEST_TIMEOUT_MS: envDurationMs('10s', { min: 100 }),
       ACS_MAX_RETRIES: envInt(2, { min: 0, max: 10 }),
       ACS_RETRY_DELAY_MS: envDurationMs('1s', { min: 0 }),
@@ -96,10 +84,8 @@ const emailSenderSchema = z.object({
   // Production refuses the emulator (its endpoint, its public key, the default) unless explicitly allowed.
   acsProduction: acsProductionSettings,
   sending: sendingSettings,
-  log: z.object({
-    LOG_FORMAT: envEnum(LOG_FORMATS, 'text'),
-    LOG_LEVEL: envEnum(LOG_LEVELS, 'info'),
-  }),
+  /** LOG_LEVEL, LOG_FORMAT, tracing: the same variables and values in every app. */
+  observability: observabilitySettings,
 });
 
 export type EmailSenderConfig = Readonly<z.infer<typeof emailSenderSchema>>;

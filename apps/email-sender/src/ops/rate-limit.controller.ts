@@ -1,20 +1,10 @@
 import { Controller, Delete, Get, Header } from '@nestjs/common';
+import {
+  type EmailSenderRateLimitClearResult,
+  type EmailSenderRateLimitView,
+} from '@notifications/contracts';
 import { ManagementEndpoint } from '@notifications/observability';
 import { SendThrottle } from '../sending/send-throttle';
-
-export interface EmailSenderRateLimitView {
-  readonly paused: boolean;
-  readonly pausedUntil: string | null;
-  /** Sends running now, and handlers waiting for a send slot (held by a pause or the rate limit among them). */
-  readonly inFlight: number;
-  readonly waitingForSlot: number;
-}
-
-export interface EmailSenderRateLimitClearResult {
-  readonly cleared: boolean;
-  /** The end the pause had, when one was in force. */
-  readonly pausedUntil: string | null;
-}
 
 /**
  * `GET|DELETE /internal/rate-limit` (for `npm run ops -- rate-limit`): this replica's in-process pause after an

@@ -1,28 +1,4 @@
-import { LatencyHistogram, SendStatistics } from './send-statistics';
-
-describe(LatencyHistogram.name, () => {
-  it('reports percentiles within a few percent', () => {
-    const histogram = new LatencyHistogram();
-    for (let ms = 1; ms <= 1_000; ms += 1) histogram.record(ms);
-    const summary = histogram.summary();
-    expect(summary.count).toBe(1_000);
-    expect(summary.p50Ms).toBeGreaterThanOrEqual(500);
-    expect(summary.p50Ms).toBeLessThanOrEqual(520);
-    expect(summary.p99Ms).toBeGreaterThanOrEqual(990);
-    expect(summary.p99Ms).toBeLessThanOrEqual(1_000);
-    expect(summary.maxMs).toBe(1_000);
-  });
-
-  it('is empty before the first value', () => {
-    expect(new LatencyHistogram().summary()).toEqual({
-      count: 0,
-      p50Ms: null,
-      p90Ms: null,
-      p99Ms: null,
-      maxMs: null,
-    });
-  });
-});
+import { SendStatistics } from './send-statistics';
 
 describe(SendStatistics.name, () => {
   it('counts outcomes and published results', () => {

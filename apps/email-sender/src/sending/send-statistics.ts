@@ -1,4 +1,5 @@
 import { type EmailSendResult } from '@notifications/contracts';
+import { Histogram, type HistogramSummary } from '@notifications/observability';
 
 /** What happened to one consumed email. */
 export type SendOutcomeKind =
@@ -13,67 +14,13 @@ export type SendOutcomeKind =
   /** ACS unavailable (5xx, no answer): the partition paused, the email is read again, no attempt spent. */
   | 'acsUnavailable';
 
-export interface LatencySummary {
-  readonly count: number;
-  readonly p50Ms: number | null;
-  readonly p90Ms: number | null;
-  readonly p99Ms: number | null;
-  readonly maxMs: number | null;
-}
-
 export interface SendStatisticsSnapshot {
   readonly since: string;
   readonly outcomes: Readonly<Record<SendOutcomeKind, number>>;
   readonly results: Readonly<Partial<Record<EmailSendResult, number>>>;
   /** From the moment a handler got the email to the broker's ack of the accepted identifier. */
-  readonly consumeToAccepted: LatencySummary;
+  readonly consumeToAccepted: HistogramSummary;
   readonly lastError: { readonly at: string; readonly reason: string } | null;
-}
-
-// Log-spaced buckets (about 4 % wide) from 0.1 ms to ~28 h: constant memory however many emails go through,
-// percentiles within a few percent.
-const GROWTH = 1.04;
-const MIN_MS = 0.1;
-const BUCKETS = Math.ceil(Math.log(1e8 / MIN_MS) / Math.log(GROWTH)) + 1;
-
-/** A latency histogram with fixed memory. */
-export class LatencyHistogram {
-  private readonly counts = new Array<number>(BUCKETS).fill(0);
-  private total = 0;
-  private max = 0;
-
-  record(ms: number): void {
-    const value = Math.max(ms, 0);
-    const index =
-      value <= MIN_MS ? 0 : Math.min(BUCKETS - 1, Math.ceil(Math.log(value / MIN_MS) / Math.log(GROWTH)));
-    this.counts[index] = (this.counts[index] ?? 0) + 1;
-    this.total += 1;
-    this.max = Math.max(this.max, value);
-  }
-
-  /** The upper bound of the bucket holding the q-quantile (0 < q ≤ 1), capped at the largest value seen. */
-  quantile(q: number): number | null {
-    if (this.total === 0) return null;
-    const rank = Math.max(1, Math.ceil(q * this.total));
-    let seen = 0;
-    for (let index = 0; index < BUCKETS; index += 1) {
-      seen += this.counts[index] ?? 0;
-      if (seen >= rank) return Math.min(this.max, MIN_MS * GROWTH ** index);
-    }
-    return this.max;
-  }
-
-  summary(): LatencySummary {
-    const round = (value: number | null): number | null =>
-      value === null ? null : Math.round(value * 10) / 10;
-    return {
-      count: this.total,
-      p50Ms: round(this.quantile(0.5)),
-      p90Ms: round(this.quantile(0.9)),
-      p99Ms: round(this.quantile(0.99)),
-      maxMs: this.total === 0 ? null : round(this.max),
-    };
-  }
 }
 
 function emptyOutcomes(): Record<SendOutcomeKind, number> {
@@ -94,7 +41,7 @@ export class SendStatistics {
   private since = new Date().toISOString();
   private outcomes: Record<SendOutcomeKind, number> = emptyOutcomes();
   private results: Partial<Record<EmailSendResult, number>> = {};
-  private latency = new LatencyHistogram();
+  private latency = Histogram.latency();
   private lastError: { at: string; reason: string } | null = null;
 
   /** Starts counting afresh (e.g. after a benchmark's warm-up). */
@@ -102,7 +49,7 @@ export class SendStatistics {
     this.since = new Date().toISOString();
     this.outcomes = emptyOutcomes();
     this.results = {};
-    this.latency = new LatencyHistogram();
+    this.latency = Histogram.latency();
     this.lastError = null;
   }
 

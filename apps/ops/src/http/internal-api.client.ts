@@ -1,8 +1,10 @@
+import { type z } from 'zod';
 import { CliError } from '../cli/cli-error';
 
 /**
- * Calls one app's operator endpoints on its management listener, with an operator's bearer token; any failure
- * becomes a one-line CliError naming the app and URL.
+ * Calls one app's operator endpoints on its management listener, with an operator's bearer token, and parses the
+ * answer with the app's own schema (libs/contracts, internal-api); any failure — unreachable, an error status, a
+ * body the schema refuses — becomes a one-line CliError naming the app and URL.
  */
 export class InternalApiClient {
   constructor(
@@ -17,19 +19,24 @@ export class InternalApiClient {
     return `${this.baseUrl.replace(/\/+$/, '')}${path}`;
   }
 
-  get<T>(path: string): Promise<T> {
-    return this.request<T>('GET', path);
+  get<S extends z.ZodType>(path: string, schema: S): Promise<z.output<S>> {
+    return this.request('GET', path, schema);
   }
 
-  post<T>(path: string, body?: unknown): Promise<T> {
-    return this.request<T>('POST', path, body);
+  post<S extends z.ZodType>(path: string, schema: S, body?: unknown): Promise<z.output<S>> {
+    return this.request('POST', path, schema, body);
   }
 
-  delete<T>(path: string): Promise<T> {
-    return this.request<T>('DELETE', path);
+  delete<S extends z.ZodType>(path: string, schema: S): Promise<z.output<S>> {
+    return this.request('DELETE', path, schema);
   }
 
-  private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  private async request<S extends z.ZodType>(
+    method: string,
+    path: string,
+    schema: S,
+    body?: unknown,
+  ): Promise<z.output<S>> {
     const url = this.url(path);
     let response: Response;
     try {
@@ -59,12 +66,22 @@ export class InternalApiClient {
         `${this.app} answered ${method} ${url} with ${response.status}: ${problemText(text)}${hint}`,
       );
     }
-    if (text === '') return undefined as T;
+    let json: unknown;
     try {
-      return JSON.parse(text) as T;
+      json = text === '' ? undefined : JSON.parse(text);
     } catch {
       throw new CliError(`${this.app} answered ${method} ${url} with something other than JSON`);
     }
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) {
+      const issues = parsed.error.issues.map(
+        (issue) => `${issue.path.join('.') || '(body)'}: ${issue.message}`,
+      );
+      throw new CliError(
+        `${this.app} answered ${method} ${url} with an unexpected body (${issues.join('; ')}); is it the same version as this CLI?`,
+      );
+    }
+    return parsed.data;
   }
 }
 

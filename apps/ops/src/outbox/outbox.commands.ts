@@ -1,28 +1,7 @@
+import { InternalApiPaths, OutboxRedriveResult, OutboxView } from '@notifications/contracts';
 import { type Command } from 'commander';
 import { duration, type CommandContext } from '../cli/command-context';
 import { formatTable } from '../cli/output';
-
-/** The orders outbox backlog (apps/orders/src/ops/ops.controller.ts). */
-interface OutboxView {
-  readonly unpublished: number;
-  readonly oldestUnpublishedAt: string | null;
-  readonly oldestAgeMs: number | null;
-  readonly topics: readonly {
-    readonly topic: string;
-    readonly unpublished: number;
-    readonly available: number;
-    readonly waiting: number;
-    readonly failing: number;
-    readonly oldestUnpublishedAt: string;
-  }[];
-}
-
-interface RedriveResult {
-  readonly redriven: number;
-  readonly olderThanMs: number;
-}
-
-const OUTBOX_PATH = '/notifications/api/v1/internal/outbox';
 
 function age(ms: number | null): string {
   if (ms === null) return '-';
@@ -42,7 +21,7 @@ export function registerOutboxCommands(program: Command, context: CommandContext
     .description('unpublished rows per topic and the age of the oldest')
     .option('--json', 'machine-readable output')
     .action(async (options: { json?: boolean }) => {
-      const view = await context.orders().get<OutboxView>(OUTBOX_PATH);
+      const view = await context.orders().get(InternalApiPaths.ordersOutbox, OutboxView);
       context.output(options).result(view, () =>
         [
           `Unpublished: ${view.unpublished}; oldest ${age(view.oldestAgeMs)} old${view.oldestUnpublishedAt ? ` (${view.oldestUnpublishedAt})` : ''}`,
@@ -74,7 +53,7 @@ export function registerOutboxCommands(program: Command, context: CommandContext
     .action(async (options: { json?: boolean; olderThan: number }) => {
       const result = await context
         .orders()
-        .post<RedriveResult>(`${OUTBOX_PATH}/redrive`, { olderThan: options.olderThan });
+        .post(InternalApiPaths.ordersOutboxRedrive, OutboxRedriveResult, { olderThan: options.olderThan });
       context
         .output(options)
         .result(

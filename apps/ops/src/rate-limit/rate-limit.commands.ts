@@ -1,26 +1,18 @@
+import {
+  EmailSenderRateLimitClearResult,
+  EmailSenderRateLimitView,
+  InternalApiPaths,
+  OrdersRateLimitClearResult,
+  OrdersRateLimitView,
+} from '@notifications/contracts';
 import { type Command } from 'commander';
 import { CliError } from '../cli/cli-error';
 import { type CommandContext } from '../cli/command-context';
 import { formatTable } from '../cli/output';
 import { type InternalApiClient } from '../http/internal-api.client';
 
-/** orders: the stored pause that stops it publishing emails (apps/orders/src/ops/ops.controller.ts). */
-interface OrdersRateLimit {
-  readonly paused: boolean;
-  readonly pausedUntil: string | null;
-  readonly source?: string | null;
-  readonly cleared?: boolean;
-}
-
-/** email-sender: the in-process pause that holds emails it has already read (apps/email-sender/src/ops). */
-interface EmailSenderRateLimit {
-  readonly paused: boolean;
-  readonly pausedUntil: string | null;
-  readonly cleared?: boolean;
-}
-
-const ORDERS_PATH = '/notifications/api/v1/internal/rate-limit';
-const EMAIL_SENDER_PATH = '/internal/rate-limit';
+const ORDERS_PATH = InternalApiPaths.ordersRateLimit;
+const EMAIL_SENDER_PATH = InternalApiPaths.emailSenderRateLimit;
 
 interface AppResult {
   readonly app: string;
@@ -36,7 +28,14 @@ interface AppResult {
 async function call(
   client: InternalApiClient,
   path: string,
-  request: (client: InternalApiClient) => Promise<OrdersRateLimit | EmailSenderRateLimit>,
+  request: (
+    client: InternalApiClient,
+  ) => Promise<
+    | OrdersRateLimitView
+    | OrdersRateLimitClearResult
+    | EmailSenderRateLimitView
+    | EmailSenderRateLimitClearResult
+  >,
 ): Promise<AppResult> {
   try {
     return { app: client.app, url: client.url(path), ok: true, ...(await request(client)) };
@@ -83,14 +82,20 @@ export function registerRateLimitCommands(program: Command, context: CommandCont
     if (app === 'orders' || app === 'email-sender') return [app];
     throw new CliError(`--app: expected orders or email-sender, got ${JSON.stringify(app)}`, 2);
   };
-  // `show` reads each app's pause (GET), `clear` ends it (DELETE): same endpoints, same answers.
+  // `show` reads each app's pause (GET), `clear` ends it (DELETE): same endpoints, each answer its own schema.
   const eachApp = (app: string | undefined, method: 'get' | 'delete'): Promise<AppResult[]> =>
     Promise.all(
       targets(app).map((target) =>
         target === 'orders'
-          ? call(context.orders(), ORDERS_PATH, (client) => client[method]<OrdersRateLimit>(ORDERS_PATH))
+          ? call(context.orders(), ORDERS_PATH, (client) =>
+              method === 'get'
+                ? client.get(ORDERS_PATH, OrdersRateLimitView)
+                : client.delete(ORDERS_PATH, OrdersRateLimitClearResult),
+            )
           : call(context.emailSender(), EMAIL_SENDER_PATH, (client) =>
-              client[method]<EmailSenderRateLimit>(EMAIL_SENDER_PATH),
+              method === 'get'
+                ? client.get(EMAIL_SENDER_PATH, EmailSenderRateLimitView)
+                : client.delete(EMAIL_SENDER_PATH, EmailSenderRateLimitClearResult),
             ),
       ),
     );

@@ -1,6 +1,7 @@
 import { ConsoleLogger, type LoggerService, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { type NestExpressApplication } from '@nestjs/platform-express';
+import { nestLogLevels } from '@notifications/observability';
 import { JwtVerifier } from '../api/jwt-verifier';
 import { type OrdersConfig } from '../config/orders.config';
 import { ProblemDetailsFilter } from '../api/problem-details.filter';
@@ -17,11 +18,10 @@ export interface OrdersAppOptions extends Omit<OrdersModuleOptions, 'verifier'> 
 }
 
 function defaultLogger(config: OrdersConfig): LoggerService {
-  const levels: LogLevel[] = ['verbose', 'debug', 'log', 'warn', 'error', 'fatal'];
   return new ConsoleLogger({
     json: config.env === 'production',
     prefix: 'orders',
-    logLevels: levels.slice(levels.indexOf(config.LOG_LEVEL)),
+    logLevels: nestLogLevels(config.observability.logging.level),
   });
 }
 

@@ -18,7 +18,7 @@ const PEM =
   '-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=\n-----END PUBLIC KEY-----\n';
 
 describe(loadOrdersConfig.name, () => {
-  it('runs on its defaults in development: port 5090, dev key, local contact points, 1 s scheduler', () => {
+  it('runs on its defaults in development: port 5090, dev key, local contact points, 250 ms scheduler', () => {
     const config = loadOrdersConfig({});
     expect(config.env).toBe('development');
     expect(config.http.port).toBe(5090);
@@ -210,5 +210,28 @@ describe(loadOrdersConfig.name, () => {
     expect(config.scheduler.outboxRelayConcurrency).toBe(4);
     expect(config.notifications.expiryMs).toBe(2 * 86_400_000);
     expect(config.api.publicBaseUrl).toBe('https://platform.example');
+  });
+});
+
+describe('orders log settings', () => {
+  it('accepts LOG_LEVEL=info and LOG_FORMAT=pretty (the documented values)', () => {
+    const config = loadOrdersConfig({ LOG_LEVEL: 'info', LOG_FORMAT: 'pretty' });
+    expect(config.observability.logging).toMatchObject({ level: 'info', format: 'pretty' });
+  });
+
+  it("accepts every pino level and Nest's names for them", () => {
+    expect(loadOrdersConfig({ LOG_LEVEL: 'log' }).observability.logging.level).toBe('info');
+    expect(loadOrdersConfig({ LOG_LEVEL: 'verbose' }).observability.logging.level).toBe('trace');
+    expect(loadOrdersConfig({ LOG_LEVEL: 'fatal' }).observability.logging.level).toBe('fatal');
+  });
+
+  it('defaults to JSON lines at info', () => {
+    expect(loadOrdersConfig({}).observability.logging).toMatchObject({ level: 'info', format: 'json' });
+  });
+
+  it('refuses an unknown level or format, naming the variable', () => {
+    expect(() => loadOrdersConfig({ LOG_LEVEL: 'loud' })).toThrow(ConfigError);
+    expect(() => loadOrdersConfig({ LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL/);
+    expect(() => loadOrdersConfig({ LOG_FORMAT: 'xml' })).toThrow(/LOG_FORMAT/);
   });
 });

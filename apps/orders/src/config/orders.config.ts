@@ -15,6 +15,7 @@ import {
   managementSettings,
   kafkaSettings,
   loadConfig,
+  observabilitySettings,
   ConfigError,
   type AppEnv,
   type JwtAuthSettings,
@@ -309,13 +310,10 @@ const consumerSettings: SettingGroup<ConsumerSettings> = envGroup(
     })),
 );
 
-export const LOG_LEVELS = ['verbose', 'debug', 'log', 'warn', 'error'] as const;
-export type OrdersLogLevel = (typeof LOG_LEVELS)[number];
-
 export const ordersConfigSchema = z.object({
   env: appEnvSettings,
-  /** The least severe level logged. */
-  LOG_LEVEL: envEnum(LOG_LEVELS, 'log'),
+  /** LOG_LEVEL, LOG_FORMAT, tracing: the same variables and values in every app. */
+  observability: observabilitySettings,
   kafka: kafkaSettings('orders'),
   db: databaseSettings,
   http: httpSettings(5090),

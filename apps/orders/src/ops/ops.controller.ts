@@ -2,7 +2,13 @@ import { ManagementEndpoint } from '@notifications/observability';
 import { Body, Controller, Delete, Get, HttpCode, Post } from '@nestjs/common';
 import { ApiExcludeController, ApiOperation } from '@nestjs/swagger';
 import { parseDurationMs } from '@notifications/config';
-import { ACS_EMAIL_RESOURCE } from '@notifications/contracts';
+import {
+  ACS_EMAIL_RESOURCE,
+  type OrdersRateLimitClearResult,
+  type OrdersRateLimitView,
+  type OutboxRedriveResult,
+  type OutboxView,
+} from '@notifications/contracts';
 import { z } from 'zod';
 import { UnitOfWork } from '../store/unit-of-work';
 import { problem, ProblemException } from '../api/problem-details';
@@ -10,41 +16,6 @@ import { OutboxRepository } from '../store/outbox.repository';
 import { RateLimitRepository } from '../store/rate-limit.repository';
 import { RateLimitService } from '../dispatch/rate-limit.service';
 import { OrdersScheduler } from '../scheduler/orders.scheduler';
-
-export interface RateLimitView {
-  readonly resource: string;
-  readonly paused: boolean;
-  /** The end of the stored pause (in the past when `paused` is false), or null when there never was one. */
-  readonly pausedUntil: string | null;
-  readonly source: string | null;
-  readonly updatedAt: string | null;
-}
-
-export interface RateLimitClearResult {
-  readonly resource: string;
-  readonly cleared: boolean;
-  /** The end the pause had, when one was in force. */
-  readonly pausedUntil: string | null;
-}
-
-export interface OutboxView {
-  readonly unpublished: number;
-  readonly oldestUnpublishedAt: string | null;
-  readonly oldestAgeMs: number | null;
-  readonly topics: readonly {
-    readonly topic: string;
-    readonly unpublished: number;
-    readonly available: number;
-    readonly waiting: number;
-    readonly failing: number;
-    readonly oldestUnpublishedAt: string;
-  }[];
-}
-
-export interface OutboxRedriveResult {
-  readonly redriven: number;
-  readonly olderThanMs: number;
-}
 
 // Who ended a pause, as recorded in rate_limit_pauses.source.
 const OPERATOR_SOURCE = 'ops';
@@ -77,7 +48,7 @@ export class OpsController {
 
   @Get('rate-limit')
   @ApiOperation({ summary: 'The email rate-limit pause (ACS throttling)' })
-  async rateLimit(): Promise<RateLimitView> {
+  async rateLimit(): Promise<OrdersRateLimitView> {
     const pause = await this.pauses.findPause(this.uow.autoCommit, ACS_EMAIL_RESOURCE);
     return {
       resource: ACS_EMAIL_RESOURCE,
@@ -90,8 +61,8 @@ export class OpsController {
 
   @Delete('rate-limit')
   @ApiOperation({ summary: 'End the email rate-limit pause now; held-back emails are published again' })
-  async clearRateLimit(): Promise<RateLimitClearResult> {
-    // The publish cycle (every second) claims the held-back emails again once no pause is in force.
+  async clearRateLimit(): Promise<OrdersRateLimitClearResult> {
+    // The publish cycle (every ORDERS_EMAIL_PUBLISH_INTERVAL) claims the held-back emails again once no pause is in force.
     const previous = await this.rateLimits.endEmailPause(OPERATOR_SOURCE);
     return {
       resource: ACS_EMAIL_RESOURCE,

@@ -7,7 +7,7 @@ import { OrdersScheduler } from '../scheduler/orders.scheduler';
 
 /**
  * The reference's cron-triggered endpoints, kept for compatibility. The built-in scheduler does the same work
- * every second, so nothing depends on them; calling them only runs one cycle now. Management listener only
+ * every 250 ms by default, so nothing depends on them; calling them only runs one cycle now. Management listener only
  * (operator token).
  */
 @ManagementEndpoint()
@@ -22,7 +22,9 @@ export class TriggerController {
 
   @Post('pastdueorders')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Claim due orders now (compatibility; the scheduler does this every second)' })
+  @ApiOperation({
+    summary: 'Claim due orders now (compatibility; the scheduler does this every 250 ms by default)',
+  })
   @ApiResponse({ status: 200 })
   async pastDueOrders(): Promise<void> {
     if ((await this.claims.claimDueOrders()) > 0) this.scheduler.triggerRelay();
@@ -31,7 +33,8 @@ export class TriggerController {
   @Post('sendemail')
   @HttpCode(200)
   @ApiOperation({
-    summary: 'Claim New email notifications now (compatibility; the scheduler does this every second)',
+    summary:
+      'Claim New email notifications now (compatibility; the scheduler does this every 250 ms by default)',
   })
   @ApiResponse({ status: 200 })
   async sendEmail(): Promise<void> {

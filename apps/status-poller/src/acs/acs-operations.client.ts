@@ -2,8 +2,8 @@ import { type KeyObject } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { acsEmailOperationUrl, acsSigningKey, signAcsRequest } from '@notifications/acs';
 import { STATUS_POLLER_CONFIG, type StatusPollerConfig } from '../config/status-poller.config';
-import { acsSigningKey, signAcsRequest } from './acs-request-signer';
 import { interpretOperationResponse, OperationStatusSource, type OperationCheck } from './operation-status';
 
 // Bodies of operation status answers are tiny; anything larger is not an ACS answer.
@@ -39,8 +39,7 @@ export class AcsOperationsClient extends OperationStatusSource implements OnAppl
   }
 
   async getOperationStatus(operationId: string): Promise<OperationCheck> {
-    const url = new URL(`emails/operations/${encodeURIComponent(operationId)}`, this.endpoint);
-    url.searchParams.set('api-version', this.config.acs.apiVersion);
+    const url = acsEmailOperationUrl(this.endpoint, operationId, this.config.acs.apiVersion);
     try {
       const response = await this.get(url);
       const check = interpretOperationResponse(

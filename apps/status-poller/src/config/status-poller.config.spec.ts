@@ -115,3 +115,26 @@ describe('status-poller config', () => {
     ).toThrow(/STATUS_CHECK_BACKOFF_MULTIPLIER/);
   });
 });
+
+describe('status-poller log settings', () => {
+  it('accepts LOG_LEVEL=info and LOG_FORMAT=pretty (the documented values)', () => {
+    const config = loadStatusPollerConfig({ LOG_LEVEL: 'info', LOG_FORMAT: 'pretty' });
+    expect(config.observability.logging).toMatchObject({ level: 'info', format: 'pretty' });
+  });
+
+  it("accepts every pino level and Nest's names for them", () => {
+    expect(loadStatusPollerConfig({ LOG_LEVEL: 'log' }).observability.logging.level).toBe('info');
+    expect(loadStatusPollerConfig({ LOG_LEVEL: 'verbose' }).observability.logging.level).toBe('trace');
+    expect(loadStatusPollerConfig({ LOG_LEVEL: 'fatal' }).observability.logging.level).toBe('fatal');
+  });
+
+  it('defaults to JSON lines at info', () => {
+    expect(loadStatusPollerConfig({}).observability.logging).toMatchObject({ level: 'info', format: 'json' });
+  });
+
+  it('refuses an unknown level or format, naming the variable', () => {
+    expect(() => loadStatusPollerConfig({ LOG_LEVEL: 'loud' })).toThrow(ConfigError);
+    expect(() => loadStatusPollerConfig({ LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL/);
+    expect(() => loadStatusPollerConfig({ LOG_FORMAT: 'xml' })).toThrow(/LOG_FORMAT/);
+  });
+});

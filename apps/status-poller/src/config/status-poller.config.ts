@@ -1,11 +1,10 @@
+import { ACS_EMAIL_API_VERSION, acsProductionSettings, envAcsConnectionString } from '@notifications/acs';
 import {
   ACS_EMULATOR_ACCESS_KEY,
   ACS_EMULATOR_RESOURCE_ID,
-  acsProductionSettings,
   appEnvSettings,
   envBool,
   envDurationMs,
-  envEnum,
   envGroup,
   envInt,
   envString,
@@ -14,13 +13,13 @@ import {
   managementSettings,
   kafkaSettings,
   loadConfig,
+  observabilitySettings,
   type Env,
   isProductionEnv,
   rawAppEnvFields,
   type EnvParseResult,
 } from '@notifications/config';
 import { z } from 'zod';
-import { parseAcsConnectionString, type AcsConnection } from '../acs/acs-connection-string';
 import { checkIntervals, MAX_DISTINCT_INTERVALS } from '../polling/check-schedule';
 
 export const DEFAULT_PORT = 5092;
@@ -43,15 +42,10 @@ export const EVENT_GRID_MAX_EVENTS_PER_BATCH = 5000;
 const ACS_RESOURCE_ID =
   /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.Communication\/communicationServices\/[^/]+$/i;
 
-/** The ACS API version `@azure/communication-email` 1.1.0 uses. */
-export const DEFAULT_ACS_API_VERSION = '2025-09-01';
+/** The ACS API version `@azure/communication-email` 1.1.0 uses, as email-sender does. */
+export const DEFAULT_ACS_API_VERSION = ACS_EMAIL_API_VERSION;
 
-const acsConnectionString = envValue((raw): EnvParseResult<AcsConnection> => {
-  const parsed = parseAcsConnectionString(raw);
-  return parsed
-    ? { ok: true, value: parsed }
-    : { ok: false, expected: 'endpoint=<http(s) URL>;accesskey=<base64 key>' };
-}, parseAcsConnectionString(DEFAULT_ACS_CONNECTION_STRING));
+const acsConnectionString = envAcsConnectionString(DEFAULT_ACS_CONNECTION_STRING);
 
 const multiplier = envValue((raw): EnvParseResult<number> => {
   const value = Number(raw);
@@ -164,11 +158,10 @@ const topicSettings = envGroup(
     .transform((env) => ({ groupId: env.STATUS_POLLER_GROUP_ID })),
 );
 
-export const LOG_LEVELS = ['debug', 'log', 'warn', 'error'] as const;
-
 export const statusPollerConfigSchema = z.object({
   env: appEnvSettings,
-  LOG_LEVEL: envEnum(LOG_LEVELS, 'log'),
+  /** LOG_LEVEL, LOG_FORMAT, tracing: the same variables and values in every app. */
+  observability: observabilitySettings,
   http: httpSettings(DEFAULT_PORT),
   management: managementSettings(DEFAULT_PORT),
   kafka: kafkaSettings('status-poller'),

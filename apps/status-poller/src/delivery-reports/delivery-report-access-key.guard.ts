@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { type IncomingMessage } from 'node:http';
 import { Inject, Injectable, Logger, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { DELIVERY_REPORT_KEY_HEADER } from '@notifications/config';
-import { ProblemException } from '../common/problem-details';
+import { ProblemException } from '@notifications/observability';
 import { STATUS_POLLER_CONFIG, type StatusPollerConfig } from '../config/status-poller.config';
 import { DeliveryReportStats } from './delivery-report-stats';
 import { parseEventGridDelivery } from './event-grid-events';
@@ -48,9 +48,8 @@ export class DeliveryReportAccessKeyGuard implements CanActivate {
     this.logger.warn(
       `Delivery report request with ${presented === undefined ? 'no' : 'a wrong'} access key refused`,
     );
-    throw new ProblemException(
+    throw ProblemException.of(
       401,
-      'Unauthorized',
       presented === undefined
         ? `The ${DELIVERY_REPORT_KEY_HEADER} header is required`
         : `The ${DELIVERY_REPORT_KEY_HEADER} header is not valid`,

@@ -1,6 +1,6 @@
 import { type ServerResponse } from 'node:http';
 import { Body, Controller, Headers, HttpCode, Logger, Options, Post, Res, UseGuards } from '@nestjs/common';
-import { ProblemException } from '../common/problem-details';
+import { ProblemException } from '@notifications/observability';
 import { DeliveryReportAccessKeyGuard } from './delivery-report-access-key.guard';
 import { DeliveryReportService } from './delivery-report.service';
 import { DeliveryReportStats } from './delivery-report-stats';
@@ -34,15 +34,16 @@ export class DeliveryReportController {
         this.stats.rejectedRequest('tooManyEvents');
         // 413 is not retried by Event Grid (delivery-and-retry): the subscription's "max events per batch" must
         // not exceed DELIVERY_REPORT_MAX_EVENTS, which defaults to Event Grid's own maximum.
-        throw new ProblemException(413, 'Too many events', error.message, {
-          events: error.count,
-          maxEvents: error.max,
+        throw ProblemException.of(413, error.message, {
+          title: 'Too many events',
+          extensions: { events: error.count, maxEvents: error.max },
         });
       }
       if (!(error instanceof MalformedDeliveryError)) throw error;
       this.stats.rejectedRequest('malformed');
-      throw new ProblemException(400, 'Malformed Event Grid delivery', error.problems.join('; '), {
-        problems: error.problems,
+      throw ProblemException.of(400, error.problems.join('; '), {
+        title: 'Malformed Event Grid delivery',
+        extensions: { problems: error.problems },
       });
     }
     let outcome;
@@ -52,7 +53,7 @@ export class DeliveryReportController {
       this.stats.rejectedRequest('unavailable');
       this.logger.error(`Could not publish delivery reports: ${(error as Error).message}`);
       // Event Grid retries on 503, so nothing is lost while Kafka is unavailable.
-      throw new ProblemException(503, 'Service Unavailable', 'Kafka did not acknowledge the status updates');
+      throw ProblemException.of(503, 'Kafka did not acknowledge the status updates');
     }
     if (outcome.kind === 'validation') return { validationResponse: outcome.validationCode };
     const { kind: _kind, ...counts } = outcome;

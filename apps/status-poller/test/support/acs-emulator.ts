@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { signAcsRequest } from '../../src/acs/acs-request-signer';
+import { signAcsRequest } from '@notifications/acs';
 import { startNode, type RunningChild } from './child-process';
 
 /** The emulator's documented development access key (see apps/acs-emulator). */

@@ -1,6 +1,10 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ConfigError } from '../config.error';
 import { loadConfig } from '../load-config';
-import { observabilitySettings } from './observability.settings';
+import { observabilitySettings, PINO_LEVELS } from './observability.settings';
+
+const REPO_ROOT = join(__dirname, '../../../..');
 
 describe('observabilitySettings', () => {
   const load = (env: Record<string, string> = {}) => loadConfig(observabilitySettings, env);
@@ -46,5 +50,37 @@ describe('observabilitySettings', () => {
     expect(() => load({ OTEL_EXPORTER_OTLP_ENDPOINT: 'grpc://collector:4317' })).toThrow(
       /OTEL_EXPORTER_OTLP_ENDPOINT/,
     );
+  });
+});
+
+describe('log settings in the READMEs', () => {
+  // Each README documents LOG_LEVEL and LOG_FORMAT for its app; they are parsed by this one group everywhere.
+  const readmes = [
+    'README.md',
+    'apps/orders/README.md',
+    'apps/email-sender/README.md',
+    'apps/status-poller/README.md',
+  ];
+  const row = (readme: string, variable: string): string[] => {
+    const text = readFileSync(join(REPO_ROOT, readme), 'utf8');
+    const line = text.split('\n').find((l) => l.startsWith(`| \`${variable}\``));
+    if (line === undefined) throw new Error(`${readme} has no ${variable} row`);
+    return line.split('|').map((cell) => cell.trim());
+  };
+
+  it.each(readmes)('%s documents the defaults and values observabilitySettings accepts', (readme) => {
+    const defaults = loadConfig(observabilitySettings, {}).logging;
+    const [, , levelDefault, levelValues] = row(readme, 'LOG_LEVEL');
+    expect(levelDefault).toBe(`\`${defaults.level}\``);
+    for (const level of PINO_LEVELS) {
+      expect(levelValues).toContain(`\`${level}\``);
+      expect(() => loadConfig(observabilitySettings, { LOG_LEVEL: level })).not.toThrow();
+    }
+    const [, , formatDefault, formatValues] = row(readme, 'LOG_FORMAT');
+    expect(formatDefault).toBe(`\`${defaults.format}\``);
+    for (const format of ['json', 'pretty'] as const) {
+      expect(formatValues).toContain(`\`${format}\``);
+      expect(loadConfig(observabilitySettings, { LOG_FORMAT: format }).logging.format).toBe(format);
+    }
   });
 });

@@ -1,5 +1,10 @@
 import { type LoggerService } from '@nestjs/common';
-import { loadConfig, observabilitySettings, type ObservabilitySettings } from '@notifications/config';
+import {
+  loadConfig,
+  observabilitySettings,
+  type Env,
+  type ObservabilitySettings,
+} from '@notifications/config';
 import { type Logger as PinoRootLogger } from 'pino';
 import { createLogger } from '../lib/logging/create-logger';
 import { startTracing, type Tracing } from '../lib/tracing/tracing';
@@ -18,14 +23,15 @@ export interface AppObservability {
 }
 
 /**
- * What every `main.ts` does first, before Nest exists: read LOG_* and OTEL_* settings, start tracing (when
- * configured), and build the JSON logger Nest and the app's modules will share.
+ * What every `main.ts` does first, before Nest exists: take the LOG_* and OTEL_* settings (the app's config
+ * embeds `observabilitySettings`, so they were parsed with the rest of it; an env is parsed here), start tracing
+ * (when configured), and build the JSON logger Nest and the app's modules will share.
  */
 export function startObservability(
   service: string,
-  env: Record<string, string | undefined> = process.env,
+  source: ObservabilitySettings | Env = process.env,
 ): AppObservability {
-  const settings = loadConfig(observabilitySettings, env);
+  const settings = isSettings(source) ? source : loadConfig(observabilitySettings, source);
   const tracing = startTracing({ service, ...settings.tracing });
   const logger = createLogger({ service, ...settings.logging });
   return {
@@ -40,4 +46,8 @@ export function startObservability(
       onShutdown: () => tracing.shutdown(),
     },
   };
+}
+
+function isSettings(source: ObservabilitySettings | Env): source is ObservabilitySettings {
+  return typeof source['logging'] === 'object';
 }

@@ -9,3 +9,4 @@ export * from './status.controller';
 export * from './tokens';
 export * from './tracing.middleware';
 export * from './management';
+export * from './problem-details';

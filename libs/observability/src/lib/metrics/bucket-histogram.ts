@@ -1,4 +1,5 @@
 import { type Metric, type Registry } from 'prom-client';
+import { Histogram } from './histogram';
 
 interface ExportedValue {
   readonly metricName: string;
@@ -21,15 +22,14 @@ export interface HistogramSeries {
 
 interface SeriesState {
   readonly labels: Readonly<Record<string, string>>;
-  readonly counts: Float64Array;
-  sum: number;
-  count: number;
+  readonly histogram: Histogram;
 }
 
 /**
  * A Prometheus histogram for the per-message hot path: a series is bound to its labels once (`series(labels)`),
- * and `observe` is a bucket search plus two additions — about twenty times cheaper than prom-client's Histogram,
- * which hashes the labels on every call. Exposed through the registry like any prom-client metric.
+ * and `observe` is a bucket search plus two additions (the house's one `Histogram`, with these bounds) — about
+ * twenty times cheaper than prom-client's Histogram, which hashes the labels on every call. Exposed through the
+ * registry like any prom-client metric.
  */
 export class BucketHistogram {
   readonly type = 'histogram' as const;
@@ -52,32 +52,23 @@ export class BucketHistogram {
     const key = JSON.stringify(labels);
     let state = this.all.get(key);
     if (state === undefined) {
-      state = { labels: { ...labels }, counts: new Float64Array(this.bounds.length), sum: 0, count: 0 };
+      state = { labels: { ...labels }, histogram: Histogram.withBounds(this.bounds) };
       this.all.set(key, state);
     }
-    const bounds = this.bounds;
-    const series = state;
-    return {
-      observe(value: number): void {
-        let index = 0;
-        while (index < bounds.length && value > (bounds[index] as number)) index += 1;
-        if (index < bounds.length) series.counts[index] = (series.counts[index] ?? 0) + 1;
-        series.sum += value;
-        series.count += 1;
-      },
-    };
+    const { histogram } = state;
+    return { observe: (value: number): void => histogram.record(value) };
   }
 
   get(): Promise<ExportedHistogram> {
     const values: ExportedValue[] = [];
-    for (const { labels, counts, sum, count } of this.all.values()) {
-      let cumulative = 0;
+    for (const { labels, histogram } of this.all.values()) {
+      const { count, sum } = histogram;
+      const cumulative = histogram.cumulativeCounts();
       this.bounds.forEach((bound, index) => {
-        cumulative += counts[index] ?? 0;
         values.push({
           metricName: `${this.name}_bucket`,
           labels: { ...labels, le: bound },
-          value: cumulative,
+          value: cumulative[index] ?? 0,
         });
       });
       values.push({ metricName: `${this.name}_bucket`, labels: { ...labels, le: '+Inf' }, value: count });

@@ -1,2 +1,3 @@
 export * from './bearer-token.verifier';
 export * from './management.module';
+export * from './management-routes';

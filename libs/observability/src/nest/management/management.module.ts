@@ -26,7 +26,7 @@ import { AuthError, BearerTokenVerifier, wwwAuthenticate, type VerifiedToken } f
 
 const MANAGEMENT_SETTINGS = Symbol('MANAGEMENT_SETTINGS');
 const OPERATOR_VERIFIER = Symbol('OPERATOR_VERIFIER');
-const MANAGEMENT_ENDPOINT = 'notifications:management-endpoint';
+export const MANAGEMENT_ENDPOINT = 'notifications:management-endpoint';
 
 export interface ManagementEndpointOptions {
   /**

@@ -12,7 +12,7 @@ const EMPTY_BODY_SHA256 = createHash('sha256').digest('base64');
 
 /**
  * The HMAC-SHA256 request signature of ACS, exactly as `@azure/communication-common`'s
- * `communicationAccessKeyCredentialPolicy` computes it (see shared/reference/acs-email.md E.1):
+ * `communicationAccessKeyCredentialPolicy` computes it (the ACS Email REST reference, "Authentication"):
  * `VERB \n path?query \n date;host;base64(sha256(body))`, keyed with the base64-decoded access key. Pass
  * `acsSigningKey(accessKey)` when signing many requests: `createHmac` with a Buffer key probes it as a KeyObject
  * through a thrown and caught error, which costs 70–90 µs per call with `--enable-source-maps` (the apps' flag)

@@ -1,4 +1,4 @@
-import { parseAcsConnectionString } from './acs-connection-string';
+import { envAcsConnectionString, parseAcsConnectionString } from './acs-connection-string';
 
 const KEY = Buffer.from('secret key').toString('base64');
 
@@ -12,8 +12,19 @@ describe(parseAcsConnectionString.name, () => {
       value: {
         connectionString: `endpoint=https://contoso.communication.azure.com/;accesskey=${KEY}`,
         endpoint: 'https://contoso.communication.azure.com/',
+        accessKey: KEY,
         insecure: false,
       },
+    });
+  });
+
+  it('adds the trailing slash the request paths need', () => {
+    const result = parseAcsConnectionString(
+      `endpoint=https://contoso.communication.azure.com;accesskey=${KEY}`,
+    );
+    expect(result).toMatchObject({
+      ok: true,
+      value: { endpoint: 'https://contoso.communication.azure.com/' },
     });
   });
 
@@ -32,5 +43,11 @@ describe(parseAcsConnectionString.name, () => {
     const result = parseAcsConnectionString(value);
     expect(result.ok).toBe(false);
     expect(JSON.stringify(result)).not.toContain(KEY);
+  });
+});
+
+describe(envAcsConnectionString.name, () => {
+  it('refuses a bad built-in default when the settings are declared', () => {
+    expect(() => envAcsConnectionString('endpoint=nope')).toThrow(TypeError);
   });
 });

@@ -1,12 +1,11 @@
-import { z } from 'zod';
-import { ConfigError } from '../config.error';
-import { loadConfig } from '../load-config';
 import {
   ACS_EMULATOR_ACCESS_KEY,
   ACS_EMULATOR_RESOURCE_ID,
-  acsEmulatorSigns,
-  acsProductionSettings,
-} from './acs-emulator.settings';
+  ConfigError,
+  loadConfig,
+} from '@notifications/config';
+import { z } from 'zod';
+import { acsEmulatorSigns, acsProductionSettings } from './acs-production.settings';
 
 const REAL = 'endpoint=https://contoso.communication.azure.com/;accesskey=c2VjcmV0';
 const REAL_ID =

@@ -1,0 +1,5 @@
+module.exports = {
+  displayName: 'acs',
+  preset: '../../jest.preset.js',
+  rootDir: __dirname,
+};

@@ -1,0 +1,81 @@
+import { z } from 'zod';
+
+/**
+ * The JSON bodies of the apps' operator endpoints (management listener, operator token) that `npm run ops`
+ * reads. Not Kafka messages, but a contract between processes all the same: the apps type their controllers'
+ * answers with these, the ops CLI parses what it receives with them, so a renamed field fails a type check
+ * instead of printing `undefined` in an incident.
+ */
+
+const isoTimestamp = z.string().describe('ISO 8601');
+
+/** orders `GET /notifications/api/v1/internal/rate-limit`: the stored pause that stops it publishing emails. */
+export const OrdersRateLimitView = z.object({
+  resource: z.string(),
+  paused: z.boolean(),
+  /** The end of the stored pause (in the past when `paused` is false), or null when there never was one. */
+  pausedUntil: isoTimestamp.nullable(),
+  source: z.string().nullable(),
+  updatedAt: isoTimestamp.nullable(),
+});
+export type OrdersRateLimitView = z.infer<typeof OrdersRateLimitView>;
+
+/** orders `DELETE /notifications/api/v1/internal/rate-limit`. */
+export const OrdersRateLimitClearResult = z.object({
+  resource: z.string(),
+  cleared: z.boolean(),
+  /** The end the pause had, when one was in force. */
+  pausedUntil: isoTimestamp.nullable(),
+});
+export type OrdersRateLimitClearResult = z.infer<typeof OrdersRateLimitClearResult>;
+
+/** orders `GET /notifications/api/v1/internal/outbox`: the backlog of unpublished rows. */
+export const OutboxView = z.object({
+  unpublished: z.number().int(),
+  oldestUnpublishedAt: isoTimestamp.nullable(),
+  oldestAgeMs: z.number().nullable(),
+  topics: z.array(
+    z.object({
+      topic: z.string(),
+      unpublished: z.number().int(),
+      available: z.number().int(),
+      waiting: z.number().int(),
+      failing: z.number().int(),
+      oldestUnpublishedAt: isoTimestamp,
+    }),
+  ),
+});
+export type OutboxView = z.infer<typeof OutboxView>;
+
+/** orders `POST /notifications/api/v1/internal/outbox/redrive`. */
+export const OutboxRedriveResult = z.object({
+  redriven: z.number().int(),
+  olderThanMs: z.number(),
+});
+export type OutboxRedriveResult = z.infer<typeof OutboxRedriveResult>;
+
+/** email-sender `GET /internal/rate-limit`: this replica's in-process pause after an ACS 429. */
+export const EmailSenderRateLimitView = z.object({
+  paused: z.boolean(),
+  pausedUntil: isoTimestamp.nullable(),
+  /** Sends running now, and handlers waiting for a send slot (held by a pause or the rate limit among them). */
+  inFlight: z.number().int(),
+  waitingForSlot: z.number().int(),
+});
+export type EmailSenderRateLimitView = z.infer<typeof EmailSenderRateLimitView>;
+
+/** email-sender `DELETE /internal/rate-limit`. */
+export const EmailSenderRateLimitClearResult = z.object({
+  cleared: z.boolean(),
+  /** The end the pause had, when one was in force. */
+  pausedUntil: isoTimestamp.nullable(),
+});
+export type EmailSenderRateLimitClearResult = z.infer<typeof EmailSenderRateLimitClearResult>;
+
+/** Where those answers are served, relative to each app's management listener. */
+export const InternalApiPaths = {
+  ordersRateLimit: '/notifications/api/v1/internal/rate-limit',
+  ordersOutbox: '/notifications/api/v1/internal/outbox',
+  ordersOutboxRedrive: '/notifications/api/v1/internal/outbox/redrive',
+  emailSenderRateLimit: '/internal/rate-limit',
+} as const;
