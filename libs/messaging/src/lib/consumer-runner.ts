@@ -88,6 +88,12 @@ export interface HandlerRegistration<T> {
   /** Most messages per `handleBatch` call; default {@link DEFAULT_MAX_BATCH_SIZE}. */
   readonly maxBatchSize?: number;
   readonly retryPolicy?: RetryPolicy;
+  /**
+   * The main topic is a delay topic: like a retry topic, a message is not handled before its `x-due-at` header
+   * (the partition pauses until the head message is due). For topics whose producers set `x-due-at` — e.g.
+   * status-poller's delay tiers; a message without the header is due at once.
+   */
+  readonly gatedByDueAt?: boolean;
 }
 
 export interface ConsumerRunnerOptions {
@@ -126,7 +132,8 @@ export type ConsumerState = 'idle' | 'starting' | 'running' | 'stopping' | 'stop
 interface Route {
   readonly registration: HandlerRegistration<unknown>;
   readonly retryPolicy: RetryPolicy;
-  readonly isRetryTopic: boolean;
+  /** Messages wait for their `x-due-at` (a retry topic, or a main topic registered `gatedByDueAt`). */
+  readonly gated: boolean;
 }
 
 /** How far a consumer is behind on one partition, from its own fetches (no broker round trip). */
@@ -372,7 +379,8 @@ export class ConsumerRunner {
       [topic.retryTopic, true],
     ] as const) {
       if (this.routes.has(name)) throw new Error(`Two handlers registered for topic ${name}`);
-      this.routes.set(name, { registration, retryPolicy, isRetryTopic });
+      const gated = isRetryTopic || registration.gatedByDueAt === true;
+      this.routes.set(name, { registration, retryPolicy, gated });
     }
   }
 
@@ -425,7 +433,7 @@ export class ConsumerRunner {
       }));
       const common = {
         dueAt: (item: PartitionMessage) =>
-          route.isRetryTopic ? headerInt(item.headers, MessagingHeaders.dueAt) : undefined,
+          route.gated ? headerInt(item.headers, MessagingHeaders.dueAt) : undefined,
         // No `payload.isStale()` per message: it only turns true after a seek, which this runner never does, and it
         // costs a JSON.stringify inside kafkajs on every call.
         shouldContinue: () => this.isActive() && !revoked && payload.isRunning(),
