@@ -5,6 +5,7 @@ import { Test } from '@nestjs/testing';
 import {
   EmailContract,
   HealthCheckContract,
+  Topics,
   type Email,
   type TopicDefinition,
 } from '@notifications/contracts';
@@ -77,6 +78,7 @@ describe(KafkaTransport.name, () => {
       imports: [
         MessagingModule.forRoot({
           connection: env.connection,
+          catalog: Topics,
           consumer: {
             groupId: env.uniqueName('group'),
             retryPolicy: { maxAttempts: 3, initialDelayMs: 50, multiplier: 1, maxDelayMs: 50 },
@@ -273,6 +275,7 @@ describe(KafkaTransport.name, () => {
       imports: [
         MessagingModule.forRoot({
           connection: env.connection,
+          catalog: Topics,
           consumer: { groupId: env.uniqueName('group') },
           topics: { batched: batched as TopicDefinition<unknown> },
           healthTopic,
@@ -313,6 +316,7 @@ describe(KafkaTransport.name, () => {
       imports: [
         MessagingModule.forRoot({
           connection: env.connection,
+          catalog: Topics,
           consumer: { groupId: env.uniqueName('group'), maxWaitTimeMs: 100 },
           topics: { delayed: delayed as TopicDefinition<unknown> },
           healthTopic,

@@ -91,7 +91,8 @@ export interface HandlerRegistration<T> {
   /**
    * The main topic is a delay topic: like a retry topic, a message is not handled before its `x-due-at` header
    * (the partition pauses until the head message is due). For topics whose producers set `x-due-at` — e.g.
-   * status-poller's delay tiers; a message without the header is due at once.
+   * status-poller's delay tiers; a message without the header is due at once. Such a topic needs no retry topic:
+   * without one, a failed message is retried into the topic itself (gated by its new `x-due-at`).
    */
   readonly gatedByDueAt?: boolean;
 }
@@ -368,16 +369,17 @@ export class ConsumerRunner {
 
   private addRoutes(registration: HandlerRegistration<unknown>): void {
     const { topic } = registration;
-    if (!topic.retryTopic) {
+    const delayTopic = registration.gatedByDueAt === true;
+    if (!topic.retryTopic && !delayTopic) {
       throw new Error(
         `Topic ${topic.name} has no retry topic; every consumed topic needs one so failures are not lost`,
       );
     }
     const retryPolicy = registration.retryPolicy ?? this.options.retryPolicy ?? DEFAULT_RETRY_POLICY;
-    for (const [name, isRetryTopic] of [
-      [topic.name, false],
-      [topic.retryTopic, true],
-    ] as const) {
+    // A delay topic without a retry topic retries into itself: it is gated, so the retry waits its delay there.
+    const names: (readonly [string, boolean])[] = [[topic.name, false]];
+    if (topic.retryTopic) names.push([topic.retryTopic, true]);
+    for (const [name, isRetryTopic] of names) {
       if (this.routes.has(name)) throw new Error(`Two handlers registered for topic ${name}`);
       const gated = isRetryTopic || registration.gatedByDueAt === true;
       this.routes.set(name, { registration, retryPolicy, gated });
@@ -823,7 +825,7 @@ export class ConsumerRunner {
     error: unknown,
   ): Promise<'retried' | 'dead-lettered'> {
     const { registration, retryPolicy } = route;
-    const retryTopic = registration.topic.retryTopic as string;
+    const retryTopic = registration.topic.retryTopic ?? registration.topic.name;
     const minimumDelay = error instanceof TransientError ? error.delayMs : undefined;
     const delayMs = retryDelayMs(retryPolicy, attempt + 1, minimumDelay);
     const { errorClass, message } = describeError(error);

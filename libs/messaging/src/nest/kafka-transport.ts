@@ -1,4 +1,4 @@
-import { type INestApplicationContext } from '@nestjs/common';
+import { type INestApplication, type INestApplicationContext } from '@nestjs/common';
 import { type CustomTransportStrategy, type MessageHandler, Server } from '@nestjs/microservices';
 import { type TopicDefinition } from '@notifications/contracts';
 import { isObservable, lastValueFrom } from 'rxjs';
@@ -33,11 +33,33 @@ export interface KafkaHandlerExtras {
   readonly gatedByDueAt?: boolean;
 }
 
+/**
+ * What a logical topic key resolves to at start-up: a topic, or a topic with settings of its own (e.g. a delay
+ * tier's retry policy) — or several, when one handler consumes a set of topics known only from settings.
+ */
+export type TopicBinding =
+  | TopicDefinition<unknown>
+  | {
+      readonly topic: TopicDefinition<unknown>;
+      readonly retryPolicy?: RetryPolicy;
+      readonly gatedByDueAt?: boolean;
+    };
+
+export type TopicKeys = Readonly<Record<string, TopicBinding | readonly TopicBinding[]>>;
+
+function bindingsOf(entry: TopicBinding | readonly TopicBinding[]): readonly TopicBinding[] {
+  return Array.isArray(entry) ? entry : [entry as TopicBinding];
+}
+
+function isTopicDefinition(binding: TopicBinding): binding is TopicDefinition<unknown> {
+  return 'name' in binding;
+}
+
 export interface KafkaTransportOptions {
   readonly runtime: KafkaRuntime;
   readonly consumer: ConsumerRunnerOptions;
-  /** Logical topic key (the `@EventPattern` pattern) → the topic it means in this deployment. */
-  readonly topics: Readonly<Record<string, TopicDefinition<unknown>>>;
+  /** Logical topic key (the `@EventPattern` pattern) → the topic(s) it means in this deployment. */
+  readonly topics: TopicKeys;
   /** Creates the consumed topics (main, retry, dead-letter) at start when missing; omit to skip. */
   readonly provisionTopics?: TopicSettings;
 }
@@ -68,13 +90,14 @@ export class KafkaTransport extends Server implements CustomTransportStrategy {
   /** The transport for an app built with `MessagingModule` (its runtime, consumer options and topic keys). */
   static fromApp(app: INestApplicationContext): KafkaTransport {
     const options = app.get<MessagingModuleOptions>(MESSAGING_OPTIONS);
-    if (options.consumer === undefined || options.topics === undefined) {
-      throw new Error('MessagingModule needs `consumer` and `topics` options for a KafkaTransport');
+    if (options.consumer === undefined) {
+      throw new Error('MessagingModule needs `consumer` options for a KafkaTransport');
     }
+    const catalog: TopicKeys = { ...options.catalog };
     return new KafkaTransport({
       runtime: app.get(KafkaRuntime),
       consumer: options.consumer,
-      topics: options.topics,
+      topics: { ...catalog, ...options.topics },
       ...(options.provisionTopics ? { provisionTopics: options.provisionTopics } : {}),
     });
   }
@@ -130,8 +153,8 @@ export class KafkaTransport extends Server implements CustomTransportStrategy {
           `@MessagePattern(${pattern}): Kafka consumers are @EventPattern methods (no replies)`,
         );
       }
-      const topic = this.options.topics[pattern];
-      if (topic === undefined) {
+      const entry = this.options.topics[pattern];
+      if (entry === undefined) {
         throw new Error(
           `@EventPattern(${pattern}): no such topic key (known: ${Object.keys(this.options.topics).join(', ')})`,
         );
@@ -147,36 +170,53 @@ export class KafkaTransport extends Server implements CustomTransportStrategy {
         );
       }
       const extras = { ...extrasOf(handle), ...(batch[0] ? extrasOf(batch[0]) : {}) };
-      const handleBatch = batch[0];
-      registrations.push({
-        topic,
-        handle: async (message: unknown, context: MessageContext) => {
-          await this.invoke(handle, message, new KafkaContext(context));
-        },
-        ...(handleBatch === undefined
-          ? {}
-          : {
-              handleBatch: async (messages: readonly BatchMessage<unknown>[]) => {
-                const first = messages[0]?.context;
-                const payload: KafkaBatchMessage<unknown>[] = messages.map((item) => ({
-                  message: item.message,
-                  context: new KafkaContext(item.context),
-                }));
-                const context = new KafkaBatchContext(
-                  topic.name,
-                  first?.receivedFrom ?? topic.name,
-                  first?.partition ?? -1,
-                  messages.length,
-                );
-                return (await this.invoke(handleBatch, payload, context)) as BatchOutcome | void;
-              },
-            }),
-        ...(extras.maxBatchSize === undefined ? {} : { maxBatchSize: extras.maxBatchSize }),
-        ...(extras.retryPolicy === undefined ? {} : { retryPolicy: extras.retryPolicy }),
-        ...(extras.gatedByDueAt === undefined ? {} : { gatedByDueAt: extras.gatedByDueAt }),
-      });
+      for (const binding of bindingsOf(entry)) {
+        const bound = isTopicDefinition(binding) ? { topic: binding } : binding;
+        registrations.push(
+          this.registration(bound.topic, handle, batch[0], {
+            ...extras,
+            ...(bound.retryPolicy ? { retryPolicy: bound.retryPolicy } : {}),
+            ...(bound.gatedByDueAt === undefined ? {} : { gatedByDueAt: bound.gatedByDueAt }),
+          }),
+        );
+      }
     }
     return registrations;
+  }
+
+  private registration(
+    topic: TopicDefinition<unknown>,
+    handle: MessageHandler,
+    handleBatch: MessageHandler | undefined,
+    extras: KafkaHandlerExtras,
+  ): HandlerRegistration<unknown> {
+    return {
+      topic,
+      handle: async (message: unknown, context: MessageContext) => {
+        await this.invoke(handle, message, new KafkaContext(context));
+      },
+      ...(handleBatch === undefined
+        ? {}
+        : {
+            handleBatch: async (messages: readonly BatchMessage<unknown>[]) => {
+              const first = messages[0]?.context;
+              const payload: KafkaBatchMessage<unknown>[] = messages.map((item) => ({
+                message: item.message,
+                context: new KafkaContext(item.context),
+              }));
+              const context = new KafkaBatchContext(
+                topic.name,
+                first?.receivedFrom ?? topic.name,
+                first?.partition ?? -1,
+                messages.length,
+              );
+              return (await this.invoke(handleBatch, payload, context)) as BatchOutcome | void;
+            },
+          }),
+      ...(extras.maxBatchSize === undefined ? {} : { maxBatchSize: extras.maxBatchSize }),
+      ...(extras.retryPolicy === undefined ? {} : { retryPolicy: extras.retryPolicy }),
+      ...(extras.gatedByDueAt === undefined ? {} : { gatedByDueAt: extras.gatedByDueAt }),
+    };
   }
 
   /**
@@ -197,4 +237,18 @@ export class KafkaTransport extends Server implements CustomTransportStrategy {
       throw error;
     }
   }
+}
+
+/**
+ * Connects the app's {@link KafkaTransport} (its controllers' `@EventPattern` methods, the MessagingModule's
+ * options), initialises the app and starts consuming: `connectMicroservice` with the app's global enhancers,
+ * then `init()` (so `onApplicationBootstrap` ran — producer connected, written topics created), then
+ * `startAllMicroservices()`. What main.ts, tests and benchmarks do before listening.
+ */
+export async function startKafkaTransport(app: INestApplication): Promise<KafkaTransport> {
+  const transport = KafkaTransport.fromApp(app);
+  app.connectMicroservice({ strategy: transport }, { inheritAppConfig: true });
+  await app.init();
+  await app.startAllMicroservices();
+  return transport;
 }

@@ -13,6 +13,7 @@ import { KafkaRuntime } from '../lib/kafka-runtime';
 import { MessageProducer } from '../lib/producer';
 import {
   MESSAGING_OPTIONS,
+  TOPIC_CATALOG,
   type MessagingModuleAsyncOptions,
   type MessagingModuleOptions,
 } from './messaging-options';
@@ -90,9 +91,21 @@ export class MessagingModule {
           useFactory: (runtime: KafkaRuntime) => new ConsumerLivenessCheck(runtime),
           inject: [KafkaRuntime],
         },
+        {
+          provide: TOPIC_CATALOG,
+          useFactory: (resolved: MessagingModuleOptions) => resolved.catalog,
+          inject: [MESSAGING_OPTIONS],
+        },
         MessagingLifecycle,
       ],
-      exports: [MESSAGING_OPTIONS, KafkaRuntime, MessageProducer, KafkaHealthCheck, ConsumerLivenessCheck],
+      exports: [
+        MESSAGING_OPTIONS,
+        TOPIC_CATALOG,
+        KafkaRuntime,
+        MessageProducer,
+        KafkaHealthCheck,
+        ConsumerLivenessCheck,
+      ],
     };
   }
 
