@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { type EmailSendResult } from '@notifications/contracts';
 import { LatenessHistogram, type LatenessSummary } from './lateness-histogram';
-import { durationLabel } from './status-poller-topics';
+import { durationLabel } from './delay-tiers';
 
 export interface PollingStatsSnapshot {
   readonly startedAt: string;
