@@ -21,7 +21,7 @@ import { RecipientResolver } from '../src/processing/recipient-resolver.service'
 import { SendConditionClient } from '../src/processing/send-condition.client';
 import { RateLimitRepository } from '../src/rate-limit/rate-limit.repository';
 import { SweeperService } from '../src/scheduler/sweeper.service';
-import { DEFAULT_ORDERS_TOPICS } from '../src/messaging/orders-topics';
+import { Topics } from '@notifications/contracts';
 
 // Claims in the tests below that are not about the byte bound.
 const NO_BYTE_BOUND = 64 * 1024 * 1024;
@@ -671,10 +671,10 @@ describe('repositories against PostgreSQL', () => {
         new RecipientResolver(noContactPoints),
         new SendConditionClient(new OutboundHttpClient(new AddressPolicy(config.outbound.allowList)), config),
         config,
-        DEFAULT_ORDERS_TOPICS,
+        Topics,
       );
       sweeper = new SweeperService(uow, notifications, orders, outbox, pastDue, config);
-      outboxTopic = DEFAULT_ORDERS_TOPICS.pastDue.name;
+      outboxTopic = Topics.ordersPastDue.name;
     });
 
     it('leaves nothing in a middle state: expires, completes, re-drives and cleans up', async () => {

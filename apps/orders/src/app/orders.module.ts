@@ -1,8 +1,9 @@
 import { type DynamicModule, Module, type Provider } from '@nestjs/common';
-import { consumerGroups, topicCatalog } from '@notifications/contracts';
+import { consumerGroups, topicCatalog, type TopicDefinition } from '@notifications/contracts';
 import { DatabaseReadinessCheck, databaseModule } from '@notifications/database';
 import { HealthModule } from '@notifications/health';
-import { ConsumerLivenessCheck, MessagingModule } from '@notifications/messaging';
+import { ConsumerLivenessCheck } from '@notifications/messaging';
+import { MessagingModule } from '@notifications/messaging/nest';
 import {
   createMetricsRegistry,
   defaultCorrelationFields,
@@ -11,7 +12,7 @@ import {
 } from '@notifications/observability';
 import { JwtAuthGuard } from '../auth/auth.guard';
 import { JwtVerifier } from '../auth/jwt-verifier';
-import { CONTACT_POINT_SERVICE, ORDERS_CONFIG, ORDERS_TOPICS } from '../common/tokens';
+import { CONTACT_POINT_SERVICE, ORDERS_CONFIG } from '../common/tokens';
 import { type OrdersConfig } from '../config/orders.config';
 import { type ContactPointService } from '../contact-points/contact-point.service';
 import { HttpContactPointClient } from '../contact-points/http-contact-point.client';
@@ -19,8 +20,6 @@ import { LocalContactPointRepository } from '../contact-points/local-contact-poi
 import { ordersEntities } from '../database/entities';
 import { ordersMigrations } from '../database/migrations';
 import { UnitOfWork } from '../database/unit-of-work';
-import { ORDERS_CONSUMER_GROUP, OrdersConsumerHost } from '../messaging/orders-consumer.host';
-import { ordersTopics, type OrdersTopics } from '../messaging/orders-topics';
 import { EmailNotificationRepository } from '../notifications/email-notification.repository';
 import { EmailPublisherService } from '../notifications/email-publisher.service';
 import { EmailStatusConsumer } from '../notifications/email-status.consumer';
@@ -50,8 +49,6 @@ export interface OrdersModuleOptions {
   readonly config: OrdersConfig;
   /** Verifies bearer tokens; built (and its key loaded) before the module, so a bad key fails start-up. */
   readonly verifier: JwtVerifier;
-  /** Default: the reference's topics. Tests pass their own. */
-  readonly topics?: OrdersTopics;
   /** Default: `ConsumerGroups.orders` (suffixed with KAFKA_TOPIC_SUFFIX). Tests pass their own group. */
   readonly consumerGroupId?: string;
   /** Default: per `CONTACT_POINTS_SOURCE` (local table or the HTTP API). */
@@ -100,7 +97,8 @@ function ordersCorrelationFields(topic: string, message: unknown): Record<string
 export class OrdersModule {
   static register(options: OrdersModuleOptions): DynamicModule {
     const { config } = options;
-    const topics = options.topics ?? ordersTopics(topicCatalog(config.kafka.topicSuffix));
+    const topics = topicCatalog(config.kafka.topicSuffix);
+    const { kafka, consumer } = config;
     return {
       module: OrdersModule,
       imports: [
@@ -117,10 +115,31 @@ export class OrdersModule {
             ssl: config.kafka.ssl,
             ...(config.kafka.sasl === undefined ? {} : { sasl: config.kafka.sasl }),
           },
-          producer: { compression: config.kafka.compression, maxBatchBytes: config.kafka.maxRequestBytes },
+          catalog: topics,
+          // The status batch size is a setting, so the key is bound here rather than in the decorator's extras.
+          topics: {
+            emailStatusUpdated: {
+              topic: topics.emailStatusUpdated as TopicDefinition<unknown>,
+              maxBatchSize: consumer.statusBatchSize,
+            },
+          },
+          consumer: {
+            groupId: options.consumerGroupId ?? consumerGroups(kafka.topicSuffix).orders,
+            partitionConcurrency: kafka.consumerConcurrency,
+            perPartitionConcurrency: consumer.perPartitionConcurrency,
+            sessionTimeoutMs: kafka.sessionTimeoutMs,
+            shutdownTimeoutMs: kafka.shutdownTimeoutMs,
+            retryPolicy: {
+              maxAttempts: consumer.maxAttempts,
+              initialDelayMs: consumer.retryInitialDelayMs,
+              multiplier: 4,
+              maxDelayMs: consumer.retryMaxDelayMs,
+            },
+          },
+          producer: { compression: kafka.compression, maxBatchBytes: kafka.maxRequestBytes },
           healthTopic: topics.healthCheck,
-          producesTo: [topics.pastDue, topics.emailQueue],
-          provisionTopics: config.kafka.topics,
+          producesTo: [topics.ordersPastDue, topics.emailQueue],
+          provisionTopics: kafka.topics,
         }),
         // Readiness gates the public API, which needs only PostgreSQL: during a Kafka outage orders are still
         // accepted into the outbox and published once the broker is back. A dead consumer fails liveness instead.
@@ -136,14 +155,17 @@ export class OrdersModule {
           correlationFields: ordersCorrelationFields,
         }),
       ],
-      controllers: [OrdersController, TriggerController, StatusController, OpsController],
+      controllers: [
+        OrdersController,
+        TriggerController,
+        StatusController,
+        OpsController,
+        PastDueConsumer,
+        EmailStatusConsumer,
+        ServiceUpdateConsumer,
+      ],
       providers: [
         { provide: ORDERS_CONFIG, useValue: config },
-        { provide: ORDERS_TOPICS, useValue: topics },
-        {
-          provide: ORDERS_CONSUMER_GROUP,
-          useValue: options.consumerGroupId ?? consumerGroups(config.kafka.topicSuffix).orders,
-        },
         { provide: JwtVerifier, useValue: options.verifier },
         contactPointProvider(options),
         JwtAuthGuard,
@@ -164,10 +186,6 @@ export class OrdersModule {
         SweeperService,
         OutboxRelay,
         OrdersScheduler,
-        PastDueConsumer,
-        EmailStatusConsumer,
-        ServiceUpdateConsumer,
-        OrdersConsumerHost,
         OrdersMetrics,
       ],
     };

@@ -1,9 +1,13 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { type NotificationOrder, type OrderProcessingStatus } from '@notifications/contracts';
-import { ORDERS_CONFIG, ORDERS_TOPICS } from '../common/tokens';
+import {
+  type NotificationOrder,
+  type OrderProcessingStatus,
+  type TopicCatalog,
+} from '@notifications/contracts';
+import { TOPIC_CATALOG } from '@notifications/messaging/nest';
+import { ORDERS_CONFIG } from '../common/tokens';
 import { type OrdersConfig } from '../config/orders.config';
 import { UnitOfWork, type Tx } from '../database/unit-of-work';
-import { type OrdersTopics } from '../messaging/orders-topics';
 import { EmailNotificationRepository } from '../notifications/email-notification.repository';
 import { OrderRepository, type ClaimedOrder } from '../orders/order.repository';
 import { OutboxRepository, type OutboxDraft } from '../outbox/outbox.repository';
@@ -39,7 +43,7 @@ export class PastDueService {
     private readonly recipients: RecipientResolver,
     private readonly sendCondition: SendConditionClient,
     @Inject(ORDERS_CONFIG) private readonly config: OrdersConfig,
-    @Inject(ORDERS_TOPICS) private readonly topics: OrdersTopics,
+    @Inject(TOPIC_CATALOG) private readonly topics: TopicCatalog,
   ) {}
 
   /**
@@ -163,7 +167,7 @@ export class PastDueService {
 
   private async enqueue(tx: Tx, orders: readonly ClaimedOrder[]): Promise<void> {
     if (orders.length === 0) return;
-    const topic = this.topics.pastDue;
+    const topic = this.topics.ordersPastDue;
     const drafts = orders.map((order): OutboxDraft => {
       let message = toNotificationOrder(order);
       let payload = topic.contract.serialize(message);

@@ -34,8 +34,9 @@ export interface KafkaHandlerExtras {
 }
 
 /**
- * What a logical topic key resolves to at start-up: a topic, or a topic with settings of its own (e.g. a delay
- * tier's retry policy) — or several, when one handler consumes a set of topics known only from settings.
+ * What a logical topic key resolves to at start-up: a topic, or a topic with settings that come from the app's
+ * configuration (a delay tier's retry policy, a batch size) and override the `@EventPattern` extras — or several,
+ * when one handler consumes a set of topics known only from settings.
  */
 export type TopicBinding =
   | TopicDefinition<unknown>
@@ -43,6 +44,7 @@ export type TopicBinding =
       readonly topic: TopicDefinition<unknown>;
       readonly retryPolicy?: RetryPolicy;
       readonly gatedByDueAt?: boolean;
+      readonly maxBatchSize?: number;
     };
 
 export type TopicKeys = Readonly<Record<string, TopicBinding | readonly TopicBinding[]>>;
@@ -177,6 +179,7 @@ export class KafkaTransport extends Server implements CustomTransportStrategy {
             ...extras,
             ...(bound.retryPolicy ? { retryPolicy: bound.retryPolicy } : {}),
             ...(bound.gatedByDueAt === undefined ? {} : { gatedByDueAt: bound.gatedByDueAt }),
+            ...(bound.maxBatchSize === undefined ? {} : { maxBatchSize: bound.maxBatchSize }),
           }),
         );
       }
