@@ -2,7 +2,7 @@ import { databaseSettings, loadConfig } from '@notifications/config';
 import { createDataSourceOptions, migrationCli } from '@notifications/database';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
-import { ordersMigrations } from './database/migrations';
+import { ordersMigrations } from './store/migrations';
 
 // `nx run orders:migrate [run|revert|show|check]`; without a command it applies pending migrations (what
 // `npm start` needs).

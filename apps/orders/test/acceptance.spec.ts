@@ -10,7 +10,7 @@ import {
 } from '@notifications/contracts';
 import { expectEventually, type ReceivedRecord } from '@notifications/testing';
 import { loadOrdersConfig } from '../src/config/orders.config';
-import { EmailNotificationSummaryResponse, OrderWithStatusResponse } from '../src/orders/order.responses';
+import { EmailNotificationSummaryResponse, OrderWithStatusResponse } from '../src/api/order.responses';
 import { expectShape } from './support/assertions';
 import {
   API,

@@ -1,5 +1,5 @@
-import { EmailNotificationRepository } from '../src/notifications/email-notification.repository';
-import { ORDER_LIMITS } from '../src/orders/email-order.request';
+import { EmailNotificationRepository } from '../src/store/email-notification.repository';
+import { ORDER_LIMITS } from '../src/api/email-order.request';
 import {
   EmailNotificationSummaryResponse,
   NotificationOrderResponse,
@@ -7,7 +7,7 @@ import {
   OrderListResponse,
   OrderWithStatusResponse,
   ProblemDetailsResponse,
-} from '../src/orders/order.responses';
+} from '../src/api/order.responses';
 import { expectShape } from './support/assertions';
 import { TestAuth } from './support/test-auth';
 import {

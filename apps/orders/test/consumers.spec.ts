@@ -16,8 +16,8 @@ import {
   type ContactPointService,
   type OrganizationContactPoint,
   type PersonContactPoint,
-} from '../src/contact-points/contact-point.service';
-import { LocalContactPointRepository } from '../src/contact-points/local-contact-point.repository';
+} from '../src/domain/contact-point.service';
+import { LocalContactPointRepository } from '../src/store/local-contact-point.repository';
 import { OrdersScheduler } from '../src/scheduler/orders.scheduler';
 import { OrdersDb } from './support/db-helpers';
 import {

@@ -5,8 +5,8 @@ import {
   type TestDatabase,
 } from '@notifications/database';
 import { DataSource } from 'typeorm';
-import { ordersEntities } from '../src/database/entities';
-import { ordersMigrations } from '../src/database/migrations';
+import { ordersEntities } from '../src/store/entities';
+import { ordersMigrations } from '../src/store/migrations';
 
 describe('orders migrations', () => {
   let db: TestDatabase;

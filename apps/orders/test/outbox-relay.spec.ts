@@ -5,11 +5,11 @@ import { KafkaTestEnvironment, expectEventually, type ReceivedRecord } from '@no
 import { NotificationOrderContract } from '@notifications/contracts';
 import { Kafka, logLevel } from 'kafkajs';
 import { loadOrdersConfig, type OrdersConfig } from '../src/config/orders.config';
-import { ordersEntities } from '../src/database/entities';
-import { ordersMigrations } from '../src/database/migrations';
-import { UnitOfWork } from '../src/database/unit-of-work';
-import { OutboxRelay } from '../src/outbox/outbox.relay';
-import { OutboxRepository } from '../src/outbox/outbox.repository';
+import { ordersEntities } from '../src/store/entities';
+import { ordersMigrations } from '../src/store/migrations';
+import { UnitOfWork } from '../src/store/unit-of-work';
+import { OutboxRelay } from '../src/dispatch/outbox.relay';
+import { OutboxRepository } from '../src/store/outbox.repository';
 
 // The relay's crash-safety: it writes nothing before it publishes and deletes (or marks) rows only in the
 // transaction that claimed them, so whatever goes wrong between claim and commit leaves every row claimable.

@@ -4,22 +4,17 @@ import { createTestDatabase, type TestDatabase } from '@notifications/database';
 import { expectEventually } from '@notifications/testing';
 import { NotificationOrderContract } from '@notifications/contracts';
 import { loadOrdersConfig, type OrdersConfig } from '../src/config/orders.config';
-import { type ContactPointService } from '../src/contact-points/contact-point.service';
-import { ordersEntities } from '../src/database/entities';
-import { ordersMigrations } from '../src/database/migrations';
-import { UnitOfWork } from '../src/database/unit-of-work';
-import { EmailNotificationRepository } from '../src/notifications/email-notification.repository';
-import { EmailStatusService } from '../src/notifications/email-status.service';
-import { type NewEmailOrder } from '../src/orders/order.model';
-import { OrderRepository } from '../src/orders/order.repository';
-import { OutboxRepository } from '../src/outbox/outbox.repository';
-import { type NotificationDraft } from '../src/processing/recipient-resolver.service';
-import { PastDueService } from '../src/processing/past-due.service';
-import { AddressPolicy } from '../src/outbound/address-policy';
-import { OutboundHttpClient } from '../src/outbound/outbound-http.client';
-import { RecipientResolver } from '../src/processing/recipient-resolver.service';
-import { SendConditionClient } from '../src/processing/send-condition.client';
-import { RateLimitRepository } from '../src/rate-limit/rate-limit.repository';
+import { ordersEntities } from '../src/store/entities';
+import { ordersMigrations } from '../src/store/migrations';
+import { UnitOfWork } from '../src/store/unit-of-work';
+import { EmailNotificationRepository } from '../src/store/email-notification.repository';
+import { EmailStatusService } from '../src/status/email-status.service';
+import { type NewEmailOrder } from '../src/domain/order.model';
+import { OrderRepository } from '../src/store/order.repository';
+import { OutboxRepository } from '../src/store/outbox.repository';
+import { type NotificationDraft } from '../src/domain/recipients';
+import { OrderClaimService } from '../src/intake/order-claim.service';
+import { RateLimitRepository } from '../src/store/rate-limit.repository';
 import { SweeperService } from '../src/scheduler/sweeper.service';
 import { Topics } from '@notifications/contracts';
 
@@ -659,21 +654,8 @@ describe('repositories against PostgreSQL', () => {
 
     beforeEach(async () => {
       await db.dataSource.query('TRUNCATE orders, outbox CASCADE');
-      const noContactPoints: ContactPointService = {
-        lookupPersons: () => Promise.resolve([]),
-        lookupOrganizations: () => Promise.resolve([]),
-      };
-      const pastDue = new PastDueService(
-        uow,
-        orders,
-        notifications,
-        outbox,
-        new RecipientResolver(noContactPoints),
-        new SendConditionClient(new OutboundHttpClient(new AddressPolicy(config.outbound.allowList)), config),
-        config,
-        Topics,
-      );
-      sweeper = new SweeperService(uow, notifications, orders, outbox, pastDue, config);
+      const claims = new OrderClaimService(uow, orders, outbox, config, Topics);
+      sweeper = new SweeperService(uow, notifications, orders, outbox, claims, config);
       outboxTopic = Topics.ordersPastDue.name;
     });
 

@@ -4,13 +4,13 @@ import { SendOperationResultContract, type SendOperationResult } from '@notifica
 import { createTestDatabase, type TestDatabase } from '@notifications/database';
 import { expectEventually } from '@notifications/testing';
 import { loadOrdersConfig, type OrdersConfig } from '../src/config/orders.config';
-import { ordersEntities } from '../src/database/entities';
-import { ordersMigrations } from '../src/database/migrations';
-import { UnitOfWork } from '../src/database/unit-of-work';
-import { EmailNotificationRepository } from '../src/notifications/email-notification.repository';
-import { EmailStatusService } from '../src/notifications/email-status.service';
-import { OrderRepository } from '../src/orders/order.repository';
-import { type NotificationDraft } from '../src/processing/recipient-resolver.service';
+import { ordersEntities } from '../src/store/entities';
+import { ordersMigrations } from '../src/store/migrations';
+import { UnitOfWork } from '../src/store/unit-of-work';
+import { EmailNotificationRepository } from '../src/store/email-notification.repository';
+import { EmailStatusService } from '../src/status/email-status.service';
+import { OrderRepository } from '../src/store/order.repository';
+import { type NotificationDraft } from '../src/domain/recipients';
 import { OrdersDb } from './support/db-helpers';
 import {
   API,

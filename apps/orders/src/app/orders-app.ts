@@ -1,10 +1,10 @@
 import { ConsoleLogger, type LoggerService, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { type NestExpressApplication } from '@nestjs/platform-express';
-import { JwtVerifier } from '../auth/jwt-verifier';
+import { JwtVerifier } from '../api/jwt-verifier';
 import { type OrdersConfig } from '../config/orders.config';
-import { ProblemDetailsFilter } from '../http/problem-details.filter';
-import { setUpOpenApi } from '../http/openapi';
+import { ProblemDetailsFilter } from '../api/problem-details.filter';
+import { setUpOpenApi } from '../api/openapi';
 import { OrdersModule, type OrdersModuleOptions } from './orders.module';
 
 export const GLOBAL_PREFIX = 'notifications/api/v1';

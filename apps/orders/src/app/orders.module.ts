@@ -10,40 +10,23 @@ import {
   ObservabilityModule,
   type ObservabilityModuleOptions,
 } from '@notifications/observability';
-import { JwtAuthGuard } from '../auth/auth.guard';
-import { JwtVerifier } from '../auth/jwt-verifier';
-import { CONTACT_POINT_SERVICE, ORDERS_CONFIG } from '../common/tokens';
+import { ApiModule } from '../api/api.module';
+import { JwtVerifier } from '../api/jwt-verifier';
+import { ClientsModule } from '../clients/clients.module';
+import { HttpContactPointClient } from '../clients/http-contact-point.client';
+import { OutboundHttpClient } from '../clients/outbound-http.client';
 import { type OrdersConfig } from '../config/orders.config';
-import { type ContactPointService } from '../contact-points/contact-point.service';
-import { HttpContactPointClient } from '../contact-points/http-contact-point.client';
-import { LocalContactPointRepository } from '../contact-points/local-contact-point.repository';
-import { ordersEntities } from '../database/entities';
-import { ordersMigrations } from '../database/migrations';
-import { UnitOfWork } from '../database/unit-of-work';
-import { EmailNotificationRepository } from '../notifications/email-notification.repository';
-import { EmailPublisherService } from '../notifications/email-publisher.service';
-import { EmailStatusConsumer } from '../notifications/email-status.consumer';
-import { EmailStatusService } from '../notifications/email-status.service';
-import { OpsController } from '../ops/ops.controller';
-import { OrdersMetrics } from '../ops/orders.metrics';
-import { StatusController } from '../ops/status.controller';
-import { TriggerController } from '../ops/trigger.controller';
-import { OrderRepository } from '../orders/order.repository';
-import { OrdersController } from '../orders/orders.controller';
-import { OrdersService } from '../orders/orders.service';
-import { AddressPolicy } from '../outbound/address-policy';
-import { OutboundHttpClient } from '../outbound/outbound-http.client';
-import { OutboxRepository } from '../outbox/outbox.repository';
-import { OutboxRelay } from '../outbox/outbox.relay';
-import { PastDueConsumer } from '../processing/past-due.consumer';
-import { PastDueService } from '../processing/past-due.service';
-import { RecipientResolver } from '../processing/recipient-resolver.service';
-import { SendConditionClient } from '../processing/send-condition.client';
-import { RateLimitRepository } from '../rate-limit/rate-limit.repository';
-import { RateLimitService } from '../rate-limit/rate-limit.service';
-import { ServiceUpdateConsumer } from '../rate-limit/service-update.consumer';
-import { OrdersScheduler } from '../scheduler/orders.scheduler';
-import { SweeperService } from '../scheduler/sweeper.service';
+import { CONTACT_POINT_SERVICE, ORDERS_CONFIG } from '../config/tokens';
+import { DispatchModule } from '../dispatch/dispatch.module';
+import { type ContactPointService } from '../domain/contact-point.service';
+import { IntakeModule } from '../intake/intake.module';
+import { OpsModule } from '../ops/ops.module';
+import { SchedulerModule } from '../scheduler/scheduler.module';
+import { StatusModule } from '../status/status.module';
+import { ordersEntities } from '../store/entities';
+import { LocalContactPointRepository } from '../store/local-contact-point.repository';
+import { ordersMigrations } from '../store/migrations';
+import { StoreModule } from '../store/store.module';
 
 export interface OrdersModuleOptions {
   readonly config: OrdersConfig;
@@ -57,12 +40,7 @@ export interface OrdersModuleOptions {
   readonly observability?: Omit<ObservabilityModuleOptions, 'service' | 'registry'>;
 }
 
-/** The outbound-request guard: one instance per app, its allow-list from the configuration. */
-function outboundClient(config: OrdersConfig): OutboundHttpClient {
-  return new OutboundHttpClient(new AddressPolicy(config.outbound.allowList));
-}
-
-function contactPointProvider(options: OrdersModuleOptions): Provider {
+function contactPointProvider(options: OrdersModuleOptions): Provider & { provide: symbol } {
   if (options.contactPoints !== undefined) {
     return { provide: CONTACT_POINT_SERVICE, useValue: options.contactPoints };
   }
@@ -70,14 +48,17 @@ function contactPointProvider(options: OrdersModuleOptions): Provider {
   if (settings.source === 'http') {
     return {
       provide: CONTACT_POINT_SERVICE,
-      useValue: new HttpContactPointClient({
-        // Validated by the configuration: required when the source is http.
-        baseUrl: settings.baseUrl ?? '',
-        timeoutMs: settings.timeoutMs,
-        batchSize: settings.batchSize,
-        maxResponseBytes: settings.maxResponseBytes,
-        outbound: outboundClient(options.config),
-      }),
+      // Through the app's one outbound-request guard (ClientsModule).
+      inject: [OutboundHttpClient],
+      useFactory: (outbound: OutboundHttpClient) =>
+        new HttpContactPointClient({
+          // Validated by the configuration: required when the source is http.
+          baseUrl: settings.baseUrl ?? '',
+          timeoutMs: settings.timeoutMs,
+          batchSize: settings.batchSize,
+          maxResponseBytes: settings.maxResponseBytes,
+          outbound,
+        }),
     };
   }
   return { provide: CONTACT_POINT_SERVICE, useExisting: LocalContactPointRepository };
@@ -99,8 +80,14 @@ export class OrdersModule {
     const { config } = options;
     const topics = topicCatalog(config.kafka.topicSuffix);
     const { kafka, consumer } = config;
+    const globals = [
+      { provide: ORDERS_CONFIG, useValue: config },
+      { provide: JwtVerifier, useValue: options.verifier },
+      contactPointProvider(options),
+    ];
     return {
       module: OrdersModule,
+      global: true,
       imports: [
         databaseModule({
           ...config.db,
@@ -154,40 +141,20 @@ export class OrdersModule {
           management: config.management,
           correlationFields: ordersCorrelationFields,
         }),
+        StoreModule,
+        ClientsModule,
+        ApiModule,
+        IntakeModule,
+        DispatchModule,
+        StatusModule,
+        SchedulerModule,
+        OpsModule,
       ],
-      controllers: [
-        OrdersController,
-        TriggerController,
-        StatusController,
-        OpsController,
-        PastDueConsumer,
-        EmailStatusConsumer,
-        ServiceUpdateConsumer,
-      ],
-      providers: [
-        { provide: ORDERS_CONFIG, useValue: config },
-        { provide: JwtVerifier, useValue: options.verifier },
-        contactPointProvider(options),
-        JwtAuthGuard,
-        UnitOfWork,
-        OrderRepository,
-        EmailNotificationRepository,
-        OutboxRepository,
-        RateLimitRepository,
-        LocalContactPointRepository,
-        RecipientResolver,
-        SendConditionClient,
-        { provide: OutboundHttpClient, useValue: outboundClient(config) },
-        OrdersService,
-        PastDueService,
-        EmailPublisherService,
-        EmailStatusService,
-        RateLimitService,
-        SweeperService,
-        OutboxRelay,
-        OrdersScheduler,
-        OrdersMetrics,
-      ],
+      // What every layer may inject: the settings and the choices made here (the token verifier, and which
+      // contact-point register RecipientResolver asks). The topic catalog comes from MessagingModule
+      // (TOPIC_CATALOG); the consumer group is the transport's.
+      providers: globals,
+      exports: globals.map((provider) => provider.provide),
     };
   }
 }

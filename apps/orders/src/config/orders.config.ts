@@ -21,8 +21,7 @@ import {
   type SettingGroup,
 } from '@notifications/config';
 import { z } from 'zod';
-import { AddressPolicy, parseAllowEntry, type AllowEntry } from '../outbound/address-policy';
-import { OutboundHttpClient } from '../outbound/outbound-http.client';
+import { AddressPolicy, parseAllowEntry, type AllowEntry } from '../domain/address-policy';
 
 // The scope the reference API requires of service owners creating notification orders.
 export const NOTIFICATIONS_CREATE_SCOPE = 'altinn:serviceowner/notifications.create';
@@ -338,7 +337,7 @@ export function loadOrdersConfig(env: Record<string, string | undefined> = proce
   // The register is fetched through the outbound guard: a base URL it would refuse every time stops start-up.
   const { source, baseUrl } = config.contactPoints;
   if (source === 'http' && baseUrl !== undefined) {
-    const check = new OutboundHttpClient(new AddressPolicy(config.outbound.allowList)).checkUrl(baseUrl);
+    const check = new AddressPolicy(config.outbound.allowList).checkUrl(baseUrl);
     if (!check.ok) {
       throw new ConfigError([
         {

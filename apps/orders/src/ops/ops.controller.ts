@@ -4,11 +4,11 @@ import { ApiExcludeController, ApiOperation } from '@nestjs/swagger';
 import { parseDurationMs } from '@notifications/config';
 import { ACS_EMAIL_RESOURCE } from '@notifications/contracts';
 import { z } from 'zod';
-import { UnitOfWork } from '../database/unit-of-work';
-import { problem, ProblemException } from '../http/problem-details';
-import { OutboxRepository } from '../outbox/outbox.repository';
-import { RateLimitRepository } from '../rate-limit/rate-limit.repository';
-import { RateLimitService } from '../rate-limit/rate-limit.service';
+import { UnitOfWork } from '../store/unit-of-work';
+import { problem, ProblemException } from '../api/problem-details';
+import { OutboxRepository } from '../store/outbox.repository';
+import { RateLimitRepository } from '../store/rate-limit.repository';
+import { RateLimitService } from '../dispatch/rate-limit.service';
 import { OrdersScheduler } from '../scheduler/orders.scheduler';
 
 export interface RateLimitView {

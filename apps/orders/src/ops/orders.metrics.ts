@@ -1,9 +1,9 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { METRIC_PREFIX, METRICS_REGISTRY } from '@notifications/observability';
 import { Gauge, type Registry } from 'prom-client';
-import { queryRows } from '../database/sql';
-import { UnitOfWork } from '../database/unit-of-work';
-import { OutboxRepository } from '../outbox/outbox.repository';
+import { queryRows } from '../store/sql';
+import { UnitOfWork } from '../store/unit-of-work';
+import { OutboxRepository } from '../store/outbox.repository';
 
 interface StateCounts {
   readonly outboxUnpublished: number;

@@ -3,9 +3,9 @@ import { Controller, Get } from '@nestjs/common';
 import { ApiExcludeController, ApiOperation } from '@nestjs/swagger';
 import { ACS_EMAIL_RESOURCE } from '@notifications/contracts';
 import { KafkaRuntime } from '@notifications/messaging';
-import { UnitOfWork } from '../database/unit-of-work';
-import { OutboxRepository } from '../outbox/outbox.repository';
-import { RateLimitRepository } from '../rate-limit/rate-limit.repository';
+import { UnitOfWork } from '../store/unit-of-work';
+import { OutboxRepository } from '../store/outbox.repository';
+import { RateLimitRepository } from '../store/rate-limit.repository';
 import { OrdersScheduler } from '../scheduler/orders.scheduler';
 
 /**

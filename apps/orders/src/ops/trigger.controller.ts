@@ -1,8 +1,8 @@
 import { ManagementEndpoint } from '@notifications/observability';
 import { Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiExcludeController, ApiOperation, ApiResponse } from '@nestjs/swagger';
-import { EmailPublisherService } from '../notifications/email-publisher.service';
-import { PastDueService } from '../processing/past-due.service';
+import { EmailPublisherService } from '../dispatch/email-publisher.service';
+import { OrderClaimService } from '../intake/order-claim.service';
 import { OrdersScheduler } from '../scheduler/orders.scheduler';
 
 /**
@@ -15,7 +15,7 @@ import { OrdersScheduler } from '../scheduler/orders.scheduler';
 @Controller('trigger')
 export class TriggerController {
   constructor(
-    private readonly pastDue: PastDueService,
+    private readonly claims: OrderClaimService,
     private readonly emailPublisher: EmailPublisherService,
     private readonly scheduler: OrdersScheduler,
   ) {}
@@ -25,7 +25,7 @@ export class TriggerController {
   @ApiOperation({ summary: 'Claim due orders now (compatibility; the scheduler does this every second)' })
   @ApiResponse({ status: 200 })
   async pastDueOrders(): Promise<void> {
-    if ((await this.pastDue.claimDueOrders()) > 0) this.scheduler.triggerRelay();
+    if ((await this.claims.claimDueOrders()) > 0) this.scheduler.triggerRelay();
   }
 
   @Post('sendemail')

@@ -5,11 +5,11 @@ import {
   type OnApplicationBootstrap,
   type OnModuleDestroy,
 } from '@nestjs/common';
-import { ORDERS_CONFIG } from '../common/tokens';
+import { ORDERS_CONFIG } from '../config/tokens';
 import { type OrdersConfig } from '../config/orders.config';
-import { EmailPublisherService, type PublishOutcome } from '../notifications/email-publisher.service';
-import { OutboxRelay } from '../outbox/outbox.relay';
-import { PastDueService } from '../processing/past-due.service';
+import { EmailPublisherService, type PublishOutcome } from '../dispatch/email-publisher.service';
+import { OutboxRelay } from '../dispatch/outbox.relay';
+import { OrderClaimService } from '../intake/order-claim.service';
 import { SweeperService } from './sweeper.service';
 import { TaskLoop, type TaskStatistics } from './task-loop';
 
@@ -36,7 +36,7 @@ export class OrdersScheduler implements OnApplicationBootstrap, OnModuleDestroy 
 
   constructor(
     @Inject(ORDERS_CONFIG) private readonly config: OrdersConfig,
-    private readonly pastDue: PastDueService,
+    private readonly claims: OrderClaimService,
     private readonly emailPublisher: EmailPublisherService,
     private readonly relay: OutboxRelay,
     private readonly sweeper: SweeperService,
@@ -48,7 +48,7 @@ export class OrdersScheduler implements OnApplicationBootstrap, OnModuleDestroy 
           name: 'past-due orders',
           intervalMs: s.pastDueIntervalMs,
           run: async () => {
-            const claimed = await this.pastDue.claimDueOrders();
+            const claimed = await this.claims.claimDueOrders();
             if (claimed > 0) this.triggerRelay();
             // A claim bounded by bytes may stop before its row bound with more due: look again at once.
             return claimed > 0;

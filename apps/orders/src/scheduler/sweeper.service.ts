@@ -1,11 +1,11 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { ORDERS_CONFIG } from '../common/tokens';
+import { ORDERS_CONFIG } from '../config/tokens';
 import { type OrdersConfig } from '../config/orders.config';
-import { UnitOfWork } from '../database/unit-of-work';
-import { EmailNotificationRepository } from '../notifications/email-notification.repository';
-import { OrderRepository } from '../orders/order.repository';
-import { OutboxRepository } from '../outbox/outbox.repository';
-import { PastDueService } from '../processing/past-due.service';
+import { UnitOfWork } from '../store/unit-of-work';
+import { EmailNotificationRepository } from '../store/email-notification.repository';
+import { OrderRepository } from '../store/order.repository';
+import { OutboxRepository } from '../store/outbox.repository';
+import { OrderClaimService } from '../intake/order-claim.service';
 
 export interface SweepReport {
   readonly expired: number;
@@ -34,7 +34,7 @@ export class SweeperService {
     private readonly notifications: EmailNotificationRepository,
     private readonly orders: OrderRepository,
     private readonly outbox: OutboxRepository,
-    private readonly pastDue: PastDueService,
+    private readonly claims: OrderClaimService,
     @Inject(ORDERS_CONFIG) private readonly config: OrdersConfig,
   ) {}
 
@@ -57,7 +57,7 @@ export class SweeperService {
         BATCH,
       ),
     );
-    const redrivenOrders = await this.pastDue.redriveStaleOrders();
+    const redrivenOrders = await this.claims.redriveStaleOrders();
     let completedOrders = 0;
     for (let batch = 0; batch < MAX_BATCHES; batch += 1) {
       const completed = await this.uow.run((tx) => this.orders.completeFinished(tx, BATCH));

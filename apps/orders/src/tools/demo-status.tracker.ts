@@ -1,5 +1,5 @@
 import { type EmailNotificationResultType, type OrderProcessingStatus } from '@notifications/contracts';
-import { isPending } from '../notifications/email-status.rules';
+import { isPending } from '../domain/email-status.rules';
 
 /** One notification as the demo sees it in `GET /orders/{id}/notifications/email`. */
 export interface NotificationSnapshot {

@@ -3,7 +3,7 @@ import {
   EmailNotificationSummaryResponse,
   OrderIdResponse,
   OrderWithStatusResponse,
-} from '../orders/order.responses';
+} from '../api/order.responses';
 import { type DemoApp } from './demo.config';
 
 const API_PREFIX = '/notifications/api/v1';

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { type DataSource } from 'typeorm';
-import { UnitOfWork } from '../../src/database/unit-of-work';
-import { type NewEmailOrder, type OrderRecipient } from '../../src/orders/order.model';
-import { OrderRepository } from '../../src/orders/order.repository';
+import { UnitOfWork } from '../../src/store/unit-of-work';
+import { type NewEmailOrder, type OrderRecipient } from '../../src/domain/order.model';
+import { OrderRepository } from '../../src/store/order.repository';
 
 export interface NotificationRow {
   id: string;

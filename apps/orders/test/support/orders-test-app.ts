@@ -7,9 +7,9 @@ import { listenWithManagement } from '@notifications/observability';
 import { KafkaTestEnvironment } from '@notifications/testing';
 import { createOrdersApp } from '../../src/app/orders-app';
 import { loadOrdersConfig, type OrdersConfig } from '../../src/config/orders.config';
-import { type ContactPointService } from '../../src/contact-points/contact-point.service';
-import { ordersEntities } from '../../src/database/entities';
-import { ordersMigrations } from '../../src/database/migrations';
+import { type ContactPointService } from '../../src/domain/contact-point.service';
+import { ordersEntities } from '../../src/store/entities';
+import { ordersMigrations } from '../../src/store/migrations';
 import { TestAuth } from './test-auth';
 import { createTestTopics } from './test-topics';
 

@@ -1,0 +1,195 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { type OrderProcessingStatus } from '@notifications/contracts';
+import { errorMessage } from '../domain/dependency-unavailable.error';
+import { ORDERS_CONFIG } from '../config/tokens';
+import { type OrdersConfig } from '../config/orders.config';
+import { isUniqueViolation } from '../store/sql';
+import { UnitOfWork } from '../store/unit-of-work';
+import { EmailNotificationRepository } from '../store/email-notification.repository';
+import { RecipientResolver } from '../clients/recipient-resolver.service';
+import { type EmailOrderRequest } from './email-order.request';
+import {
+  type EmailNotificationView,
+  type EmailOrder,
+  type NotificationCounts,
+  type RecipientLookupSummary,
+} from '../domain/order.model';
+import { OrderRepository } from '../store/order.repository';
+
+export class OrderNotFoundError extends Error {
+  constructor(readonly orderId: string) {
+    super(`Order ${orderId} was not found.`);
+  }
+}
+
+export class OrderNotCancellableError extends Error {
+  constructor(
+    readonly orderId: string,
+    readonly status: OrderProcessingStatus,
+  ) {
+    super(`Order ${orderId} is ${status}; only Registered orders can be cancelled.`);
+  }
+}
+
+export class IdempotencyConflictError extends Error {
+  constructor(readonly idempotencyKey: string) {
+    super(`Idempotency-Key ${JSON.stringify(idempotencyKey)} was used before with a different request body.`);
+  }
+}
+
+export interface CreatedOrder {
+  readonly orderId: string;
+  readonly recipientLookup?: RecipientLookupSummary;
+  /** True when an earlier request with the same Idempotency-Key created the order. */
+  readonly replayed: boolean;
+}
+
+// The unique index that makes (creator, Idempotency-Key) claim one order.
+const IDEMPOTENCY_INDEX = 'orders_creator_idempotency_key';
+
+/** The order API's logic: creation (with idempotency), reads scoped to the creator, cancellation. */
+@Injectable()
+export class OrdersService {
+  private readonly logger = new Logger(OrdersService.name);
+
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly orders: OrderRepository,
+    private readonly notifications: EmailNotificationRepository,
+    private readonly recipients: RecipientResolver,
+    @Inject(ORDERS_CONFIG) private readonly config: OrdersConfig,
+  ) {}
+
+  async create(creator: string, request: EmailOrderRequest, idempotencyKey?: string): Promise<CreatedOrder> {
+    const requestHash = hashRequest(request);
+    if (idempotencyKey !== undefined) {
+      const earlier = await this.replay(creator, idempotencyKey, requestHash);
+      if (earlier !== undefined) return earlier;
+    }
+    const recipientLookup = await this.lookUp(request);
+    const now = new Date();
+    const id = randomUUID();
+    try {
+      await this.uow.run((tx) =>
+        this.orders.insert(tx, {
+          id,
+          creator,
+          ...(request.sendersReference === undefined ? {} : { sendersReference: request.sendersReference }),
+          requestedSendTime: request.requestedSendTime ?? now,
+          created: now,
+          ...(request.ignoreReservation === undefined
+            ? {}
+            : { ignoreReservation: request.ignoreReservation }),
+          ...(request.resourceId === undefined ? {} : { resourceId: request.resourceId }),
+          ...(request.conditionEndpoint === undefined
+            ? {}
+            : { conditionEndpoint: request.conditionEndpoint }),
+          recipients: request.recipients,
+          email: {
+            fromAddress: this.config.notifications.fromAddress,
+            subject: request.subject,
+            body: request.body,
+            contentType: request.contentType,
+          },
+          ...(idempotencyKey === undefined ? {} : { idempotencyKey, requestHash }),
+          ...(recipientLookup === undefined ? {} : { recipientLookup }),
+        }),
+      );
+    } catch (error) {
+      // Two requests with the same key raced: the other one created the order.
+      if (idempotencyKey !== undefined && isUniqueViolation(error, IDEMPOTENCY_INDEX)) {
+        const earlier = await this.replay(creator, idempotencyKey, requestHash);
+        if (earlier !== undefined) return earlier;
+      }
+      throw error;
+    }
+    this.logger.log(`Order ${id} registered for ${creator} (${request.recipients.length} recipient(s))`);
+    return { orderId: id, ...(recipientLookup === undefined ? {} : { recipientLookup }), replayed: false };
+  }
+
+  async get(creator: string, id: string): Promise<EmailOrder> {
+    const order = await this.orders.find(this.uow.autoCommit, id, creator);
+    if (order === undefined) throw new OrderNotFoundError(id);
+    return order;
+  }
+
+  async getWithCounts(
+    creator: string,
+    id: string,
+  ): Promise<{ order: EmailOrder; counts: NotificationCounts }> {
+    const order = await this.get(creator, id);
+    const counts = await this.notifications.counts(this.uow.autoCommit, id);
+    return { order, counts };
+  }
+
+  async getEmailNotifications(
+    creator: string,
+    id: string,
+  ): Promise<{ order: EmailOrder; counts: NotificationCounts; notifications: EmailNotificationView[] }> {
+    const { order, counts } = await this.getWithCounts(creator, id);
+    const notifications = await this.notifications.listForOrder(this.uow.autoCommit, id);
+    return { order, counts, notifications };
+  }
+
+  findBySendersReference(creator: string, sendersReference: string): Promise<EmailOrder[]> {
+    return this.orders.findBySendersReference(this.uow.autoCommit, creator, sendersReference);
+  }
+
+  async cancel(creator: string, id: string): Promise<EmailOrder> {
+    const outcome = await this.uow.run((tx) => this.orders.cancel(tx, id, creator));
+    switch (outcome.kind) {
+      case 'not-found':
+        throw new OrderNotFoundError(id);
+      case 'not-cancellable':
+        throw new OrderNotCancellableError(id, outcome.status);
+      case 'cancelled':
+        this.logger.log(`Order ${id} cancelled by ${creator}`);
+        return this.get(creator, id);
+    }
+  }
+
+  private async replay(
+    creator: string,
+    idempotencyKey: string,
+    requestHash: string,
+  ): Promise<CreatedOrder | undefined> {
+    const earlier = await this.orders.findByIdempotencyKey(this.uow.autoCommit, creator, idempotencyKey);
+    if (earlier === undefined) return undefined;
+    if (earlier.requestHash !== requestHash) throw new IdempotencyConflictError(idempotencyKey);
+    return {
+      orderId: earlier.order.id,
+      ...(earlier.order.recipientLookup === undefined
+        ? {}
+        : { recipientLookup: earlier.order.recipientLookup }),
+      replayed: true,
+    };
+  }
+
+  /** Best effort: the order is accepted even when the register is down (it is consulted again at send time). */
+  private async lookUp(request: EmailOrderRequest): Promise<RecipientLookupSummary | undefined> {
+    try {
+      return await this.recipients.summarise(request.recipients, request.ignoreReservation ?? false);
+    } catch (error) {
+      this.logger.warn(`Recipient look-up at order creation failed: ${errorMessage(error)}`);
+      return undefined;
+    }
+  }
+}
+
+/** A stable fingerprint of the validated request (key order and defaults normalised). */
+export function hashRequest(request: EmailOrderRequest): string {
+  return createHash('sha256').update(stableJson(request)).digest('hex');
+}
+
+function stableJson(value: unknown): string {
+  if (value instanceof Date) return JSON.stringify(value.toISOString());
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
+  if (typeof value === 'object' && value !== null) {
+    const entries = Object.entries(value)
+      .filter(([, item]) => item !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${stableJson(item)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}

@@ -1,0 +1,57 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { CONTACT_POINT_SERVICE } from '../config/tokens';
+import { type ContactPointService } from '../domain/contact-point.service';
+import { type OrderRecipient, type RecipientLookupSummary } from '../domain/order.model';
+import {
+  type Directory,
+  draftNotifications,
+  type NotificationDraft,
+  summariseLookup,
+} from '../domain/recipients';
+
+/**
+ * Turns an order's recipients into notification drafts: email addresses as given; identity and organisation
+ * numbers through the contact-point register. Reserved persons fail unless the order ignores reservation;
+ * recipients without an address fail as not identified; an address appears once per order.
+ */
+@Injectable()
+export class RecipientResolver {
+  constructor(@Inject(CONTACT_POINT_SERVICE) private readonly contactPoints: ContactPointService) {}
+
+  async resolve(
+    recipients: readonly OrderRecipient[],
+    ignoreReservation: boolean,
+  ): Promise<NotificationDraft[]> {
+    const directory = await this.lookup(recipients);
+    return draftNotifications(recipients, directory, ignoreReservation);
+  }
+
+  /** The create response's `recipientLookup`, or undefined when no recipient needed a look-up. */
+  async summarise(
+    recipients: readonly OrderRecipient[],
+    ignoreReservation: boolean,
+  ): Promise<RecipientLookupSummary | undefined> {
+    if (!recipients.some((r) => r.emailAddress === undefined)) return undefined;
+    const directory = await this.lookup(recipients);
+    return summariseLookup(recipients, directory, ignoreReservation);
+  }
+
+  private async lookup(recipients: readonly OrderRecipient[]): Promise<Directory> {
+    const nins = unique(
+      recipients.flatMap((r) => (r.nationalIdentityNumber ? [r.nationalIdentityNumber] : [])),
+    );
+    const orgs = unique(recipients.flatMap((r) => (r.organizationNumber ? [r.organizationNumber] : [])));
+    const [persons, organizations] = await Promise.all([
+      nins.length > 0 ? this.contactPoints.lookupPersons(nins) : Promise.resolve([]),
+      orgs.length > 0 ? this.contactPoints.lookupOrganizations(orgs) : Promise.resolve([]),
+    ]);
+    return {
+      persons: new Map(persons.map((p) => [p.nationalIdentityNumber, p])),
+      organizations: new Map(organizations.map((o) => [o.organizationNumber, o])),
+    };
+  }
+}
+
+function unique(values: readonly string[]): string[] {
+  return [...new Set(values)];
+}

@@ -1,0 +1,123 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { type NotificationOrder, type OrderProcessingStatus } from '@notifications/contracts';
+import { ORDERS_CONFIG } from '../config/tokens';
+import { type OrdersConfig } from '../config/orders.config';
+import { UnitOfWork } from '../store/unit-of-work';
+import { EmailNotificationRepository } from '../store/email-notification.repository';
+import { OrderRepository } from '../store/order.repository';
+import { RecipientResolver } from '../clients/recipient-resolver.service';
+import { SendConditionClient, SendConditionUnavailableError } from './send-condition.client';
+
+export type ProcessOutcome =
+  | {
+      readonly kind: 'processed';
+      readonly status: OrderProcessingStatus;
+      readonly created: number;
+      readonly total: number;
+    }
+  | { readonly kind: 'condition-not-met' }
+  | { readonly kind: 'condition-not-evaluated'; readonly reason: string }
+  | { readonly kind: 'skipped'; readonly status: OrderProcessingStatus }
+  | { readonly kind: 'unknown-order' };
+
+/**
+ * Step 3 of the email flow: turns a `NotificationOrder` (from `orders.pastdue`) into email notifications,
+ * idempotently. Claiming the due orders that produce those messages is OrderClaimService's job.
+ */
+@Injectable()
+export class PastDueService {
+  private readonly logger = new Logger(PastDueService.name);
+
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly orders: OrderRepository,
+    private readonly notifications: EmailNotificationRepository,
+    private readonly recipients: RecipientResolver,
+    private readonly sendCondition: SendConditionClient,
+    @Inject(ORDERS_CONFIG) private readonly config: OrdersConfig,
+  ) {}
+
+  /**
+   * Creates the order's email notifications. Idempotent: a redelivered message finds the order no longer in
+   * Processing (or its notifications already there) and creates nothing. Throws DependencyUnavailableError when
+   * the contact-point register cannot answer, SendConditionUnavailableError when the send-condition endpoint
+   * fails in a way that may pass (a refused endpoint ends the order here).
+   */
+  async processOrder(message: NotificationOrder): Promise<ProcessOutcome> {
+    const order = await this.orders.find(this.uow.autoCommit, message.id);
+    if (order === undefined) return { kind: 'unknown-order' };
+    if (order.processingStatus !== 'Processing') return { kind: 'skipped', status: order.processingStatus };
+
+    if (order.conditionEndpoint !== undefined) {
+      let met: boolean;
+      try {
+        met = await this.sendCondition.isMet(order.conditionEndpoint);
+      } catch (error) {
+        // A refused URL stays refused: stop now. Other failures are retried by the consumer, then stopped.
+        if (!(error instanceof SendConditionUnavailableError) || !error.isPermanent) throw error;
+        await this.stopUnevaluatedCondition(order.id, error.reason);
+        return { kind: 'condition-not-evaluated', reason: error.reason };
+      }
+      if (!met) {
+        const changed = await this.uow.run((tx) =>
+          this.orders.finishProcessing(tx, order.id, 'SendConditionNotMet'),
+        );
+        if (changed) this.logger.log(`Order ${order.id}: send condition not met`);
+        return { kind: 'condition-not-met' };
+      }
+    }
+
+    // Outside the transaction: no row lock is held while the register answers.
+    const drafts = await this.recipients.resolve(order.recipients, order.ignoreReservation ?? false);
+    const expiry = new Date(order.requestedSendTime.getTime() + this.config.notifications.expiryMs);
+
+    const outcome = await this.uow.run(async (tx): Promise<ProcessOutcome> => {
+      // Serialises concurrent deliveries of the same order (e.g. a redelivery during a rebalance).
+      const status = await this.orders.lockStatus(tx, order.id);
+      if (status !== 'Processing') return { kind: 'skipped', status: status ?? order.processingStatus };
+      const created = await this.notifications.insertMany(tx, order.id, drafts, expiry);
+      const pending = await this.notifications.hasPending(tx, order.id);
+      const next: OrderProcessingStatus = pending ? 'Processed' : 'Completed';
+      await this.orders.finishProcessing(tx, order.id, next);
+      return { kind: 'processed', status: next, created, total: drafts.length };
+    });
+    if (outcome.kind === 'processed') {
+      this.logger.log(
+        `Order ${order.id} ${outcome.status}: ${outcome.created} notification(s) created (${outcome.total} recipients' addresses)`,
+      );
+    }
+    return outcome;
+  }
+
+  /**
+   * The send condition could not be evaluated (refused URL, or every attempt failed): the order ends
+   * `SendConditionNotMet` with the reason, as a condition that is not known to be met. Nothing is sent; the
+   * reference would send on its one retry instead (README, "Send condition").
+   */
+  async stopUnevaluatedCondition(orderId: string, reason: string): Promise<boolean> {
+    const stopped = await this.uow.run((tx) =>
+      this.orders.finishProcessing(
+        tx,
+        orderId,
+        'SendConditionNotMet',
+        `The send condition could not be evaluated: ${reason}`,
+      ),
+    );
+    if (stopped)
+      this.logger.warn(`Order ${orderId}: send condition could not be evaluated (${reason}); stopped`);
+    return stopped;
+  }
+
+  /** Retries are exhausted: the order goes back to Registered (claimable after a delay), never stuck. */
+  async requeueAfterFailure(orderId: string, error: string): Promise<boolean> {
+    const requeued = await this.uow.run((tx) =>
+      this.orders.requeue(tx, orderId, error, this.config.scheduler.requeueDelayMs),
+    );
+    if (requeued) {
+      this.logger.error(
+        `Order ${orderId} could not be processed (${error}); back to Registered, retried in ${this.config.scheduler.requeueDelayMs} ms`,
+      );
+    }
+    return requeued;
+  }
+}

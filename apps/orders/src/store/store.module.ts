@@ -1,0 +1,20 @@
+import { Module } from '@nestjs/common';
+import { EmailNotificationRepository } from './email-notification.repository';
+import { LocalContactPointRepository } from './local-contact-point.repository';
+import { OrderRepository } from './order.repository';
+import { OutboxRepository } from './outbox.repository';
+import { RateLimitRepository } from './rate-limit.repository';
+import { UnitOfWork } from './unit-of-work';
+
+const repositories = [
+  UnitOfWork,
+  OrderRepository,
+  EmailNotificationRepository,
+  OutboxRepository,
+  RateLimitRepository,
+  LocalContactPointRepository,
+];
+
+/** Every table's repository and the unit of work; the data source comes from the app's database module. */
+@Module({ providers: repositories, exports: repositories })
+export class StoreModule {}
