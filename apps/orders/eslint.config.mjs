@@ -10,7 +10,7 @@ export const LAYERS = [
   ['config'],
   ['store', 'clients'],
   ['api', 'intake', 'dispatch', 'status'],
-  ['scheduler', 'messaging'],
+  ['scheduler'],
   ['ops'],
   ['app'],
 ];

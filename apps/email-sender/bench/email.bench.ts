@@ -42,7 +42,7 @@ import {
   DEFAULT_DEV_KEY_FILE,
   signDevToken,
 } from '@notifications/config';
-import { EmailContract, type Email } from '@notifications/contracts';
+import { EmailContract, allTopicNames, topicCatalog, type Email } from '@notifications/contracts';
 import { Kafka, logLevel, type Admin, type Consumer, type Producer } from 'kafkajs';
 
 process.env['KAFKAJS_NO_PARTITIONER_WARNING'] ??= '1';
@@ -226,6 +226,8 @@ async function http<T>(method: string, url: string, body?: unknown, token?: stri
 // Kafka
 
 interface BenchTopics {
+  /** The run's KAFKA_TOPIC_SUFFIX: the sender process derives every topic name from it. */
+  readonly suffix: string;
   readonly emailQueue: string;
   readonly emailSendingAccepted: string;
   readonly emailStatusUpdated: string;
@@ -234,21 +236,27 @@ interface BenchTopics {
 }
 
 function benchTopics(): BenchTopics {
-  const run = randomUUID().slice(0, 8);
-  const name = (label: string): string => `${TOPIC_PREFIX}.${run}.${label}`;
+  const suffix = `bench-email-${randomUUID().slice(0, 8)}`;
+  const catalog = topicCatalog(suffix);
   return {
-    emailQueue: name('email-queue'),
-    emailSendingAccepted: name('accepted'),
-    emailStatusUpdated: name('status'),
-    platformServiceUpdated: name('service-updated'),
-    emailHealthCheck: name('health'),
+    suffix,
+    emailQueue: catalog.emailQueue.name,
+    emailSendingAccepted: catalog.emailSendingAccepted.name,
+    emailStatusUpdated: catalog.emailStatusUpdated.name,
+    platformServiceUpdated: catalog.platformServiceUpdated.name,
+    emailHealthCheck: catalog.emailHealthCheck.name,
   };
 }
 
 function allNames(topics: BenchTopics): string[] {
-  return Object.values(topics).flatMap((name: string) =>
-    name.endsWith('.health') ? [name] : [name, `${name}.retry`, `${name}.deadletter`],
-  );
+  const catalog = topicCatalog(topics.suffix);
+  return allTopicNames([
+    catalog.emailQueue,
+    catalog.emailSendingAccepted,
+    catalog.emailStatusUpdated,
+    catalog.platformServiceUpdated,
+    catalog.emailHealthCheck,
+  ]);
 }
 
 /** Counts identifiers on the accepted topic as they arrive. */
@@ -399,7 +407,7 @@ async function runScenario(
         '-r',
         '@swc-node/register',
         SENDER_PROCESS,
-        JSON.stringify(topics),
+        topics.suffix,
         senderGroup,
       ],
       {

@@ -9,7 +9,7 @@ import {
   startSender,
   testEmail,
   testSenderEnv,
-  uniqueTopicNames,
+  uniqueTopicSuffix,
   type RunningSender,
 } from './support/sender-app';
 import { TopicRecorder } from './support/topic-recorder';
@@ -47,7 +47,7 @@ describe('email-sender while ACS is unavailable', () => {
       { match: `*@${domain}`, forMs: outageMs, behaviour: { type: 'serverError', status: 503 } },
     ]);
 
-    const topics = senderTopics(uniqueTopicNames(env, 'outage'));
+    const topics = senderTopics(uniqueTopicSuffix(env, 'outage'));
     const groupId = env.uniqueName('group');
     sender = await startSender({
       env: testSenderEnv({

@@ -10,7 +10,7 @@ import {
   startSender,
   testEmail,
   testSenderEnv,
-  uniqueTopicNames,
+  uniqueTopicSuffix,
   type RunningSender,
 } from './support/sender-app';
 import { TopicRecorder } from './support/topic-recorder';
@@ -34,7 +34,7 @@ describe('email-sender killed after the send, before the commit', () => {
   it('sends the email once: the restarted sender finds the operation at ACS and does not POST it again', async () => {
     // A repeated Operation-Id is a second email here: whether ACS de-duplicates by it is not documented.
     emulator = await EmulatorProcess.start({ ACS_DEDUPLICATE_OPERATION_ID: 'false' });
-    const names = uniqueTopicNames(env, 'crash');
+    const names = uniqueTopicSuffix(env, 'crash');
     const topics = senderTopics(names);
     const groupId = env.uniqueName('group');
     const email = testEmail({ toAddress: `crash-${randomUUID().slice(0, 8)}@example.com` });
@@ -58,7 +58,7 @@ describe('email-sender killed after the send, before the commit', () => {
         '-r',
         '@swc-node/register',
         join(__dirname, 'fixtures', 'sender-process.ts'),
-        JSON.stringify(names),
+        names,
         groupId,
       ],
       {

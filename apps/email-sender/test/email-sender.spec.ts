@@ -12,16 +12,16 @@ import {
   type SendOperationResult,
 } from '@notifications/contracts';
 import { KafkaTestEnvironment, OperatorTestAuth, expectEventually } from '@notifications/testing';
-import { type EmailSenderTopics } from '../src/app/email-sender.topics';
 import { EmulatorProcess, WORKSPACE_ROOT } from './support/emulator-process';
 import {
   deleteTestArtifacts,
   operatorAuth,
   senderTopics,
+  type SenderTopics,
   startSender,
   testEmail,
   testSenderEnv,
-  uniqueTopicNames,
+  uniqueTopicSuffix,
   type RunningSender,
 } from './support/sender-app';
 import { TopicRecorder, type RecordedMessage } from './support/topic-recorder';
@@ -49,7 +49,7 @@ describe('email-sender against a real broker and the ACS emulator', () => {
     await env.cleanup();
   });
 
-  async function publish(topics: EmailSenderTopics, ...emails: Email[]): Promise<void> {
+  async function publish(topics: SenderTopics, ...emails: Email[]): Promise<void> {
     await env.produceRaw(
       topics.emailQueue.name,
       emails.map((email) => ({ key: email.notificationId, value: EmailContract.serialize(email) })),
@@ -72,7 +72,7 @@ describe('email-sender against a real broker and the ACS emulator', () => {
    * that state whichever of them runs first.
    */
   async function sendFirstEmail(
-    topics: EmailSenderTopics,
+    topics: SenderTopics,
     recorder: TopicRecorder,
     emulator: EmulatorProcess,
   ): Promise<void> {
@@ -88,14 +88,14 @@ describe('email-sender against a real broker and the ACS emulator', () => {
   }
 
   describe('one sender', () => {
-    let topics: EmailSenderTopics;
+    let topics: SenderTopics;
     let sender: RunningSender;
     let recorder: TopicRecorder;
     let emulator: EmulatorProcess;
 
     beforeAll(async () => {
       emulator = await startEmulator();
-      topics = senderTopics(uniqueTopicNames(env, 'main'));
+      topics = senderTopics(uniqueTopicSuffix(env, 'main'));
       sender = await startSender({
         // One outage pause per attempt: the give-up path below finishes in seconds (test/acs-outage.spec.ts
         // covers long outages).
@@ -454,14 +454,14 @@ describe('email-sender against a real broker and the ACS emulator', () => {
   });
 
   describe('on 429', () => {
-    let topics: EmailSenderTopics;
+    let topics: SenderTopics;
     let sender: RunningSender;
     let recorder: TopicRecorder;
     let emulator: EmulatorProcess;
 
     beforeAll(async () => {
       emulator = await startEmulator();
-      topics = senderTopics(uniqueTopicNames(env, 'throttle'));
+      topics = senderTopics(uniqueTopicSuffix(env, 'throttle'));
       sender = await startSender({
         // One partition, one send at a time: the emails behind the throttled one are already queued when the
         // 429 comes back, and their order is known.
@@ -590,14 +590,14 @@ describe('email-sender against a real broker and the ACS emulator', () => {
     });
   });
   describe('with a client-side rate limit', () => {
-    let topics: EmailSenderTopics;
+    let topics: SenderTopics;
     let sender: RunningSender;
     let recorder: TopicRecorder;
     let emulator: EmulatorProcess;
 
     beforeAll(async () => {
       emulator = await startEmulator();
-      topics = senderTopics(uniqueTopicNames(env, 'rate'));
+      topics = senderTopics(uniqueTopicSuffix(env, 'rate'));
       sender = await startSender({
         env: testSenderEnv({
           ACS_CONNECTION_STRING: emulator.connectionString(),
@@ -644,14 +644,14 @@ describe('email-sender against a real broker and the ACS emulator', () => {
   });
 
   describe('with a wrong access key', () => {
-    let topics: EmailSenderTopics;
+    let topics: SenderTopics;
     let sender: RunningSender;
     let recorder: TopicRecorder;
     let emulator: EmulatorProcess;
 
     beforeAll(async () => {
       emulator = await startEmulator();
-      topics = senderTopics(uniqueTopicNames(env, 'badkey'));
+      topics = senderTopics(uniqueTopicSuffix(env, 'badkey'));
       sender = await startSender({
         env: testSenderEnv({
           ACS_CONNECTION_STRING: emulator.connectionString(

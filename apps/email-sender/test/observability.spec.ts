@@ -2,15 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { EmailContract, type Email } from '@notifications/contracts';
 import { parsePrometheusText, sampleValue, type MetricSample } from '@notifications/observability';
 import { KafkaTestEnvironment, expectEventually } from '@notifications/testing';
-import { type EmailSenderTopics } from '../src/app/email-sender.topics';
 import { EmulatorProcess } from './support/emulator-process';
 import {
   deleteTestArtifacts,
   senderTopics,
+  type SenderTopics,
   startSender,
   testEmail,
   testSenderEnv,
-  uniqueTopicNames,
+  uniqueTopicSuffix,
   type RunningSender,
 } from './support/sender-app';
 import { TopicRecorder } from './support/topic-recorder';
@@ -32,13 +32,13 @@ interface StatusDocument {
 describe('email-sender /metrics and /status', () => {
   const env = new KafkaTestEnvironment(`email-sender-obs-${tag()}`);
   let emulator: EmulatorProcess;
-  let topics: EmailSenderTopics;
+  let topics: SenderTopics;
   let sender: RunningSender;
   let recorder: TopicRecorder;
 
   beforeAll(async () => {
     emulator = await EmulatorProcess.start({ ACS_OPERATION_DELAY_MS: '300ms' });
-    topics = senderTopics(uniqueTopicNames(env, 'obs'));
+    topics = senderTopics(uniqueTopicSuffix(env, 'obs'));
     sender = await startSender({
       env: testSenderEnv({
         ACS_CONNECTION_STRING: emulator.connectionString(),
@@ -109,9 +109,9 @@ describe('email-sender /metrics and /status', () => {
       return current;
     });
     const service = { service: 'email-sender' };
-    expect(sampleValue(samples, 'notifications_messages_consumed_total', { topic: `${queue}.retry` })).toBe(
-      1,
-    );
+    expect(
+      sampleValue(samples, 'notifications_messages_consumed_total', { topic: topics.emailQueue.retryTopic! }),
+    ).toBe(1);
     expect(sampleValue(samples, 'notifications_messages_retried_total', { topic: queue, ...service })).toBe(
       1,
     );
@@ -129,7 +129,7 @@ describe('email-sender /metrics and /status', () => {
     ).toBe(2);
     expect(
       sampleValue(samples, 'notifications_message_handler_duration_seconds_count', {
-        topic: `${queue}.retry`,
+        topic: topics.emailQueue.retryTopic!,
         outcome: 'handled',
       }),
     ).toBe(1);
@@ -139,7 +139,9 @@ describe('email-sender /metrics and /status', () => {
       }),
     ).toBe(2);
     expect(
-      sampleValue(samples, 'notifications_messages_produced_total', { topic: `${queue}.deadletter` }),
+      sampleValue(samples, 'notifications_messages_produced_total', {
+        topic: topics.emailQueue.deadLetterTopic,
+      }),
     ).toBe(1);
     expect(sampleValue(samples, 'notifications_emails_sent_total', { result: 'accepted' })).toBe(2);
     expect(sampleValue(samples, 'notifications_emails_sent_total', { result: 'rate_limited' })).toBe(1);

@@ -5,14 +5,14 @@ import {
   deleteTestArtifacts,
   operatorAuth,
   senderTopics,
+  type SenderTopics,
   startSender,
   testEmail,
   testSenderEnv,
-  uniqueTopicNames,
+  uniqueTopicSuffix,
   type RunningSender,
 } from './support/sender-app';
 import { TopicRecorder } from './support/topic-recorder';
-import { type EmailSenderTopics } from '../src/app/email-sender.topics';
 
 // Property-based: arbitrary bytes and arbitrary JSON on the topic email-sender consumes (email.queue, and its
 // retry topic) are each dead-lettered, nothing reaches ACS, the sender keeps running and still sends a valid
@@ -23,13 +23,13 @@ const RECORDS_PER_TOPIC = 40;
 describe(`email-sender consumer on arbitrary records (seed ${SEED})`, () => {
   const env = new KafkaTestEnvironment('email-sender-fuzz');
   let emulator: EmulatorProcess;
-  let topics: EmailSenderTopics;
+  let topics: SenderTopics;
   let sender: RunningSender;
   let recorder: TopicRecorder;
 
   beforeAll(async () => {
     emulator = await EmulatorProcess.start();
-    topics = senderTopics(uniqueTopicNames(env, 'fuzz'));
+    topics = senderTopics(uniqueTopicSuffix(env, 'fuzz'));
     sender = await startSender({
       env: testSenderEnv({ ACS_CONNECTION_STRING: emulator.connectionString() }),
       topics,

@@ -23,7 +23,6 @@ describe('orders composition', () => {
   async function registerOf(settings: Record<string, string>): Promise<unknown> {
     const app: NestExpressApplication = await createOrdersApp({
       config: loadOrdersConfig({ ...resources.env, ...settings }),
-      topics: resources.topics,
       consumerGroupId: resources.consumerGroupId,
       logger: false,
     });

@@ -72,7 +72,7 @@ describe('orders consumers against the real broker', () => {
     server = await startOrdersApp(resources, { contactPoints });
     api = new ApiClient(server.baseUrl, resources.auth.token('ttd'));
     emails = await resources.kafka.read([resources.topics.emailQueue.name]);
-    pastDue = await resources.kafka.read([resources.topics.pastDue.name]);
+    pastDue = await resources.kafka.read([resources.topics.ordersPastDue.name]);
     deadLetters = await resources.kafka.read([resources.topics.emailStatusUpdated.deadLetterTopic]);
   });
 
@@ -127,21 +127,21 @@ describe('orders consumers against the real broker', () => {
     expect(NotificationOrderContract.parse(message.value ?? null).id).toBe(orderId);
 
     // Redelivery after the order was processed: recognised and skipped.
-    await resources.kafka.produceRaw(resources.topics.pastDue.name, [
+    await resources.kafka.produceRaw(resources.topics.ordersPastDue.name, [
       { key: orderId, value: message.value ?? null },
     ]);
     // Redelivery of a message whose processing did not get to mark the order: notifications exist already.
     await resources.db.dataSource.query(`UPDATE orders SET processing_status = 'Processing' WHERE id = $1`, [
       orderId,
     ]);
-    await resources.kafka.produceRaw(resources.topics.pastDue.name, [
+    await resources.kafka.produceRaw(resources.topics.ordersPastDue.name, [
       { key: orderId, value: message.value ?? null },
     ]);
 
     await expectEventually(async () => {
       expect(
-        await resources.kafka.committedCount(resources.consumerGroupId, resources.topics.pastDue.name),
-      ).toBe(await resources.kafka.messageCount(resources.topics.pastDue.name));
+        await resources.kafka.committedCount(resources.consumerGroupId, resources.topics.ordersPastDue.name),
+      ).toBe(await resources.kafka.messageCount(resources.topics.ordersPastDue.name));
       expect(await db.status(orderId)).toBe('Processed');
     });
     const identity = (rows: { id: string; to_address: string | null }[]) =>

@@ -34,7 +34,7 @@ describe('crash between claim and publish', () => {
 
   it('kill -9 after the claim committed and before the relay published: after a restart the order reaches orders.pastdue exactly once', async () => {
     const db = new OrdersDb(resources.db.dataSource);
-    const pastDue: ReceivedRecord[] = await resources.kafka.read([resources.topics.pastDue.name]);
+    const pastDue: ReceivedRecord[] = await resources.kafka.read([resources.topics.ordersPastDue.name]);
 
     // 1. The relay of this process waits ten minutes: the claim commits, the publish never happens.
     const doomed = await startChildApp(resources, { ORDERS_RELAY_START_DELAY_MS: '10m' });
@@ -48,11 +48,11 @@ describe('crash between claim and publish', () => {
       expect(await db.status(orderId)).toBe('Processing');
       const outbox: OutboxRow[] = await resources.db.dataSource.query(
         'SELECT message_key, published_at, attempts FROM outbox WHERE topic = $1',
-        [resources.topics.pastDue.name],
+        [resources.topics.ordersPastDue.name],
       );
       expect(outbox).toEqual([{ message_key: orderId, published_at: null, attempts: 0 }]);
     });
-    expect(await resources.kafka.messageCount(resources.topics.pastDue.name)).toBe(0);
+    expect(await resources.kafka.messageCount(resources.topics.ordersPastDue.name)).toBe(0);
 
     // 2. Crash.
     doomed.process.kill('SIGKILL');
@@ -68,14 +68,14 @@ describe('crash between claim and publish', () => {
     await expectEventually(async () => {
       const outbox: OutboxRow[] = await resources.db.dataSource.query(
         'SELECT message_key, published_at, attempts FROM outbox WHERE topic = $1',
-        [resources.topics.pastDue.name],
+        [resources.topics.ordersPastDue.name],
       );
       expect(outbox).toEqual([{ message_key: orderId, published_at: expect.any(Date), attempts: 1 }]);
       expect(
-        await resources.kafka.committedCount(resources.consumerGroupId, resources.topics.pastDue.name),
+        await resources.kafka.committedCount(resources.consumerGroupId, resources.topics.ordersPastDue.name),
       ).toBe(1);
     });
-    expect(await resources.kafka.messageCount(resources.topics.pastDue.name)).toBe(1);
+    expect(await resources.kafka.messageCount(resources.topics.ordersPastDue.name)).toBe(1);
     expect(pastDue.filter((record) => record.key === orderId)).toHaveLength(1);
     expect((await db.notifications(orderId)).map((n) => n.to_address)).toEqual(['ola.nordmann@example.com']);
 

@@ -49,7 +49,7 @@ describe('orders /metrics, /status and tracing', () => {
 
   it("carries one trace from POST /orders/email through the outbox, orders.pastdue and the email's outbox row to email.queue", async () => {
     const emails = await resources.kafka.read([resources.topics.emailQueue.name]);
-    const pastDue = await resources.kafka.read([resources.topics.pastDue.name]);
+    const pastDue = await resources.kafka.read([resources.topics.ordersPastDue.name]);
 
     const response = await api.post(`${API}/orders/email`, emailOrder());
     expect(response.status).toBe(202);
@@ -72,8 +72,8 @@ describe('orders /metrics, /status and tracing', () => {
       const found = inTrace.map((span) => span.name);
       expect(found).toEqual(
         expect.arrayContaining([
-          `publish ${resources.topics.pastDue.name}`,
-          `process ${resources.topics.pastDue.name}`,
+          `publish ${resources.topics.ordersPastDue.name}`,
+          `process ${resources.topics.ordersPastDue.name}`,
           `publish ${resources.topics.emailQueue.name}`,
         ]),
       );
@@ -91,7 +91,9 @@ describe('orders /metrics, /status and tracing', () => {
     });
     expect(sampleValue(samples, 'notifications_orders', { status: 'Processed' })).toBe(1);
     expect(
-      sampleValue(samples, 'notifications_messages_consumed_total', { topic: resources.topics.pastDue.name }),
+      sampleValue(samples, 'notifications_messages_consumed_total', {
+        topic: resources.topics.ordersPastDue.name,
+      }),
     ).toBe(1);
     expect(
       sampleValue(samples, 'notifications_messages_produced_total', {

@@ -16,7 +16,7 @@ import { type NotificationDraft } from '../src/domain/recipients';
 import { OrderClaimService } from '../src/intake/order-claim.service';
 import { RateLimitRepository } from '../src/store/rate-limit.repository';
 import { SweeperService } from '../src/scheduler/sweeper.service';
-import { DEFAULT_ORDERS_TOPICS } from '../src/config/orders-topics';
+import { Topics } from '@notifications/contracts';
 
 // Claims in the tests below that are not about the byte bound.
 const NO_BYTE_BOUND = 64 * 1024 * 1024;
@@ -654,9 +654,9 @@ describe('repositories against PostgreSQL', () => {
 
     beforeEach(async () => {
       await db.dataSource.query('TRUNCATE orders, outbox CASCADE');
-      const claims = new OrderClaimService(uow, orders, outbox, config, DEFAULT_ORDERS_TOPICS);
+      const claims = new OrderClaimService(uow, orders, outbox, config, Topics);
       sweeper = new SweeperService(uow, notifications, orders, outbox, claims, config);
-      outboxTopic = DEFAULT_ORDERS_TOPICS.pastDue.name;
+      outboxTopic = Topics.ordersPastDue.name;
     });
 
     it('leaves nothing in a middle state: expires, completes, re-drives and cleans up', async () => {

@@ -1,7 +1,7 @@
 import { SendOperationResultContract } from '@notifications/contracts';
 import { arbitraryRecords, expectEventually, fuzzSeed } from '@notifications/testing';
-import { OrdersConsumerHost } from '../src/messaging/orders-consumer.host';
-import { consumedTopics } from '../src/config/orders-topics';
+import { KafkaRuntime } from '@notifications/messaging';
+import { consumedTopics } from './support/test-topics';
 import { OrdersDb } from './support/db-helpers';
 import {
   API,
@@ -57,7 +57,7 @@ describe(`orders consumers on arbitrary records (seed ${SEED})`, () => {
       );
     }
     // Nothing crashed: the consumer still runs and the API still answers.
-    expect(server.app.get(OrdersConsumerHost).runner?.state).toBe('running');
+    expect(server.app.get(KafkaRuntime).consumerRunners[0]?.state).toBe('running');
     expect((await api.get(`${API}/orders?sendersReference=none`)).status).toBe(200);
 
     // Still consuming: an order goes through orders.pastdue, and a status update for its notification is applied.

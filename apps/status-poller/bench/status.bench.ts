@@ -39,13 +39,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { signAcsRequest } from '@notifications/acs';
-import { statusPollerTopicNames } from '../src/polling/status-poller-topics';
 import { AcsEmulator, EMULATOR_ACCESS_KEY } from '../test/support/acs-emulator';
 import { startNode, WORKSPACE_ROOT, type RunningChild } from '../test/support/child-process';
 import { percentile } from '../test/support/eventually';
 import { TestKafka } from '../test/support/kafka';
 import { acceptedRecord } from '../test/support/messages';
-import { operatorAuth, topicsFor } from '../test/support/status-poller-app';
+import { operatorAuth, pollerTopicNames, topicsFor } from '../test/support/status-poller-app';
 
 interface Settings {
   readonly count: number;
@@ -275,14 +274,14 @@ async function runScenario(
     await fetch(new URL('/admin/reset', emulator.url), { method: 'POST' });
     const ids = Array.from({ length: count }, () => randomUUID());
 
-    await kafka.prepareTopics(statusPollerTopicNames(topics), settings.partitions);
+    await kafka.prepareTopics(pollerTopicNames(topics), settings.partitions);
     const busyBeforePct = await waitForQuietMachine();
     poller = startNode('apps/status-poller/dist/main.js', env);
     // `/stats` is on the management listener, for operator tokens.
     const url = await poller.waitForLine(/status-poller management on (http:\/\/\S+)/, 60_000);
     const stats = async (): Promise<PollerStats> =>
       (await (await fetch(`${url}/stats`, { headers: operatorAuth.headers() })).json()) as PollerStats;
-    const records = await kafka.read([topics.statusUpdated.name], suffix);
+    const records = await kafka.read([topics.emailStatusUpdated.name], suffix);
     const pollerPid = poller.process.pid;
     const brokerPid = readBrokerPid();
     const cpuBefore = {
@@ -311,7 +310,7 @@ async function runScenario(
       const now = Date.now();
       for (const id of slice) acceptedAt.set(id, now);
       await kafka.publish(
-        topics.sendingAccepted.name,
+        topics.emailSendingAccepted.name,
         slice.map((id) => acceptedRecord(id, now)),
       );
     }

@@ -1,6 +1,8 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { HealthModule } from '@notifications/health';
-import { ConsumerLivenessCheck, KafkaHealthCheck, MessagingModule } from '@notifications/messaging';
+import { consumerGroups, topicCatalog } from '@notifications/contracts';
+import { ConsumerLivenessCheck, KafkaHealthCheck } from '@notifications/messaging';
+import { MessagingModule } from '@notifications/messaging/nest';
 import {
   ObservabilityModule,
   ProblemDetailsFilter,
@@ -16,12 +18,12 @@ import { DeliveryReportController } from './delivery-reports/delivery-report.con
 import { DeliveryReportService } from './delivery-reports/delivery-report.service';
 import { DeliveryReportStats } from './delivery-reports/delivery-report-stats';
 import { checkIntervals } from './polling/check-schedule';
+import { DELAY_TIERS_KEY, DelayTiers } from './polling/delay-tiers';
 import { KafkaPollingOutbox } from './polling/kafka-polling.outbox';
 import { PollingOutbox } from './polling/polling-outbox';
 import { PollingStats } from './polling/polling-stats';
 import { SendingAcceptedConsumer } from './polling/sending-accepted.consumer';
 import { StatusPollingService } from './polling/status-polling.service';
-import { STATUS_POLLER_TOPICS, statusPollerTopics } from './polling/status-poller-topics';
 import { StatsController } from './stats/stats.controller';
 
 @Module({})
@@ -33,11 +35,9 @@ export class StatusPollerModule {
     config: StatusPollerConfig,
     observability: Omit<ObservabilityModuleOptions, 'service'> = {},
   ): DynamicModule {
-    const topics = statusPollerTopics(checkIntervals(config.polling), {
-      ...(config.kafka.topicSuffix === undefined ? {} : { suffix: config.kafka.topicSuffix }),
-      ...(config.topics.groupId === undefined ? {} : { groupId: config.topics.groupId }),
-    });
     const { kafka } = config;
+    const catalog = topicCatalog(kafka.topicSuffix);
+    const tiers = new DelayTiers(catalog.emailSendingAccepted, checkIntervals(config.polling));
     return {
       module: StatusPollerModule,
       imports: [
@@ -48,8 +48,20 @@ export class StatusPollerModule {
             ssl: kafka.ssl,
             ...(kafka.sasl === undefined ? {} : { sasl: kafka.sasl }),
           },
+          catalog,
+          topics: { [DELAY_TIERS_KEY]: tiers.bindings() },
+          consumer: {
+            groupId: config.topics.groupId ?? consumerGroups(kafka.topicSuffix).statusPoller,
+            partitionConcurrency: kafka.consumerConcurrency,
+            perPartitionConcurrency: config.polling.perPartitionConcurrency,
+            sessionTimeoutMs: kafka.sessionTimeoutMs,
+            shutdownTimeoutMs: kafka.shutdownTimeoutMs,
+            maxWaitTimeMs: config.polling.fetchMaxWaitMs,
+          },
           producer: { compression: kafka.compression, maxBatchBytes: kafka.maxRequestBytes },
-          healthTopic: topics.healthCheck,
+          healthTopic: catalog.emailHealthCheck,
+          producesTo: [catalog.emailStatusUpdated],
+          provisionTopics: kafka.topics,
         }),
         HealthModule.forRoot({ inject: [KafkaHealthCheck], liveness: { inject: [ConsumerLivenessCheck] } }),
         ObservabilityModule.forRoot({
@@ -58,16 +70,15 @@ export class StatusPollerModule {
           management: config.management,
         }),
       ],
-      controllers: [DeliveryReportController, StatsController],
+      controllers: [SendingAcceptedConsumer, DeliveryReportController, StatsController],
       providers: [
         { provide: STATUS_POLLER_CONFIG, useValue: config },
-        { provide: STATUS_POLLER_TOPICS, useValue: topics },
+        { provide: DelayTiers, useValue: tiers },
         Clock,
         { provide: OperationStatusSource, useClass: AcsOperationsClient },
         { provide: PollingOutbox, useClass: KafkaPollingOutbox },
         PollingStats,
         StatusPollingService,
-        SendingAcceptedConsumer,
         DeliveryReportStats,
         DeliveryReportService,
         DeliveryReportAccessKeyGuard,

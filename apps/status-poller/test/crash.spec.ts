@@ -4,8 +4,13 @@ import { AcsEmulator } from './support/acs-emulator';
 import { startNode, type RunningChild } from './support/child-process';
 import { TestKafka } from './support/kafka';
 import { acceptedRecord, resultsOf } from './support/messages';
-import { statusPollerTopicNames } from '../src/polling/status-poller-topics';
-import { operatorAuth, TEST_SCHEDULE_ENV, topicsFor, uniqueSuffix } from './support/status-poller-app';
+import {
+  operatorAuth,
+  pollerTopicNames,
+  TEST_SCHEDULE_ENV,
+  topicsFor,
+  uniqueSuffix,
+} from './support/status-poller-app';
 
 interface ChildStats {
   polling: { checks: number; waits: Record<string, number>; results: Record<string, number> };
@@ -68,11 +73,11 @@ describe('status-poller process crash (real broker, ACS emulator)', () => {
     const ids = Array.from({ length: 40 }, () => randomUUID());
     await emulator.sendAll(ids.map((id) => ({ id, to: `${id}@${domain}` })));
 
-    await kafka.prepareTopics(statusPollerTopicNames(topics), 2);
+    await kafka.prepareTopics(pollerTopicNames(topics), 2);
     const first = await startPoller(env);
-    const records = await kafka.read([topics.statusUpdated.name], suffix);
+    const records = await kafka.read([topics.emailStatusUpdated.name], suffix);
     await kafka.publish(
-      topics.sendingAccepted.name,
+      topics.emailSendingAccepted.name,
       ids.map((id) => acceptedRecord(id, Date.now())),
     );
 
@@ -83,18 +88,18 @@ describe('status-poller process crash (real broker, ACS emulator)', () => {
       expect(polling.waits['2s'] ?? 0).toBeGreaterThan(0);
     });
     await first.child.stop('SIGKILL');
-    const resultsBeforeCrash = resultsOf(records, topics.statusUpdated.name).length;
+    const resultsBeforeCrash = resultsOf(records, topics.emailStatusUpdated.name).length;
     expect(resultsBeforeCrash).toBeLessThan(ids.length);
 
     await startPoller(env);
     await expectEventually(
       () => {
-        const results = resultsOf(records, topics.statusUpdated.name);
+        const results = resultsOf(records, topics.emailStatusUpdated.name);
         expect(new Set(results.map((r) => r.notificationId))).toEqual(new Set(ids));
       },
       { timeoutMs: 45_000 },
     );
-    const results = resultsOf(records, topics.statusUpdated.name);
+    const results = resultsOf(records, topics.emailStatusUpdated.name);
     // At-least-once: a check whose outcome was published but not yet committed when the process died is done
     // again, so a result may be published twice — always the same final result, which orders applies idempotently.
     expect(results.every((r) => r.sendResult === 'Succeeded' && r.operationId === r.notificationId)).toBe(

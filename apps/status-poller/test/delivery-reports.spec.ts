@@ -60,7 +60,7 @@ describe(`${DeliveryReportController.name} (real broker)`, () => {
       body: typeof body === 'string' ? body : JSON.stringify(body),
     });
 
-  const results = () => resultsOf(records, poller.topics.statusUpdated.name);
+  const results = () => resultsOf(records, poller.topics.emailStatusUpdated.name);
 
   beforeAll(async () => {
     kafka = new TestKafka();
@@ -68,7 +68,7 @@ describe(`${DeliveryReportController.name} (real broker)`, () => {
       { ...TEST_SCHEDULE_ENV, KAFKA_TOPIC_SUFFIX: suffix, DELIVERY_REPORT_MAX_EVENTS: String(MAX_EVENTS) },
       kafka,
     );
-    records = await kafka.read([poller.topics.statusUpdated.name], suffix);
+    records = await kafka.read([poller.topics.emailStatusUpdated.name], suffix);
   });
 
   afterAll(async () => {

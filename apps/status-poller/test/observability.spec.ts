@@ -59,10 +59,10 @@ describe('status-poller /metrics and /status', () => {
 
   it('counts consumed, produced and dead-lettered messages per topic and reports them in $status', async () => {
     const { topics } = poller;
-    const records = await kafka.read([topics.statusUpdated.name], suffix);
+    const records = await kafka.read([topics.emailStatusUpdated.name], suffix);
     const id = randomUUID();
     await emulator.send(id, `${id}@example.com`);
-    await kafka.publish(topics.sendingAccepted.name, [
+    await kafka.publish(topics.emailSendingAccepted.name, [
       acceptedRecord(id, Date.now()),
       { key: 'broken', value: 'not json', headers: {} },
     ]);
@@ -70,16 +70,18 @@ describe('status-poller /metrics and /status', () => {
     await expectEventually(
       () =>
         expect(
-          resultsOf(records, topics.statusUpdated.name).filter((r) => r.notificationId === id),
+          resultsOf(records, topics.emailStatusUpdated.name).filter((r) => r.notificationId === id),
         ).toHaveLength(1),
       { timeoutMs: 20_000 },
     );
 
-    const accepted = topics.sendingAccepted.name;
+    const accepted = topics.emailSendingAccepted.name;
     const samples = await expectEventually(async () => {
       const current = await metrics();
       expect(
-        sampleValue(current, 'notifications_messages_produced_total', { topic: topics.statusUpdated.name }),
+        sampleValue(current, 'notifications_messages_produced_total', {
+          topic: topics.emailStatusUpdated.name,
+        }),
       ).toBe(1);
       return current;
     });

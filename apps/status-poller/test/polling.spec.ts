@@ -49,10 +49,13 @@ describe(`${StatusPollingService.name} (real broker, ACS emulator)`, () => {
       kafka,
     );
     const { topics } = poller;
-    const records = await kafka.read([topics.sendingAccepted.name, topics.statusUpdated.name], suffix);
-    const results = () => resultsOf(records, topics.statusUpdated.name);
+    const records = await kafka.read(
+      [topics.emailSendingAccepted.name, topics.emailStatusUpdated.name],
+      suffix,
+    );
+    const results = () => resultsOf(records, topics.emailStatusUpdated.name);
     const accepted = (id: string): ObservedRecord[] =>
-      records.filter((r) => r.topic === topics.sendingAccepted.name && r.key === id);
+      records.filter((r) => r.topic === topics.emailSendingAccepted.name && r.key === id);
     return { app: poller, topics, records, results, accepted };
   }
 
@@ -63,7 +66,7 @@ describe(`${StatusPollingService.name} (real broker, ACS emulator)`, () => {
     const id = randomUUID();
     await emulator.send(id, `${id}@${domain}`);
     const acceptedAt = Date.now();
-    await kafka.publish(topics.sendingAccepted.name, [acceptedRecord(id, acceptedAt)]);
+    await kafka.publish(topics.emailSendingAccepted.name, [acceptedRecord(id, acceptedAt)]);
 
     const [result] = await expectEventually(
       () => {
@@ -116,7 +119,7 @@ describe(`${StatusPollingService.name} (real broker, ACS emulator)`, () => {
     await emulator.send(a, `${a}@${suppressed}`);
     await emulator.send(b, `${b}@${dropped}`);
     const now = Date.now();
-    await kafka.publish(topics.sendingAccepted.name, [
+    await kafka.publish(topics.emailSendingAccepted.name, [
       acceptedRecord(a, now),
       acceptedRecord(b, now),
       acceptedRecord(unknown, now),
@@ -141,7 +144,7 @@ describe(`${StatusPollingService.name} (real broker, ACS emulator)`, () => {
     const id = randomUUID();
     await emulator.send(id, `${id}@${domain}`);
     const acceptedAt = Date.now();
-    await kafka.publish(topics.sendingAccepted.name, [acceptedRecord(id, acceptedAt)]);
+    await kafka.publish(topics.emailSendingAccepted.name, [acceptedRecord(id, acceptedAt)]);
 
     const [result] = await expectEventually(
       () => {
@@ -212,7 +215,7 @@ describe(`${StatusPollingService.name} (real broker, ACS emulator)`, () => {
       );
       const id = randomUUID();
       await emulator.send(id, `${id}@example.org`);
-      await kafka.publish(topics.sendingAccepted.name, [acceptedRecord(id, Date.now())]);
+      await kafka.publish(topics.emailSendingAccepted.name, [acceptedRecord(id, Date.now())]);
 
       await expectEventually(
         () =>
@@ -256,7 +259,7 @@ describe(`${StatusPollingService.name} (real broker, ACS emulator)`, () => {
       });
     });
     messages.sort(() => Math.random() - 0.5);
-    await kafka.publish(topics.sendingAccepted.name, messages);
+    await kafka.publish(topics.emailSendingAccepted.name, messages);
 
     await expectEventually(() => expect(results()).toHaveLength(count), { timeoutMs: 30_000 });
     const latenessMs = results().map((result) => result.record.timestamp - due.get(result.notificationId!)!);

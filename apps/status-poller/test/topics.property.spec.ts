@@ -37,12 +37,12 @@ describe(`status-poller consumer on arbitrary records (seed ${SEED})`, () => {
 
   it('dead-letters every arbitrary record on every consumed topic, and still checks a valid operation', async () => {
     const { topics } = poller;
-    const records = await kafka.read([topics.statusUpdated.name], suffix);
-    const consumed = [topics.sendingAccepted, ...topics.delayTiers.map((tier) => tier.topic)];
+    const records = await kafka.read([topics.emailStatusUpdated.name], suffix);
+    const consumed = [topics.emailSendingAccepted, ...topics.delayTiers.tiers.map((tier) => tier.topic)];
     const expected = new Map<string, number>();
     let draw = SEED;
     for (const topic of consumed) {
-      for (const name of [topic.name, topic.retryTopic!]) {
+      for (const name of [topic.name, ...(topic.retryTopic === undefined ? [] : [topic.retryTopic])]) {
         await producer.produceRaw(name, arbitraryRecords(RECORDS_PER_TOPIC, draw++));
         expected.set(topic.deadLetterTopic, (expected.get(topic.deadLetterTopic) ?? 0) + RECORDS_PER_TOPIC);
       }
@@ -52,15 +52,17 @@ describe(`status-poller consumer on arbitrary records (seed ${SEED})`, () => {
         timeoutMs: 60_000,
       });
     }
-    expect(resultsOf(records, topics.statusUpdated.name)).toEqual([]);
+    expect(resultsOf(records, topics.emailStatusUpdated.name)).toEqual([]);
 
     // Still consuming: an accepted operation is checked and its result published.
     const id = randomUUID();
     await emulator.send(id, `${id}@example.org`);
-    await kafka.publish(topics.sendingAccepted.name, [acceptedRecord(id, Date.now())]);
+    await kafka.publish(topics.emailSendingAccepted.name, [acceptedRecord(id, Date.now())]);
     const [result] = await expectEventually(
       () => {
-        const found = resultsOf(records, topics.statusUpdated.name).filter((r) => r.notificationId === id);
+        const found = resultsOf(records, topics.emailStatusUpdated.name).filter(
+          (r) => r.notificationId === id,
+        );
         expect(found).toHaveLength(1);
         return found;
       },

@@ -1,7 +1,9 @@
 /**
  * `npm run bench:kafka`: produce → consume throughput of plain kafkajs against the same workload through
- * libs/messaging (coalescing idempotent MessageProducer + ConsumerRunner with contract validation), in one
- * process against a real broker. Prints a table and writes bench/results/kafka.json.
+ * libs/messaging (coalescing idempotent MessageProducer + ConsumerRunner with contract validation) and through
+ * the Nest transport over it (`nest`: a tiny Nest app, `connectMicroservice` with `KafkaTransport`, one
+ * `@EventPattern` controller), in one process against a real broker. Prints a table and writes
+ * bench/results/kafka.json.
  *
  *   node --conditions=@notifications/source -r @swc-node/register \
  *     libs/messaging/bench/kafka-throughput.bench.ts [--messages 100000] [--partitions 6] [--rounds 3]
@@ -26,7 +28,7 @@
  *   --warmup N                     BENCH_WARMUP                     default 500
  *   --partition-concurrency N      BENCH_PARTITION_CONCURRENCY      default 3 (both scenarios)
  *   --per-partition-concurrency N  BENCH_PER_PARTITION_CONCURRENCY  default: the runner's default (1)
- *   --scenarios raw,messaging      BENCH_SCENARIOS                  default raw,messaging
+ *   --scenarios raw,messaging,nest BENCH_SCENARIOS                  default raw,messaging,nest
  *   --rounds N                     BENCH_ROUNDS                     default 3; every round runs all
  *                                                                   scenarios (order alternating, fresh
  *                                                                   clients, warm-up, topics deleted
@@ -60,7 +62,10 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { EmailContract, defineTopic, type Email, type TopicDefinition } from '@notifications/contracts';
 import { CompressionTypes, Kafka, logLevel, type Admin, type IHeaders } from 'kafkajs';
+import { NestFactory } from '@nestjs/core';
+import { Ctx, EventPattern } from '@nestjs/microservices';
 import { KafkaRuntime, createConsoleLogger, handlerFor, type ConsumerRunnerOptions } from '../src';
+import { KafkaController, KafkaTransport, type KafkaContext } from '../src/nest';
 
 // Both scenarios use kafkajs' default partitioner; its one-time v2 notice is noise here.
 process.env['KAFKAJS_NO_PARTITIONER_WARNING'] ??= '1';
@@ -71,7 +76,13 @@ const TOPIC_PREFIX = 'altinn.notifications.bench';
 /** Fail instead of hanging when no message arrives for this long. */
 const STALL_TIMEOUT_MS = 120_000;
 
-type ScenarioName = 'raw' | 'messaging';
+type ScenarioName = 'raw' | 'messaging' | 'nest';
+const SCENARIOS: readonly ScenarioName[] = ['raw', 'messaging', 'nest'];
+const SCENARIO_LABELS: Record<ScenarioName, string> = {
+  raw: 'raw kafkajs',
+  messaging: 'libs/messaging',
+  nest: 'Nest transport',
+};
 
 interface Settings {
   readonly messages: number;
@@ -138,12 +149,13 @@ function readSettings(): Settings {
   };
   const perPartitionRaw =
     values['per-partition-concurrency'] ?? process.env['BENCH_PER_PARTITION_CONCURRENCY'];
-  const scenarios = (values.scenarios ?? process.env['BENCH_SCENARIOS'] ?? 'raw,messaging')
+  const scenarios = (values.scenarios ?? process.env['BENCH_SCENARIOS'] ?? 'raw,messaging,nest')
     .split(',')
     .map((name) => name.trim())
     .filter((name) => name !== '');
   for (const name of scenarios) {
-    if (name !== 'raw' && name !== 'messaging') throw new Error(`Unknown scenario ${name} (raw, messaging)`);
+    if (!(SCENARIOS as readonly string[]).includes(name))
+      throw new Error(`Unknown scenario ${name} (${SCENARIOS.join(', ')})`);
   }
   const latencyEnv = process.env['BENCH_LATENCY'];
   const latency = values['no-latency']
@@ -555,6 +567,62 @@ function messagingDriver(settings: Settings): Driver {
   };
 }
 
+/**
+ * The messaging driver's producer, consumed through the Nest transport: per consumer, a Nest app (no HTTP
+ * listener) whose one `@KafkaController` counts messages, started with `connectMicroservice` + `KafkaTransport`.
+ */
+function nestDriver(settings: Settings): Driver {
+  const messaging = messagingDriver(settings);
+  const runtime = new KafkaRuntime(
+    { brokers: settings.brokers, clientId: 'bench-nest' },
+    createConsoleLogger('bench-nest', 'warn'),
+  );
+  return {
+    ...messaging,
+    name: 'nest',
+    description:
+      'the libs/messaging producer + a Nest app: connectMicroservice({ strategy: KafkaTransport }), one ' +
+      "@KafkaController with @EventPattern (@Payload/@Ctx through Nest's RPC pipeline), ConsumerRunner " +
+      `underneath with the same options (partitionConcurrency ${settings.partitionConcurrency}), handler only counts`,
+    async startConsumer(topic, groupId, receiver) {
+      @KafkaController()
+      class BenchConsumer {
+        @EventPattern('bench')
+        handle(@Ctx() context: KafkaContext): Promise<void> {
+          receiver.record(sentAtOf(context.headers[SENT_AT_HEADER]));
+          return Promise.resolve();
+        }
+      }
+      const app = await NestFactory.create(
+        { module: class BenchModule {}, controllers: [BenchConsumer] },
+        {
+          logger: ['error', 'warn'],
+        },
+      );
+      app.connectMicroservice({
+        strategy: new KafkaTransport({
+          runtime,
+          consumer: {
+            groupId,
+            partitionConcurrency: settings.partitionConcurrency,
+            ...(settings.perPartitionConcurrency === undefined
+              ? {}
+              : { perPartitionConcurrency: settings.perPartitionConcurrency }),
+          },
+          topics: { bench: topic.definition as TopicDefinition<unknown> },
+        }),
+      });
+      await app.init();
+      // listen() resolves once the runner joined its group.
+      await app.startAllMicroservices();
+      return () => app.close();
+    },
+    async close() {
+      await Promise.all([messaging.close(), runtime.shutdown()]);
+    },
+  };
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Topic and group housekeeping
 
@@ -955,6 +1023,7 @@ function printReport(
   summaries: Partial<Record<ScenarioName, ScenarioSummary>>,
   ratioOfMedians: Ratios | null,
   rounds: number,
+  nestRatio: Ratios | null = null,
 ): void {
   const rows: string[][] = [
     [
@@ -965,11 +1034,11 @@ function printReport(
       'p50 / p99 latency ms',
     ],
   ];
-  for (const name of ['raw', 'messaging'] as const) {
+  for (const name of SCENARIOS) {
     const summary = summaries[name];
     if (!summary) continue;
     rows.push([
-      name === 'raw' ? 'raw kafkajs' : 'libs/messaging',
+      SCENARIO_LABELS[name],
       fmt(summary.producedPerSec),
       fmt(summary.consumedPerSec),
       fmt(summary.endToEndPerSec),
@@ -981,6 +1050,13 @@ function printReport(
       'messaging / raw',
       ...COLUMNS.map((column) => pct(ratioOfMedians[column]) + mark(ratioOfMedians[column])),
       `${pct(ratioOfMedians.latencyP50)} / ${pct(ratioOfMedians.latencyP99)}`,
+    ]);
+  }
+  if (nestRatio) {
+    rows.push([
+      'nest / raw',
+      ...COLUMNS.map((column) => pct(nestRatio[column]) + mark(nestRatio[column])),
+      `${pct(nestRatio.latencyP50)} / ${pct(nestRatio.latencyP99)}`,
     ]);
   }
   process.stdout.write(`\n${table(rows)}\n`);
@@ -1028,7 +1104,7 @@ function printReport(
       'noisy rounds',
     ],
   ];
-  for (const name of ['raw', 'messaging'] as const) {
+  for (const name of SCENARIOS) {
     const summary = summaries[name];
     if (!summary) continue;
     for (const phase of PHASES) {
@@ -1051,9 +1127,9 @@ function printReport(
     }
   }
   process.stdout.write(`\n${table(cpuRows)}\n`);
-  const noisy = (raw?.noisyPhases ?? 0) + (lib?.noisyPhases ?? 0);
+  const noisy = (raw?.noisyPhases ?? 0) + (lib?.noisyPhases ?? 0) + (summaries.nest?.noisyPhases ?? 0);
   if (noisy > 0) {
-    const used = (['raw', 'messaging'] as const).flatMap((name) => {
+    const used = SCENARIOS.flatMap((name) => {
       const summary = summaries[name];
       return summary ? PHASES.map((phase) => `${name} ${phase} ${summary.roundsUsed[phase]}`) : [];
     });
@@ -1069,6 +1145,12 @@ function printReport(
         `${(ratioOfMedians.endToEndPerSec ?? 0) >= GOAL ? 'MET' : 'NOT MET'} end-to-end; ` +
         `${met.length}/${COLUMNS.length} columns ≥ ${GOAL * 100} % ` +
         `(${COLUMNS.map((column) => `${column} ${pct(ratioOfMedians[column])}`).join(', ')})\n`,
+    );
+  }
+  if (nestRatio) {
+    process.stdout.write(
+      `Goal (Nest transport ≥ ${GOAL * 100} % of raw end-to-end): ` +
+        `${(nestRatio.endToEndPerSec ?? 0) >= GOAL ? 'MET' : 'NOT MET'} (${pct(nestRatio.endToEndPerSec)})\n`,
     );
   }
 }
@@ -1114,7 +1196,13 @@ async function main(): Promise<void> {
       const order = roundNumber % 2 === 1 ? settings.scenarios : [...settings.scenarios].reverse();
       process.stdout.write(`round ${roundNumber}/${settings.rounds}: ${order.join(' → ')}\n`);
       const house = new Housekeeping(admin, settings.partitions);
-      const drivers = order.map((name) => (name === 'raw' ? rawDriver(settings) : messagingDriver(settings)));
+      const drivers = order.map((name) =>
+        name === 'raw'
+          ? rawDriver(settings)
+          : name === 'nest'
+            ? nestDriver(settings)
+            : messagingDriver(settings),
+      );
       try {
         process.stdout.write(`  warming up (${settings.warmup} messages per scenario on scratch topics)\n`);
         for (const driver of drivers) await warmUp(driver, house, warmupEmails);
@@ -1137,12 +1225,17 @@ async function main(): Promise<void> {
 
   const raw = perRound.raw ? summarize(perRound.raw) : undefined;
   const lib = perRound.messaging ? summarize(perRound.messaging) : undefined;
+  const nest = perRound.nest ? summarize(perRound.nest) : undefined;
   const ratioOfMedians = raw && lib ? ratios(raw, lib) : null;
-  printReport({ raw, messaging: lib }, ratioOfMedians, settings.rounds);
+  const nestRatio = raw && nest ? ratios(raw, nest) : null;
+  printReport({ raw, messaging: lib, nest }, ratioOfMedians, settings.rounds, nestRatio);
 
   const report = {
     raw: raw ?? null,
     messaging: lib ?? null,
+    nest: nest ?? null,
+    /** nest / raw of the medians (the Nest transport's goal: end-to-end ≥ GOAL as well). */
+    nestRatio,
     /** messaging / raw of the medians; for latency and CPU per message, above 1 means the lib is slower. */
     ratio: ratioOfMedians,
     goal: {

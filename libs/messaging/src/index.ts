@@ -15,4 +15,3 @@ export * from './lib/producer';
 export * from './lib/retry-policy';
 export * from './lib/topic-provisioner';
 export * from './lib/tracing';
-export * from './nest';

@@ -1,13 +1,21 @@
 import { Writable } from 'node:stream';
-import { Injectable, Logger, type INestApplication } from '@nestjs/common';
+import { Logger, type INestApplication } from '@nestjs/common';
+import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { Test } from '@nestjs/testing';
 import {
   EmailContract,
   HealthCheckContract,
+  Topics,
   type Email,
   type TopicDefinition,
 } from '@notifications/contracts';
-import { KafkaHandler, MessagingModule, type MessageContext } from '@notifications/messaging';
+import {
+  KafkaController,
+  MessagingModule,
+  startKafkaTransport,
+  type KafkaContext,
+  type KafkaHandlerExtras,
+} from '@notifications/messaging/nest';
 import { OPERATOR_SCOPE } from '@notifications/config';
 import { KafkaTestEnvironment, OperatorTestAuth, expectEventually } from '@notifications/testing';
 import { randomUUID } from 'node:crypto';
@@ -57,14 +65,14 @@ describe(ObservabilityModule.name, () => {
   let managementUrl: string;
   const operatorAuth = new OperatorTestAuth();
 
-  @Injectable()
+  @KafkaController()
   class EmailConsumer {
     private readonly logger = new Logger(EmailConsumer.name);
 
-    @KafkaHandler(emailTopic, {
+    @EventPattern('emails', {
       retryPolicy: { maxAttempts: 2, initialDelayMs: 50, multiplier: 1, maxDelayMs: 50 },
-    })
-    async handle(email: Email, context: MessageContext): Promise<void> {
+    } satisfies KafkaHandlerExtras)
+    async handle(@Payload() email: Email, @Ctx() context: KafkaContext): Promise<void> {
       this.logger.log(`Sending email ${email.subject}`);
       if (email.subject === 'fail' && context.attempt === 1) throw new Error('ACS unavailable');
     }
@@ -76,6 +84,8 @@ describe(ObservabilityModule.name, () => {
       imports: [
         MessagingModule.forRoot({
           connection: env.connection,
+          catalog: Topics,
+          topics: { emails: emailTopic as TopicDefinition<unknown> },
           consumer: { groupId, sessionTimeoutMs: 10_000 },
           healthTopic,
           provisionTopics: { partitions: 1, replicationFactor: 1, retentionMs: 3_600_000 },
@@ -93,9 +103,10 @@ describe(ObservabilityModule.name, () => {
           },
         }),
       ],
-      providers: [EmailConsumer],
+      controllers: [EmailConsumer],
     }).compile();
     app = moduleRef.createNestApplication({ logger: createNestLogger(logger) });
+    await startKafkaTransport(app);
     const urls = await listenWithManagement(app, { port: 0, host: '127.0.0.1' });
     url = urls.url;
     managementUrl = urls.managementUrl ?? '';

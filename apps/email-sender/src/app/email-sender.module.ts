@@ -1,12 +1,8 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { consumerGroups, topicCatalog } from '@notifications/contracts';
 import { HealthModule } from '@notifications/health';
-import {
-  ConsumerLivenessCheck,
-  KafkaHealthCheck,
-  MessagingModule,
-  type MessagingLogger,
-} from '@notifications/messaging';
+import { ConsumerLivenessCheck, KafkaHealthCheck, type MessagingLogger } from '@notifications/messaging';
+import { MessagingModule } from '@notifications/messaging/nest';
 import {
   createMetricsRegistry,
   ObservabilityModule,
@@ -16,18 +12,15 @@ import { AcsEmailClient } from '../acs/acs-email.client';
 import { type EmailSenderConfig } from '../config/email-sender.config';
 import { RateLimitController } from '../ops/rate-limit.controller';
 import { EmailEventsPublisher } from '../sending/email-events.publisher';
-import { createEmailQueueConsumer } from '../sending/email-queue.consumer';
+import { EMAIL_QUEUE_OPTIONS, EmailQueueConsumer } from '../sending/email-queue.consumer';
 import { EMAIL_SENDING_SETTINGS, EmailSendingService } from '../sending/email-sending.service';
 import { SendStatistics } from '../sending/send-statistics';
 import { SendThrottle } from '../sending/send-throttle';
 import { MeteredSendStatistics } from '../stats/send-metrics';
 import { StatsController } from '../stats/stats.controller';
-import { emailSenderTopics, EMAIL_SENDER_TOPICS, type EmailSenderTopics } from './email-sender.topics';
 
 export interface EmailSenderModuleOptions {
   readonly config: EmailSenderConfig;
-  /** Defaults to the real topics; tests pass throw-away ones. */
-  readonly topics?: EmailSenderTopics;
   /** Consumer group id; defaults to `ConsumerGroups.emailSender` (suffixed with KAFKA_TOPIC_SUFFIX). */
   readonly groupId?: string;
   /** The messaging runtime's logger; defaults to Nest's. */
@@ -46,7 +39,7 @@ export interface EmailSenderModuleOptions {
 export class EmailSenderModule {
   static forRoot(options: EmailSenderModuleOptions): DynamicModule {
     const { config } = options;
-    const topics = options.topics ?? emailSenderTopics(topicCatalog(config.kafka.topicSuffix));
+    const topics = topicCatalog(config.kafka.topicSuffix);
     const partitionConcurrency = Math.min(config.kafka.consumerConcurrency, config.sending.concurrency);
     const registry = createMetricsRegistry('email-sender');
     return {
@@ -54,6 +47,7 @@ export class EmailSenderModule {
       imports: [
         MessagingModule.forRoot({
           connection: config.kafka,
+          catalog: topics,
           consumer: {
             groupId: options.groupId ?? consumerGroups(config.kafka.topicSuffix).emailSender,
             partitionConcurrency,
@@ -77,9 +71,9 @@ export class EmailSenderModule {
           management: config.management,
         }),
       ],
-      controllers: [StatsController, RateLimitController],
+      controllers: [EmailQueueConsumer, StatsController, RateLimitController],
       providers: [
-        { provide: EMAIL_SENDER_TOPICS, useValue: topics },
+        { provide: EMAIL_QUEUE_OPTIONS, useValue: { maxMessageAgeMs: config.sending.maxMessageAgeMs } },
         { provide: AcsEmailClient, useFactory: () => new AcsEmailClient(config.acs) },
         {
           provide: SendThrottle,
@@ -101,7 +95,6 @@ export class EmailSenderModule {
         },
         EmailEventsPublisher,
         EmailSendingService,
-        createEmailQueueConsumer(topics.emailQueue, { maxMessageAgeMs: config.sending.maxMessageAgeMs }),
       ],
     };
   }

@@ -1,14 +1,19 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { formatTimestamp, resourceLimitExceeded, type EmailSendResult } from '@notifications/contracts';
+import {
+  formatTimestamp,
+  resourceLimitExceeded,
+  type EmailSendResult,
+  type TopicCatalog,
+} from '@notifications/contracts';
 import { MessageProducer } from '@notifications/messaging';
-import { EMAIL_SENDER_TOPICS, type EmailSenderTopics } from '../app/email-sender.topics';
+import { TOPIC_CATALOG } from '@notifications/messaging/nest';
 
 /** Everything email-sender tells the rest of the system; each call resolves once the broker has the message. */
 @Injectable()
 export class EmailEventsPublisher {
   constructor(
     private readonly producer: MessageProducer,
-    @Inject(EMAIL_SENDER_TOPICS) private readonly topics: EmailSenderTopics,
+    @Inject(TOPIC_CATALOG) private readonly topics: TopicCatalog,
   ) {}
 
   /** ACS accepted the send: status-poller checks the operation from here on. */

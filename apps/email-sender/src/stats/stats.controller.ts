@@ -1,5 +1,5 @@
 import { Controller, Delete, Get, Header, HttpCode } from '@nestjs/common';
-import { ConsumerHost } from '@notifications/messaging';
+import { KafkaRuntime } from '@notifications/messaging';
 import { ManagementEndpoint } from '@notifications/observability';
 import { AcsEmailClient } from '../acs/acs-email.client';
 import { SendStatistics } from '../sending/send-statistics';
@@ -18,7 +18,7 @@ export class StatsController {
     private readonly stats: SendStatistics,
     private readonly throttle: SendThrottle,
     private readonly acs: AcsEmailClient,
-    private readonly consumerHost: ConsumerHost,
+    private readonly runtime: KafkaRuntime,
   ) {}
 
   @Get()
@@ -28,7 +28,7 @@ export class StatsController {
       sending: this.stats.snapshot(),
       throttle: this.throttle.snapshot(),
       acs: { endpoint: this.acs.endpoint },
-      consumer: this.consumerHost.runner?.statistics() ?? null,
+      consumer: this.runtime.consumerRunners[0]?.statistics() ?? null,
     };
   }
 

@@ -1,73 +1,30 @@
 import { randomUUID } from 'node:crypto';
 import { type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import {
-  EmailContract,
-  GenericServiceUpdateContract,
-  HealthCheckContract,
-  SendNotificationOperationIdentifierContract,
-  SendOperationResultContract,
-  defineTopic,
-  type Email,
-} from '@notifications/contracts';
+import { topicCatalog, type Email, type TopicCatalog } from '@notifications/contracts';
 import { silentLogger } from '@notifications/messaging';
+import { startKafkaTransport } from '@notifications/messaging/nest';
 import { listenWithManagement } from '@notifications/observability';
 import { OperatorTestAuth, testKafkaConnection, type KafkaTestEnvironment } from '@notifications/testing';
 import { Kafka, logLevel } from 'kafkajs';
 import { EmailSenderModule } from '../../src/app/email-sender.module';
-import { type EmailSenderTopics } from '../../src/app/email-sender.topics';
 import { loadEmailSenderConfig, type EmailSenderConfig } from '../../src/config/email-sender.config';
 
-/** Topic names of a throw-away topic set (what a child process needs to rebuild the definitions). */
-export interface SenderTopicNames {
-  readonly emailQueue: string;
-  readonly emailSendingAccepted: string;
-  readonly emailStatusUpdated: string;
-  readonly platformServiceUpdated: string;
-  readonly emailHealthCheck: string;
+/** This test's topics: the real catalog under a throw-away topic suffix (KAFKA_TOPIC_SUFFIX). */
+export type SenderTopics = TopicCatalog & { readonly suffix: string };
+
+function suffixTag(env: KafkaTestEnvironment): string {
+  return `t-${env.prefix.replace(/[^A-Za-z0-9_-]/g, '-')}-`;
 }
 
-export function uniqueTopicNames(env: KafkaTestEnvironment, label: string): SenderTopicNames {
-  return {
-    emailQueue: env.uniqueName(`${label}.email-queue`),
-    emailSendingAccepted: env.uniqueName(`${label}.accepted`),
-    emailStatusUpdated: env.uniqueName(`${label}.status`),
-    platformServiceUpdated: env.uniqueName(`${label}.service-updated`),
-    emailHealthCheck: env.uniqueName(`${label}.health`),
-  };
+/** A topic suffix no other test uses (its topics and group are removed by `deleteTestArtifacts`). */
+export function uniqueTopicSuffix(env: KafkaTestEnvironment, label: string): string {
+  return `${suffixTag(env)}${label}-${randomUUID().slice(0, 8)}`;
 }
 
-/** Definitions like the real ones (contracts, keys, retry and dead-letter topics), under throw-away names. */
-export function senderTopics(names: SenderTopicNames): EmailSenderTopics {
-  const withRetry = (name: string) => ({
-    name,
-    retryTopic: `${name}.retry`,
-    deadLetterTopic: `${name}.deadletter`,
-  });
-  return {
-    emailQueue: defineTopic<Email>({
-      ...withRetry(names.emailQueue),
-      contract: EmailContract,
-      keyOf: (email) => email.notificationId,
-    }),
-    emailSendingAccepted: defineTopic({
-      ...withRetry(names.emailSendingAccepted),
-      contract: SendNotificationOperationIdentifierContract,
-      keyOf: (operation) => operation.notificationId,
-    }),
-    emailStatusUpdated: defineTopic({
-      ...withRetry(names.emailStatusUpdated),
-      contract: SendOperationResultContract,
-      keyOf: (result) =>
-        result.notificationId ?? (result.operationId === '' ? undefined : result.operationId),
-    }),
-    platformServiceUpdated: defineTopic({
-      ...withRetry(names.platformServiceUpdated),
-      contract: GenericServiceUpdateContract,
-      keyOf: (update) => update.source,
-    }),
-    emailHealthCheck: defineTopic({ name: names.emailHealthCheck, contract: HealthCheckContract }),
-  };
+/** The real topic definitions (contracts, keys, retry and dead-letter topics) under the suffix. */
+export function senderTopics(suffix: string): SenderTopics {
+  return { ...topicCatalog(suffix), suffix };
 }
 
 /** The operator key the sender under test trusts on its management listener (`testSenderEnv`). */
@@ -114,21 +71,21 @@ export interface RunningSender {
 /** Starts the app in this process, exactly as main.ts wires it, on the given topics and consumer group. */
 export async function startSender(options: {
   readonly env: Record<string, string>;
-  readonly topics: EmailSenderTopics;
+  readonly topics: SenderTopics;
   /** Use `env.uniqueName('group')` so that deleteTestArtifacts removes it afterwards. */
   readonly groupId: string;
 }): Promise<RunningSender> {
-  const config = loadEmailSenderConfig(options.env);
+  const config = loadEmailSenderConfig({ ...options.env, KAFKA_TOPIC_SUFFIX: options.topics.suffix });
   const app = await NestFactory.create(
     EmailSenderModule.forRoot({
       config,
-      topics: options.topics,
       groupId: options.groupId,
       messagingLogger: silentLogger,
     }),
     { logger: process.env['TEST_LOGS'] ? undefined : false },
   );
   app.enableShutdownHooks();
+  await startKafkaTransport(app);
   const { url, managementUrl } = await listenWithManagement(app, config.http);
   if (managementUrl === undefined) throw new Error('email-sender has no management listener');
   return { app, url, managementUrl, config, close: () => app.close() };
@@ -140,7 +97,10 @@ export async function deleteTestArtifacts(env: KafkaTestEnvironment): Promise<vo
   await admin.connect();
   try {
     const prefix = `altinn.notifications.test.${env.prefix}.`;
-    const topics = (await admin.listTopics()).filter((name) => name.startsWith(prefix));
+    const suffixed = `.${suffixTag(env)}`;
+    const topics = (await admin.listTopics()).filter(
+      (name) => name.startsWith(prefix) || name.includes(suffixed),
+    );
     if (topics.length > 0) await admin.deleteTopics({ topics });
     const groups = (await admin.listGroups()).groups
       .map((group) => group.groupId)

@@ -1,8 +1,9 @@
 import { type DynamicModule, Module, type Provider } from '@nestjs/common';
-import { consumerGroups, topicCatalog } from '@notifications/contracts';
+import { consumerGroups, topicCatalog, type TopicDefinition } from '@notifications/contracts';
 import { DatabaseReadinessCheck, databaseModule } from '@notifications/database';
 import { HealthModule } from '@notifications/health';
-import { ConsumerLivenessCheck, MessagingModule } from '@notifications/messaging';
+import { ConsumerLivenessCheck } from '@notifications/messaging';
+import { MessagingModule } from '@notifications/messaging/nest';
 import {
   createMetricsRegistry,
   defaultCorrelationFields,
@@ -15,13 +16,10 @@ import { ClientsModule } from '../clients/clients.module';
 import { HttpContactPointClient } from '../clients/http-contact-point.client';
 import { OutboundHttpClient } from '../clients/outbound-http.client';
 import { type OrdersConfig } from '../config/orders.config';
-import { ordersTopics, type OrdersTopics } from '../config/orders-topics';
-import { CONTACT_POINT_SERVICE, ORDERS_CONFIG, ORDERS_TOPICS } from '../config/tokens';
+import { CONTACT_POINT_SERVICE, ORDERS_CONFIG } from '../config/tokens';
 import { DispatchModule } from '../dispatch/dispatch.module';
 import { type ContactPointService } from '../domain/contact-point.service';
 import { IntakeModule } from '../intake/intake.module';
-import { ConsumersModule } from '../messaging/consumers.module';
-import { ORDERS_CONSUMER_GROUP } from '../messaging/orders-consumer.host';
 import { OpsModule } from '../ops/ops.module';
 import { SchedulerModule } from '../scheduler/scheduler.module';
 import { StatusModule } from '../status/status.module';
@@ -34,8 +32,6 @@ export interface OrdersModuleOptions {
   readonly config: OrdersConfig;
   /** Verifies bearer tokens; built (and its key loaded) before the module, so a bad key fails start-up. */
   readonly verifier: JwtVerifier;
-  /** Default: the reference's topics. Tests pass their own. */
-  readonly topics?: OrdersTopics;
   /** Default: `ConsumerGroups.orders` (suffixed with KAFKA_TOPIC_SUFFIX). Tests pass their own group. */
   readonly consumerGroupId?: string;
   /** Default: per `CONTACT_POINTS_SOURCE` (local table or the HTTP API). */
@@ -82,14 +78,10 @@ function ordersCorrelationFields(topic: string, message: unknown): Record<string
 export class OrdersModule {
   static register(options: OrdersModuleOptions): DynamicModule {
     const { config } = options;
-    const topics = options.topics ?? ordersTopics(topicCatalog(config.kafka.topicSuffix));
+    const topics = topicCatalog(config.kafka.topicSuffix);
+    const { kafka, consumer } = config;
     const globals = [
       { provide: ORDERS_CONFIG, useValue: config },
-      { provide: ORDERS_TOPICS, useValue: topics },
-      {
-        provide: ORDERS_CONSUMER_GROUP,
-        useValue: options.consumerGroupId ?? consumerGroups(config.kafka.topicSuffix).orders,
-      },
       { provide: JwtVerifier, useValue: options.verifier },
       contactPointProvider(options),
     ];
@@ -110,10 +102,31 @@ export class OrdersModule {
             ssl: config.kafka.ssl,
             ...(config.kafka.sasl === undefined ? {} : { sasl: config.kafka.sasl }),
           },
-          producer: { compression: config.kafka.compression, maxBatchBytes: config.kafka.maxRequestBytes },
+          catalog: topics,
+          // The status batch size is a setting, so the key is bound here rather than in the decorator's extras.
+          topics: {
+            emailStatusUpdated: {
+              topic: topics.emailStatusUpdated as TopicDefinition<unknown>,
+              maxBatchSize: consumer.statusBatchSize,
+            },
+          },
+          consumer: {
+            groupId: options.consumerGroupId ?? consumerGroups(kafka.topicSuffix).orders,
+            partitionConcurrency: kafka.consumerConcurrency,
+            perPartitionConcurrency: consumer.perPartitionConcurrency,
+            sessionTimeoutMs: kafka.sessionTimeoutMs,
+            shutdownTimeoutMs: kafka.shutdownTimeoutMs,
+            retryPolicy: {
+              maxAttempts: consumer.maxAttempts,
+              initialDelayMs: consumer.retryInitialDelayMs,
+              multiplier: 4,
+              maxDelayMs: consumer.retryMaxDelayMs,
+            },
+          },
+          producer: { compression: kafka.compression, maxBatchBytes: kafka.maxRequestBytes },
           healthTopic: topics.healthCheck,
-          producesTo: [topics.pastDue, topics.emailQueue],
-          provisionTopics: config.kafka.topics,
+          producesTo: [topics.ordersPastDue, topics.emailQueue],
+          provisionTopics: kafka.topics,
         }),
         // Readiness gates the public API, which needs only PostgreSQL: during a Kafka outage orders are still
         // accepted into the outbox and published once the broker is back. A dead consumer fails liveness instead.
@@ -135,11 +148,11 @@ export class OrdersModule {
         DispatchModule,
         StatusModule,
         SchedulerModule,
-        ConsumersModule,
         OpsModule,
       ],
-      // What every layer may inject: the settings, the topics, and the choices made here (the consumer group,
-      // the token verifier, and which contact-point register RecipientResolver asks).
+      // What every layer may inject: the settings and the choices made here (the token verifier, and which
+      // contact-point register RecipientResolver asks). The topic catalog comes from MessagingModule
+      // (TOPIC_CATALOG); the consumer group is the transport's.
       providers: globals,
       exports: globals.map((provider) => provider.provide),
     };

@@ -1,4 +1,3 @@
 /** Dependency-injection tokens for values that are not classes. */
 export const ORDERS_CONFIG = Symbol('ORDERS_CONFIG');
-export const ORDERS_TOPICS = Symbol('ORDERS_TOPICS');
 export const CONTACT_POINT_SERVICE = Symbol('CONTACT_POINT_SERVICE');

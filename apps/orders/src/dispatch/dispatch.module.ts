@@ -7,8 +7,10 @@ import { ServiceUpdateConsumer } from './service-update.consumer';
 
 /** Queued emails go out through the outbox, paused while the email service is rate-limited. */
 @Module({
+  // The Kafka consumer of this step: an @EventPattern controller run by the app's KafkaTransport.
+  controllers: [ServiceUpdateConsumer],
   imports: [StoreModule],
-  providers: [EmailPublisherService, OutboxRelay, RateLimitService, ServiceUpdateConsumer],
-  exports: [EmailPublisherService, OutboxRelay, RateLimitService, ServiceUpdateConsumer],
+  providers: [EmailPublisherService, OutboxRelay, RateLimitService],
+  exports: [EmailPublisherService, OutboxRelay, RateLimitService],
 })
 export class DispatchModule {}

@@ -1,10 +1,10 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { ACS_EMAIL_RESOURCE } from '@notifications/contracts';
+import { ACS_EMAIL_RESOURCE, type TopicCatalog } from '@notifications/contracts';
+import { TOPIC_CATALOG } from '@notifications/messaging/nest';
 import { MessageProducer, encodedRecordBytes } from '@notifications/messaging';
-import { ORDERS_CONFIG, ORDERS_TOPICS } from '../config/tokens';
+import { ORDERS_CONFIG } from '../config/tokens';
 import { type OrdersConfig } from '../config/orders.config';
 import { UnitOfWork } from '../store/unit-of-work';
-import { type OrdersTopics } from '../config/orders-topics';
 import { OrderRepository } from '../store/order.repository';
 import {
   OUTBOX_HEADER_ALLOWANCE_BYTES,
@@ -43,7 +43,7 @@ export class EmailPublisherService {
     private readonly rateLimits: RateLimitRepository,
     private readonly producer: MessageProducer,
     @Inject(ORDERS_CONFIG) private readonly config: OrdersConfig,
-    @Inject(ORDERS_TOPICS) private readonly topics: OrdersTopics,
+    @Inject(TOPIC_CATALOG) private readonly topics: TopicCatalog,
   ) {}
 
   async publishBatch(limit = this.config.scheduler.emailClaimBatchSize): Promise<PublishOutcome> {

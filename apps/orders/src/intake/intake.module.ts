@@ -8,8 +8,10 @@ import { SendConditionClient } from './send-condition.client';
 
 /** Past-due orders become notifications: recipients resolved, send condition checked, emails queued. */
 @Module({
+  // The Kafka consumer of this step: an @EventPattern controller run by the app's KafkaTransport.
+  controllers: [PastDueConsumer],
   imports: [StoreModule, ClientsModule],
-  providers: [OrderClaimService, PastDueService, SendConditionClient, PastDueConsumer],
-  exports: [OrderClaimService, PastDueService, PastDueConsumer],
+  providers: [OrderClaimService, PastDueService, SendConditionClient],
+  exports: [OrderClaimService, PastDueService],
 })
 export class IntakeModule {}

@@ -1,7 +1,8 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { type OrdersTopics } from '../config/orders-topics';
+import { type TopicCatalog } from '@notifications/contracts';
+import { TOPIC_CATALOG } from '@notifications/messaging/nest';
 import { type OrdersConfig } from '../config/orders.config';
-import { ORDERS_CONFIG, ORDERS_TOPICS } from '../config/tokens';
+import { ORDERS_CONFIG } from '../config/tokens';
 import { MAX_PAST_DUE_MESSAGE_BYTES, toNotificationOrder } from '../domain/notification-order.mapper';
 import { type ClaimedOrder } from '../domain/order.model';
 import { OrderRepository } from '../store/order.repository';
@@ -21,7 +22,7 @@ export class OrderClaimService {
     private readonly orders: OrderRepository,
     private readonly outbox: OutboxRepository,
     @Inject(ORDERS_CONFIG) private readonly config: OrdersConfig,
-    @Inject(ORDERS_TOPICS) private readonly topics: OrdersTopics,
+    @Inject(TOPIC_CATALOG) private readonly topics: TopicCatalog,
   ) {}
 
   /**
@@ -61,7 +62,7 @@ export class OrderClaimService {
 
   private async enqueue(tx: Tx, orders: readonly ClaimedOrder[]): Promise<void> {
     if (orders.length === 0) return;
-    const topic = this.topics.pastDue;
+    const topic = this.topics.ordersPastDue;
     const drafts = orders.map((order): OutboxDraft => {
       let message = toNotificationOrder(order);
       let payload = topic.contract.serialize(message);

@@ -1,7 +1,10 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
+import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { type NotificationOrder } from '@notifications/contracts';
-import { PermanentError, TransientError, type MessageContext } from '@notifications/messaging';
+import { PermanentError, TransientError } from '@notifications/messaging';
+import { KafkaController, type KafkaContext } from '@notifications/messaging/nest';
 import { errorMessage } from '../domain/dependency-unavailable.error';
+import { pauseOnDatabaseOutage } from '../store/database-outage';
 import { PastDueService } from './past-due.service';
 import { SendConditionUnavailableError } from './send-condition.client';
 
@@ -10,13 +13,18 @@ import { SendConditionUnavailableError } from './send-condition.client';
  * on the last attempt the order is put back to Registered instead, so it is never left in Processing — except
  * when its send condition could not be evaluated: that order ends `SendConditionNotMet` (bounded attempts).
  */
-@Injectable()
+@KafkaController()
 export class PastDueConsumer {
   private readonly logger = new Logger(PastDueConsumer.name);
 
   constructor(private readonly pastDue: PastDueService) {}
 
-  async handle(order: NotificationOrder, context: MessageContext): Promise<void> {
+  @EventPattern('ordersPastDue')
+  handle(@Payload() order: NotificationOrder, @Ctx() context: KafkaContext): Promise<void> {
+    return pauseOnDatabaseOutage(() => this.process(order, context));
+  }
+
+  private async process(order: NotificationOrder, context: KafkaContext): Promise<void> {
     let outcome;
     try {
       outcome = await this.pastDue.processOrder(order);

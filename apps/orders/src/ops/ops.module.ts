@@ -1,7 +1,6 @@
 import { Module } from '@nestjs/common';
 import { DispatchModule } from '../dispatch/dispatch.module';
 import { IntakeModule } from '../intake/intake.module';
-import { ConsumersModule } from '../messaging/consumers.module';
 import { SchedulerModule } from '../scheduler/scheduler.module';
 import { StoreModule } from '../store/store.module';
 import { OpsController } from './ops.controller';
@@ -11,7 +10,7 @@ import { TriggerController } from './trigger.controller';
 
 /** Operator endpoints (management listener), the compatibility triggers and the orders' gauges. */
 @Module({
-  imports: [StoreModule, IntakeModule, DispatchModule, SchedulerModule, ConsumersModule],
+  imports: [StoreModule, IntakeModule, DispatchModule, SchedulerModule],
   controllers: [TriggerController, StatusController, OpsController],
   providers: [OrdersMetrics],
 })

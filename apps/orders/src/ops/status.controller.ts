@@ -2,8 +2,8 @@ import { ManagementEndpoint } from '@notifications/observability';
 import { Controller, Get } from '@nestjs/common';
 import { ApiExcludeController, ApiOperation } from '@nestjs/swagger';
 import { ACS_EMAIL_RESOURCE } from '@notifications/contracts';
+import { KafkaRuntime } from '@notifications/messaging';
 import { UnitOfWork } from '../store/unit-of-work';
-import { OrdersConsumerHost } from '../messaging/orders-consumer.host';
 import { OutboxRepository } from '../store/outbox.repository';
 import { RateLimitRepository } from '../store/rate-limit.repository';
 import { OrdersScheduler } from '../scheduler/orders.scheduler';
@@ -19,7 +19,7 @@ export class StatusController {
   constructor(
     private readonly uow: UnitOfWork,
     private readonly scheduler: OrdersScheduler,
-    private readonly consumer: OrdersConsumerHost,
+    private readonly runtime: KafkaRuntime,
     private readonly outbox: OutboxRepository,
     private readonly pauses: RateLimitRepository,
   ) {}
@@ -33,7 +33,7 @@ export class StatusController {
       this.pauses.activePause(tx, ACS_EMAIL_RESOURCE),
     ]);
     return {
-      consumer: this.consumer.runner?.statistics() ?? { state: 'idle' },
+      consumer: this.runtime.consumerRunners[0]?.statistics() ?? { state: 'idle' },
       scheduler: this.scheduler.statistics(),
       outbox: {
         unpublished: backlog.unpublished,

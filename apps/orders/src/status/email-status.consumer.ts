@@ -1,22 +1,41 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
+import { EventPattern, Payload } from '@nestjs/microservices';
 import { type SendOperationResult } from '@notifications/contracts';
 import { TransientError, type BatchOutcome } from '@notifications/messaging';
+import {
+  KafkaController,
+  type KafkaBatchMessage,
+  type KafkaHandlerExtras,
+} from '@notifications/messaging/nest';
+import { pauseOnDatabaseOutage } from '../store/database-outage';
 import { EmailStatusService, type StatusOutcome } from './email-status.service';
 
-/** `email.status.updated` (and its retry topic): applies send results to notifications. */
-@Injectable()
+/**
+ * `email.status.updated` (and its retry topic): applies send results to notifications, a fetched batch at a time
+ * (its size: ORDERS_STATUS_BATCH_SIZE, bound at start-up). If a batch fails as a whole, the runner hands its
+ * messages to `handle` one at a time, so each failing update alone is retried or dead-lettered.
+ */
+@KafkaController()
 export class EmailStatusConsumer {
   private readonly logger = new Logger(EmailStatusConsumer.name);
 
   constructor(private readonly status: EmailStatusService) {}
 
-  async handle(update: SendOperationResult): Promise<void> {
-    const error = this.failureOf(update, await this.status.apply(update));
-    if (error !== undefined) throw error;
+  @EventPattern('emailStatusUpdated')
+  handle(@Payload() update: SendOperationResult): Promise<void> {
+    return pauseOnDatabaseOutage(async () => {
+      const error = this.failureOf(update, await this.status.apply(update));
+      if (error !== undefined) throw error;
+    });
   }
 
   /** A fetched batch in one transaction; an update whose notification is unknown is retried on its own. */
-  async handleBatch(updates: readonly SendOperationResult[]): Promise<BatchOutcome> {
+  @EventPattern('emailStatusUpdated', { batch: true } satisfies KafkaHandlerExtras)
+  handleBatch(@Payload() messages: readonly KafkaBatchMessage<SendOperationResult>[]): Promise<BatchOutcome> {
+    return pauseOnDatabaseOutage(() => this.applyBatch(messages.map(({ message }) => message)));
+  }
+
+  private async applyBatch(updates: readonly SendOperationResult[]): Promise<BatchOutcome> {
     const { outcomes } = await this.status.applyBatch(updates);
     const failures = new Map<number, unknown>();
     outcomes.forEach((outcome, index) => {

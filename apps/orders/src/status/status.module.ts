@@ -5,8 +5,10 @@ import { EmailStatusService } from './email-status.service';
 
 /** Email status updates are applied to notifications, and orders complete. */
 @Module({
+  // The Kafka consumer of this step: an @EventPattern controller run by the app's KafkaTransport.
+  controllers: [EmailStatusConsumer],
   imports: [StoreModule],
-  providers: [EmailStatusService, EmailStatusConsumer],
-  exports: [EmailStatusService, EmailStatusConsumer],
+  providers: [EmailStatusService],
+  exports: [EmailStatusService],
 })
 export class StatusModule {}

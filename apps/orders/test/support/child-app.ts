@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { topicNames } from '../fixtures/orders-process';
 import { type OrdersTestResources } from './orders-test-app';
 
 export interface ChildApp {
@@ -26,7 +25,6 @@ export async function startChildApp(
       '-r',
       '@swc-node/register',
       join(APP_ROOT, 'test', 'fixtures', 'orders-process.ts'),
-      JSON.stringify(topicNames(resources.topics)),
       resources.consumerGroupId,
     ],
     {

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { type NestExpressApplication } from '@nestjs/platform-express';
 import { createTestDatabase, type TestDatabase } from '@notifications/database';
+import { type TopicCatalog } from '@notifications/contracts';
+import { startKafkaTransport } from '@notifications/messaging/nest';
 import { listenWithManagement } from '@notifications/observability';
 import { KafkaTestEnvironment } from '@notifications/testing';
 import { createOrdersApp } from '../../src/app/orders-app';
@@ -8,7 +10,6 @@ import { loadOrdersConfig, type OrdersConfig } from '../../src/config/orders.con
 import { type ContactPointService } from '../../src/domain/contact-point.service';
 import { ordersEntities } from '../../src/store/entities';
 import { ordersMigrations } from '../../src/store/migrations';
-import { type OrdersTopics } from '../../src/config/orders-topics';
 import { TestAuth } from './test-auth';
 import { createTestTopics } from './test-topics';
 
@@ -36,7 +37,8 @@ export interface OrdersTestResources {
   readonly label: string;
   readonly db: TestDatabase;
   readonly kafka: KafkaTestEnvironment;
-  readonly topics: OrdersTopics;
+  /** The real catalog under the suite's KAFKA_TOPIC_SUFFIX (in `env`). */
+  readonly topics: TopicCatalog;
   readonly auth: TestAuth;
   readonly consumerGroupId: string;
   /** The environment a process of the app under test gets. */
@@ -63,13 +65,15 @@ export async function createTestResources(
     }),
     Promise.resolve(new KafkaTestEnvironment(`orders-${unique}`)),
   ]);
-  const topics = await createTestTopics(kafka, partitions);
+  const suffix = `t-orders-${unique}`;
+  const topics = await createTestTopics(kafka, suffix, partitions);
   const env: Record<string, string> = {
     ...FAST_TEST_SETTINGS,
     DATABASE_URL: db.url,
     KAFKA_BROKERS: kafka.connection.brokers.join(','),
     KAFKA_CLIENT_ID: `test-orders-${unique}`,
     KAFKA_TOPIC_PARTITIONS: String(partitions),
+    KAFKA_TOPIC_SUFFIX: suffix,
     AUTH_JWT_PUBLIC_KEY: auth.publicKeyPem,
     // The same test key signs operator tokens (with the operator scope): TestAuth.operatorToken().
     OPERATOR_AUTH_JWT_PUBLIC_KEY: auth.publicKeyPem,
@@ -105,11 +109,11 @@ export async function startOrdersApp(
 ): Promise<OrdersTestApp> {
   const app = await createOrdersApp({
     config: options.config ?? resources.config,
-    topics: resources.topics,
     consumerGroupId: resources.consumerGroupId,
     logger: ['error'],
     ...(options.contactPoints === undefined ? {} : { contactPoints: options.contactPoints }),
   });
+  await startKafkaTransport(app);
   // The public listener on a free port; the management one where the config says (PORT=0: a free port too).
   const { url, managementUrl } = await listenWithManagement(app, { port: 0, host: '127.0.0.1' });
   if (managementUrl === undefined) throw new Error('The orders app has no management listener');

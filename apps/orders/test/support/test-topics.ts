@@ -1,31 +1,30 @@
-import {
-  EmailContract,
-  GenericServiceUpdateContract,
-  HealthCheckContract,
-  NotificationOrderContract,
-  SendOperationResultContract,
-  Topics,
-} from '@notifications/contracts';
+import { topicCatalog, type TopicCatalog } from '@notifications/contracts';
 import { type KafkaTestEnvironment } from '@notifications/testing';
-import { type OrdersTopics } from '../../src/config/orders-topics';
 
-/** Throw-away topics keyed like the real ones, created (and later deleted) by the test environment. */
-export async function createTestTopics(env: KafkaTestEnvironment, partitions = 2): Promise<OrdersTopics> {
-  const topics: OrdersTopics = {
-    pastDue: env.defineTopic('pastdue', NotificationOrderContract, (order) =>
-      Topics.ordersPastDue.keyOf(order),
-    ),
-    emailQueue: env.defineTopic('email', EmailContract, (email) => Topics.emailQueue.keyOf(email)),
-    emailStatusUpdated: env.defineTopic('status', SendOperationResultContract, (result) =>
-      Topics.emailStatusUpdated.keyOf(result),
-    ),
-    platformServiceUpdated: env.defineTopic('platform', GenericServiceUpdateContract, (update) =>
-      Topics.platformServiceUpdated.keyOf(update),
-    ),
-    healthCheck: env.defineTopic('health', HealthCheckContract, () => undefined),
-  };
+/**
+ * The real topics under a test's own KAFKA_TOPIC_SUFFIX, created (and later deleted) by the test environment:
+ * the app under test, run with that suffix, reads and writes exactly these.
+ */
+export async function createTestTopics(
+  env: KafkaTestEnvironment,
+  suffix: string,
+  partitions = 2,
+): Promise<TopicCatalog> {
+  const topics = topicCatalog(suffix);
   // One after the other: KafkaTestEnvironment's admin is created lazily, and concurrent first calls leak a
   // broker connection that keeps Jest from exiting.
-  for (const topic of Object.values(topics)) await env.createTopics(topic, partitions);
+  for (const topic of [
+    topics.ordersPastDue,
+    topics.emailQueue,
+    topics.emailStatusUpdated,
+    topics.platformServiceUpdated,
+    topics.healthCheck,
+  ])
+    await env.createTopics(topic, partitions);
   return topics;
+}
+
+/** The topics orders consumes (each also with its retry and dead-letter topic). */
+export function consumedTopics(topics: TopicCatalog): readonly (typeof topics)[keyof TopicCatalog][] {
+  return [topics.ordersPastDue, topics.emailStatusUpdated, topics.platformServiceUpdated];
 }

@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { type EmailSendResult, type SendOperationResult } from '@notifications/contracts';
+import { type EmailSendResult, type SendOperationResult, type TopicCatalog } from '@notifications/contracts';
 import { MessageProducer } from '@notifications/messaging';
+import { TOPIC_CATALOG } from '@notifications/messaging/nest';
 import { STATUS_POLLER_CONFIG, type StatusPollerConfig } from '../config/status-poller.config';
-import { STATUS_POLLER_TOPICS, type StatusPollerTopics } from '../polling/status-poller-topics';
 import { resultForDeliveryStatus } from './delivery-report-status';
 import { parseEventGridDelivery, type EventGridDelivery } from './event-grid-events';
 import { DeliveryReportStats } from './delivery-report-stats';
@@ -34,7 +34,7 @@ export class DeliveryReportService {
   constructor(
     private readonly producer: MessageProducer,
     private readonly stats: DeliveryReportStats,
-    @Inject(STATUS_POLLER_TOPICS) private readonly topics: StatusPollerTopics,
+    @Inject(TOPIC_CATALOG) private readonly topics: TopicCatalog,
     @Inject(STATUS_POLLER_CONFIG) config: StatusPollerConfig,
   ) {
     // Azure resource ids are case-insensitive.
@@ -90,7 +90,7 @@ export class DeliveryReportService {
           JSON.stringify(foreignSource?.slice(0, 300)),
       );
     }
-    await this.producer.publishAll(this.topics.statusUpdated, results);
+    await this.producer.publishAll(this.topics.emailStatusUpdated, results);
     for (const result of results) this.stats.published(result.sendResult);
     return {
       kind: 'processed',

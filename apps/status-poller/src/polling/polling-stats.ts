@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { type EmailSendResult } from '@notifications/contracts';
 import { Histogram } from '@notifications/observability';
-import { durationLabel } from './status-poller-topics';
+import { durationLabel } from './delay-tiers';
 
 export interface LatenessSummary {
   readonly count: number;

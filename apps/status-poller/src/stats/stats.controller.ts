@@ -1,8 +1,8 @@
 import { Controller, Get } from '@nestjs/common';
+import { KafkaRuntime } from '@notifications/messaging';
 import { ManagementEndpoint } from '@notifications/observability';
 import { DeliveryReportStats } from '../delivery-reports/delivery-report-stats';
 import { PollingStats } from '../polling/polling-stats';
-import { SendingAcceptedConsumer } from '../polling/sending-accepted.consumer';
 
 /** `GET /stats`: what the poller has done since start (Aidbox-style status: handled, in process, errors).
  * Management listener only (operator token). */
@@ -12,7 +12,7 @@ export class StatsController {
   constructor(
     private readonly polling: PollingStats,
     private readonly deliveryReports: DeliveryReportStats,
-    private readonly consumer: SendingAcceptedConsumer,
+    private readonly runtime: KafkaRuntime,
   ) {}
 
   @Get()
@@ -20,7 +20,7 @@ export class StatsController {
     return {
       polling: this.polling.snapshot(),
       deliveryReports: this.deliveryReports.snapshot(),
-      consumer: this.consumer.runner?.statistics() ?? { state: 'not started' },
+      consumer: this.runtime.consumerRunners[0]?.statistics() ?? { state: 'not started' },
     };
   }
 }

@@ -1,17 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { NestFactory } from '@nestjs/core';
 import { type NestExpressApplication } from '@nestjs/platform-express';
+import { topicCatalog, type TopicCatalog } from '@notifications/contracts';
+import { startKafkaTransport } from '@notifications/messaging/nest';
 import { listenWithManagement } from '@notifications/observability';
 import { OperatorTestAuth } from '@notifications/testing';
 import { configureHttp, StatusPollerModule } from '../../src/app.module';
 import { loadStatusPollerConfig, type StatusPollerConfig } from '../../src/config/status-poller.config';
 import { checkIntervals } from '../../src/polling/check-schedule';
 import { PollingStats } from '../../src/polling/polling-stats';
-import {
-  statusPollerTopicNames,
-  statusPollerTopics,
-  type StatusPollerTopics,
-} from '../../src/polling/status-poller-topics';
+import { DelayTiers, statusPollerTopicNames } from '../../src/polling/delay-tiers';
 import { type TestKafka } from './kafka';
 
 /** A short unique topic suffix for one test (`KAFKA_TOPIC_SUFFIX`). */
@@ -28,11 +26,21 @@ export const TEST_SCHEDULE_ENV: Record<string, string> = {
   KAFKA_TOPIC_RETENTION_MS: '1h',
 };
 
-export function topicsFor(env: Record<string, string>): StatusPollerTopics {
+/** The run's topics (the catalog under its KAFKA_TOPIC_SUFFIX) and its delay tiers. */
+export type PollerTopics = TopicCatalog & { readonly delayTiers: DelayTiers };
+
+export function topicsFor(env: Record<string, string>): PollerTopics {
   const config = loadStatusPollerConfig({ ...process.env, ...env });
-  return statusPollerTopics(checkIntervals(config.polling), {
-    ...(config.kafka.topicSuffix === undefined ? {} : { suffix: config.kafka.topicSuffix }),
-  });
+  const catalog = topicCatalog(config.kafka.topicSuffix);
+  return {
+    ...catalog,
+    delayTiers: new DelayTiers(catalog.emailSendingAccepted, checkIntervals(config.polling)),
+  };
+}
+
+/** Every topic the run's poller reads or writes (created up front by `TestKafka.prepareTopics`). */
+export function pollerTopicNames(topics: PollerTopics): string[] {
+  return statusPollerTopicNames(topics, topics.delayTiers);
 }
 
 /** The operator key the app under test trusts on its management listener. */
@@ -43,7 +51,7 @@ export class StatusPollerApp {
   private constructor(
     readonly app: NestExpressApplication,
     readonly config: StatusPollerConfig,
-    readonly topics: StatusPollerTopics,
+    readonly topics: PollerTopics,
     readonly url: string,
     /** The management listener (`/stats`, `/status`, `/metrics`). */
     readonly managementUrl: string,
@@ -58,13 +66,13 @@ export class StatusPollerApp {
       ...operatorAuth.env,
       ...env,
     });
-    if (kafka)
-      await kafka.prepareTopics(statusPollerTopicNames(topicsFor(env)), config.kafka.topics.partitions);
+    if (kafka) await kafka.prepareTopics(pollerTopicNames(topicsFor(env)), config.kafka.topics.partitions);
     const app = await NestFactory.create<NestExpressApplication>(StatusPollerModule.forRoot(config), {
       bodyParser: false,
       logger: ['error', 'warn'],
     });
     configureHttp(app, config, { shutdownHooks: false });
+    await startKafkaTransport(app);
     const { url, managementUrl } = await listenWithManagement(app, { port: 0, host: '127.0.0.1' });
     if (managementUrl === undefined) throw new Error('status-poller has no management listener');
     return new StatusPollerApp(app, config, topicsFor(env), url, managementUrl);

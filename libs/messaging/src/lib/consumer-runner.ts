@@ -88,6 +88,13 @@ export interface HandlerRegistration<T> {
   /** Most messages per `handleBatch` call; default {@link DEFAULT_MAX_BATCH_SIZE}. */
   readonly maxBatchSize?: number;
   readonly retryPolicy?: RetryPolicy;
+  /**
+   * The main topic is a delay topic: like a retry topic, a message is not handled before its `x-due-at` header
+   * (the partition pauses until the head message is due). For topics whose producers set `x-due-at` — e.g.
+   * status-poller's delay tiers; a message without the header is due at once. Such a topic needs no retry topic:
+   * without one, a failed message is retried into the topic itself (gated by its new `x-due-at`).
+   */
+  readonly gatedByDueAt?: boolean;
 }
 
 export interface ConsumerRunnerOptions {
@@ -126,7 +133,8 @@ export type ConsumerState = 'idle' | 'starting' | 'running' | 'stopping' | 'stop
 interface Route {
   readonly registration: HandlerRegistration<unknown>;
   readonly retryPolicy: RetryPolicy;
-  readonly isRetryTopic: boolean;
+  /** Messages wait for their `x-due-at` (a retry topic, or a main topic registered `gatedByDueAt`). */
+  readonly gated: boolean;
 }
 
 /** How far a consumer is behind on one partition, from its own fetches (no broker round trip). */
@@ -361,18 +369,20 @@ export class ConsumerRunner {
 
   private addRoutes(registration: HandlerRegistration<unknown>): void {
     const { topic } = registration;
-    if (!topic.retryTopic) {
+    const delayTopic = registration.gatedByDueAt === true;
+    if (!topic.retryTopic && !delayTopic) {
       throw new Error(
         `Topic ${topic.name} has no retry topic; every consumed topic needs one so failures are not lost`,
       );
     }
     const retryPolicy = registration.retryPolicy ?? this.options.retryPolicy ?? DEFAULT_RETRY_POLICY;
-    for (const [name, isRetryTopic] of [
-      [topic.name, false],
-      [topic.retryTopic, true],
-    ] as const) {
+    // A delay topic without a retry topic retries into itself: it is gated, so the retry waits its delay there.
+    const names: (readonly [string, boolean])[] = [[topic.name, false]];
+    if (topic.retryTopic) names.push([topic.retryTopic, true]);
+    for (const [name, isRetryTopic] of names) {
       if (this.routes.has(name)) throw new Error(`Two handlers registered for topic ${name}`);
-      this.routes.set(name, { registration, retryPolicy, isRetryTopic });
+      const gated = isRetryTopic || registration.gatedByDueAt === true;
+      this.routes.set(name, { registration, retryPolicy, gated });
     }
   }
 
@@ -425,7 +435,7 @@ export class ConsumerRunner {
       }));
       const common = {
         dueAt: (item: PartitionMessage) =>
-          route.isRetryTopic ? headerInt(item.headers, MessagingHeaders.dueAt) : undefined,
+          route.gated ? headerInt(item.headers, MessagingHeaders.dueAt) : undefined,
         // No `payload.isStale()` per message: it only turns true after a seek, which this runner never does, and it
         // costs a JSON.stringify inside kafkajs on every call.
         shouldContinue: () => this.isActive() && !revoked && payload.isRunning(),
@@ -815,7 +825,7 @@ export class ConsumerRunner {
     error: unknown,
   ): Promise<'retried' | 'dead-lettered'> {
     const { registration, retryPolicy } = route;
-    const retryTopic = registration.topic.retryTopic as string;
+    const retryTopic = registration.topic.retryTopic ?? registration.topic.name;
     const minimumDelay = error instanceof TransientError ? error.delayMs : undefined;
     const delayMs = retryDelayMs(retryPolicy, attempt + 1, minimumDelay);
     const { errorClass, message } = describeError(error);

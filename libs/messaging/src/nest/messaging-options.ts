@@ -1,21 +1,32 @@
 import { type FactoryProvider, type ModuleMetadata } from '@nestjs/common';
-import { type TopicDefinition } from '@notifications/contracts';
+import { type TopicCatalog, type TopicDefinition } from '@notifications/contracts';
 import { type KafkaConnectionOptions } from '../lib/connection';
 import { type ConsumerRunnerOptions } from '../lib/consumer-runner';
 import { type MessagingLogger } from '../lib/logger';
 import { type ProducerOptions } from '../lib/producer';
 import { type TopicSettings } from '../lib/topic-provisioner';
+import { type TopicKeys } from './kafka-transport';
 
 export const MESSAGING_OPTIONS = Symbol('MESSAGING_OPTIONS');
 
+/** Injection token of this deployment's `TopicCatalog` (what services publish to). */
+export const TOPIC_CATALOG = Symbol('TOPIC_CATALOG');
+
 export interface MessagingModuleOptions {
   readonly connection: KafkaConnectionOptions;
-  /** Consumer settings; omit for a producer-only app. */
+  /** Consumer settings for the app's `KafkaTransport`; omit for a producer-only app. */
   readonly consumer?: ConsumerRunnerOptions;
+  /**
+   * This deployment's topics, `topicCatalog(config.kafka.topicSuffix)`: injectable as {@link TOPIC_CATALOG}, and
+   * its keys (`emailQueue`, `ordersPastDue`, …) are the logical topic keys `@EventPattern` methods name.
+   */
+  readonly catalog: TopicCatalog;
+  /** Further logical topic keys an app resolves at start-up (e.g. status-poller's delay tiers). */
+  readonly topics?: TopicKeys;
   readonly producer?: ProducerOptions;
   /** The service's health topic, used by the readiness check. */
   readonly healthTopic: TopicDefinition<string>;
-  /** Topics this app writes to; created at start-up with the consumed ones when missing. */
+  /** Topics this app writes to; created at start-up when missing (the transport creates the consumed ones). */
   readonly producesTo?: readonly TopicDefinition<unknown>[];
   /** Partitions, replication and retention for topics created at start-up; omit to skip provisioning. */
   readonly provisionTopics?: TopicSettings;

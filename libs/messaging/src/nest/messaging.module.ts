@@ -1,21 +1,60 @@
-import { type DynamicModule, Module } from '@nestjs/common';
-import { DiscoveryModule } from '@nestjs/core';
+import {
+  type DynamicModule,
+  Inject,
+  Injectable,
+  Module,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { type TopicDefinition } from '@notifications/contracts';
 import { ConsumerLivenessCheck } from '../lib/consumer-liveness-check';
 import { KafkaHealthCheck } from '../lib/kafka-health-check';
 import { KafkaRuntime } from '../lib/kafka-runtime';
 import { MessageProducer } from '../lib/producer';
-import { ConsumerHost } from './consumer-host';
 import {
   MESSAGING_OPTIONS,
+  TOPIC_CATALOG,
   type MessagingModuleAsyncOptions,
   type MessagingModuleOptions,
 } from './messaging-options';
 import { nestMessagingLogger } from './nest-logger';
 
 /**
- * Nest adapter over the framework-free runtime: provides the process's single `MessageProducer`, the Kafka
- * readiness check, and a host that finds every `@KafkaHandler` method, provisions topics and runs the consumer
- * for the app's lifetime (stopping it first on shutdown so in-flight messages finish and commit).
+ * Creates the topics the app writes to and connects the producer once every provider is ready; closes the
+ * runtime last, in `onApplicationShutdown`: by then the app's `KafkaTransport` has drained its consumer (Nest
+ * closes microservices in `dispose()`, between `beforeApplicationShutdown` and `onApplicationShutdown`), and the
+ * producer stayed open for the retries and results that draining publishes.
+ */
+@Injectable()
+export class MessagingLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+  constructor(
+    private readonly runtime: KafkaRuntime,
+    @Inject(MESSAGING_OPTIONS) private readonly options: MessagingModuleOptions,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (this.options.provisionTopics) {
+      const written: TopicDefinition<unknown>[] = [
+        this.options.healthTopic as TopicDefinition<unknown>,
+        ...(this.options.producesTo ?? []),
+      ];
+      await this.runtime.provisioner.ensureTopics(
+        written.flatMap((topic) => [topic.name, ...(topic.retryTopic ? [topic.retryTopic] : [])]),
+        this.options.provisionTopics,
+      );
+    }
+    await this.runtime.producer.connect();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.runtime.shutdown();
+  }
+}
+
+/**
+ * Nest adapter over the framework-free runtime: provides the process's single `KafkaRuntime` and
+ * `MessageProducer`, the Kafka readiness and consumer liveness checks, and the options `KafkaTransport.fromApp`
+ * builds the app's consumer from.
  */
 @Module({})
 export class MessagingModule {
@@ -23,7 +62,7 @@ export class MessagingModule {
     return {
       module: MessagingModule,
       global: true,
-      imports: [DiscoveryModule, ...(options.imports ?? [])],
+      imports: [...(options.imports ?? [])],
       providers: [
         { provide: MESSAGING_OPTIONS, useFactory: options.useFactory, inject: options.inject ?? [] },
         {
@@ -52,9 +91,21 @@ export class MessagingModule {
           useFactory: (runtime: KafkaRuntime) => new ConsumerLivenessCheck(runtime),
           inject: [KafkaRuntime],
         },
-        ConsumerHost,
+        {
+          provide: TOPIC_CATALOG,
+          useFactory: (resolved: MessagingModuleOptions) => resolved.catalog,
+          inject: [MESSAGING_OPTIONS],
+        },
+        MessagingLifecycle,
       ],
-      exports: [KafkaRuntime, MessageProducer, KafkaHealthCheck, ConsumerLivenessCheck, ConsumerHost],
+      exports: [
+        MESSAGING_OPTIONS,
+        TOPIC_CATALOG,
+        KafkaRuntime,
+        MessageProducer,
+        KafkaHealthCheck,
+        ConsumerLivenessCheck,
+      ],
     };
   }
 

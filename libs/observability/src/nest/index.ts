@@ -1,4 +1,5 @@
 export * from './bootstrap';
+export * from './run-service';
 export * from './log-context.instrumentation';
 export * from './metrics.controller';
 export * from './nest-logger';

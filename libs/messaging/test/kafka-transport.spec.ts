@@ -1,0 +1,378 @@
+import { Injectable, type INestApplication, type OnApplicationShutdown } from '@nestjs/common';
+import { Controller, Get, type BeforeApplicationShutdown, type OnModuleDestroy } from '@nestjs/common';
+import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
+import { Test } from '@nestjs/testing';
+import {
+  EmailContract,
+  HealthCheckContract,
+  Topics,
+  type Email,
+  type TopicDefinition,
+} from '@notifications/contracts';
+import { KafkaTestEnvironment, expectEventually } from '@notifications/testing';
+import { Kafka, logLevel } from 'kafkajs';
+import {
+  KafkaHealthCheck,
+  KafkaRuntime,
+  MessageProducer,
+  MessagingHeaders,
+  PermanentError,
+  TransientError,
+  createKafka,
+  silentLogger,
+} from '../src';
+import {
+  KafkaContext,
+  KafkaController,
+  KafkaTransport,
+  MessagingModule,
+  type KafkaBatchContext,
+  type KafkaBatchMessage,
+  type KafkaHandlerExtras,
+} from '../src/nest';
+import { testEmail } from './fixtures/email-messages';
+
+/** What the test's consumer controller does with each email, by notification id. */
+type Behaviour = (email: Email, context: KafkaContext) => Promise<void>;
+
+describe(KafkaTransport.name, () => {
+  let env: KafkaTestEnvironment;
+  let app: INestApplication | undefined;
+  let emailTopic: TopicDefinition<Email>;
+  let healthTopic: TopicDefinition<string>;
+
+  beforeEach(() => {
+    env = new KafkaTestEnvironment('nest');
+    emailTopic = env.defineTopic('emails', EmailContract, (email) => email.notificationId);
+    healthTopic = env.defineTopic('health', HealthCheckContract, () => undefined);
+  });
+
+  afterEach(async () => {
+    await app?.close();
+    app = undefined;
+    const admin = new Kafka({ brokers: [...env.connection.brokers], logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    const ours = (await admin.listTopics()).filter(
+      (name) => name.startsWith(emailTopic.name) || name.startsWith(healthTopic.name),
+    );
+    if (ours.length > 0) await admin.deleteTopics({ topics: ours });
+    await admin.disconnect();
+    await env.cleanup();
+  });
+
+  async function startApp(
+    behaviour: Behaviour,
+    extra: {
+      providers?: (new (...args: never[]) => unknown)[];
+      controllers?: (new (...args: never[]) => unknown)[];
+    } = {},
+  ): Promise<INestApplication> {
+    @KafkaController()
+    class EmailConsumer {
+      @EventPattern('emails')
+      async handle(@Payload() email: Email, @Ctx() context: KafkaContext): Promise<void> {
+        await behaviour(email, context);
+      }
+    }
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        MessagingModule.forRoot({
+          connection: env.connection,
+          catalog: Topics,
+          consumer: {
+            groupId: env.uniqueName('group'),
+            retryPolicy: { maxAttempts: 3, initialDelayMs: 50, multiplier: 1, maxDelayMs: 50 },
+            shutdownTimeoutMs: 20_000,
+          },
+          topics: { emails: emailTopic as TopicDefinition<unknown> },
+          healthTopic,
+          provisionTopics: { partitions: 2, replicationFactor: 1, retentionMs: 3_600_000 },
+          logger: silentLogger,
+        }),
+      ],
+      controllers: [EmailConsumer, ...(extra.controllers ?? [])],
+      providers: [...(extra.providers ?? [])],
+    }).compile();
+    const created = moduleRef.createNestApplication({ logger: false });
+    created.connectMicroservice({ strategy: KafkaTransport.fromApp(created) }, { inheritAppConfig: true });
+    await created.init();
+    await created.startAllMicroservices();
+    return created;
+  }
+
+  it('provisions the topics and delivers validated messages to @EventPattern methods with a KafkaContext', async () => {
+    const received: { email: Email; context: KafkaContext }[] = [];
+    app = await startApp(async (email, context) => {
+      received.push({ email, context });
+    });
+
+    const admin = createKafka(env.connection, 'admin', silentLogger).admin();
+    await admin.connect();
+    try {
+      const metadata = await admin.fetchTopicMetadata({
+        topics: [emailTopic.name, emailTopic.retryTopic!, emailTopic.deadLetterTopic, healthTopic.name],
+      });
+      expect(metadata.topics.map((topic) => topic.partitions.length)).toEqual([2, 2, 2, 2]);
+    } finally {
+      await admin.disconnect();
+    }
+
+    const email = testEmail();
+    await app.get(MessageProducer).publish(emailTopic, email);
+    await expectEventually(() => expect(received.map((r) => r.email)).toEqual([email]));
+    const context = received[0]!.context;
+    expect(context).toBeInstanceOf(KafkaContext);
+    expect(context).toMatchObject({
+      topic: emailTopic.name,
+      receivedFrom: emailTopic.name,
+      key: email.notificationId,
+      attempt: 1,
+      maxAttempts: 3,
+      isLastAttempt: false,
+    });
+    expect(app.get(KafkaRuntime).consumerRunners[0]?.state).toBe('running');
+  });
+
+  it('dead-letters a PermanentError at once, retries a TransientError, and dead-letters an invalid message unhandled', async () => {
+    const permanent = testEmail();
+    const transient = testEmail();
+    const attempts = new Map<string, number[]>();
+    app = await startApp(async (email, context) => {
+      attempts.set(email.notificationId, [...(attempts.get(email.notificationId) ?? []), context.attempt]);
+      if (email.notificationId === permanent.notificationId) throw new PermanentError('refused for good');
+      if (email.notificationId === transient.notificationId && context.attempt < 2)
+        throw new TransientError('try again');
+    });
+    const deadLetters = await env.read([emailTopic.deadLetterTopic]);
+    const retries = await env.read([emailTopic.retryTopic!]);
+
+    const producer = app.get(MessageProducer);
+    await producer.publish(emailTopic, permanent);
+    await producer.publish(emailTopic, transient);
+    await producer.publishRaw(emailTopic.name, { key: 'poison', value: '{"not":"an email"}' });
+
+    await expectEventually(() => {
+      expect(attempts.get(transient.notificationId)).toEqual([1, 2]);
+      expect(deadLetters.map((record) => record.key).sort()).toEqual(
+        [permanent.notificationId, 'poison'].sort(),
+      );
+    });
+    expect(attempts.get(permanent.notificationId)).toEqual([1]);
+    expect(retries.map((record) => record.key)).toEqual([transient.notificationId]);
+    const reasons = Object.fromEntries(
+      deadLetters.map((record) => [record.key, record.headers[MessagingHeaders.deadLetterReason]]),
+    );
+    expect(reasons).toEqual({ [permanent.notificationId]: 'permanent-failure', poison: 'invalid-message' });
+    expect(
+      deadLetters.find((r) => r.key === permanent.notificationId)?.headers[MessagingHeaders.errorClass],
+    ).toBe('PermanentError');
+  });
+
+  it('closes in draining order: HTTP and the pre-shutdown hooks first, then the in-flight handler finishes, then onApplicationShutdown', async () => {
+    const events: string[] = [];
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let started: () => void = () => undefined;
+    const handlerStarted = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+
+    /** Stands in for TypeORM's DataSource, which @nestjs/typeorm destroys in onApplicationShutdown. */
+    @Injectable()
+    class FakeDataSource implements OnModuleDestroy, BeforeApplicationShutdown, OnApplicationShutdown {
+      private destroyed = false;
+      query(): string {
+        if (this.destroyed) throw new Error('data source already destroyed');
+        return 'row';
+      }
+      onModuleDestroy(): void {
+        events.push('onModuleDestroy');
+      }
+      beforeApplicationShutdown(): void {
+        events.push('beforeApplicationShutdown');
+      }
+      onApplicationShutdown(): void {
+        this.destroyed = true;
+        events.push('data source destroyed');
+      }
+    }
+
+    @Controller('health')
+    class ReadyController {
+      @Get('ready')
+      ready(): string {
+        return 'ok';
+      }
+    }
+
+    const resolved: { dataSource?: FakeDataSource } = {};
+    app = await startApp(
+      async () => {
+        started();
+        await gate;
+        events.push(`handler finished with ${resolved.dataSource!.query()}`);
+      },
+      { providers: [FakeDataSource], controllers: [ReadyController] },
+    );
+    resolved.dataSource = app.get(FakeDataSource);
+    await app.listen(0, '127.0.0.1');
+    const url = `${await app.getUrl()}/health/ready`;
+    expect((await fetch(url)).status).toBe(200);
+    const deadLetters = await env.read([emailTopic.deadLetterTopic, emailTopic.retryTopic!]);
+
+    const email = testEmail();
+    await app.get(MessageProducer).publish(emailTopic, email);
+    await handlerStarted;
+    const runner = app.get(KafkaRuntime).consumerRunners[0]!;
+    const closing = app.close();
+    app = undefined;
+    // Readiness is unreachable (the HTTP server closed) while the handler is still in flight.
+    await expectEventually(async () => {
+      await expect(fetch(url)).rejects.toThrow();
+    });
+    events.push('readiness unreachable');
+    expect(runner.state).toBe('stopping');
+    release();
+    await closing;
+
+    expect(events).toEqual([
+      'onModuleDestroy',
+      'beforeApplicationShutdown',
+      'readiness unreachable',
+      'handler finished with row',
+      'data source destroyed',
+    ]);
+    expect(runner.state).toBe('stopped');
+    expect(deadLetters).toEqual([]);
+    // Committed past: the drained message is not read again by the group.
+    expect(await env.committedCount(runner.groupId, emailTopic.name)).toBe(1);
+  });
+
+  it('hands a fetched batch to a batch @EventPattern method and falls back to the per-message one when it throws', async () => {
+    const batches: number[] = [];
+    const single: string[] = [];
+    @KafkaController()
+    class BatchConsumer {
+      @EventPattern('batched')
+      async one(@Payload() email: Email): Promise<void> {
+        single.push(email.notificationId);
+      }
+
+      @EventPattern('batched', { batch: true, maxBatchSize: 10 } satisfies KafkaHandlerExtras)
+      async many(
+        @Payload() messages: KafkaBatchMessage<Email>[],
+        @Ctx() context: KafkaBatchContext,
+      ): Promise<void> {
+        batches.push(context.size);
+        if (messages.some(({ message }) => message.subject === 'fail the batch'))
+          throw new Error('batch failed');
+      }
+    }
+    const batched = env.defineTopic('batched', EmailContract, (email) => email.notificationId);
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        MessagingModule.forRoot({
+          connection: env.connection,
+          catalog: Topics,
+          consumer: { groupId: env.uniqueName('group') },
+          topics: { batched: batched as TopicDefinition<unknown> },
+          healthTopic,
+          provisionTopics: { partitions: 1, replicationFactor: 1, retentionMs: 3_600_000 },
+          logger: silentLogger,
+        }),
+      ],
+      controllers: [BatchConsumer],
+    }).compile();
+    app = moduleRef.createNestApplication({ logger: false });
+    app.connectMicroservice({ strategy: KafkaTransport.fromApp(app) }, { inheritAppConfig: true });
+    await app.init();
+    await app.startAllMicroservices();
+
+    const producer = app.get(MessageProducer);
+    await producer.publishAll(batched, [testEmail(), testEmail()]);
+    await expectEventually(() => expect(batches.reduce((a, b) => a + b, 0)).toBe(2));
+    expect(single).toEqual([]);
+    const failing = { ...testEmail(), subject: 'fail the batch' };
+    await producer.publish(batched, failing);
+    await expectEventually(() => expect(single).toEqual([failing.notificationId]));
+    const admin = new Kafka({ brokers: [...env.connection.brokers], logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    await admin.deleteTopics({ topics: [batched.name, batched.retryTopic!, batched.deadLetterTopic] });
+    await admin.disconnect();
+  });
+  it('does not handle a message of a gated main topic (a delay topic) before its x-due-at', async () => {
+    const handledAt = new Map<string, number>();
+    @KafkaController()
+    class DelayConsumer {
+      @EventPattern('delayed', { gatedByDueAt: true } satisfies KafkaHandlerExtras)
+      async handle(@Payload() email: Email): Promise<void> {
+        handledAt.set(email.notificationId, Date.now());
+      }
+    }
+    const delayed = env.defineTopic('delayed', EmailContract, (email) => email.notificationId);
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        MessagingModule.forRoot({
+          connection: env.connection,
+          catalog: Topics,
+          consumer: { groupId: env.uniqueName('group'), maxWaitTimeMs: 100 },
+          topics: { delayed: delayed as TopicDefinition<unknown> },
+          healthTopic,
+          provisionTopics: { partitions: 1, replicationFactor: 1, retentionMs: 3_600_000 },
+          logger: silentLogger,
+        }),
+      ],
+      controllers: [DelayConsumer],
+    }).compile();
+    app = moduleRef.createNestApplication({ logger: false });
+    app.connectMicroservice({ strategy: KafkaTransport.fromApp(app) }, { inheritAppConfig: true });
+    await app.init();
+    await app.startAllMicroservices();
+
+    const late = testEmail();
+    const now = testEmail();
+    const dueAt = Date.now() + 2_000;
+    await app
+      .get(MessageProducer)
+      .publish(delayed, late, { headers: { [MessagingHeaders.dueAt]: String(dueAt) } });
+    await app.get(MessageProducer).publish(delayed, now);
+    await expectEventually(() => expect(handledAt.has(late.notificationId)).toBe(true), {
+      timeoutMs: 10_000,
+    });
+    expect(handledAt.get(late.notificationId)).toBeGreaterThanOrEqual(dueAt);
+    // Same partition, behind the gated head: not handled before it either (a delay topic is read in order).
+    expect(handledAt.get(now.notificationId)).toBeGreaterThanOrEqual(dueAt);
+    const admin = new Kafka({ brokers: [...env.connection.brokers], logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    await admin.deleteTopics({ topics: [delayed.name, delayed.retryTopic!, delayed.deadLetterTopic] });
+    await admin.disconnect();
+  });
+});
+
+describe(KafkaHealthCheck.name, () => {
+  it('fails within its timeout when no broker answers, and caches the failure briefly', async () => {
+    const unreachable = createKafka(
+      { brokers: ['127.0.0.1:1'], clientId: 'unreachable', connectionTimeoutMs: 200 },
+      'producer',
+      silentLogger,
+    );
+    const producer = new MessageProducer(unreachable, silentLogger);
+    const topic = new KafkaTestEnvironment('health').defineTopic(
+      'health',
+      HealthCheckContract,
+      () => undefined,
+    );
+    const check = new KafkaHealthCheck(producer, topic, { timeoutMs: 500, failureCacheMs: 60_000 });
+
+    const started = Date.now();
+    await expect(check.check()).rejects.toThrow(/within 500 ms|ECONNREFUSED|Connection/);
+    expect(Date.now() - started).toBeLessThan(2_000);
+
+    const again = Date.now();
+    await expect(check.check()).rejects.toThrow();
+    expect(Date.now() - again).toBeLessThan(50);
+    await producer.disconnect(0);
+  });
+});
