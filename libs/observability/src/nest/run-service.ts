@@ -38,7 +38,9 @@ export function runService<C extends ServiceSettings, A extends INestApplication
   });
 }
 
-async function start<C extends ServiceSettings, A extends INestApplication>(definition: ServiceDefinition<C, A>): Promise<void> {
+async function start<C extends ServiceSettings, A extends INestApplication>(
+  definition: ServiceDefinition<C, A>,
+): Promise<void> {
   let config: C;
   let observability: AppObservability;
   try {
