@@ -112,7 +112,7 @@ function cpuSeconds(pid: number | undefined): number | undefined {
   }
 }
 
-/** The local broker's pid (scripts/infra.mjs writes it), to account for its CPU. */
+/** The local broker's pid (libs/dev-infra writes it), to account for its CPU. */
 function readBrokerPid(): number | undefined {
   try {
     const info = JSON.parse(readFileSync(path.join(WORKSPACE_ROOT, '.infra/kafka/broker.json'), 'utf8')) as {
