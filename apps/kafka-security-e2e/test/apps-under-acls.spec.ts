@@ -1,6 +1,6 @@
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { createTestDatabase, type TestDatabase } from '@notifications/database';
+import { createTestDatabase, type TestDatabase } from '@notifications/database/testing';
 import {
   expectEventually,
   startIsolatedBroker,

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { type NestExpressApplication } from '@nestjs/platform-express';
-import { createTestDatabase, type TestDatabase } from '@notifications/database';
+import { createTestDatabase, type TestDatabase } from '@notifications/database/testing';
 import { listenWithManagement } from '@notifications/observability';
 import { KafkaTestEnvironment } from '@notifications/testing';
 import { createOrdersApp } from '../../src/app/orders-app';

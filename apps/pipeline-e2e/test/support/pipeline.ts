@@ -4,7 +4,7 @@ import { createWriteStream, mkdtempSync, readFileSync, type WriteStream } from '
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTestDatabase, type TestDatabase } from '@notifications/database';
+import { createTestDatabase, type TestDatabase } from '@notifications/database/testing';
 import { SignJWT } from 'jose';
 import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
 import { EmulatorAdmin } from './emulator-admin';
