@@ -1,6 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { type AppProcess, startAppProcess } from '@notifications/testing';
 
 export const WORKSPACE_ROOT = join(__dirname, '..', '..', '..', '..');
 const EMULATOR_MAIN = join(WORKSPACE_ROOT, 'apps', 'acs-emulator', 'dist', 'main.js');
@@ -49,42 +49,21 @@ export interface EmulatorStats {
 /** The ACS emulator as a child process (`node apps/acs-emulator/dist/main.js`), with its admin API. */
 export class EmulatorProcess {
   private constructor(
-    private readonly child: ChildProcess,
+    private readonly child: AppProcess,
     readonly url: string,
-    private readonly output: () => string,
   ) {}
 
   static async start(env: Record<string, string> = {}): Promise<EmulatorProcess> {
     if (!existsSync(EMULATOR_MAIN)) {
       throw new Error(`${EMULATOR_MAIN} is missing: build it first (scripts/run nx build acs-emulator)`);
     }
-    const child = spawn(process.execPath, [EMULATOR_MAIN], {
-      cwd: WORKSPACE_ROOT,
-      env: { ...process.env, PORT: '0', HOST: '127.0.0.1', NO_COLOR: '1', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const child = startAppProcess({
+      args: [EMULATOR_MAIN],
+      env: { PORT: '0', HOST: '127.0.0.1', NO_COLOR: '1', ...env },
+      name: 'ACS emulator',
     });
-    let output = '';
-    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`ACS emulator did not start within 20 s:\n${output}`)),
-        20_000,
-      );
-      const check = (): void => {
-        const match = LISTENING.exec(output);
-        if (match?.[1]) {
-          clearTimeout(timer);
-          resolve(match[1]);
-        }
-      };
-      child.stdout?.on('data', check);
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`ACS emulator exited (${code}) before listening:\n${output}`));
-      });
-    });
-    return new EmulatorProcess(child, url.replace(/\/$/, ''), () => output);
+    const url = await child.waitForLine(LISTENING, 20_000);
+    return new EmulatorProcess(child, url.replace(/\/$/, ''));
   }
 
   /** A connection string for this emulator; pass another key to be refused (401). */
@@ -93,7 +72,7 @@ export class EmulatorProcess {
   }
 
   get logs(): string {
-    return this.output();
+    return this.child.output();
   }
 
   async addRules(rules: EmulatorRule | readonly EmulatorRule[]): Promise<void> {
@@ -133,12 +112,7 @@ export class EmulatorProcess {
   }
 
   async stop(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
-    this.child.kill('SIGTERM');
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), 5_000);
-    await exited;
-    clearTimeout(timer);
+    await this.child.stop({ timeoutMs: 5_000 });
   }
 
   private async admin<T>(method: string, path: string, body?: unknown): Promise<T> {
