@@ -4,3 +4,4 @@ export * from './lib/isolated-infra';
 export * from './lib/arbitrary-records';
 export * from './lib/operator-test-auth';
 export * from './lib/app-process';
+export * from './lib/acs-emulator';

@@ -49,6 +49,8 @@ export interface AppProcess {
   output(): string;
   /** Resolves with the first capture group (or the whole match) once the output matches; rejects on exit. */
   waitForLine(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  /** Resolves with the match (every capture group) once the output matches; rejects on exit. */
+  waitForMatch(pattern: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
   /** Polls `probe` until it resolves true; rejects when the process exits or the time is up. */
   waitUntil(probe: () => Promise<boolean>, what: string, timeoutMs?: number): Promise<void>;
   /** Resolves once `url` answers 2xx (a readiness endpoint). */
@@ -99,13 +101,17 @@ export function startAppProcess(options: AppProcessOptions): AppProcess {
     exited,
     running: () => exit === undefined,
     output: () => output,
-    waitForLine(pattern, timeoutMs = 30_000) {
-      return new Promise<string>((resolve, reject) => {
+    async waitForLine(pattern, timeoutMs) {
+      const match = await app.waitForMatch(pattern, timeoutMs);
+      return match[1] ?? match[0];
+    },
+    waitForMatch(pattern, timeoutMs = 30_000) {
+      return new Promise<RegExpExecArray>((resolve, reject) => {
         const check = (): void => {
           const match = pattern.exec(output);
           if (match) {
             cleanup();
-            resolve(match[1] ?? match[0]);
+            resolve(match);
           }
         };
         const timer = setTimeout(() => {
