@@ -37,9 +37,10 @@ function moduleBoundaries({ inTests }) {
         sourceTag: 'type:e2e',
         onlyDependOnLibsWithTags: ['type:contracts', 'type:platform', 'type:util', 'type:testing'],
       },
+      // Test helpers may build on each other (libs/testing drives the isolated infrastructure of libs/dev-infra).
       {
         sourceTag: 'type:testing',
-        onlyDependOnLibsWithTags: ['type:contracts', 'type:platform', 'type:util'],
+        onlyDependOnLibsWithTags: ['type:contracts', 'type:platform', 'type:util', 'type:testing'],
       },
     ],
   };

@@ -14,12 +14,17 @@
 // Readiness is `GET /health/ready` (libs/health) on that port; START_READY_TIMEOUT_MS (default 90 s) bounds the
 // wait, after which the apps that are not ready are named with their last probe answer and log lines, and
 // everything is stopped.
+import { createRequire } from 'node:module';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { down, up } from './infra.mjs';
+
+// libs/dev-infra is TypeScript: package.json runs this script with `--conditions=@notifications/source -r
+// @swc-node/register`, whose require hook compiles it (Node's own type stripping cannot load the workspace libs'
+// extensionless CommonJS imports).
+const { down, up } = createRequire(import.meta.url)('@notifications/dev-infra');
 
 const root = join(import.meta.dirname, '..');
 const colours = [36, 35, 33, 32, 34, 31];

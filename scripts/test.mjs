@@ -1,15 +1,20 @@
 #!/usr/bin/env node
 // `npm test`: every project's tests, against a real Kafka broker and a real PostgreSQL.
 // `npm run test:faults` (`--faults`): the fault-injection suite of apps/pipeline-e2e instead.
-// Starts whatever infrastructure is not running yet (see scripts/infra.mjs) and afterwards stops only what it
+// Starts whatever infrastructure is not running yet (see libs/dev-infra) and afterwards stops only what it
 // started, so a developer's running broker is left alone. Extra arguments go to `nx run-many -t test`
 // (e.g. `npm test -- -p messaging`). Projects run one at a time: their integration suites share one broker, one
 // PostgreSQL and two cores, and timing-sensitive tests (heartbeats, due times) should not compete.
+import { createRequire } from 'node:module';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { down, up } from './infra.mjs';
+
+// libs/dev-infra is TypeScript: package.json runs this script with `--conditions=@notifications/source -r
+// @swc-node/register`, whose require hook compiles it (Node's own type stripping cannot load the workspace libs'
+// extensionless CommonJS imports).
+const { down, up } = createRequire(import.meta.url)('@notifications/dev-infra');
 
 const infra = await up();
 const startedKafka = infra.kafka?.managed === true && String(infra.kafka.action).startsWith('started');

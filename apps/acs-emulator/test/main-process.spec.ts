@@ -1,43 +1,21 @@
 import { EmailClient } from '@azure/communication-email';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { type AppProcess, startAppProcess } from '@notifications/testing';
 import { DEFAULT_ACCESS_KEY } from '../src/config/emulator.config';
 
 // The built entry point other apps' tests spawn (nx builds it before this project's tests: see project.json).
 const MAIN = join(__dirname, '..', 'dist', 'main.js');
 const LISTENING = /ACS emulator listening on (http:\/\/\S+)/;
 
-/** Spawns the emulator as other apps' tests do (see README) and resolves with its URL. */
-function spawnEmulator(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [MAIN], {
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+/** Starts the emulator as other apps' tests do (see README) and resolves with its URL. */
+async function spawnEmulator(env: Record<string, string>): Promise<{ child: AppProcess; url: string }> {
+  const child = startAppProcess({
+    args: [MAIN],
+    env: { PORT: '0', HOST: '127.0.0.1', ...env },
+    name: 'ACS emulator',
   });
-  return new Promise((resolve, reject) => {
-    let output = '';
-    const timer = setTimeout(() => reject(new Error(`emulator did not start:\n${output}`)), 15_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = LISTENING.exec(output);
-      if (match?.[1]) {
-        clearTimeout(timer);
-        child.stdout?.off('data', onData);
-        child.stdout?.resume();
-        resolve({ child, url: match[1] });
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`emulator exited with ${code}:\n${output}`));
-    });
-  });
-}
-
-function exitOf(child: ChildProcess): Promise<string> {
-  return new Promise((resolve) => child.once('exit', (code, signal) => resolve(signal ?? `code ${code}`)));
+  return { child, url: await child.waitForLine(LISTENING, 15_000) };
 }
 
 describe('apps/acs-emulator/dist/main.js', () => {
@@ -66,10 +44,9 @@ describe('apps/acs-emulator/dist/main.js', () => {
       expect((await fetch(`${url}/health/live`)).status).toBe(200);
       expect((await fetch(`${url}/health/ready`)).status).toBe(200);
     } finally {
-      const exited = exitOf(child);
-      child.kill('SIGTERM');
       // Nest closes the app, then re-raises the signal so the exit status says why the process ended.
-      expect(await exited).toMatch(/^(SIGTERM|code 0)$/);
+      const { code, signal } = await child.stop({ timeoutMs: 30_000 });
+      expect(signal ?? `code ${code}`).toMatch(/^(SIGTERM|code 0)$/);
     }
   });
 

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { EmailContract } from '@notifications/contracts';
-import { KafkaTestEnvironment, expectEventually } from '@notifications/testing';
-import { EmulatorProcess } from './support/emulator-process';
+import { AcsEmulatorProcess, expectEventually, KafkaTestEnvironment } from '@notifications/testing';
 import {
   deleteTestArtifacts,
   operatorAuth,
@@ -20,7 +19,7 @@ interface SenderStats {
 
 describe('email-sender while ACS is unavailable', () => {
   const env = new KafkaTestEnvironment(`email-sender-${randomUUID().slice(0, 8)}`);
-  let emulator: EmulatorProcess | undefined;
+  let emulator: AcsEmulatorProcess | undefined;
   let sender: RunningSender | undefined;
   let recorder: TopicRecorder | undefined;
 
@@ -34,7 +33,7 @@ describe('email-sender while ACS is unavailable', () => {
 
   it('pauses without spending attempts or dead-lettering, then sends every email exactly once', async () => {
     // A repeated Operation-Id is a second email here, so "once" counts what real ACS could deliver twice.
-    emulator = await EmulatorProcess.start({ ACS_DEDUPLICATE_OPERATION_ID: 'false' });
+    emulator = await AcsEmulatorProcess.start({ ACS_DEDUPLICATE_OPERATION_ID: 'false' });
     const domain = `outage-${randomUUID().slice(0, 8)}.test`;
     const emails = Array.from({ length: 12 }, (_, index) => testEmail({ toAddress: `r${index}@${domain}` }));
     const lostAnswer = emails[0]!;

@@ -1,9 +1,14 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { EmailContract, type SendNotificationOperationIdentifier } from '@notifications/contracts';
-import { KafkaTestEnvironment, expectEventually } from '@notifications/testing';
+import {
+  AcsEmulatorProcess,
+  type AppProcess,
+  expectEventually,
+  KafkaTestEnvironment,
+  startAppProcess,
+  TYPESCRIPT_SOURCE_NODE_ARGS,
+} from '@notifications/testing';
 import { randomUUID } from 'node:crypto';
-import { EmulatorProcess } from './support/emulator-process';
 import {
   deleteTestArtifacts,
   senderTopics,
@@ -17,13 +22,13 @@ import { TopicRecorder } from './support/topic-recorder';
 
 describe('email-sender killed after the send, before the commit', () => {
   const env = new KafkaTestEnvironment(`email-sender-${randomUUID().slice(0, 8)}`);
-  let emulator: EmulatorProcess | undefined;
-  let child: ChildProcess | undefined;
+  let emulator: AcsEmulatorProcess | undefined;
+  let child: AppProcess | undefined;
   let sender: RunningSender | undefined;
   let recorder: TopicRecorder | undefined;
 
   afterAll(async () => {
-    child?.kill('SIGKILL');
+    await child?.stop({ signal: 'SIGKILL' });
     await recorder?.stop();
     await sender?.close();
     await emulator?.stop();
@@ -33,7 +38,7 @@ describe('email-sender killed after the send, before the commit', () => {
 
   it('sends the email once: the restarted sender finds the operation at ACS and does not POST it again', async () => {
     // A repeated Operation-Id is a second email here: whether ACS de-duplicates by it is not documented.
-    emulator = await EmulatorProcess.start({ ACS_DEDUPLICATE_OPERATION_ID: 'false' });
+    emulator = await AcsEmulatorProcess.start({ ACS_DEDUPLICATE_OPERATION_ID: 'false' });
     const names = uniqueTopicSuffix(env, 'crash');
     const topics = senderTopics(names);
     const groupId = env.uniqueName('group');
@@ -50,50 +55,33 @@ describe('email-sender killed after the send, before the commit', () => {
       { key: email.notificationId, value: EmailContract.serialize(email) },
     ]);
 
-    let output = '';
-    child = spawn(
-      process.execPath,
-      [
-        '--conditions=@notifications/source',
-        '-r',
-        '@swc-node/register',
-        join(__dirname, 'fixtures', 'sender-process.ts'),
-        names,
-        groupId,
-      ],
-      {
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: {
-          ...process.env,
-          SWC_NODE_PROJECT: join(__dirname, '..', 'tsconfig.spec.json'),
-          ...testSenderEnv({
-            ACS_CONNECTION_STRING: emulator.connectionString(),
-            KAFKA_TOPIC_PARTITIONS: '1',
-            // Short, so that the group hands the partition over soon after the kill.
-            KAFKA_SESSION_TIMEOUT_MS: '6s',
-            EMAIL_MAX_HOLD_MS: '2s',
-            ACS_RETRY_DELAY_MS: '20s',
-            ACS_MAX_RETRY_DELAY_MS: '20s',
-          }),
-        },
+    child = startAppProcess({
+      nodeArgs: TYPESCRIPT_SOURCE_NODE_ARGS,
+      args: [join(__dirname, 'fixtures', 'sender-process.ts'), names, groupId],
+      env: {
+        SWC_NODE_PROJECT: join(__dirname, '..', 'tsconfig.spec.json'),
+        ...testSenderEnv({
+          ACS_CONNECTION_STRING: emulator.connectionString(),
+          KAFKA_TOPIC_PARTITIONS: '1',
+          // Short, so that the group hands the partition over soon after the kill.
+          KAFKA_SESSION_TIMEOUT_MS: '6s',
+          EMAIL_MAX_HOLD_MS: '2s',
+          ACS_RETRY_DELAY_MS: '20s',
+          ACS_MAX_RETRY_DELAY_MS: '20s',
+        }),
       },
-    );
-    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      name: 'email-sender (crash fixture)',
+    });
+    const sender1 = child;
 
     await expectEventually(
       async () =>
         expect(await emulator!.operation(email.notificationId)).toMatchObject({ messagesRecorded: 1 }),
       { timeoutMs: 60_000, intervalMs: 50 },
     ).catch((error: unknown) => {
-      throw new Error(`${String(error)}\nsender output:\n${output}`);
+      throw new Error(`${String(error)}\nsender output:\n${sender1.output()}`);
     });
-    child.kill('SIGKILL');
-    await new Promise<void>((resolve) =>
-      child!.exitCode !== null || child!.signalCode !== null
-        ? resolve()
-        : child!.once('exit', () => resolve()),
-    );
+    await sender1.stop({ signal: 'SIGKILL' });
     expect(await env.committedCount(groupId, topics.emailQueue.name)).toBe(0);
 
     // A new replica of the same group picks the message up once the dead member's session has expired.

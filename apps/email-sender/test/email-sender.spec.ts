@@ -11,8 +11,13 @@ import {
   type SendNotificationOperationIdentifier,
   type SendOperationResult,
 } from '@notifications/contracts';
-import { KafkaTestEnvironment, OperatorTestAuth, expectEventually } from '@notifications/testing';
-import { EmulatorProcess, WORKSPACE_ROOT } from './support/emulator-process';
+import {
+  AcsEmulatorProcess,
+  expectEventually,
+  KafkaTestEnvironment,
+  OperatorTestAuth,
+  WORKSPACE_ROOT,
+} from '@notifications/testing';
 import {
   deleteTestArtifacts,
   operatorAuth,
@@ -38,8 +43,8 @@ const tag = (): string => randomUUID().slice(0, 8);
  * Whether ACS treats a repeated Operation-Id as the same send is not documented: here it is a second email, so
  * every "sent once" check below counts what real ACS could deliver twice.
  */
-const startEmulator = (): Promise<EmulatorProcess> =>
-  EmulatorProcess.start({ ACS_OPERATION_DELAY_MS: '300ms', ACS_DEDUPLICATE_OPERATION_ID: 'false' });
+const startEmulator = (): Promise<AcsEmulatorProcess> =>
+  AcsEmulatorProcess.start({ ACS_OPERATION_DELAY_MS: '300ms', ACS_DEDUPLICATE_OPERATION_ID: 'false' });
 
 describe('email-sender against a real broker and the ACS emulator', () => {
   const env = new KafkaTestEnvironment(`email-sender-${tag()}`);
@@ -74,7 +79,7 @@ describe('email-sender against a real broker and the ACS emulator', () => {
   async function sendFirstEmail(
     topics: SenderTopics,
     recorder: TopicRecorder,
-    emulator: EmulatorProcess,
+    emulator: AcsEmulatorProcess,
   ): Promise<void> {
     const email = testEmail();
     await publish(topics, email);
@@ -91,7 +96,7 @@ describe('email-sender against a real broker and the ACS emulator', () => {
     let topics: SenderTopics;
     let sender: RunningSender;
     let recorder: TopicRecorder;
-    let emulator: EmulatorProcess;
+    let emulator: AcsEmulatorProcess;
 
     beforeAll(async () => {
       emulator = await startEmulator();
@@ -457,7 +462,7 @@ describe('email-sender against a real broker and the ACS emulator', () => {
     let topics: SenderTopics;
     let sender: RunningSender;
     let recorder: TopicRecorder;
-    let emulator: EmulatorProcess;
+    let emulator: AcsEmulatorProcess;
 
     beforeAll(async () => {
       emulator = await startEmulator();
@@ -593,7 +598,7 @@ describe('email-sender against a real broker and the ACS emulator', () => {
     let topics: SenderTopics;
     let sender: RunningSender;
     let recorder: TopicRecorder;
-    let emulator: EmulatorProcess;
+    let emulator: AcsEmulatorProcess;
 
     beforeAll(async () => {
       emulator = await startEmulator();
@@ -647,7 +652,7 @@ describe('email-sender against a real broker and the ACS emulator', () => {
     let topics: SenderTopics;
     let sender: RunningSender;
     let recorder: TopicRecorder;
-    let emulator: EmulatorProcess;
+    let emulator: AcsEmulatorProcess;
 
     beforeAll(async () => {
       emulator = await startEmulator();

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { EmailContract, type Email } from '@notifications/contracts';
 import { parsePrometheusText, sampleValue, type MetricSample } from '@notifications/observability';
-import { KafkaTestEnvironment, expectEventually } from '@notifications/testing';
-import { EmulatorProcess } from './support/emulator-process';
+import { AcsEmulatorProcess, expectEventually, KafkaTestEnvironment } from '@notifications/testing';
 import {
   deleteTestArtifacts,
   senderTopics,
@@ -31,13 +30,13 @@ interface StatusDocument {
 
 describe('email-sender /metrics and /status', () => {
   const env = new KafkaTestEnvironment(`email-sender-obs-${tag()}`);
-  let emulator: EmulatorProcess;
+  let emulator: AcsEmulatorProcess;
   let topics: SenderTopics;
   let sender: RunningSender;
   let recorder: TopicRecorder;
 
   beforeAll(async () => {
-    emulator = await EmulatorProcess.start({ ACS_OPERATION_DELAY_MS: '300ms' });
+    emulator = await AcsEmulatorProcess.start({ ACS_OPERATION_DELAY_MS: '300ms' });
     topics = senderTopics(uniqueTopicSuffix(env, 'obs'));
     sender = await startSender({
       env: testSenderEnv({

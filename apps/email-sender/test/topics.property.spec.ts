@@ -1,6 +1,11 @@
 import { EmailContract } from '@notifications/contracts';
-import { KafkaTestEnvironment, arbitraryRecords, expectEventually, fuzzSeed } from '@notifications/testing';
-import { EmulatorProcess } from './support/emulator-process';
+import {
+  AcsEmulatorProcess,
+  arbitraryRecords,
+  expectEventually,
+  fuzzSeed,
+  KafkaTestEnvironment,
+} from '@notifications/testing';
 import {
   deleteTestArtifacts,
   operatorAuth,
@@ -22,13 +27,13 @@ const RECORDS_PER_TOPIC = 40;
 
 describe(`email-sender consumer on arbitrary records (seed ${SEED})`, () => {
   const env = new KafkaTestEnvironment('email-sender-fuzz');
-  let emulator: EmulatorProcess;
+  let emulator: AcsEmulatorProcess;
   let topics: SenderTopics;
   let sender: RunningSender;
   let recorder: TopicRecorder;
 
   beforeAll(async () => {
-    emulator = await EmulatorProcess.start();
+    emulator = await AcsEmulatorProcess.start();
     topics = senderTopics(uniqueTopicSuffix(env, 'fuzz'));
     sender = await startSender({
       env: testSenderEnv({ ACS_CONNECTION_STRING: emulator.connectionString() }),

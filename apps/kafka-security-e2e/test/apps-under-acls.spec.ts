@@ -1,6 +1,6 @@
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { createTestDatabase, type TestDatabase } from '@notifications/database';
+import { createTestDatabase, type TestDatabase } from '@notifications/database/testing';
 import {
   expectEventually,
   startIsolatedBroker,
@@ -11,7 +11,7 @@ import {
 import { SignJWT } from 'jose';
 import { AppProcess, baseEnv, freePort, runAppScript, type AppName } from './support/app-process';
 
-// The real apps (built dist) as processes against a broker of this suite's own (scripts/infra.mjs
+// The real apps (built dist) as processes against a broker of this suite's own (libs/dev-infra
 // startIsolatedBroker) with the notification ACLs: admin may create topics under altinn.notifications. and
 // altinn.platform., the producer may write them, the consumer may read them with groups under
 // altinn.notifications. Each app gets the three principals' credentials and must use each for its own role.

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ACS_EMAIL_RESOURCE, topicCatalog } from '@notifications/contracts';
-import { createTestDatabase, type TestDatabase } from '@notifications/database';
+import { createTestDatabase, type TestDatabase } from '@notifications/database/testing';
 import { expectEventually, OperatorTestAuth, testKafkaConnection } from '@notifications/testing';
 import { type Admin } from 'kafkajs';
 import { deleteSuffixedTopics, opsEnv, testAdmin } from './support/kafka-env';

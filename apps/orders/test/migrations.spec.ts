@@ -1,9 +1,5 @@
-import {
-  createDataSourceOptions,
-  createTestDatabase,
-  migrationCli,
-  type TestDatabase,
-} from '@notifications/database';
+import { createDataSourceOptions, migrationCli } from '@notifications/database';
+import { createTestDatabase, type TestDatabase } from '@notifications/database/testing';
 import { DataSource } from 'typeorm';
 import { ordersEntities } from '../src/store/entities';
 import { ordersMigrations } from '../src/store/migrations';

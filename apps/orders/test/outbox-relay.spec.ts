@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { createTestDatabase, type TestDatabase } from '@notifications/database';
+import { createTestDatabase, type TestDatabase } from '@notifications/database/testing';
 import { MessageProducer, silentLogger } from '@notifications/messaging';
 import { KafkaTestEnvironment, expectEventually, type ReceivedRecord } from '@notifications/testing';
 import { NotificationOrderContract } from '@notifications/contracts';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
-import { createTestDatabase, type TestDatabase } from '@notifications/database';
+import { createTestDatabase, type TestDatabase } from '@notifications/database/testing';
 import { expectEventually } from '@notifications/testing';
 import { NotificationOrderContract } from '@notifications/contracts';
 import { loadOrdersConfig, type OrdersConfig } from '../src/config/orders.config';

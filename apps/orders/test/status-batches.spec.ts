@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { SendOperationResultContract, type SendOperationResult } from '@notifications/contracts';
-import { createTestDatabase, type TestDatabase } from '@notifications/database';
+import { createTestDatabase, type TestDatabase } from '@notifications/database/testing';
 import { expectEventually } from '@notifications/testing';
 import { loadOrdersConfig, type OrdersConfig } from '../src/config/orders.config';
 import { ordersEntities } from '../src/store/entities';

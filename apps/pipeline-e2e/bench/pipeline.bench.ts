@@ -1009,7 +1009,7 @@ function describeMachine(brokerPid: number | undefined): Record<string, unknown>
   } catch {
     // not Linux
   }
-  // scripts/infra.mjs records the version beside the broker's server.properties (its last argument).
+  // libs/dev-infra records the version beside the broker's server.properties (its last argument).
   let kafka = process.env['KAFKA_VERSION'] ?? 'unknown';
   try {
     const props = readFileSync(`/proc/${brokerPid ?? 'none'}/cmdline`, 'utf8')

@@ -93,7 +93,7 @@ export function readMachine(): MachineReading | undefined {
 }
 
 /**
- * The local broker's JVM: the pid `scripts/infra.mjs` recorded in this checkout's `.infra/kafka/broker.json`, or
+ * The local broker's JVM: the pid `libs/dev-infra` recorded in this checkout's `.infra/kafka/broker.json`, or
  * else the one process whose command line runs `kafka.Kafka` (the broker may have been started from another
  * checkout of the repository).
  */

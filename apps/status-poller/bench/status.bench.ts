@@ -39,7 +39,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { signAcsRequest } from '@notifications/acs';
-import { AcsEmulator, EMULATOR_ACCESS_KEY } from '../test/support/acs-emulator';
+import { type AcsEmulatorProcess, EMULATOR_ACCESS_KEY, startEmulator } from '../test/support/acs-emulator';
 import { startNode, WORKSPACE_ROOT, type RunningChild } from '../test/support/child-process';
 import { percentile } from '../test/support/eventually';
 import { TestKafka } from '../test/support/kafka';
@@ -111,7 +111,7 @@ function cpuSeconds(pid: number | undefined): number | undefined {
   }
 }
 
-/** The local broker's pid (scripts/infra.mjs writes it), to account for its CPU. */
+/** The local broker's pid (libs/dev-infra writes it), to account for its CPU. */
 function readBrokerPid(): number | undefined {
   try {
     const info = JSON.parse(readFileSync(path.join(WORKSPACE_ROOT, '.infra/kafka/broker.json'), 'utf8')) as {
@@ -252,14 +252,14 @@ async function waitForQuietMachine(maxWaitMs = 120_000, maxBusyPct = 15): Promis
 async function runScenario(
   settings: Settings,
   scenario: 'burst' | 'paced',
-  emulator: AcsEmulator,
+  emulator: AcsEmulatorProcess,
   emulatorPid: number | undefined,
 ): Promise<ScenarioResult> {
   const { count } = settings;
   const suffix = `bench-${scenario}-${randomUUID().slice(0, 8)}`;
   const env = {
     KAFKA_TOPIC_SUFFIX: suffix,
-    ACS_CONNECTION_STRING: emulator.connectionString,
+    ACS_CONNECTION_STRING: emulator.connectionString(),
     KAFKA_TOPIC_PARTITIONS: String(settings.partitions),
     KAFKA_TOPIC_RETENTION_MS: '1h',
     LOG_LEVEL: process.env['BENCH_POLLER_LOG'] ? 'log' : 'warn',
@@ -459,7 +459,7 @@ function table(results: readonly ScenarioResult[]): string {
 
 async function main(): Promise<void> {
   const settings = readSettings();
-  const emulator = await AcsEmulator.start({
+  const emulator = await startEmulator({
     ACS_OPERATION_DELAY_MS: `${settings.succeedAfterMs}ms`,
     ACS_BUILT_IN_RULES: 'false',
     ACS_STORED_BODY_CHARS: '0',

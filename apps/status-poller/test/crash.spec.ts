@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { expectEventually } from '@notifications/testing';
-import { AcsEmulator } from './support/acs-emulator';
+import { type AcsEmulatorProcess, expectEventually } from '@notifications/testing';
+import { sendEmails, startEmulator } from './support/acs-emulator';
 import { startNode, type RunningChild } from './support/child-process';
 import { TestKafka } from './support/kafka';
 import { acceptedRecord, resultsOf } from './support/messages';
@@ -28,12 +28,12 @@ async function statsOf(url: string): Promise<ChildStats> {
  */
 describe('status-poller process crash (real broker, ACS emulator)', () => {
   const suffix = uniqueSuffix('crash');
-  let emulator: AcsEmulator;
+  let emulator: AcsEmulatorProcess;
   let kafka: TestKafka;
   const children: RunningChild[] = [];
 
   beforeAll(async () => {
-    emulator = await AcsEmulator.start();
+    emulator = await startEmulator();
     kafka = new TestKafka();
   });
 
@@ -62,7 +62,7 @@ describe('status-poller process crash (real broker, ACS emulator)', () => {
     const env = {
       ...TEST_SCHEDULE_ENV,
       KAFKA_TOPIC_SUFFIX: suffix,
-      ACS_CONNECTION_STRING: emulator.connectionString,
+      ACS_CONNECTION_STRING: emulator.connectionString(),
       // The killed member's partitions are handed to the new process once its session has expired.
       KAFKA_SESSION_TIMEOUT_MS: '6s',
       LOG_LEVEL: 'warn',
@@ -71,7 +71,10 @@ describe('status-poller process crash (real broker, ACS emulator)', () => {
     const domain = `crash-${suffix}.test`;
     await emulator.addRules([{ match: `*@${domain}`, behaviour: { type: 'succeed', delayMs: 4_000 } }]);
     const ids = Array.from({ length: 40 }, () => randomUUID());
-    await emulator.sendAll(ids.map((id) => ({ id, to: `${id}@${domain}` })));
+    await sendEmails(
+      emulator,
+      ids.map((id) => ({ id, to: `${id}@${domain}` })),
+    );
 
     await kafka.prepareTopics(pollerTopicNames(topics), 2);
     const first = await startPoller(env);

@@ -3,7 +3,7 @@ import { expectEventually } from '@notifications/testing';
 import { DeliveryReportController } from '../src/delivery-reports/delivery-report.controller';
 import { ACS_EMULATOR_RESOURCE_ID, DELIVERY_REPORT_KEY_HEADER } from '@notifications/config';
 import { DEFAULT_DELIVERY_REPORT_ACCESS_KEY } from '../src/config/status-poller.config';
-import { AcsEmulator } from './support/acs-emulator';
+import { sendEmails, startEmulator } from './support/acs-emulator';
 import { TestKafka, type ObservedRecord } from './support/kafka';
 import { resultFields, resultsOf } from './support/messages';
 import { operatorAuth, StatusPollerApp, TEST_SCHEDULE_ENV, uniqueSuffix } from './support/status-poller-app';
@@ -318,7 +318,7 @@ describe(`${DeliveryReportController.name} (real broker)`, () => {
   });
 
   it('turns the ACS emulator’s Event Grid delivery reports into status updates', async () => {
-    const emulator = await AcsEmulator.start({
+    const emulator = await startEmulator({
       ACS_DELIVERY_REPORT_WEBHOOK: reportsUrl(),
       ACS_DELIVERY_REPORT_ACCESS_KEY: DEFAULT_DELIVERY_REPORT_ACCESS_KEY,
       ACS_DELIVERY_REPORT_STATUS_MIX: JSON.stringify({ Delivered: 1, Bounced: 1 }),
@@ -327,7 +327,10 @@ describe(`${DeliveryReportController.name} (real broker)`, () => {
     });
     try {
       const ids: string[] = Array.from({ length: 20 }, () => randomUUID());
-      await emulator.sendAll(ids.map((id) => ({ id, to: `${id}@example.org` })));
+      await sendEmails(
+        emulator,
+        ids.map((id) => ({ id, to: `${id}@example.org` })),
+      );
       const reported = await expectEventually(
         () => {
           const ours = results().filter((r) => ids.includes(r.operationId));

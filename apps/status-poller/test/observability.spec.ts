@@ -5,23 +5,27 @@ import {
   type MetricSample,
   type ServiceStatus,
 } from '@notifications/observability';
-import { expectEventually, OperatorTestAuth } from '@notifications/testing';
-import { AcsEmulator } from './support/acs-emulator';
+import { type AcsEmulatorProcess, expectEventually, OperatorTestAuth } from '@notifications/testing';
+import { sendEmail, startEmulator } from './support/acs-emulator';
 import { TestKafka } from './support/kafka';
 import { acceptedRecord, resultsOf } from './support/messages';
 import { operatorAuth, StatusPollerApp, TEST_SCHEDULE_ENV, uniqueSuffix } from './support/status-poller-app';
 
 describe('status-poller /metrics and /status', () => {
-  let emulator: AcsEmulator;
+  let emulator: AcsEmulatorProcess;
   let kafka: TestKafka;
   let poller: StatusPollerApp;
   const suffix = uniqueSuffix('obs');
 
   beforeAll(async () => {
-    emulator = await AcsEmulator.start();
+    emulator = await startEmulator();
     kafka = new TestKafka();
     poller = await StatusPollerApp.start(
-      { ...TEST_SCHEDULE_ENV, KAFKA_TOPIC_SUFFIX: suffix, ACS_CONNECTION_STRING: emulator.connectionString },
+      {
+        ...TEST_SCHEDULE_ENV,
+        KAFKA_TOPIC_SUFFIX: suffix,
+        ACS_CONNECTION_STRING: emulator.connectionString(),
+      },
       kafka,
     );
   });
@@ -61,7 +65,7 @@ describe('status-poller /metrics and /status', () => {
     const { topics } = poller;
     const records = await kafka.read([topics.emailStatusUpdated.name], suffix);
     const id = randomUUID();
-    await emulator.send(id, `${id}@example.com`);
+    await sendEmail(emulator, id, `${id}@example.com`);
     await kafka.publish(topics.emailSendingAccepted.name, [
       acceptedRecord(id, Date.now()),
       { key: 'broken', value: 'not json', headers: {} },

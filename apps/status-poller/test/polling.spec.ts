@@ -2,23 +2,23 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { type AddressInfo } from 'node:net';
 import { SendNotificationOperationIdentifierContract } from '@notifications/contracts';
-import { expectEventually } from '@notifications/testing';
+import { type AcsEmulatorProcess, expectEventually } from '@notifications/testing';
 import { PollHeaders } from '../src/polling/check-schedule';
 import { StatusPollingService } from '../src/polling/status-polling.service';
-import { AcsEmulator } from './support/acs-emulator';
+import { sendEmail, sendEmails, startEmulator } from './support/acs-emulator';
 import { expectToStay, percentile } from './support/eventually';
 import { TestKafka, type ObservedRecord } from './support/kafka';
 import { acceptedRecord, resultFields, resultsOf } from './support/messages';
 import { StatusPollerApp, TEST_SCHEDULE_ENV, uniqueSuffix } from './support/status-poller-app';
 
 describe(`${StatusPollingService.name} (real broker, ACS emulator)`, () => {
-  let emulator: AcsEmulator;
+  let emulator: AcsEmulatorProcess;
   let kafka: TestKafka;
   let poller: StatusPollerApp | undefined;
   let suffix: string;
 
   beforeAll(async () => {
-    emulator = await AcsEmulator.start();
+    emulator = await startEmulator();
   });
 
   afterAll(async () => {
@@ -38,7 +38,7 @@ describe(`${StatusPollingService.name} (real broker, ACS emulator)`, () => {
     await kafka.close();
   });
 
-  async function start(env: Record<string, string> = {}, acsConnectionString = emulator.connectionString) {
+  async function start(env: Record<string, string> = {}, acsConnectionString = emulator.connectionString()) {
     poller = await StatusPollerApp.start(
       {
         ...TEST_SCHEDULE_ENV,
@@ -64,7 +64,7 @@ describe(`${StatusPollingService.name} (real broker, ACS emulator)`, () => {
     const domain = `several-${suffix}.test`;
     await emulator.addRules([{ match: `*@${domain}`, behaviour: { type: 'succeed', delayMs: 3_500 } }]);
     const id = randomUUID();
-    await emulator.send(id, `${id}@${domain}`);
+    await sendEmail(emulator, id, `${id}@${domain}`);
     const acceptedAt = Date.now();
     await kafka.publish(topics.emailSendingAccepted.name, [acceptedRecord(id, acceptedAt)]);
 
@@ -116,8 +116,8 @@ describe(`${StatusPollingService.name} (real broker, ACS emulator)`, () => {
       },
     ]);
     const [a, b, unknown] = [randomUUID(), randomUUID(), randomUUID()];
-    await emulator.send(a, `${a}@${suppressed}`);
-    await emulator.send(b, `${b}@${dropped}`);
+    await sendEmail(emulator, a, `${a}@${suppressed}`);
+    await sendEmail(emulator, b, `${b}@${dropped}`);
     const now = Date.now();
     await kafka.publish(topics.emailSendingAccepted.name, [
       acceptedRecord(a, now),
@@ -142,7 +142,7 @@ describe(`${StatusPollingService.name} (real broker, ACS emulator)`, () => {
     const domain = `forever-${suffix}.test`;
     await emulator.addRules([{ match: `*@${domain}`, behaviour: { type: 'succeed', delayMs: 86_400_000 } }]);
     const id = randomUUID();
-    await emulator.send(id, `${id}@${domain}`);
+    await sendEmail(emulator, id, `${id}@${domain}`);
     const acceptedAt = Date.now();
     await kafka.publish(topics.emailSendingAccepted.name, [acceptedRecord(id, acceptedAt)]);
 
@@ -208,13 +208,13 @@ describe(`${StatusPollingService.name} (real broker, ACS emulator)`, () => {
     await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
     try {
       const { port } = proxy.address() as AddressInfo;
-      const viaProxy = emulator.connectionString.replace(emulator.url, `http://127.0.0.1:${port}`);
+      const viaProxy = emulator.connectionString().replace(emulator.url, `http://127.0.0.1:${port}`);
       const { app, topics, results, accepted } = await start(
         { STATUS_CHECK_MAX_INTERVAL_MS: '2s' },
         viaProxy,
       );
       const id = randomUUID();
-      await emulator.send(id, `${id}@example.org`);
+      await sendEmail(emulator, id, `${id}@example.org`);
       await kafka.publish(topics.emailSendingAccepted.name, [acceptedRecord(id, Date.now())]);
 
       await expectEventually(
@@ -242,7 +242,10 @@ describe(`${StatusPollingService.name} (real broker, ACS emulator)`, () => {
     await emulator.addRules([{ match: `*@${domain}`, behaviour: { type: 'succeed', delayMs: 0 } }]);
     const count = 300;
     const operations = Array.from({ length: count }, () => ({ id: randomUUID() }));
-    await emulator.sendAll(operations.map(({ id }) => ({ id, to: `${id}@${domain}` })));
+    await sendEmails(
+      emulator,
+      operations.map(({ id }) => ({ id, to: `${id}@${domain}` })),
+    );
 
     // Mixed schedules in one partition order: re-checks of earlier checks (1–9 s intervals, one longer than the
     // longest tier, as a retry-after would make it), published in random order, due 0.75–9 s from now.

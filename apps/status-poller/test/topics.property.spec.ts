@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { KafkaTestEnvironment, arbitraryRecords, expectEventually, fuzzSeed } from '@notifications/testing';
-import { AcsEmulator } from './support/acs-emulator';
+import {
+  type AcsEmulatorProcess,
+  arbitraryRecords,
+  expectEventually,
+  fuzzSeed,
+  KafkaTestEnvironment,
+} from '@notifications/testing';
+import { sendEmail, startEmulator } from './support/acs-emulator';
 import { TestKafka } from './support/kafka';
 import { acceptedRecord, resultFields, resultsOf } from './support/messages';
 import { StatusPollerApp, TEST_SCHEDULE_ENV, uniqueSuffix } from './support/status-poller-app';
@@ -14,15 +20,19 @@ const RECORDS_PER_TOPIC = 25;
 describe(`status-poller consumer on arbitrary records (seed ${SEED})`, () => {
   const suffix = uniqueSuffix('fuzz');
   const producer = new KafkaTestEnvironment('status-poller-fuzz');
-  let emulator: AcsEmulator;
+  let emulator: AcsEmulatorProcess;
   let kafka: TestKafka;
   let poller: StatusPollerApp;
 
   beforeAll(async () => {
-    emulator = await AcsEmulator.start();
+    emulator = await startEmulator();
     kafka = new TestKafka();
     poller = await StatusPollerApp.start(
-      { ...TEST_SCHEDULE_ENV, KAFKA_TOPIC_SUFFIX: suffix, ACS_CONNECTION_STRING: emulator.connectionString },
+      {
+        ...TEST_SCHEDULE_ENV,
+        KAFKA_TOPIC_SUFFIX: suffix,
+        ACS_CONNECTION_STRING: emulator.connectionString(),
+      },
       kafka,
     );
   });
@@ -56,7 +66,7 @@ describe(`status-poller consumer on arbitrary records (seed ${SEED})`, () => {
 
     // Still consuming: an accepted operation is checked and its result published.
     const id = randomUUID();
-    await emulator.send(id, `${id}@example.org`);
+    await sendEmail(emulator, id, `${id}@example.org`);
     await kafka.publish(topics.emailSendingAccepted.name, [acceptedRecord(id, Date.now())]);
     const [result] = await expectEventually(
       () => {

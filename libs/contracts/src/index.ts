@@ -57,6 +57,8 @@ export {
   allTopicNames,
   ConsumerGroups,
   consumerGroups,
+  CONSUMER_GROUP_PREFIX,
+  TOPIC_PREFIXES,
   topicCatalog,
   withTopicSuffix,
 } from './lib/topics';

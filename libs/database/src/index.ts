@@ -13,10 +13,10 @@ export {
 export { isDatabaseUnavailable } from './database-unavailable';
 export { databaseModule, type DatabaseModuleOptions } from './database.module';
 export { MIGRATION_CLI_USAGE, migrationCli, type MigrationCliOutput } from './migration-cli';
-export { listMigrations, revertLastMigration, runMigrations, type MigrationStatus } from './migrations';
 export {
-  createTestDatabase,
+  listMigrations,
+  revertLastMigration,
+  runMigrations,
   type MigrationClass,
-  type TestDatabase,
-  type TestDatabaseOptions,
-} from './testing/test-database';
+  type MigrationStatus,
+} from './migrations';

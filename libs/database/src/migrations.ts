@@ -1,4 +1,7 @@
-import { MigrationExecutor, type DataSource, type QueryRunner } from 'typeorm';
+import { MigrationExecutor, type DataSource, type MigrationInterface, type QueryRunner } from 'typeorm';
+
+/** A TypeORM migration class, as an app lists its migrations. */
+export type MigrationClass = new () => MigrationInterface;
 
 export interface MigrationStatus {
   readonly name: string;

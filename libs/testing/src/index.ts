@@ -3,3 +3,5 @@ export * from './lib/kafka-test-environment';
 export * from './lib/isolated-infra';
 export * from './lib/arbitrary-records';
 export * from './lib/operator-test-auth';
+export * from './lib/app-process';
+export * from './lib/acs-emulator';

@@ -1,8 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { type AppProcess as StartedApp, startAppProcess, WORKSPACE_ROOT } from '@notifications/testing';
 
-export const WORKSPACE_ROOT = join(__dirname, '..', '..', '..', '..');
+export { WORKSPACE_ROOT };
 
 export type AppName = 'acs-emulator' | 'orders' | 'email-sender' | 'status-poller';
 
@@ -32,8 +32,7 @@ export function baseEnv(): Record<string, string> {
 
 /** A built app (`apps/<name>/dist/<script>`) as a child process, with the tail of its output for failures. */
 export class AppProcess {
-  private readonly lines: string[] = [];
-  private readonly child: ChildProcess;
+  private readonly app: StartedApp;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
   constructor(
@@ -41,55 +40,38 @@ export class AppProcess {
     env: Record<string, string>,
     script = 'main.js',
   ) {
-    this.child = spawn(
-      process.execPath,
-      ['--enable-source-maps', join(WORKSPACE_ROOT, 'apps', name, 'dist', script)],
-      { cwd: WORKSPACE_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    const collect = (chunk: Buffer): void => {
-      for (const line of chunk.toString().split('\n')) {
-        if (line.trim() === '') continue;
-        this.lines.push(line);
-        if (this.lines.length > TAIL_LINES) this.lines.shift();
-      }
-    };
-    this.child.stdout?.on('data', collect);
-    this.child.stderr?.on('data', collect);
-    this.exited = new Promise((resolve) =>
-      this.child.once('exit', (code, signal) => resolve({ code, signal })),
-    );
+    // Only `env`: the apps must not pick up the runner's own Kafka settings (see baseEnv).
+    this.app = startAppProcess({
+      nodeArgs: ['--enable-source-maps'],
+      args: [join(WORKSPACE_ROOT, 'apps', name, 'dist', script)],
+      env,
+      inheritEnv: false,
+      name,
+    });
+    this.exited = this.app.exited;
   }
 
   get output(): string {
-    return this.lines.join('\n');
+    return this.app
+      .output()
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .slice(-TAIL_LINES)
+      .join('\n');
   }
 
   get running(): boolean {
-    return this.child.exitCode === null && this.child.signalCode === null;
+    return this.app.running();
   }
 
   /** Waits until `url` answers 2xx; fails early (with the app's last lines) when the process exits. */
   async waitUntilAnswering(url: string, timeoutMs = 90_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      if (!this.running) throw new Error(`${this.name} exited during start:\n${this.output}`);
-      const ok = await fetch(url).then(
-        (response) => response.ok,
-        () => false,
-      );
-      if (ok) return;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-    throw new Error(`${this.name}: ${url} did not answer within ${timeoutMs} ms:\n${this.output}`);
+    await this.app.waitForHttp(url, timeoutMs);
   }
 
   /** SIGTERM, SIGKILL after 15 s. */
   async stop(): Promise<void> {
-    if (!this.running) return;
-    this.child.kill('SIGTERM');
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), 15_000);
-    await this.exited;
-    clearTimeout(timer);
+    await this.app.stop({ timeoutMs: 15_000 });
   }
 }
 

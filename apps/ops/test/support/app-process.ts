@@ -1,25 +1,25 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { type AppProcess as StartedApp, startAppProcess } from '@notifications/testing';
 
 export type AppName = 'orders' | 'email-sender';
 
 const APPS = join(__dirname, '..', '..', '..');
 
-function run(app: AppName, script: string, env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ['--enable-source-maps', join(APPS, app, 'dist', script)], {
+function run(app: AppName, script: string, env: Record<string, string>): StartedApp {
+  return startAppProcess({
+    nodeArgs: ['--enable-source-maps'],
+    args: [join(APPS, app, 'dist', script)],
     env: { PATH: process.env['PATH'] ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    inheritEnv: false,
+    name: `${app} ${script}`,
   });
 }
 
 /** Applies the orders migrations to the database of `env.DATABASE_URL` (the built `migrate.js`). */
 export async function migrateOrders(env: Record<string, string>): Promise<void> {
   const child = run('orders', 'migrate.js', env);
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-  if (code !== 0) throw new Error(`orders migrations failed (${String(code)}):\n${output}`);
+  const { code } = await child.exited;
+  if (code !== 0) throw new Error(`orders migrations failed (${String(code)}):\n${child.output()}`);
 }
 
 export interface AppProcess {
@@ -37,29 +37,16 @@ export async function startApp(
 ): Promise<AppProcess> {
   // PORT=0: the management listener takes a free port too.
   const child = run(app, 'main.js', { PORT: '0', HOST: '127.0.0.1', ...env });
-  let output = '';
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const urls = await new Promise<{ baseUrl: string; managementUrl: string }>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${app} did not start:\n${output}`)), timeoutMs);
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /Listening on (http:\/\/[^\s);"]+).*management on (http:\/\/[^\s);"]+)/.exec(output);
-      if (match?.[1] !== undefined && match[2] !== undefined) {
-        clearTimeout(timer);
-        resolve({ baseUrl: match[1].replace('[::1]', '127.0.0.1'), managementUrl: match[2] });
-      }
-    });
-    void exited.then(() => {
-      clearTimeout(timer);
-      reject(new Error(`${app} exited before listening:\n${output}`));
-    });
-  });
+  const match = await child.waitForMatch(
+    /Listening on (http:\/\/[^\s);"]+).*management on (http:\/\/[^\s);"]+)/,
+    timeoutMs,
+  );
+  const urls = { baseUrl: (match[1] ?? '').replace('[::1]', '127.0.0.1'), managementUrl: match[2] ?? '' };
   return {
     ...urls,
     async stop() {
-      child.kill('SIGTERM');
-      await exited;
+      // SIGTERM and wait, however long draining takes (no SIGKILL: the tests check a clean shutdown).
+      await child.stop({ timeoutMs: 2 ** 31 - 1 });
     },
   };
 }

@@ -107,7 +107,7 @@ async function publishMalformed(pipeline: Pipeline): Promise<number> {
 
 /**
  * The broker and the database are crashed for real, so those cases run on a broker and a PostgreSQL of their own
- * (scripts/infra.mjs starts them from the same jars and binaries), never on the shared ones.
+ * (libs/dev-infra starts them from the same jars and binaries), never on the shared ones.
  */
 interface Infrastructure {
   readonly options: Pick<PipelineOptions, 'kafkaBrokers' | 'databaseServerUrl' | 'replicationFactor'>;

@@ -1,13 +1,13 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
 import { createWriteStream, mkdtempSync, readFileSync, type WriteStream } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTestDatabase, type TestDatabase } from '@notifications/database';
+import { createTestDatabase, type TestDatabase } from '@notifications/database/testing';
+import { AcsEmulatorClient, startAppProcess } from '@notifications/testing';
 import { SignJWT } from 'jose';
 import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
-import { EmulatorAdmin } from './emulator-admin';
 import { type RowQuery } from './notification-ledger';
 import { OrdersApi } from './orders-api';
 
@@ -34,9 +34,7 @@ export function appNodeArgs(app: AppName): readonly string[] {
   return Array.isArray(args) ? args.filter((arg): arg is string => typeof arg === 'string') : [];
 }
 
-// The emulator's public development key (apps/acs-emulator README); the delivery-report key is status-poller's
-// development default. Neither is a secret.
-const EMULATOR_ACCESS_KEY = 'YWNzLWVtdWxhdG9yLWRldmVsb3BtZW50LWFjY2Vzcy1rZXktbm90LWEtc2VjcmV0';
+// status-poller's development default delivery-report key (not a secret).
 const DELIVERY_REPORT_ACCESS_KEY = 'status-poller-dev-delivery-report-key';
 const NOTIFICATIONS_CREATE_SCOPE = 'altinn:serviceowner/notifications.create';
 // The scope of operators' tokens on the management listeners (libs/config OPERATOR_SCOPE).
@@ -132,7 +130,7 @@ export class Pipeline {
   readonly logDir: string;
   readonly unexpectedExits: UnexpectedExit[] = [];
   readonly orders: OrdersApi;
-  readonly emulator: EmulatorAdmin;
+  readonly emulator: AcsEmulatorClient;
   private readonly apps = new Map<AppName, readonly AppProcess[]>();
   private readonly signingKey: KeyObject;
   private readonly publicKeyPem: string;
@@ -167,7 +165,7 @@ export class Pipeline {
     this.signingKey = privateKey;
     this.publicKeyPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
     this.orders = new OrdersApi(this.url('orders'), () => this.token('ttd'));
-    this.emulator = new EmulatorAdmin(this.url('acs-emulator'));
+    this.emulator = new AcsEmulatorClient(this.url('acs-emulator'));
   }
 
   /** Creates the database, runs the orders migrations, starts every app's replicas and waits until all are ready. */
@@ -275,37 +273,32 @@ export class Pipeline {
     // One log per process; a single replica keeps the plain `<app>.log`.
     const logName = this.replicaCount(name) > 1 ? `${name}-${replica}.log` : `${name}.log`;
     const log: WriteStream = createWriteStream(join(this.logDir, logName), { flags: 'a' });
-    const child = spawn(
-      process.execPath,
-      [
-        '--enable-source-maps',
-        ...appNodeArgs(name),
-        ...(this.options.nodeArgs?.[name] ?? []),
-        join(WORKSPACE_ROOT, 'apps', name, 'dist', 'main.js'),
-      ],
-      { cwd: WORKSPACE_ROOT, env: this.envFor(name, replica), stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    app.child = child;
-    app.expectingExit = false;
-    const collect = (chunk: Buffer): void => {
+    const collect = (chunk: string): void => {
       log.write(chunk);
-      for (const line of chunk.toString().split('\n')) {
+      for (const line of chunk.split('\n')) {
         if (line.trim() === '') continue;
         app.tail.push(line);
         if (app.tail.length > TAIL_LINES) app.tail.shift();
       }
     };
-    child.stdout?.on('data', collect);
-    child.stderr?.on('data', collect);
-    app.exited = new Promise((resolve) =>
-      child.once('exit', (code, signal) => {
-        log.end();
-        if (!app.expectingExit && !this.stopped) {
-          this.unexpectedExits.push({ app: name, replica, code, signal, lastLines: [...app.tail] });
-        }
-        resolve();
-      }),
-    );
+    const started = startAppProcess({
+      nodeArgs: ['--enable-source-maps', ...appNodeArgs(name), ...(this.options.nodeArgs?.[name] ?? [])],
+      args: [join(WORKSPACE_ROOT, 'apps', name, 'dist', 'main.js')],
+      env: this.envFor(name, replica),
+      inheritEnv: false,
+      name: this.describe(app),
+      // The log file and the tail above keep the output; the process keeps only a little.
+      maxOutput: 10_000,
+      onOutput: collect,
+    });
+    app.child = started.process;
+    app.expectingExit = false;
+    app.exited = started.exited.then(({ code, signal }) => {
+      log.end();
+      if (!app.expectingExit && !this.stopped) {
+        this.unexpectedExits.push({ app: name, replica, code, signal, lastLines: [...app.tail] });
+      }
+    });
     await waitUntil(
       `${this.describe(app)} ready on port ${app.port}`,
       async () => {
@@ -373,21 +366,19 @@ export class Pipeline {
   }
 
   private async migrate(): Promise<void> {
-    const child = spawn(process.execPath, [join(WORKSPACE_ROOT, 'apps', 'orders', 'dist', 'migrate.js')], {
-      cwd: WORKSPACE_ROOT,
+    const child = startAppProcess({
+      args: [join(WORKSPACE_ROOT, 'apps', 'orders', 'dist', 'migrate.js')],
       env: this.envFor('orders', 0),
-      stdio: ['ignore', 'pipe', 'pipe'],
+      inheritEnv: false,
+      name: 'orders migrations',
     });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-    if (code !== 0) throw new Error(`orders migrations failed (exit ${String(code)}):\n${output}`);
+    const { code } = await child.exited;
+    if (code !== 0) throw new Error(`orders migrations failed (exit ${String(code)}):\n${child.output()}`);
   }
 
   /** Replicas of an app differ only in their port (same settings, consumer groups and database). */
   private envFor(name: AppName, replica: number): NodeJS.ProcessEnv {
-    const acsConnectionString = `endpoint=${this.url('acs-emulator')}/;accesskey=${EMULATOR_ACCESS_KEY}`;
+    const acsConnectionString = this.emulator.connectionString();
     const common: Record<string, string> = {
       HOST: '127.0.0.1',
       PORT: String(this.replica(name, replica).port),

@@ -91,18 +91,6 @@ export class TestKafka {
       topics: names.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })),
     });
     await waitForTopicLeaders(admin, names);
-    const deadline = Date.now() + 30_000;
-    for (const topic of names) {
-      for (;;) {
-        try {
-          await admin.fetchTopicOffsets(topic);
-          break;
-        } catch (error) {
-          if (Date.now() > deadline) throw error;
-          await new Promise((resolve) => setTimeout(resolve, 50));
-        }
-      }
-    }
   }
 
   /** Messages per topic (high − low watermark) of every topic whose name contains `part`. */

@@ -8,6 +8,7 @@ import { type SendOperationResult } from './messages/send-operation-result.contr
 import {
   ALL_TOPICS,
   allTopicNames,
+  CONSUMER_GROUP_PREFIX,
   ConsumerGroups,
   consumerGroups,
   deadLetterTopicFor,
@@ -16,6 +17,7 @@ import {
   retryTopicFor,
   topicCatalog,
   type TopicDefinition,
+  TOPIC_PREFIXES,
   Topics,
 } from './topics';
 
@@ -135,6 +137,20 @@ describe('Topics', () => {
     for (const name of allTopicNames()) {
       expect(name).toMatch(/^altinn\.(notifications|platform)\./);
     }
+  });
+
+  it('names every topic (suffixed too) and consumer group under the prefixes the ACLs grant', () => {
+    const underTopicPrefix = (name: string): boolean =>
+      TOPIC_PREFIXES.some((prefix) => name.startsWith(prefix));
+    const catalogs = [Topics, topicCatalog('e2e-1')];
+    const names = catalogs.flatMap((catalog) => allTopicNames(Object.values(catalog)));
+
+    expect(names.filter((name) => !underTopicPrefix(name))).toEqual([]);
+    expect(
+      [...Object.values(ConsumerGroups), ...Object.values(consumerGroups('e2e-1'))].filter(
+        (group) => !group.startsWith(CONSUMER_GROUP_PREFIX),
+      ),
+    ).toEqual([]);
   });
 
   it('creates topics of its own only under altinn.notifications.', () => {

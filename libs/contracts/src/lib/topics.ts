@@ -45,6 +45,15 @@ export interface TopicDefinitionInput<T> {
 const OWN_PREFIX = 'altinn.notifications.';
 const PLATFORM_PREFIX = 'altinn.platform.';
 
+/**
+ * The prefixes every topic name starts with: what the notification principals' PREFIXED topic ACLs name
+ * (docs/security.md; the local SASL broker and the test brokers create them from this list).
+ */
+export const TOPIC_PREFIXES: readonly string[] = Object.freeze([OWN_PREFIX, PLATFORM_PREFIX]);
+
+/** Every consumer group id (`consumerGroups()`) starts with this: the prefix of the consumer's group ACL. */
+export const CONSUMER_GROUP_PREFIX = OWN_PREFIX;
+
 // Kafka's limits on topic names.
 const LEGAL_TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
 

@@ -5,7 +5,8 @@ import {
   CreateWidgets1700000000001,
   tableNames,
 } from '../../test/widget.fixtures';
-import { createTestDatabase, type MigrationClass, type TestDatabase } from './test-database';
+import { type MigrationClass } from '../migrations';
+import { createTestDatabase, type TestDatabase } from './test-database';
 
 const SERVER = 'postgres://postgres@127.0.0.1:5432/postgres';
 

@@ -1,11 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { databaseSettings, loadConfig } from '@notifications/config';
 import { Client } from 'pg';
-import { DataSource, type DataSourceOptions, type MigrationInterface } from 'typeorm';
+import { DataSource, type DataSourceOptions } from 'typeorm';
 import { createDataSourceOptions } from '../data-source-options';
-import { runMigrations } from '../migrations';
-
-export type MigrationClass = new () => MigrationInterface;
+import { type MigrationClass, runMigrations } from '../migrations';
 
 export interface TestDatabaseOptions {
   /** Part of the database name (`test_<prefix>_<random>`); letters, digits and `_` are kept. Default `db`. */

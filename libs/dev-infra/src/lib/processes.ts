@@ -1,0 +1,267 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export { sleep };
+
+/** Where progress lines go (`console.log` for the CLI, nowhere by default for tests). */
+export type Log = (message: string) => void;
+
+export const ignore = (): undefined => undefined;
+
+export const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+
+/** A path as the user typed it: relative to the working directory. */
+export const rel = (file: string): string => path.relative(process.cwd(), file) || '.';
+
+export function envFlag(name: string): boolean {
+  return /^(1|true|yes|on)$/i.test(process.env[name] ?? '');
+}
+
+export function envInt(name: string, fallback: number): number {
+  const n = Number.parseInt(process.env[name] ?? '', 10);
+  return Number.isFinite(n) && n > 0 ? n : fallback;
+}
+
+export function errorCode(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null || !('code' in error)) return undefined;
+  return typeof error.code === 'string' ? error.code : undefined;
+}
+
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Alive and not a zombie. */
+export function isAlive(pid: number | undefined): pid is number {
+  if (pid === undefined || !Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    if (errorCode(error) !== 'EPERM') return false;
+  }
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return true; // no /proc: trust kill(0)
+  }
+}
+
+export function cmdline(pid: number): string[] {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+  } catch {
+    return [];
+  }
+}
+
+/** Child pids of `parent` (from /proc/<pid>/stat: pid (comm) state ppid …). */
+export function childrenOf(parent: number): number[] {
+  let entries: string[];
+  try {
+    entries = fs.readdirSync('/proc').filter((entry) => /^\d+$/.test(entry));
+  } catch {
+    return [];
+  }
+  return entries.map(Number).filter((pid) => {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === parent;
+    } catch {
+      return false;
+    }
+  });
+}
+
+export function readPid(file: string): number | undefined {
+  try {
+    const pid = Number.parseInt(fs.readFileSync(file, 'utf8').split('\n')[0]?.trim() ?? '', 10);
+    return Number.isInteger(pid) ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A state file this tool wrote itself (so its shape is known); undefined when missing or unreadable. */
+export function readState<T>(file: string): T | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+export function writeState(file: string, state: unknown): void {
+  fs.writeFileSync(file, JSON.stringify(state, null, 2) + '\n');
+}
+
+export interface StopOptions {
+  readonly signal?: NodeJS.Signals;
+  readonly timeoutMs?: number;
+  readonly label?: string;
+  readonly log?: Log;
+}
+
+/** SIGTERM (or `signal`), wait, then SIGKILL. Resolves true if it had to be killed. */
+export async function stopProcess(pid: number, options: StopOptions = {}): Promise<boolean> {
+  const { signal = 'SIGTERM', timeoutMs = 30_000, label = `pid ${pid}`, log } = options;
+  if (!isAlive(pid)) return false;
+  try {
+    process.kill(pid, 'SIGCONT'); // in case a fault-injection test left it stopped (SIGSTOP)
+    process.kill(pid, signal);
+  } catch {
+    return false;
+  }
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (!isAlive(pid)) return false;
+    await sleep(200);
+  }
+  log?.(`${label} did not exit ${seconds(timeoutMs)} after ${signal}; sending SIGKILL`);
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // gone
+  }
+  for (let i = 0; i < 50 && isAlive(pid); i++) await sleep(100);
+  return true;
+}
+
+export function tail(file: string, lines = 40): string {
+  try {
+    return fs.readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
+  } catch {
+    return `(no ${rel(file)})`;
+  }
+}
+
+export function rotateLog(file: string, maxBytes = 20 * 1024 * 1024): void {
+  const size = fs.statSync(file, { throwIfNoEntry: false })?.size ?? 0;
+  if (size > maxBytes) fs.renameSync(file, `${file}.1`);
+}
+
+export function tcpAnswers(host: string, port: number, timeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port });
+    const done = (ok: boolean): void => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+/** Free TCP ports on `host` (each bound once by the OS, then released). */
+export async function freePorts(count: number, host = '127.0.0.1'): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<net.Server>((resolve, reject) => {
+          const server = net.createServer();
+          server.once('error', reject);
+          server.listen(0, host, () => resolve(server));
+        }),
+    ),
+  );
+  const ports = servers.map((server) => {
+    const address = server.address();
+    if (address === null || typeof address === 'string') throw new Error('a TCP server has no port');
+    return address.port;
+  });
+  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  return ports;
+}
+
+export interface RunOptions {
+  readonly uid?: number;
+  readonly gid?: number;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/** Runs a command to completion; resolves its interleaved output, rejects with it on a non-zero exit. */
+export function run(command: string, args: readonly string[], options: RunOptions = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.once('error', reject);
+    child.once('close', (code) => {
+      if (code === 0) resolve(out);
+      else reject(new Error(`${path.basename(command)} ${args.join(' ')} exited with ${code}\n${out}`));
+    });
+  });
+}
+
+export interface DetachedProcess {
+  readonly command: string;
+  readonly args: readonly string[];
+  readonly cwd: string;
+  /** stdout and stderr are appended here. */
+  readonly logFile: string;
+  readonly uid?: number;
+  readonly gid?: number;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/** Starts a process that outlives this one (a broker, a database server); resolves its pid once it runs. */
+export async function spawnDetached(options: DetachedProcess): Promise<number> {
+  const logFd = fs.openSync(options.logFile, 'a');
+  if (options.uid !== undefined && options.gid !== undefined) fs.fchownSync(logFd, options.uid, options.gid);
+  const child = spawn(options.command, options.args, {
+    cwd: options.cwd,
+    detached: true,
+    stdio: ['ignore', logFd, logFd],
+    ...(options.uid !== undefined && options.gid !== undefined ? { uid: options.uid, gid: options.gid } : {}),
+    ...(options.env ? { env: options.env } : {}),
+  });
+  fs.closeSync(logFd);
+  await new Promise<void>((resolve, reject) => {
+    child.once('spawn', resolve);
+    child.once('error', reject);
+  });
+  child.unref();
+  if (child.pid === undefined) throw new Error(`${options.command} started without a pid`);
+  return child.pid;
+}
+
+/** One holder at a time of the lock directory `lockDir` (`up`/`down` from scripts/start.mjs and test.mjs may race). */
+export async function withLock<T>(lockDir: string, fn: () => Promise<T>, timeoutMs = 240_000): Promise<T> {
+  fs.mkdirSync(path.dirname(lockDir), { recursive: true });
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      fs.mkdirSync(lockDir);
+      fs.writeFileSync(path.join(lockDir, 'pid'), String(process.pid));
+      break;
+    } catch (error) {
+      if (errorCode(error) !== 'EEXIST') throw error;
+      const owner = readPid(path.join(lockDir, 'pid'));
+      if (owner !== undefined && !isAlive(owner)) {
+        fs.rmSync(lockDir, { recursive: true, force: true });
+        continue;
+      }
+      if (owner === undefined) {
+        // just created by another process, or left behind half-written
+        const age = Date.now() - (fs.statSync(lockDir, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+        if (age > 5000) fs.rmSync(lockDir, { recursive: true, force: true });
+      }
+      if (Date.now() > deadline) {
+        throw new Error(`timed out waiting for ${rel(lockDir)} (held by ${owner})`, { cause: error });
+      }
+      await sleep(250);
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    fs.rmSync(lockDir, { recursive: true, force: true });
+  }
+}
