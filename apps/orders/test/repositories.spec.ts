@@ -293,8 +293,11 @@ describe('repositories against PostgreSQL', () => {
       const first = await claim(10);
       await claim(10);
       const third = await claim(10);
-      // A scan that re-read every earlier claim's dead entries would read 2 000 more per claim by the third ten.
-      expect(third).toBeLessThan(first * 1.5);
+      // A scan that re-read every earlier claim's dead entries would read 2 000 more per claim by the third ten
+      // (≈ 20 000 more in all). Dead entries are only skipped once an index scan may mark them killed, which a
+      // concurrent snapshot (an autoanalyze of the table, a loaded machine) can delay: a few hundred more per
+      // claim are that noise, not growth, so the bound sits halfway to the quadratic case.
+      expect(third - first).toBeLessThan(10 * 1_000);
       expect(third / 10).toBeLessThan(5 * 100);
     });
 
@@ -586,8 +589,11 @@ describe('repositories against PostgreSQL', () => {
       const first = await claimAndDelete(10);
       await claimAndDelete(10);
       const third = await claimAndDelete(10);
-      // A scan that re-read every earlier claim's dead entries would read 2 000 more per claim by the third ten.
-      expect(third).toBeLessThan(first * 1.5);
+      // A scan that re-read every earlier claim's dead entries would read 2 000 more per claim by the third ten
+      // (≈ 20 000 more in all). Dead entries are only skipped once an index scan may mark them killed, which a
+      // concurrent snapshot (an autoanalyze of the table, a loaded machine) can delay: a few hundred more per
+      // claim are that noise, not growth, so the bound sits halfway to the quadratic case.
+      expect(third - first).toBeLessThan(10 * 1_000);
       expect(third / 10).toBeLessThan(5 * 100);
     });
 
