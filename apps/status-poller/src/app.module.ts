@@ -17,7 +17,7 @@ import { DeliveryReportAccessKeyGuard } from './delivery-reports/delivery-report
 import { DeliveryReportController } from './delivery-reports/delivery-report.controller';
 import { DeliveryReportService } from './delivery-reports/delivery-report.service';
 import { DeliveryReportStats } from './delivery-reports/delivery-report-stats';
-import { checkIntervals } from './polling/check-schedule';
+import { checkIntervals } from './domain/check-schedule';
 import { DELAY_TIERS_KEY, DelayTiers } from './polling/delay-tiers';
 import { KafkaPollingOutbox } from './polling/kafka-polling.outbox';
 import { PollingOutbox } from './polling/polling-outbox';

@@ -3,7 +3,7 @@ import http from 'node:http';
 import { type AddressInfo } from 'node:net';
 import { SendNotificationOperationIdentifierContract } from '@notifications/contracts';
 import { type AcsEmulatorProcess, expectEventually } from '@notifications/testing';
-import { PollHeaders } from '../src/polling/check-schedule';
+import { PollHeaders } from '../src/domain/check-schedule';
 import { StatusPollingService } from '../src/polling/status-polling.service';
 import { sendEmail, sendEmails, startEmulator } from './support/acs-emulator';
 import { expectToStay, percentile } from './support/eventually';

@@ -20,7 +20,7 @@ import {
   type EnvParseResult,
 } from '@notifications/config';
 import { z } from 'zod';
-import { checkIntervals, MAX_DISTINCT_INTERVALS } from '../polling/check-schedule';
+import { checkIntervals, MAX_DISTINCT_INTERVALS } from '../domain/check-schedule';
 
 export const DEFAULT_PORT = 5092;
 

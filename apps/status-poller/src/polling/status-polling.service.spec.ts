@@ -3,7 +3,7 @@ import { type SendNotificationOperationIdentifier, type SendOperationResult } fr
 import { OperationStatusSource, type OperationCheck } from '../acs/operation-status';
 import { Clock } from '../common/clock';
 import { loadStatusPollerConfig } from '../config/status-poller.config';
-import { PollHeaders } from './check-schedule';
+import { PollHeaders } from '../domain/check-schedule';
 import { PollingOutbox } from './polling-outbox';
 import { PollingStats } from './polling-stats';
 import { GIVE_UP_RESULT, StatusPollingService } from './status-polling.service';

@@ -17,7 +17,7 @@ import {
   tierFor,
   type CheckSchedule,
   type PollState,
-} from './check-schedule';
+} from '../domain/check-schedule';
 import { PollingOutbox } from './polling-outbox';
 import { PollingStats } from './polling-stats';
 

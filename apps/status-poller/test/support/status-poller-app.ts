@@ -7,7 +7,7 @@ import { listenWithManagement } from '@notifications/observability';
 import { OperatorTestAuth } from '@notifications/testing';
 import { configureHttp, StatusPollerModule } from '../../src/app.module';
 import { loadStatusPollerConfig, type StatusPollerConfig } from '../../src/config/status-poller.config';
-import { checkIntervals } from '../../src/polling/check-schedule';
+import { checkIntervals } from '../../src/domain/check-schedule';
 import { PollingStats } from '../../src/polling/polling-stats';
 import { DelayTiers, statusPollerTopicNames } from '../../src/polling/delay-tiers';
 import { type TestKafka } from './kafka';
