@@ -5,3 +5,4 @@ export * from './kafka-transport';
 export * from './messaging-options';
 export * from './messaging.module';
 export * from './nest-logger';
+export { type TopicBinding, type TopicKeys } from './topic-bindings';

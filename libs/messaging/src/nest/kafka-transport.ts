@@ -14,6 +14,7 @@ import { KafkaRuntime } from '../lib/kafka-runtime';
 import { type RetryPolicy } from '../lib/retry-policy';
 import { type TopicSettings } from '../lib/topic-provisioner';
 import { KafkaBatchContext, KafkaContext, type KafkaBatchMessage } from './kafka-context';
+import { bindingsOf, isTopicDefinition, type TopicKeys } from './topic-bindings';
 import { MESSAGING_OPTIONS, type MessagingModuleOptions } from './messaging-options';
 
 /**
@@ -31,30 +32,6 @@ export interface KafkaHandlerExtras {
   readonly retryPolicy?: RetryPolicy;
   /** The topic is a delay topic: messages wait for their `x-due-at` (see `HandlerRegistration.gatedByDueAt`). */
   readonly gatedByDueAt?: boolean;
-}
-
-/**
- * What a logical topic key resolves to at start-up: a topic, or a topic with settings that come from the app's
- * configuration (a delay tier's retry policy, a batch size) and override the `@EventPattern` extras — or several,
- * when one handler consumes a set of topics known only from settings.
- */
-export type TopicBinding =
-  | TopicDefinition<unknown>
-  | {
-      readonly topic: TopicDefinition<unknown>;
-      readonly retryPolicy?: RetryPolicy;
-      readonly gatedByDueAt?: boolean;
-      readonly maxBatchSize?: number;
-    };
-
-export type TopicKeys = Readonly<Record<string, TopicBinding | readonly TopicBinding[]>>;
-
-function bindingsOf(entry: TopicBinding | readonly TopicBinding[]): readonly TopicBinding[] {
-  return Array.isArray(entry) ? entry : [entry as TopicBinding];
-}
-
-function isTopicDefinition(binding: TopicBinding): binding is TopicDefinition<unknown> {
-  return 'name' in binding;
 }
 
 export interface KafkaTransportOptions {

@@ -5,7 +5,7 @@ import { type ConsumerRunnerOptions } from '../lib/consumer-runner';
 import { type MessagingLogger } from '../lib/logger';
 import { type ProducerOptions } from '../lib/producer';
 import { type TopicSettings } from '../lib/topic-provisioner';
-import { type TopicKeys } from './kafka-transport';
+import { type TopicKeys } from './topic-bindings';
 
 export const MESSAGING_OPTIONS = Symbol('MESSAGING_OPTIONS');
 
