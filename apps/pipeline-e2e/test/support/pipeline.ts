@@ -104,10 +104,17 @@ async function freePort(): Promise<number> {
   });
 }
 
+/** Ends a wait at once: the awaited process is gone, polling longer cannot help. */
+class ExitedDuringStart extends Error {}
+
 async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (await check().catch(() => false)) return;
+    const done = await check().catch((error: unknown) => {
+      if (error instanceof ExitedDuringStart) throw error;
+      return false;
+    });
+    if (done) return;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   throw new Error(`${what} not within ${timeoutMs} ms`);
@@ -303,7 +310,9 @@ export class Pipeline {
       `${this.describe(app)} ready on port ${app.port}`,
       async () => {
         if (!this.isRunning(name, replica)) {
-          throw new Error(`${this.describe(app)} exited during start:\n${this.lastLines(name, replica)}`);
+          throw new ExitedDuringStart(
+            `${this.describe(app)} exited during start:\n${this.lastLines(name, replica)}`,
+          );
         }
         const response = await fetch(`${this.url(name, replica)}/health/ready`);
         return response.ok;

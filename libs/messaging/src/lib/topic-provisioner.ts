@@ -71,6 +71,10 @@ export class TopicProvisioner {
         this.logger.info('Created topics', { topics: missing, ...settings });
       }
       const existing = wanted.filter((name) => present.has(name));
+      // Another app or replica may have created some of them a moment ago: on a cluster of several brokers, one
+      // that has not yet learnt of a new topic answers UNKNOWN_TOPIC_OR_PARTITION to the metadata request below
+      // (seen when three apps start together), so wait for their leaders first (one round trip when settled).
+      if (existing.length > 0) await waitForTopicLeaders(admin, existing);
       const { drift, unchecked } = await this.drift(admin, existing, settings);
       for (const item of drift) this.logger.warn(driftWarning(item), { ...item });
       if (unchecked !== undefined) {
