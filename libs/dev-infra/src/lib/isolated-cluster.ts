@@ -5,6 +5,7 @@ import {
   describeCluster,
   ensureKafkaJars,
   formatDataDir,
+  newClusterId,
   KAFKA_HOST,
   spawnBroker,
   waitForBroker,
@@ -276,7 +277,7 @@ export async function startIsolatedCluster(options: IsolatedClusterOptions = {})
   };
   writeClusterState(state);
   try {
-    const clusterId = crypto.randomBytes(16).toString('base64url');
+    const clusterId = newClusterId();
     await Promise.all(
       nodes.map((node) =>
         formatDataDir({ dataDir: node.dataDir, config: node.config, users: [], clusterId }),

@@ -1,5 +1,5 @@
 import { CONSUMER_GROUP_PREFIX, TOPIC_PREFIXES } from '@notifications/contracts';
-import { notificationsAcls, saslOverrides, SASL_USERS } from './kafka-broker';
+import { newClusterId, notificationsAcls, saslOverrides, SASL_USERS } from './kafka-broker';
 
 describe(notificationsAcls.name, () => {
   it('grants on the topic and group prefixes of libs/contracts, never a literal name', () => {
@@ -50,5 +50,16 @@ describe(saslOverrides.name, () => {
         `user_${user.username}="${user.password}"`,
       );
     }
+  });
+});
+
+describe(newClusterId.name, () => {
+  it('never starts an id with "-", which the storage tool would read as an option', () => {
+    // One random base64url id in 64 starts with '-': among 2 000, some would (all but certainly) without the check.
+    const ids = Array.from({ length: 2_000 }, () => newClusterId());
+
+    expect(ids.filter((id) => id.startsWith('-'))).toEqual([]);
+    expect(ids.every((id) => /^[A-Za-z0-9_-]{22}$/.test(id))).toBe(true);
+    expect(new Set(ids).size).toBe(ids.length);
   });
 });

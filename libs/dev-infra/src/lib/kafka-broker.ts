@@ -221,6 +221,18 @@ export function writeServerProperties(options: {
   return file;
 }
 
+/**
+ * A new KRaft cluster id: 16 random bytes in base64url, never starting with '-' — the storage tool's argument
+ * parser would read such an id as an option and refuse to format (1 id in 64); Kafka's own `Uuid.randomUuid()`
+ * skips those ids for the same reason.
+ */
+export function newClusterId(): string {
+  for (;;) {
+    const id = crypto.randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
+
 /** (Re)creates a KRaft log dir with a new (or the given: nodes of one cluster) cluster id and SCRAM credentials. */
 export async function formatDataDir(options: {
   dataDir: string;
@@ -228,7 +240,7 @@ export async function formatDataDir(options: {
   users: readonly SaslUser[];
   clusterId?: string;
 }): Promise<string> {
-  const { dataDir, config, users, clusterId = crypto.randomBytes(16).toString('base64url') } = options;
+  const { dataDir, config, users, clusterId = newClusterId() } = options;
   fs.rmSync(dataDir, { recursive: true, force: true });
   fs.mkdirSync(dataDir, { recursive: true });
   const args = [
