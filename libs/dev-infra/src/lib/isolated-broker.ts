@@ -1,4 +1,3 @@
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
@@ -18,6 +17,13 @@ import {
   writeServerProperties,
 } from './kafka-broker';
 import { paths } from './paths';
+import {
+  assertInstanceName,
+  childDirs,
+  createThrowawayDir,
+  reapOrphans,
+  throwawayDir,
+} from './throwaway-dirs';
 import {
   cmdline,
   envInt,
@@ -99,16 +105,6 @@ export interface IsolatedBrokerOptions {
 
 const stateFile = (dir: string): string => path.join(dir, 'broker.json');
 
-function assertIsolatedDir(dir: string): string {
-  const resolved = path.resolve(dir);
-  if (path.dirname(resolved) !== paths.kafkaIsolated) {
-    throw new Error(
-      `${dir} is not an isolated broker directory (expected one under ${rel(paths.kafkaIsolated)})`,
-    );
-  }
-  return resolved;
-}
-
 /**
  * Stops an isolated broker (SIGTERM, SIGKILL after 10 s) and deletes its directory. Safe to call twice and on a
  * broker that never started. Accepts what `startIsolatedBroker` returned, or its directory.
@@ -119,7 +115,11 @@ export async function stopIsolatedBroker(
 ): Promise<{ stopped: boolean; killed: boolean }> {
   if (brokerOrDir === undefined) return { stopped: false, killed: false };
   const { keepData = false, log = ignore } = options;
-  const dir = assertIsolatedDir(typeof brokerOrDir === 'string' ? brokerOrDir : brokerOrDir.dir);
+  const dir = throwawayDir(
+    typeof brokerOrDir === 'string' ? brokerOrDir : brokerOrDir.dir,
+    paths.kafkaIsolated,
+    'broker',
+  );
   const state = readState<IsolatedBrokerState>(stateFile(dir));
   let killed = false;
   // Only a process that runs this broker's own config: a recycled pid is left alone.
@@ -134,30 +134,16 @@ export async function stopIsolatedBroker(
   return { stopped: state?.pid !== undefined, killed };
 }
 
-function entries(dir: string): string[] {
-  try {
-    return fs.readdirSync(dir);
-  } catch {
-    return [];
-  }
-}
-
 /** Isolated brokers whose owning process is gone (a test run killed before its afterAll) are stopped here. */
 export async function reapIsolatedBrokers(options: { log?: Log } = {}): Promise<string[]> {
   const { log = ignore } = options;
-  const reaped: string[] = [];
-  for (const entry of entries(paths.kafkaIsolated)) {
-    const dir = path.join(paths.kafkaIsolated, entry);
-    const state = readState<IsolatedBrokerState>(stateFile(dir));
-    const age = Date.now() - (fs.statSync(dir, { throwIfNoEntry: false })?.mtimeMs ?? 0);
-    // No state yet: maybe being created right now by another process; leave it a minute.
-    const orphan = state ? !isAlive(state.owner) : age > 60_000;
-    if (!orphan) continue;
-    log(`stopping isolated broker ${entry} (its owner ${state?.owner ?? '?'} is gone)`);
-    await stopIsolatedBroker(dir, { log });
-    reaped.push(entry);
-  }
-  return reaped;
+  return reapOrphans(
+    paths.kafkaIsolated,
+    stateFile,
+    'broker',
+    (dir) => stopIsolatedBroker(dir, { log }),
+    log,
+  );
 }
 
 export interface ListedIsolatedBroker extends IsolatedBrokerState {
@@ -166,7 +152,7 @@ export interface ListedIsolatedBroker extends IsolatedBrokerState {
 }
 
 export function listIsolatedBrokers(): ListedIsolatedBroker[] {
-  return entries(paths.kafkaIsolated).flatMap((entry) => {
+  return childDirs(paths.kafkaIsolated).flatMap((entry) => {
     const state = readState<IsolatedBrokerState>(stateFile(path.join(paths.kafkaIsolated, entry)));
     return state ? [{ ...state, running: isAlive(state.pid), ownerAlive: isAlive(state.owner) }] : [];
   });
@@ -192,7 +178,7 @@ export async function startIsolatedBroker(options: IsolatedBrokerOptions = {}): 
     timeoutMs = envInt('KAFKA_START_TIMEOUT_MS', 120_000),
     log = ignore,
   } = options;
-  if (!/^[A-Za-z0-9_-]{1,40}$/.test(name)) throw new Error(`startIsolatedBroker: invalid name "${name}"`);
+  assertInstanceName(name, 'startIsolatedBroker');
   for (const file of tls ? [tls.keystore, tls.truststore] : []) {
     if (!file || !fs.existsSync(file)) throw new Error(`startIsolatedBroker: TLS file not found: ${file}`);
   }
@@ -201,12 +187,10 @@ export async function startIsolatedBroker(options: IsolatedBrokerOptions = {}): 
   // The jars are shared with the shared broker: resolve them under the same lock as `up`.
   await withLock(paths.lock, () => ensureKafkaJars(log));
   const [plainPort = 0, controllerPort = 0, saslPort = 0, sslPort] = await freePorts(tls ? 4 : 3);
-  const id = `${name}-${process.pid}-${crypto.randomBytes(3).toString('hex')}`;
-  const dir = path.join(paths.kafkaIsolated, id);
+  const { id, dir } = createThrowawayDir(paths.kafkaIsolated, name);
   const dataDir = path.join(dir, 'data');
   const config = path.join(dir, 'server.properties');
   const logFile = path.join(dir, 'broker.log');
-  fs.mkdirSync(dir, { recursive: true });
   const brokers = `${KAFKA_HOST}:${plainPort}`;
   const saslBrokers = `${KAFKA_HOST}:${saslPort}`;
   const sslBrokers = tls ? `${KAFKA_HOST}:${sslPort}` : undefined;
@@ -285,7 +269,7 @@ export async function restartIsolatedBroker<B extends { readonly dir: string }>(
   options: { kill?: boolean; timeoutMs?: number; log?: Log } = {},
 ): Promise<B & IsolatedBrokerState & { readonly pid: number }> {
   const { kill = true, timeoutMs = 120_000, log = ignore } = options;
-  const dir = assertIsolatedDir(broker.dir);
+  const dir = throwawayDir(broker.dir, paths.kafkaIsolated, 'broker');
   const state = readState<IsolatedBrokerState>(stateFile(dir));
   if (!state) throw new Error(`restartIsolatedBroker: ${dir} holds no broker`);
   if (isAlive(state.pid) && cmdline(state.pid).includes(state.config)) {

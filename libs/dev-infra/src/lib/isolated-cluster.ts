@@ -1,4 +1,3 @@
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
@@ -13,6 +12,7 @@ import {
   writeServerProperties,
 } from './kafka-broker';
 import { paths } from './paths';
+import { assertInstanceName, createThrowawayDir, reapOrphans, throwawayDir } from './throwaway-dirs';
 import {
   cmdline,
   envInt,
@@ -83,16 +83,6 @@ function writeClusterState(state: IsolatedCluster): void {
   writeState(stateFile(state.dir), state);
 }
 
-function assertClusterDir(dir: string): string {
-  const resolved = path.resolve(dir);
-  if (path.dirname(resolved) !== paths.kafkaClusters) {
-    throw new Error(
-      `${dir} is not an isolated cluster directory (expected one under ${rel(paths.kafkaClusters)})`,
-    );
-  }
-  return resolved;
-}
-
 function readCluster(dir: string, what: string): IsolatedCluster {
   const state = readState<IsolatedCluster>(stateFile(dir));
   if (!state) throw new Error(`${what}: ${dir} holds no cluster`);
@@ -154,7 +144,11 @@ export async function stopIsolatedCluster(
 ): Promise<{ stopped: number }> {
   if (clusterOrDir === undefined) return { stopped: 0 };
   const { keepData = false, log = ignore } = options;
-  const dir = assertClusterDir(typeof clusterOrDir === 'string' ? clusterOrDir : clusterOrDir.dir);
+  const dir = throwawayDir(
+    typeof clusterOrDir === 'string' ? clusterOrDir : clusterOrDir.dir,
+    paths.kafkaClusters,
+    'cluster',
+  );
   const state = readState<IsolatedCluster>(stateFile(dir));
   const running = (state?.nodes ?? []).filter(nodeProcessAlive);
   await Promise.all(
@@ -175,19 +169,13 @@ export async function stopIsolatedCluster(
 /** Isolated clusters whose owning process is gone (a test run killed before its afterAll) are stopped here. */
 export async function reapIsolatedClusters(options: { log?: Log } = {}): Promise<string[]> {
   const { log = ignore } = options;
-  const entries = fs.existsSync(paths.kafkaClusters) ? fs.readdirSync(paths.kafkaClusters) : [];
-  const reaped: string[] = [];
-  for (const entry of entries) {
-    const dir = path.join(paths.kafkaClusters, entry);
-    const state = readState<IsolatedCluster>(stateFile(dir));
-    const age = Date.now() - (fs.statSync(dir, { throwIfNoEntry: false })?.mtimeMs ?? 0);
-    const orphan = state ? !isAlive(state.owner) : age > 60_000;
-    if (!orphan) continue;
-    log(`stopping isolated cluster ${entry} (its owner ${state?.owner ?? '?'} is gone)`);
-    await stopIsolatedCluster(dir, { log });
-    reaped.push(entry);
-  }
-  return reaped;
+  return reapOrphans(
+    paths.kafkaClusters,
+    stateFile,
+    'cluster',
+    (dir) => stopIsolatedCluster(dir, { log }),
+    log,
+  );
 }
 
 /**
@@ -209,7 +197,7 @@ export async function startIsolatedCluster(options: IsolatedClusterOptions = {})
     timeoutMs = envInt('KAFKA_START_TIMEOUT_MS', 240_000),
     log = ignore,
   } = options;
-  if (!/^[A-Za-z0-9_-]{1,40}$/.test(name)) throw new Error(`startIsolatedCluster: invalid name "${name}"`);
+  assertInstanceName(name, 'startIsolatedCluster');
   if (!Number.isInteger(count) || count < 3) {
     throw new Error(
       `startIsolatedCluster: a cluster that survives a lost broker needs ≥ 3 nodes, got ${count}`,
@@ -219,9 +207,7 @@ export async function startIsolatedCluster(options: IsolatedClusterOptions = {})
   await reapIsolatedClusters({ log });
   await withLock(paths.lock, () => ensureKafkaJars(log));
   const ports = await freePorts(count * 2);
-  const id = `${name}-${process.pid}-${crypto.randomBytes(3).toString('hex')}`;
-  const dir = path.join(paths.kafkaClusters, id);
-  fs.mkdirSync(dir, { recursive: true });
+  const { id, dir } = createThrowawayDir(paths.kafkaClusters, name);
   const replicationFactor = count;
   const minInsyncReplicas = count - 1;
   const nodes: IsolatedClusterNode[] = Array.from({ length: count }, (_, index) => {
@@ -320,7 +306,7 @@ export async function killClusterBroker(
   options: { kill?: boolean; log?: Log } = {},
 ): Promise<IsolatedCluster> {
   const { kill = true, log = ignore } = options;
-  const state = readCluster(assertClusterDir(cluster.dir), 'killClusterBroker');
+  const state = readCluster(throwawayDir(cluster.dir, paths.kafkaClusters, 'cluster'), 'killClusterBroker');
   const node = clusterNode(state, nodeId);
   if (nodeProcessAlive(node)) {
     await stopProcess(node.pid, {
@@ -353,7 +339,7 @@ export async function restartClusterBroker(
   options: { kill?: boolean; timeoutMs?: number; log?: Log } = {},
 ): Promise<IsolatedCluster> {
   const { kill = true, timeoutMs = 240_000, log = ignore } = options;
-  const dir = assertClusterDir(cluster.dir);
+  const dir = throwawayDir(cluster.dir, paths.kafkaClusters, 'cluster');
   const state = await killClusterBroker({ dir }, nodeId, { kill, log });
   const node = clusterNode(state, nodeId);
   const pid = await spawnBroker({

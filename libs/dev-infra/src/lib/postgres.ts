@@ -6,6 +6,7 @@ import path from 'node:path';
 import { Client } from 'pg';
 import { LOCAL_HOSTS } from './local-broker';
 import { paths } from './paths';
+import { assertInstanceName, createThrowawayDir, reapOrphans, throwawayDir } from './throwaway-dirs';
 import {
   childrenOf,
   cmdline,
@@ -383,9 +384,11 @@ export async function stopIsolatedPostgres(
 ): Promise<void> {
   if (instance === undefined) return;
   const { kill = false, keepData = false, log = ignore } = options;
-  const dir = path.resolve(typeof instance === 'string' ? instance : instance.dir);
-  if (path.dirname(dir) !== paths.postgresIsolated)
-    throw new Error(`${dir} is not an isolated PostgreSQL directory`);
+  const dir = throwawayDir(
+    typeof instance === 'string' ? instance : instance.dir,
+    paths.postgresIsolated,
+    'PostgreSQL',
+  );
   const state = readState<IsolatedPostgresState>(postgresStateFile(dir));
   const lockFile = path.join(dir, 'data', 'postmaster.pid');
   const pid = readPid(lockFile);
@@ -418,20 +421,13 @@ export async function stopIsolatedPostgres(
 
 /** Isolated PostgreSQL servers whose owning process is gone are stopped here. */
 async function reapIsolatedPostgres(log: Log): Promise<void> {
-  let entries: string[];
-  try {
-    entries = fs.readdirSync(paths.postgresIsolated);
-  } catch {
-    return;
-  }
-  for (const entry of entries) {
-    const dir = path.join(paths.postgresIsolated, entry);
-    const state = readState<IsolatedPostgresState>(postgresStateFile(dir));
-    const age = Date.now() - (fs.statSync(dir, { throwIfNoEntry: false })?.mtimeMs ?? 0);
-    if (state ? isAlive(state.owner) : age < 60_000) continue;
-    log(`stopping isolated PostgreSQL ${entry} (its owner ${state?.owner ?? '?'} is gone)`);
-    await stopIsolatedPostgres(dir, { log });
-  }
+  await reapOrphans(
+    paths.postgresIsolated,
+    postgresStateFile,
+    'PostgreSQL',
+    (dir) => stopIsolatedPostgres(dir, { log }),
+    log,
+  );
 }
 
 /**
@@ -444,12 +440,10 @@ export async function startIsolatedPostgres(
   options: { name?: string; owner?: number; log?: Log } = {},
 ): Promise<IsolatedPostgres> {
   const { name = 'isolated', owner = process.pid, log = ignore } = options;
-  if (!/^[A-Za-z0-9_-]{1,40}$/.test(name)) throw new Error(`startIsolatedPostgres: invalid name "${name}"`);
+  assertInstanceName(name, 'startIsolatedPostgres');
   await reapIsolatedPostgres(log);
   const [port = 0] = await freePorts(1);
-  const id = `${name}-${process.pid}-${crypto.randomBytes(3).toString('hex')}`;
-  const dir = path.join(paths.postgresIsolated, id);
-  fs.mkdirSync(dir, { recursive: true });
+  const { id, dir } = createThrowawayDir(paths.postgresIsolated, name);
   const state: IsolatedPostgresState = {
     id,
     owner,
