@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { EmailContract } from '@notifications/contracts';
-import { AcsEmulatorProcess, expectEventually, KafkaTestEnvironment } from '@notifications/testing';
+import { AcsEmulatorProcess, expectEventually } from '@notifications/testing';
+import { KafkaTestEnvironment } from '@notifications/messaging/testing';
 import {
   deleteTestArtifacts,
   operatorAuth,

@@ -4,10 +4,10 @@ import {
   AcsEmulatorProcess,
   type AppProcess,
   expectEventually,
-  KafkaTestEnvironment,
   startAppProcess,
   TYPESCRIPT_SOURCE_NODE_ARGS,
 } from '@notifications/testing';
+import { KafkaTestEnvironment } from '@notifications/messaging/testing';
 import { randomUUID } from 'node:crypto';
 import {
   deleteTestArtifacts,

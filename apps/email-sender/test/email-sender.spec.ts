@@ -14,10 +14,10 @@ import {
 import {
   AcsEmulatorProcess,
   expectEventually,
-  KafkaTestEnvironment,
   OperatorTestAuth,
   WORKSPACE_ROOT,
 } from '@notifications/testing';
+import { KafkaTestEnvironment } from '@notifications/messaging/testing';
 import {
   deleteTestArtifacts,
   operatorAuth,

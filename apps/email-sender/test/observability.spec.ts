@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { EmailContract, type Email } from '@notifications/contracts';
 import { parsePrometheusText, sampleValue, type MetricSample } from '@notifications/observability';
-import { AcsEmulatorProcess, expectEventually, KafkaTestEnvironment } from '@notifications/testing';
+import { AcsEmulatorProcess, expectEventually } from '@notifications/testing';
+import { KafkaTestEnvironment } from '@notifications/messaging/testing';
 import {
   deleteTestArtifacts,
   senderTopics,

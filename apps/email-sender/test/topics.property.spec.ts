@@ -1,11 +1,6 @@
 import { EmailContract } from '@notifications/contracts';
-import {
-  AcsEmulatorProcess,
-  arbitraryRecords,
-  expectEventually,
-  fuzzSeed,
-  KafkaTestEnvironment,
-} from '@notifications/testing';
+import { AcsEmulatorProcess, arbitraryRecords, expectEventually, fuzzSeed } from '@notifications/testing';
+import { KafkaTestEnvironment } from '@notifications/messaging/testing';
 import {
   deleteTestArtifacts,
   operatorAuth,

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { topicCatalog } from '@notifications/contracts';
-import { testKafkaConnection } from '@notifications/testing';
+import { testKafkaConnection } from '@notifications/messaging/testing';
 import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
 import { type DeadLetterTopicSummary } from '../src/dlq/dlq.service';
 import { type TopicCheck, type TopicsCreateReport } from '../src/topics/topics.service';

@@ -6,7 +6,8 @@ import {
   silentLogger,
   type MessageContext,
 } from '@notifications/messaging';
-import { expectEventually, KafkaTestEnvironment } from '@notifications/testing';
+import { expectEventually } from '@notifications/testing';
+import { KafkaTestEnvironment } from '@notifications/messaging/testing';
 import { type Admin } from 'kafkajs';
 import { type DeadLetterMessage } from '../src/dlq/dead-letter-message';
 import { DlqService, replayGroupId, type ReplayReport } from '../src/dlq/dlq.service';

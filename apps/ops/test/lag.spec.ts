@@ -1,5 +1,5 @@
 import { HealthCheckContract } from '@notifications/contracts';
-import { KafkaTestEnvironment } from '@notifications/testing';
+import { KafkaTestEnvironment } from '@notifications/messaging/testing';
 import { type Admin } from 'kafkajs';
 import { type GroupLag, LagService } from '../src/lag/lag.service';
 import { opsEnv, testAdmin } from './support/kafka-env';

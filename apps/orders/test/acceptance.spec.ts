@@ -8,7 +8,8 @@ import {
   SendOperationResultContract,
   type SendOperationResult,
 } from '@notifications/contracts';
-import { expectEventually, type ReceivedRecord } from '@notifications/testing';
+import { expectEventually } from '@notifications/testing';
+import { type ReceivedRecord } from '@notifications/messaging/testing';
 import { loadOrdersConfig } from '../src/config/orders.config';
 import { EmailNotificationSummaryResponse, OrderWithStatusResponse } from '../src/api/order.responses';
 import { expectShape } from './support/assertions';

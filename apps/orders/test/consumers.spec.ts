@@ -10,7 +10,8 @@ import {
   type Email,
   type SendOperationResult,
 } from '@notifications/contracts';
-import { expectEventually, type ReceivedRecord } from '@notifications/testing';
+import { expectEventually } from '@notifications/testing';
+import { type ReceivedRecord } from '@notifications/messaging/testing';
 import {
   ContactPointUnavailableError,
   type ContactPointService,

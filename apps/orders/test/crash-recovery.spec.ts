@@ -1,4 +1,5 @@
-import { expectEventually, type ReceivedRecord } from '@notifications/testing';
+import { expectEventually } from '@notifications/testing';
+import { type ReceivedRecord } from '@notifications/messaging/testing';
 import { OrdersDb } from './support/db-helpers';
 import { startChildApp, type ChildApp } from './support/child-app';
 import {

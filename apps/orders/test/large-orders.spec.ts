@@ -1,5 +1,6 @@
 import { EmailContract } from '@notifications/contracts';
-import { expectEventually, type ReceivedRecord } from '@notifications/testing';
+import { expectEventually } from '@notifications/testing';
+import { type ReceivedRecord } from '@notifications/messaging/testing';
 import {
   API,
   ApiClient,

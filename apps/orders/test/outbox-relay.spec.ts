@@ -1,7 +1,8 @@
 import { Logger } from '@nestjs/common';
 import { createTestDatabase, type TestDatabase } from '@notifications/database/testing';
 import { MessageProducer, silentLogger } from '@notifications/messaging';
-import { KafkaTestEnvironment, expectEventually, type ReceivedRecord } from '@notifications/testing';
+import { expectEventually } from '@notifications/testing';
+import { KafkaTestEnvironment, type ReceivedRecord } from '@notifications/messaging/testing';
 import { NotificationOrderContract } from '@notifications/contracts';
 import { Kafka, logLevel } from 'kafkajs';
 import { loadOrdersConfig, type OrdersConfig } from '../src/config/orders.config';
@@ -36,7 +37,11 @@ describe('outbox relay against PostgreSQL and Kafka', () => {
     topic = definition.name;
     received = await kafka.read([topic]);
     producer = new MessageProducer(
-      new Kafka({ ...kafka.connection, brokers: [...kafka.connection.brokers], logLevel: logLevel.NOTHING }),
+      new Kafka({
+        clientId: kafka.connection.clientId,
+        brokers: [...kafka.connection.brokers],
+        logLevel: logLevel.NOTHING,
+      }),
       silentLogger,
     );
     await producer.connect();

@@ -4,8 +4,8 @@ import {
   arbitraryRecords,
   expectEventually,
   fuzzSeed,
-  KafkaTestEnvironment,
 } from '@notifications/testing';
+import { KafkaTestEnvironment } from '@notifications/messaging/testing';
 import { sendEmail, startEmulator } from './support/acs-emulator';
 import { TestKafka } from './support/kafka';
 import { acceptedRecord, resultFields, resultsOf } from './support/messages';

@@ -1,5 +1,6 @@
 import { EmailContract, type Email, type TopicDefinition } from '@notifications/contracts';
-import { KafkaTestEnvironment, expectEventually } from '@notifications/testing';
+import { expectEventually } from '@notifications/testing';
+import { KafkaTestEnvironment } from '../src/testing';
 import {
   InfrastructureUnavailableError,
   KafkaRuntime,

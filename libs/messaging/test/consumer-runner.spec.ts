@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { EmailContract, type Email, type TopicDefinition } from '@notifications/contracts';
-import { KafkaTestEnvironment, expectEventually } from '@notifications/testing';
+import { expectEventually } from '@notifications/testing';
+import { KafkaTestEnvironment } from '../src/testing';
 import { Kafka, logLevel } from 'kafkajs';
 import {
   ConsumerLivenessCheck,

@@ -9,7 +9,8 @@ import {
   type Email,
   type TopicDefinition,
 } from '@notifications/contracts';
-import { KafkaTestEnvironment, expectEventually } from '@notifications/testing';
+import { expectEventually } from '@notifications/testing';
+import { KafkaTestEnvironment } from '../src/testing';
 import { Kafka, logLevel } from 'kafkajs';
 import {
   KafkaHealthCheck,

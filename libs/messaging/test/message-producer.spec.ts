@@ -1,5 +1,6 @@
 import { ContractViolationError, EmailContract, type Email } from '@notifications/contracts';
-import { KafkaTestEnvironment, expectEventually } from '@notifications/testing';
+import { expectEventually } from '@notifications/testing';
+import { KafkaTestEnvironment } from '../src/testing';
 import { KafkaRuntime, silentLogger } from '../src';
 import { testEmail } from './fixtures/email-messages';
 

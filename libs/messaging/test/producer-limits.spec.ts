@@ -1,5 +1,6 @@
 import { EmailContract, type Email } from '@notifications/contracts';
-import { KafkaTestEnvironment, expectEventually } from '@notifications/testing';
+import { expectEventually } from '@notifications/testing';
+import { KafkaTestEnvironment } from '../src/testing';
 import { Kafka, logLevel } from 'kafkajs';
 import { KafkaRuntime, RecordTooLargeError, silentLogger, type RawMessage } from '../src';
 

@@ -17,7 +17,8 @@ import {
   type KafkaHandlerExtras,
 } from '@notifications/messaging/nest';
 import { OPERATOR_SCOPE } from '@notifications/config';
-import { KafkaTestEnvironment, OperatorTestAuth, expectEventually } from '@notifications/testing';
+import { OperatorTestAuth, expectEventually } from '@notifications/testing';
+import { KafkaTestEnvironment } from '@notifications/messaging/testing';
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import {

@@ -1,5 +1,4 @@
 export * from './lib/expect-eventually';
-export * from './lib/kafka-test-environment';
 export * from './lib/isolated-infra';
 export * from './lib/arbitrary-records';
 export * from './lib/operator-test-auth';

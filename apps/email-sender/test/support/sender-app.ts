@@ -5,7 +5,8 @@ import { topicCatalog, type Email, type TopicCatalog } from '@notifications/cont
 import { silentLogger } from '@notifications/messaging';
 import { startKafkaTransport } from '@notifications/messaging/nest';
 import { listenWithManagement } from '@notifications/observability';
-import { OperatorTestAuth, testKafkaConnection, type KafkaTestEnvironment } from '@notifications/testing';
+import { OperatorTestAuth } from '@notifications/testing';
+import { testKafkaConnection, type KafkaTestEnvironment } from '@notifications/messaging/testing';
 import { Kafka, logLevel } from 'kafkajs';
 import { EmailSenderModule } from '../../src/app/email-sender.module';
 import { loadEmailSenderConfig, type EmailSenderConfig } from '../../src/config/email-sender.config';

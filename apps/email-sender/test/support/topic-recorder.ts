@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { testKafkaConnection } from '@notifications/testing';
+import { testKafkaConnection } from '@notifications/messaging/testing';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
 
 export interface RecordedMessage {

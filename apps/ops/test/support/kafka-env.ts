@@ -1,4 +1,4 @@
-import { testKafkaConnection } from '@notifications/testing';
+import { testKafkaConnection } from '@notifications/messaging/testing';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 
 /** The settings the CLI under test gets: the test broker, a client id of its own, and any extras. */

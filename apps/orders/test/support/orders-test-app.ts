@@ -4,7 +4,7 @@ import { createTestDatabase, type TestDatabase } from '@notifications/database/t
 import { type TopicCatalog } from '@notifications/contracts';
 import { startKafkaTransport } from '@notifications/messaging/nest';
 import { listenWithManagement } from '@notifications/observability';
-import { KafkaTestEnvironment } from '@notifications/testing';
+import { KafkaTestEnvironment } from '@notifications/messaging/testing';
 import { createOrdersApp } from '../../src/app/orders-app';
 import { loadOrdersConfig, type OrdersConfig } from '../../src/config/orders.config';
 import { type ContactPointService } from '../../src/domain/contact-point.service';

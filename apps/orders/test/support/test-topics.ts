@@ -1,5 +1,5 @@
 import { topicCatalog, type TopicCatalog } from '@notifications/contracts';
-import { type KafkaTestEnvironment } from '@notifications/testing';
+import { type KafkaTestEnvironment } from '@notifications/messaging/testing';
 
 /**
  * The real topics under a test's own KAFKA_TOPIC_SUFFIX, created (and later deleted) by the test environment:

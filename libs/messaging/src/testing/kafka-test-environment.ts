@@ -1,15 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { type MessageContract, type TopicDefinition, defineTopic } from '@notifications/contracts';
 import { Kafka, logLevel, type Admin, type Consumer, type IHeaders, type Producer } from 'kafkajs';
-
-/** Structurally the messaging lib's connection options (kept local so this lib does not depend on it). */
-export interface TestKafkaConnection {
-  readonly brokers: readonly string[];
-  readonly clientId: string;
-}
+import { type KafkaConnectionOptions } from '../lib/connection';
+import { waitForTopicLeaders } from '../lib/topic-provisioner';
 
 /** The broker integration tests use: `KAFKA_BROKERS`, else the one `npm run infra:up` starts. */
-export function testKafkaConnection(clientId = 'notifications-test'): TestKafkaConnection {
+export function testKafkaConnection(clientId = 'notifications-test'): KafkaConnectionOptions {
   const brokers = (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',').map((b) => b.trim());
   return { brokers, clientId };
 }
@@ -37,7 +33,7 @@ function decode(headers: IHeaders | undefined): Record<string, string> {
  * produce for poison messages, a reader that collects everything on given topics, and committed-offset look-ups.
  */
 export class KafkaTestEnvironment {
-  readonly connection: TestKafkaConnection;
+  readonly connection: KafkaConnectionOptions;
   private readonly kafka: Kafka;
   private admin: Admin | undefined;
   private adminConnection: Promise<Admin> | undefined;
@@ -95,7 +91,7 @@ export class KafkaTestEnvironment {
       })),
     });
     this.createdTopics.push(...names);
-    await this.waitForLeaders(names);
+    await waitForTopicLeaders(admin, names);
   }
 
   async produceRaw(
@@ -159,34 +155,6 @@ export class KafkaTestEnvironment {
       if (this.createdTopics.length > 0)
         await this.admin.deleteTopics({ topics: this.createdTopics }).catch(() => undefined);
       await this.admin.disconnect();
-    }
-  }
-
-  /**
-   * kafkajs' `waitForLeaders` gives up when Kafka 4 briefly reports a just-created topic as unknown, or its new
-   * leader answers NOT_LEADER for a moment (both seen on a busy machine); poll until the offsets can be read.
-   * (The messaging lib has the same wait as `waitForTopicLeaders`; this lib may not depend on it because the
-   * messaging lib's own tests use this one.)
-   */
-  private async waitForLeaders(topics: readonly string[], timeoutMs = 30_000): Promise<void> {
-    const admin = await this.getAdmin();
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const metadata = await admin.fetchTopicMetadata({ topics: [...topics] }).catch(() => undefined);
-      const ready = metadata?.topics.filter(
-        (t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0),
-      );
-      // A named leader may still answer NOT_LEADER for a moment; ready once the offsets can be read.
-      if (ready?.length === topics.length) {
-        const answering = await Promise.all(topics.map((topic) => admin.fetchTopicOffsets(topic))).then(
-          () => true,
-          () => false,
-        );
-        if (answering) return;
-      }
-      if (Date.now() >= deadline)
-        throw new Error(`Test topics still have no leaders after ${timeoutMs} ms: ${topics.join(', ')}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
 
