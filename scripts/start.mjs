@@ -288,7 +288,7 @@ function welcome() {
       '',
       bold('Operate') + ' (the CLI mints an operator token with the development key):',
       '  npm run ops -- rate-limit show      # also: outbox show, dlq list, lag, topics check',
-      `  OPS_TOKEN=$(npm run -s token -- --operator | grep -E '^ey')   # a token for curl against the management URLs`,
+      `  OPS_TOKEN=$(npm run -s token -- --operator)   # a token for curl against the management URLs`,
     );
   }
   if (apps.length === 0) lines.push('  (no apps yet: only the infrastructure runs)');
@@ -309,7 +309,7 @@ function welcome() {
       '                   # and prints every status change until the order is Completed',
       '',
       '  # or by hand: a development token (trusted by this development configuration only), then the order',
-      `  TOKEN=$(npm run -s token -- --org ttd | grep -E '^ey')`,
+      `  TOKEN=$(npm run -s token -- --org ttd)`,
       `  curl -s -X POST ${api}/orders/email \\`,
       `    -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \\`,
       `    -d '${order}'`,
