@@ -24,7 +24,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 // libs/dev-infra is TypeScript: package.json runs this script with `--conditions=@notifications/source -r
 // @swc-node/register`, whose require hook compiles it (Node's own type stripping cannot load the workspace libs'
 // extensionless CommonJS imports).
-const { down, up } = createRequire(import.meta.url)('@notifications/dev-infra');
+const { down, startedByUp, up } = createRequire(import.meta.url)('@notifications/dev-infra');
 
 const root = join(import.meta.dirname, '..');
 const colours = [36, 35, 33, 32, 34, 31];
@@ -122,9 +122,7 @@ async function probe(app) {
 const seconds = (ms) => `${(ms / 1000).toFixed(1)} s`;
 
 const infra = await up();
-const startedKafka = infra.kafka?.managed === true && String(infra.kafka.action).startsWith('started');
-const startedPostgres =
-  infra.postgres?.embedded === true && String(infra.postgres.action).startsWith('started');
+const { kafka: startedKafka, postgres: startedPostgres } = startedByUp(infra);
 const env = {
   ...process.env,
   KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? infra.kafka?.brokers,
