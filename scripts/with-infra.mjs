@@ -47,9 +47,12 @@ const child = spawn(command, commandArgs, {
     NX_DAEMON: 'false',
   },
 });
-// Ctrl-C reaches the command through the terminal's process group; the command stops its own processes and exits,
-// and only then is the infrastructure stopped. A signal sent to this process alone is passed on.
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
+// Ctrl-C (and a closed terminal) signal the whole foreground process group, so the command has its SIGINT/SIGHUP
+// already: passing it on would be a second one, which makes `npm run bench` kill its apps at once instead of
+// stopping them and cleaning up. This process only waits for the command and then stops the infrastructure.
+// SIGTERM is usually sent to one process (a supervisor, `kill`): that one is passed on.
+for (const signal of ['SIGINT', 'SIGHUP']) process.on(signal, () => undefined);
+process.on('SIGTERM', () => child.kill('SIGTERM'));
 const exitCode = await new Promise((resolve) => {
   child.on('error', (error) => {
     console.error(`${script}: ${command} did not start: ${error.message}`);
