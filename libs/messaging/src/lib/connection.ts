@@ -142,8 +142,9 @@ export class KafkaAuthorizationError extends Error {
 }
 
 /**
- * No broker answered a client's connect: kafkajs' own error says only "Connection error: connect ECONNREFUSED" after
- * its retries, so the start that fails says which brokers it tried and what to check.
+ * A client's connect reached no broker (refused, timed out, or a TLS handshake that failed: kafkajs treats all as
+ * connection errors): kafkajs' own error says only "Connection error: connect ECONNREFUSED" after its retries, so the
+ * start that fails says which brokers it tried and what to check.
  */
 export class KafkaUnreachableError extends Error {
   override readonly name = 'KafkaUnreachableError';
@@ -153,9 +154,9 @@ export class KafkaUnreachableError extends Error {
     cause: unknown,
   ) {
     super(
-      `Kafka unreachable: no broker of ${principal.brokers.join(',')} answered the ${principal.role} client ` +
-        `(${rootMessage(cause)}); check that the brokers run and KAFKA_BROKERS names them ` +
-        '(locally: `npm run infra:status`, `npm run infra:up`)',
+      `Kafka unreachable: the ${principal.role} client could not connect to ${principal.brokers.join(',')} ` +
+        `(${rootMessage(cause)}); check that the brokers run, that KAFKA_BROKERS names them and, with TLS, the ` +
+        'KAFKA_SSL_* settings (locally: `npm run infra:status`, `npm run infra:up`)',
       { cause },
     );
   }

@@ -103,9 +103,9 @@ describe('explainKafkaError on a connect that reaches no broker', () => {
     const explained = explainKafkaError(refused(), principal, 'connect');
     expect(explained).toBeInstanceOf(KafkaUnreachableError);
     expect((explained as Error).message).toBe(
-      'Kafka unreachable: no broker of 127.0.0.1:1,127.0.0.1:2 answered the admin client ' +
-        '(Connection error: connect ECONNREFUSED 127.0.0.1:1); check that the brokers run and KAFKA_BROKERS names ' +
-        'them (locally: `npm run infra:status`, `npm run infra:up`)',
+      'Kafka unreachable: the admin client could not connect to 127.0.0.1:1,127.0.0.1:2 ' +
+        '(Connection error: connect ECONNREFUSED 127.0.0.1:1); check that the brokers run, that KAFKA_BROKERS ' +
+        'names them and, with TLS, the KAFKA_SSL_* settings (locally: `npm run infra:status`, `npm run infra:up`)',
     );
     expect((explained as Error).cause).toBeInstanceOf(KafkaJSNonRetriableError);
   });
