@@ -24,7 +24,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 // libs/dev-infra is TypeScript: package.json runs this script with `--conditions=@notifications/source -r
 // @swc-node/register`, whose require hook compiles it (Node's own type stripping cannot load the workspace libs'
 // extensionless CommonJS imports).
-const { down, up } = createRequire(import.meta.url)('@notifications/dev-infra');
+const { down, startedByUp, up } = createRequire(import.meta.url)('@notifications/dev-infra');
 
 const root = join(import.meta.dirname, '..');
 const colours = [36, 35, 33, 32, 34, 31];
@@ -122,9 +122,7 @@ async function probe(app) {
 const seconds = (ms) => `${(ms / 1000).toFixed(1)} s`;
 
 const infra = await up();
-const startedKafka = infra.kafka?.managed === true && String(infra.kafka.action).startsWith('started');
-const startedPostgres =
-  infra.postgres?.embedded === true && String(infra.postgres.action).startsWith('started');
+const { kafka: startedKafka, postgres: startedPostgres } = startedByUp(infra);
 const env = {
   ...process.env,
   KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? infra.kafka?.brokers,
@@ -288,7 +286,7 @@ function welcome() {
       '',
       bold('Operate') + ' (the CLI mints an operator token with the development key):',
       '  npm run ops -- rate-limit show      # also: outbox show, dlq list, lag, topics check',
-      `  OPS_TOKEN=$(npm run -s token -- --operator | grep -E '^ey')   # a token for curl against the management URLs`,
+      `  OPS_TOKEN=$(npm run -s token -- --operator)   # a token for curl against the management URLs`,
     );
   }
   if (apps.length === 0) lines.push('  (no apps yet: only the infrastructure runs)');
@@ -309,7 +307,7 @@ function welcome() {
       '                   # and prints every status change until the order is Completed',
       '',
       '  # or by hand: a development token (trusted by this development configuration only), then the order',
-      `  TOKEN=$(npm run -s token -- --org ttd | grep -E '^ey')`,
+      `  TOKEN=$(npm run -s token -- --org ttd)`,
       `  curl -s -X POST ${api}/orders/email \\`,
       `    -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \\`,
       `    -d '${order}'`,

@@ -14,12 +14,10 @@ import { join } from 'node:path';
 // libs/dev-infra is TypeScript: package.json runs this script with `--conditions=@notifications/source -r
 // @swc-node/register`, whose require hook compiles it (Node's own type stripping cannot load the workspace libs'
 // extensionless CommonJS imports).
-const { down, up } = createRequire(import.meta.url)('@notifications/dev-infra');
+const { down, startedByUp, up } = createRequire(import.meta.url)('@notifications/dev-infra');
 
 const infra = await up();
-const startedKafka = infra.kafka?.managed === true && String(infra.kafka.action).startsWith('started');
-const startedPostgres =
-  infra.postgres?.embedded === true && String(infra.postgres.action).startsWith('started');
+const { kafka: startedKafka, postgres: startedPostgres } = startedByUp(infra);
 
 const faults = process.argv.includes('--faults');
 const nxArgs = faults

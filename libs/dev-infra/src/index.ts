@@ -2,6 +2,7 @@ export {
   up,
   down,
   status,
+  startedByUp,
   type UpOptions,
   type UpResult,
   type DownOptions,

@@ -83,3 +83,30 @@ export function formatSummaryTable(rows: readonly SummaryRowWithExpectation[]): 
       .trimEnd();
   return [render(header), render(widths.map((width) => '-'.repeat(width))), ...cells.map(render)];
 }
+
+/** An app the demo needs that is not ready, and why. */
+export interface AppNotReady {
+  readonly name: string;
+  /** false: nothing listens at its URL (not started); true: it answers but is not ready. */
+  readonly answers: boolean;
+  readonly reason: string;
+}
+
+const HOW_TO_START =
+  'start it with `npm start` in another terminal, wait for "The notification pipeline is ready", ' +
+  'then run `npm run demo` again';
+
+/**
+ * Why the demo cannot run: one line when none of its apps answers (the usual case: the system was not started),
+ * otherwise the apps that are not ready, one line each, since then something is half up and the reasons differ.
+ */
+export function notRunningMessage(down: readonly AppNotReady[], appCount: number): string {
+  if (down.length === appCount && down.every((app) => !app.answers)) {
+    return `The system is not running (nothing answers at the apps' URLs): ${HOW_TO_START}.`;
+  }
+  return [
+    'The system is not fully running:',
+    ...down.map((app) => `  ${app.name.padEnd(14)}${app.reason}`),
+    `Wait until \`npm start\` prints "The notification pipeline is ready" (or ${HOW_TO_START}).`,
+  ].join('\n');
+}

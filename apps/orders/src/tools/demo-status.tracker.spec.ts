@@ -1,5 +1,11 @@
 import { NotificationStatusTracker, type NotificationSnapshot } from './demo-status.tracker';
-import { expectedDemoResult, formatChange, formatDuration, formatSummaryTable } from './demo-report';
+import {
+  expectedDemoResult,
+  formatChange,
+  formatDuration,
+  formatSummaryTable,
+  notRunningMessage,
+} from './demo-report';
 
 const START = 10_000;
 const ola = (status: NotificationSnapshot['status']): NotificationSnapshot => ({
@@ -170,6 +176,45 @@ describe('demo report', () => {
       'ola@example.com  Delivered                  2.0s           yes',
       'k@bounce.test    Succeeded (still pending)  –              –',
       'x@spam.test      Delivered                  1m01.0s        no (expected Failed_FilteredSpam)',
+    ]);
+  });
+});
+
+describe(notRunningMessage.name, () => {
+  const notStarted = (name: string) => ({
+    name,
+    answers: false,
+    reason: `nothing answers at http://127.0.0.1:5090 (ECONNREFUSED)`,
+  });
+
+  it('says in one line that the system is not running and how to start it when no app answers', () => {
+    const message = notRunningMessage(
+      ['orders', 'email-sender', 'status-poller', 'acs-emulator'].map(notStarted),
+      4,
+    );
+
+    expect(message.split('\n')).toHaveLength(1);
+    expect(message).toMatch(/^The system is not running .*`npm start`.*`npm run demo` again\.$/);
+  });
+
+  it('names each app that is not ready when some of the system is up', () => {
+    const message = notRunningMessage(
+      [
+        notStarted('email-sender'),
+        {
+          name: 'orders',
+          answers: true,
+          reason: 'http://127.0.0.1:5090/health/ready answers 503: kafka down',
+        },
+      ],
+      4,
+    );
+
+    expect(message.split('\n')).toEqual([
+      'The system is not fully running:',
+      '  email-sender  nothing answers at http://127.0.0.1:5090 (ECONNREFUSED)',
+      '  orders        http://127.0.0.1:5090/health/ready answers 503: kafka down',
+      expect.stringContaining('The notification pipeline is ready'),
     ]);
   });
 });

@@ -11,7 +11,10 @@ const REQUEST_TIMEOUT_MS = 5_000;
 
 const EmulatorRules = z.object({ rules: z.array(z.object({ id: z.string(), hits: z.number() })) });
 
-export type Readiness = { readonly ready: true } | { readonly ready: false; readonly reason: string };
+export type Readiness =
+  | { readonly ready: true }
+  /** `answers`: false when nothing listens (the app is not started), true when it answers but is not ready. */
+  | { readonly ready: false; readonly answers: boolean; readonly reason: string };
 
 /** An emulator scripting rule (apps/acs-emulator/README.md, "Scripting"). */
 export interface EmulatorRule {
@@ -33,12 +36,17 @@ export class DemoClient {
     try {
       response = await fetch(`${app.url}/health/ready`, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
     } catch (error) {
-      return { ready: false, reason: `nothing answers at ${app.url} (${networkErrorText(error)})` };
+      return {
+        ready: false,
+        answers: false,
+        reason: `nothing answers at ${app.url} (${networkErrorText(error)})`,
+      };
     }
     if (response.ok) return { ready: true };
     const body = await response.text();
     return {
       ready: false,
+      answers: true,
       reason: `${app.url}/health/ready answers ${response.status}: ${readinessText(body)}`,
     };
   }

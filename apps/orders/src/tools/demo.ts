@@ -30,6 +30,7 @@ import {
   formatChange,
   formatDuration,
   formatSummaryTable,
+  notRunningMessage,
   recipientLabel,
 } from './demo-report';
 import { NotificationStatusTracker } from './demo-status.tracker';
@@ -61,18 +62,9 @@ async function checkApps(config: DemoConfig, client: DemoClient): Promise<void> 
     config.apps.map(async (app) => ({ app, readiness: await client.readiness(app) })),
   );
   const down = results.flatMap(({ app, readiness }) =>
-    readiness.ready ? [] : [`  ${app.name.padEnd(14)}${readiness.reason}`],
+    readiness.ready ? [] : [{ name: app.name, answers: readiness.answers, reason: readiness.reason }],
   );
-  if (down.length > 0) {
-    throw new Error(
-      [
-        'The system is not (fully) running:',
-        ...down,
-        'Start it with `npm start` in another terminal and wait',
-        'for "The notification pipeline is ready", then run `npm run demo` again.',
-      ].join('\n'),
-    );
-  }
+  if (down.length > 0) throw new Error(notRunningMessage(down, config.apps.length));
   say(`All apps are ready: ${config.apps.map((app) => `${app.name} ${app.url}`).join(', ')}`);
 }
 

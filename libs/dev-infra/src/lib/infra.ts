@@ -112,6 +112,18 @@ export async function up(options: UpOptions = {}): Promise<UpResult> {
   });
 }
 
+/**
+ * What `up` started itself, i.e. what the caller stops again with `down` when it is done (`npm start`, `npm test`,
+ * the benchmarks): never a broker or database it found running (the developer's own, another command's, an
+ * external cluster), which outlives the command.
+ */
+export function startedByUp(result: UpResult): { readonly kafka: boolean; readonly postgres: boolean } {
+  return {
+    kafka: result.kafka?.managed === true && result.kafka.action.startsWith('started'),
+    postgres: result.postgres?.embedded === true && result.postgres.action.startsWith('started'),
+  };
+}
+
 /** Stops the local broker and an embedded PostgreSQL started by `up` (never a server we did not start). */
 export async function down(options: DownOptions = {}): Promise<DownResult> {
   const { kafka = true, postgres = true, quiet = false } = options;

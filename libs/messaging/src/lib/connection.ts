@@ -12,6 +12,7 @@ import {
   type ProducerConfig,
   type SASLOptions,
 } from 'kafkajs';
+import { type KafkajsLogEntry, kafkajsLogLevel } from './kafkajs-log-level';
 import { type MessagingLogger } from './logger';
 
 export type SaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512';
@@ -140,6 +141,27 @@ export class KafkaAuthorizationError extends Error {
   }
 }
 
+/**
+ * A client's connect reached no broker (refused, timed out, or a TLS handshake that failed: kafkajs treats all as
+ * connection errors): kafkajs' own error says only "Connection error: connect ECONNREFUSED" after its retries, so the
+ * start that fails says which brokers it tried and what to check.
+ */
+export class KafkaUnreachableError extends Error {
+  override readonly name = 'KafkaUnreachableError';
+
+  constructor(
+    readonly principal: KafkaPrincipal,
+    cause: unknown,
+  ) {
+    super(
+      `Kafka unreachable: the ${principal.role} client could not connect to ${principal.brokers.join(',')} ` +
+        `(${rootMessage(cause)}); check that the brokers run, that KAFKA_BROKERS names them and, with TLS, the ` +
+        'KAFKA_SSL_* settings (locally: `npm run infra:status`, `npm run infra:up`)',
+      { cause },
+    );
+  }
+}
+
 interface ErrorLike {
   readonly name?: unknown;
   readonly type?: unknown;
@@ -197,15 +219,21 @@ function operationText(method: string, args: readonly unknown[]): string {
   }
 }
 
-/** A kafkajs error as one of ours when it is about credentials or ACLs; otherwise unchanged. */
+/** A kafkajs error as one of ours when it is about credentials, ACLs or a connect that found no broker. */
 export function explainKafkaError(
   error: unknown,
   principal: KafkaPrincipal,
   method = 'connect',
   args: readonly unknown[] = [],
 ): unknown {
-  if (error instanceof KafkaAuthenticationError || error instanceof KafkaAuthorizationError) return error;
-  for (const node of errorTree(error)) {
+  if (
+    error instanceof KafkaAuthenticationError ||
+    error instanceof KafkaAuthorizationError ||
+    error instanceof KafkaUnreachableError
+  )
+    return error;
+  const nodes = [...errorTree(error)];
+  for (const node of nodes) {
     if (node.name === 'KafkaJSSASLAuthenticationError' || node.type === 'SASL_AUTHENTICATION_FAILED') {
       return new KafkaAuthenticationError(principal, error);
     }
@@ -213,12 +241,18 @@ export function explainKafkaError(
       return new KafkaAuthorizationError(principal, node.type, operationText(method, args), error);
     }
   }
+  // Only a failed connect: a send or a fetch that loses its broker later is an outage the caller handles
+  // (infrastructureOutageOf reads kafkajs' error names in the cause chain, which this wrapper keeps).
+  if (method === 'connect' && nodes.some((node) => node.name === 'KafkaJSConnectionError')) {
+    return new KafkaUnreachableError(principal, error);
+  }
   return error;
 }
 
 /**
  * Wraps every promise-returning method of a kafkajs client so that authentication and authorization failures
- * surface as {@link KafkaAuthenticationError}/{@link KafkaAuthorizationError}. kafkajs clients are plain objects
+ * surface as {@link KafkaAuthenticationError}/{@link KafkaAuthorizationError}, and a connect that reaches no broker
+ * as {@link KafkaUnreachableError}. kafkajs clients are plain objects
  * of closures, so a shallow copy keeps their behaviour.
  */
 function withExplainedErrors<T extends object>(client: T, principal: KafkaPrincipal): T {
@@ -260,18 +294,26 @@ class RoleKafka extends Kafka {
   }
 }
 
-/**
- * kafkajs logs routine events (pausing a partition, joining a group) at INFO; our runtime pauses partitions as
- * part of normal retry scheduling, so those become debug lines and only kafkajs warnings/errors stay visible.
- */
+const KAFKAJS_LEVELS: Readonly<Record<number, KafkajsLogEntry['level']>> = {
+  [logLevel.ERROR]: 'error',
+  [logLevel.WARN]: 'warn',
+  [logLevel.INFO]: 'info',
+  [logLevel.DEBUG]: 'debug',
+};
+
+/** kafkajs' entries at the level {@link kafkajsLogLevel} gives them (retried attempts are no errors). */
 function logCreatorFor(logger: MessagingLogger): KafkaConfig['logCreator'] {
   return () =>
     ({ level, log, namespace }: LogEntry) => {
       const { message, timestamp: _timestamp, logger: _logger, ...rest } = log;
       const fields = { kafkajs: namespace, ...rest };
-      if (level === logLevel.ERROR) logger.error(message, fields);
-      else if (level === logLevel.WARN) logger.warn(message, fields);
-      else logger.debug(message, fields);
+      const ours = kafkajsLogLevel({
+        level: KAFKAJS_LEVELS[level] ?? 'debug',
+        namespace,
+        message,
+        fields: rest,
+      });
+      logger[ours](message, fields);
     };
 }
 

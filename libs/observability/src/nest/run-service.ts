@@ -1,5 +1,10 @@
 import { type INestApplication, Logger } from '@nestjs/common';
 import { ConfigError, redactConfig, type ObservabilitySettings } from '@notifications/config';
+import {
+  KafkaAuthenticationError,
+  KafkaAuthorizationError,
+  KafkaUnreachableError,
+} from '@notifications/messaging';
 import { startKafkaTransport } from '@notifications/messaging/nest';
 import { listenWithManagement, type ListeningUrls } from './management/management.module';
 import { startObservability, type AppObservability } from './bootstrap';
@@ -24,18 +29,27 @@ export interface ServiceDefinition<C extends ServiceSettings, A extends INestApp
 /**
  * What every worker's main.ts does: settings (a bad one → its message on stderr, exit 1, no stack), observability
  * before Nest (JSON logs from the first line, tracing), the app, its Kafka transport, the public and management
- * listeners, and the settings logged with secrets redacted. Any other start-up failure → its stack, exit 1.
+ * listeners, and the settings logged with secrets redacted. A Kafka error that says what to check (no broker
+ * answered, credentials or ACLs refused) → that one line, exit 1. Any other start-up failure → its stack, exit 1.
  */
 export function runService<C extends ServiceSettings, A extends INestApplication = INestApplication>(
   definition: ServiceDefinition<C, A>,
 ): void {
   start(definition).catch((error: unknown) => {
-    console.error(
-      `${definition.service} failed to start:`,
-      error instanceof Error ? (error.stack ?? error.message) : error,
-    );
+    console.error(`${definition.service} failed to start:`, describeStartFailure(error));
     process.exit(1);
   });
+}
+
+/** The message alone for errors that already say what went wrong and what to check; otherwise the stack. */
+export function describeStartFailure(error: unknown): unknown {
+  if (
+    error instanceof KafkaUnreachableError ||
+    error instanceof KafkaAuthenticationError ||
+    error instanceof KafkaAuthorizationError
+  )
+    return error.message;
+  return error instanceof Error ? (error.stack ?? error.message) : error;
 }
 
 async function start<C extends ServiceSettings, A extends INestApplication>(
