@@ -10,5 +10,7 @@ import { OrdersService } from './orders.service';
   imports: [StoreModule, ClientsModule],
   controllers: [OrdersController],
   providers: [OrdersService, JwtAuthGuard],
+  // The operator console (ops/) reads and cancels orders through the same service.
+  exports: [OrdersService],
 })
 export class ApiModule {}

@@ -229,7 +229,7 @@ export class OrdersController {
 }
 
 /** A malformed id cannot name an order: the same 404 as an unknown one (the reference's route constraint). */
-function orderId(id: string): string {
+export function orderId(id: string): string {
   if (!UUID.test(id)) throw new OrderNotFoundError(id);
   return id.toLowerCase();
 }
@@ -260,7 +260,8 @@ function idempotencyKeyOf(request: HttpRequest): string | undefined {
   return key;
 }
 
-function asProblem(error: unknown): unknown {
+/** The order errors as problem details (404, 409, 422); anything else unchanged. */
+export function asProblem(error: unknown): unknown {
   if (error instanceof OrderNotFoundError) return ProblemException.notFound(error.message);
   if (error instanceof OrderNotCancellableError) return new ProblemException(problem(409, error.message));
   if (error instanceof IdempotencyConflictError) return new ProblemException(problem(422, error.message));

@@ -15,7 +15,7 @@ import {
   type NotificationCounts,
   type RecipientLookupSummary,
 } from '../domain/order.model';
-import { OrderRepository } from '../store/order.repository';
+import { OrderRepository, type OrderSearch, type OrderSummary } from '../store/order.repository';
 
 export class OrderNotFoundError extends Error {
   constructor(readonly orderId: string) {
@@ -47,6 +47,13 @@ export interface CreatedOrder {
 
 // The unique index that makes (creator, Idempotency-Key) claim one order.
 const IDEMPOTENCY_INDEX = 'orders_creator_idempotency_key';
+
+/**
+ * Who may see an order: its creator (the public API, the caller's `org`), or `ANY_CREATOR` for an operator on
+ * the management listener (the operator console), who sees every creator's orders under the same rules.
+ */
+export type CreatorScope = string | typeof ANY_CREATOR;
+export const ANY_CREATOR = undefined;
 
 /** The order API's logic: creation (with idempotency), reads scoped to the creator, cancellation. */
 @Injectable()
@@ -108,14 +115,14 @@ export class OrdersService {
     return { orderId: id, ...(recipientLookup === undefined ? {} : { recipientLookup }), replayed: false };
   }
 
-  async get(creator: string, id: string): Promise<EmailOrder> {
+  async get(creator: CreatorScope, id: string): Promise<EmailOrder> {
     const order = await this.orders.find(this.uow.autoCommit, id, creator);
     if (order === undefined) throw new OrderNotFoundError(id);
     return order;
   }
 
   async getWithCounts(
-    creator: string,
+    creator: CreatorScope,
     id: string,
   ): Promise<{ order: EmailOrder; counts: NotificationCounts }> {
     const order = await this.get(creator, id);
@@ -123,12 +130,14 @@ export class OrdersService {
     return { order, counts };
   }
 
+  /** The order's notifications: all of them, or one page (the operator console pages an order of 100 000). */
   async getEmailNotifications(
-    creator: string,
+    creator: CreatorScope,
     id: string,
+    page?: { readonly limit: number; readonly offset: number },
   ): Promise<{ order: EmailOrder; counts: NotificationCounts; notifications: EmailNotificationView[] }> {
     const { order, counts } = await this.getWithCounts(creator, id);
-    const notifications = await this.notifications.listForOrder(this.uow.autoCommit, id);
+    const notifications = await this.notifications.listForOrder(this.uow.autoCommit, id, page);
     return { order, counts, notifications };
   }
 
@@ -136,7 +145,12 @@ export class OrdersService {
     return this.orders.findBySendersReference(this.uow.autoCommit, creator, sendersReference);
   }
 
-  async cancel(creator: string, id: string): Promise<EmailOrder> {
+  /** An operator's search over every creator's orders, newest first, a page at a time. */
+  search(search: OrderSearch): Promise<OrderSummary[]> {
+    return this.orders.search(this.uow.autoCommit, search);
+  }
+
+  async cancel(creator: CreatorScope, id: string): Promise<EmailOrder> {
     const outcome = await this.uow.run((tx) => this.orders.cancel(tx, id, creator));
     switch (outcome.kind) {
       case 'not-found':
@@ -144,7 +158,7 @@ export class OrdersService {
       case 'not-cancellable':
         throw new OrderNotCancellableError(id, outcome.status);
       case 'cancelled':
-        this.logger.log(`Order ${id} cancelled by ${creator}`);
+        this.logger.log(`Order ${id} cancelled by ${creator ?? 'an operator'}`);
         return this.get(creator, id);
     }
   }

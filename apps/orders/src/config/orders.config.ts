@@ -310,6 +310,37 @@ const consumerSettings: SettingGroup<ConsumerSettings> = envGroup(
     })),
 );
 
+export interface ConsoleSettings {
+  /** email-sender's management listener: its `/status` and `/internal/rate-limit` on the pipeline page. */
+  readonly emailSenderManagementUrl: string;
+  /** status-poller's management listener: its `/status` on the pipeline page. */
+  readonly statusPollerManagementUrl: string;
+  /** How long the pipeline page waits for a peer's answer before showing it as unreachable. */
+  readonly peerTimeoutMs: number;
+  /** How long reading a dead-letter topic may go without progress before the request fails. */
+  readonly kafkaReadTimeoutMs: number;
+}
+
+/**
+ * The operator console (`/console` on the management listener). The peers' URLs default to the management ports
+ * `npm start` gives them (apps/<app>/package.json), the same defaults and names as the ops CLI's.
+ */
+const consoleSettings: SettingGroup<ConsoleSettings> = envGroup(
+  z
+    .object({
+      EMAIL_SENDER_MANAGEMENT_URL: envUrl('http://127.0.0.1:5191', { protocols: ['http', 'https'] }),
+      STATUS_POLLER_MANAGEMENT_URL: envUrl('http://127.0.0.1:5192', { protocols: ['http', 'https'] }),
+      CONSOLE_PEER_TIMEOUT: envDurationMs('3s', { min: 100 }),
+      CONSOLE_KAFKA_READ_TIMEOUT: envDurationMs('15s', { min: 1_000 }),
+    })
+    .transform((env): ConsoleSettings => ({
+      emailSenderManagementUrl: env.EMAIL_SENDER_MANAGEMENT_URL,
+      statusPollerManagementUrl: env.STATUS_POLLER_MANAGEMENT_URL,
+      peerTimeoutMs: env.CONSOLE_PEER_TIMEOUT,
+      kafkaReadTimeoutMs: env.CONSOLE_KAFKA_READ_TIMEOUT,
+    })),
+);
+
 export const ordersConfigSchema = z.object({
   env: appEnvSettings,
   /** LOG_LEVEL, LOG_FORMAT, tracing: the same variables and values in every app. */
@@ -325,6 +356,7 @@ export const ordersConfigSchema = z.object({
   notifications: notificationSettings,
   api: apiSettings,
   consumer: consumerSettings,
+  console: consoleSettings,
 });
 
 export type OrdersConfig = Readonly<z.infer<typeof ordersConfigSchema>>;

@@ -16,6 +16,7 @@ import { OutboxRepository } from '../store/outbox.repository';
 import { RateLimitRepository } from '../store/rate-limit.repository';
 import { RateLimitService } from '../dispatch/rate-limit.service';
 import { OrdersScheduler } from '../scheduler/orders.scheduler';
+import { outboxView, rateLimitView } from './ops.views';
 
 // Who ended a pause, as recorded in rate_limit_pauses.source.
 const OPERATOR_SOURCE = 'ops';
@@ -49,14 +50,7 @@ export class OpsController {
   @Get('rate-limit')
   @ApiOperation({ summary: 'The email rate-limit pause (ACS throttling)' })
   async rateLimit(): Promise<OrdersRateLimitView> {
-    const pause = await this.pauses.findPause(this.uow.autoCommit, ACS_EMAIL_RESOURCE);
-    return {
-      resource: ACS_EMAIL_RESOURCE,
-      paused: pause !== undefined && pause.pausedUntil.getTime() > Date.now(),
-      pausedUntil: pause?.pausedUntil.toISOString() ?? null,
-      source: pause?.source ?? null,
-      updatedAt: pause?.updatedAt.toISOString() ?? null,
-    };
+    return rateLimitView(await this.pauses.findPause(this.uow.autoCommit, ACS_EMAIL_RESOURCE));
   }
 
   @Delete('rate-limit')
@@ -74,24 +68,7 @@ export class OpsController {
   @Get('outbox')
   @ApiOperation({ summary: 'The outbox backlog: unpublished rows per topic, oldest age' })
   async outboxBacklog(): Promise<OutboxView> {
-    const topics = await this.outbox.backlogByTopic(this.uow.autoCommit);
-    const oldest = topics.reduce<Date | undefined>(
-      (min, topic) => (min === undefined || topic.oldestCreatedAt < min ? topic.oldestCreatedAt : min),
-      undefined,
-    );
-    return {
-      unpublished: topics.reduce((sum, topic) => sum + topic.unpublished, 0),
-      oldestUnpublishedAt: oldest?.toISOString() ?? null,
-      oldestAgeMs: oldest === undefined ? null : Math.max(0, Date.now() - oldest.getTime()),
-      topics: topics.map((topic) => ({
-        topic: topic.topic,
-        unpublished: topic.unpublished,
-        available: topic.available,
-        waiting: topic.waiting,
-        failing: topic.failing,
-        oldestUnpublishedAt: topic.oldestCreatedAt.toISOString(),
-      })),
-    };
+    return outboxView(await this.outbox.backlogByTopic(this.uow.autoCommit));
   }
 
   @Post('outbox/redrive')

@@ -132,7 +132,12 @@ export class EmailNotificationRepository {
     return rows[0] ?? { generated: 0, succeeded: 0 };
   }
 
-  async listForOrder(tx: Tx, orderId: string): Promise<EmailNotificationView[]> {
+  /** The order's notifications in creation order; all of them, or one page (`limit` from `offset`). */
+  async listForOrder(
+    tx: Tx,
+    orderId: string,
+    page?: { readonly limit: number; readonly offset: number },
+  ): Promise<EmailNotificationView[]> {
     const rows = await queryRows<{
       id: string;
       to_address: string | null;
@@ -143,8 +148,10 @@ export class EmailNotificationRepository {
     }>(
       tx.manager,
       `SELECT id, to_address, national_identity_number, organization_number, result, result_time
-         FROM email_notifications WHERE order_id = $1 ORDER BY created, recipient_key`,
-      [orderId],
+         FROM email_notifications WHERE order_id = $1 ORDER BY created, recipient_key
+        LIMIT $2 OFFSET $3`,
+      // LIMIT NULL is no limit.
+      [orderId, page?.limit ?? null, page?.offset ?? 0],
     );
     return rows.map((row) => ({
       id: row.id,

@@ -35,6 +35,28 @@ interface OrderRow {
   trace_context: string | null;
 }
 
+/** One row of an operator's order search: what a result list shows, without the email text or recipients. */
+export interface OrderSummary {
+  readonly id: string;
+  readonly creator: string;
+  readonly sendersReference?: string;
+  readonly requestedSendTime: Date;
+  readonly created: Date;
+  /** `created` to the microsecond (as stored), for keyset paging. */
+  readonly createdMicros: string;
+  readonly recipientCount: number;
+  readonly processingStatus: OrderProcessingStatus;
+  readonly statusChanged: Date;
+}
+
+export interface OrderSearch {
+  readonly creator?: string;
+  readonly sendersReference?: string;
+  /** Newest first: the page starts after this (createdMicros, id) of the previous page's last row. */
+  readonly before?: { readonly createdMicros: string; readonly id: string };
+  readonly limit: number;
+}
+
 export type CancelOutcome =
   | { readonly kind: 'cancelled' }
   | { readonly kind: 'not-found' }
@@ -143,6 +165,54 @@ export class OrderRepository {
     return rows.map(toOrder);
   }
 
+  /**
+   * Orders by creator and/or senders reference, newest first, a page at a time (keyset on created, id: a page
+   * costs the same however deep, and rows inserted meanwhile do not shift it).
+   */
+  async search(tx: Tx, search: OrderSearch): Promise<OrderSummary[]> {
+    const rows = await queryRows<{
+      id: string;
+      creator: string;
+      senders_reference: string | null;
+      requested_send_time: Date;
+      created: Date;
+      created_micros: string;
+      recipient_count: number;
+      processing_status: OrderProcessingStatus;
+      status_changed: Date;
+    }>(
+      tx.manager,
+      `SELECT id, creator, senders_reference, requested_send_time, created,
+              (extract(epoch FROM created) * 1000000)::bigint::text AS created_micros, recipient_count,
+              processing_status, status_changed
+         FROM orders
+        WHERE ($1::text IS NULL OR creator = $1)
+          AND ($2::text IS NULL OR senders_reference = $2)
+          AND ($3::bigint IS NULL
+               OR (created, id) < (timestamptz 'epoch' + $3::bigint * interval '1 microsecond', $4::uuid))
+        ORDER BY created DESC, id DESC
+        LIMIT $5`,
+      [
+        search.creator ?? null,
+        search.sendersReference ?? null,
+        search.before?.createdMicros ?? null,
+        search.before?.id ?? null,
+        search.limit,
+      ],
+    );
+    return rows.map((row) => ({
+      id: row.id,
+      creator: row.creator,
+      ...(row.senders_reference === null ? {} : { sendersReference: row.senders_reference }),
+      requestedSendTime: row.requested_send_time,
+      created: row.created,
+      createdMicros: row.created_micros,
+      recipientCount: row.recipient_count,
+      processingStatus: row.processing_status,
+      statusChanged: row.status_changed,
+    }));
+  }
+
   async findByIdempotencyKey(
     tx: Tx,
     creator: string,
@@ -160,12 +230,15 @@ export class OrderRepository {
       : { order: toOrder(row), requestHash: row.request_hash ?? undefined };
   }
 
-  /** Cancels a Registered order; waits for a concurrent claim of it to commit first. */
-  async cancel(tx: Tx, id: string, creator: string): Promise<CancelOutcome> {
+  /**
+   * Cancels a Registered order (of `creator`, or any creator's for an operator when undefined); waits for a
+   * concurrent claim of it to commit first.
+   */
+  async cancel(tx: Tx, id: string, creator: string | undefined): Promise<CancelOutcome> {
     const rows = await queryRows<{ processing_status: OrderProcessingStatus }>(
       tx.manager,
-      'SELECT processing_status FROM orders WHERE id = $1 AND creator = $2 FOR UPDATE',
-      [id, creator],
+      'SELECT processing_status FROM orders WHERE id = $1 AND ($2::text IS NULL OR creator = $2) FOR UPDATE',
+      [id, creator ?? null],
     );
     const row = rows[0];
     if (row === undefined) return { kind: 'not-found' };
