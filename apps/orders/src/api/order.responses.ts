@@ -96,6 +96,29 @@ export const OrderListResponse = z.object({
   orders: z.array(NotificationOrderResponse),
 });
 
+/** `GET /orders/{id}/progress`: one snapshot (also each event of its stream); see domain/order-progress.ts. */
+export const OrderProgressResponse = z.object({
+  orderId: uuid,
+  orderStatus: z.enum(OrderProcessingStatus).describe("The order's processing status"),
+  total: z.number().int().describe("The order's email notifications (0 until its recipients are resolved)"),
+  final: z.number().int().describe('Notifications in a final status'),
+  counts: z
+    .record(z.string(), z.number().int())
+    .describe(
+      'Notifications per status (the statuses of sendStatus.status); statuses with none are left out',
+    ),
+  ratePerSecond: z.number().describe('Notifications that became final per second, over a recent window'),
+  etaSeconds: z
+    .number()
+    .int()
+    .nullable()
+    .describe('Seconds until all are final, an active rate-limit pause included; null when unknown or final'),
+  rateLimitPausedUntil: timestamp
+    .nullable()
+    .describe('End of an active ACS rate-limit pause: no email is sent before it'),
+  updatedAt: timestamp.describe('When the snapshot was taken'),
+});
+
 export const ProblemDetailsResponse = z.object({
   type: z.string(),
   title: z.string(),
@@ -110,6 +133,7 @@ export type NotificationOrderResponse = z.infer<typeof NotificationOrderResponse
 export type OrderWithStatusResponse = z.infer<typeof OrderWithStatusResponse>;
 export type EmailNotificationSummaryResponse = z.infer<typeof EmailNotificationSummaryResponse>;
 export type OrderListResponse = z.infer<typeof OrderListResponse>;
+export type OrderProgressResponse = z.infer<typeof OrderProgressResponse>;
 
 /** Schemas published in the OpenAPI document, by component name. */
 export const RESPONSE_SCHEMAS = {
@@ -118,5 +142,6 @@ export const RESPONSE_SCHEMAS = {
   OrderWithStatusResponse,
   EmailNotificationSummaryResponse,
   OrderListResponse,
+  OrderProgressResponse,
   ProblemDetails: ProblemDetailsResponse,
 } as const;

@@ -26,6 +26,7 @@ import { type Caller } from './jwt-verifier';
 import { ORDERS_CONFIG } from '../config/tokens';
 import { type OrdersConfig } from '../config/orders.config';
 import { type HttpRequest, type HttpResponse } from './http-types';
+import { ProgressResponder, type StreamingRequest, type StreamingResponse } from './progress.responder';
 import { problem, ProblemException } from './problem-details';
 import { OutboundHttpClient } from '../clients/outbound-http.client';
 import {
@@ -71,6 +72,7 @@ export class OrdersController {
   constructor(
     private readonly orders: OrdersService,
     private readonly outbound: OutboundHttpClient,
+    private readonly progress: ProgressResponder,
     @Inject(ORDERS_CONFIG) private readonly config: OrdersConfig,
   ) {}
 
@@ -198,6 +200,47 @@ export class OrdersController {
         orderId(id),
       );
       return emailNotificationsView(order, counts, notifications);
+    } catch (error) {
+      throw asProblem(error);
+    }
+  }
+
+  @Get(':id/progress')
+  @ApiOperation({
+    summary: 'Live progress of the order: one snapshot, or a Server-Sent Events stream of them',
+    description:
+      'Counts per notification status, final/total, the rate of final notifications per second, an ETA that ' +
+      'includes an active ACS rate-limit pause, and the order status. With `Accept: text/event-stream` the same ' +
+      'snapshots stream as they change (at most a few per second): each event has an `id:`, and a reconnect ' +
+      'with `Last-Event-ID` does not resend what the client has; `: keep-alive` comments keep quiet streams ' +
+      'open; the stream ends with the final snapshot once the order is final.',
+  })
+  @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'The id of the last event received' })
+  @ApiResponse({
+    status: 200,
+    description: 'The snapshot (JSON), or its stream (`text/event-stream`, each `data:` one snapshot)',
+    content: {
+      'application/json': { schema: ref('OrderProgressResponse') },
+      'text/event-stream': { schema: { type: 'string' } },
+    },
+  })
+  @problemResponse(404, "No such order among the caller's orders")
+  @problemResponse(429, 'The caller has as many progress streams open as allowed')
+  @problemResponse(503, 'The server has as many progress streams open as allowed')
+  async orderProgress(
+    @CurrentCaller() caller: Caller,
+    @Req() request: StreamingRequest,
+    @Res() response: StreamingResponse,
+    @Param('id') id: string,
+  ): Promise<void> {
+    try {
+      const order = orderId(id);
+      const answered = await this.progress.respond(request, response, order, {
+        creator: caller.org,
+        key: `org:${caller.org}`,
+      });
+      if (!answered) throw new OrderNotFoundError(order);
     } catch (error) {
       throw asProblem(error);
     }

@@ -341,6 +341,49 @@ const consoleSettings: SettingGroup<ConsoleSettings> = envGroup(
     })),
 );
 
+export interface ProgressSettings {
+  /** How often the one poll loop of a watched order reads its counts (shared by all its streams). */
+  readonly pollIntervalMs: number;
+  /** Events a progress stream sends per second at most (the poll loop never runs faster than this allows). */
+  readonly maxEventsPerSecond: number;
+  /** Final notifications per second are measured over this recent window. */
+  readonly rateWindowMs: number;
+  /** An SSE comment this often keeps proxies from closing a quiet stream. */
+  readonly heartbeatMs: number;
+  /** The `retry:` hint: how long a client waits before reconnecting. */
+  readonly retryMs: number;
+  /** Open progress streams per process; beyond it 503. */
+  readonly maxStreams: number;
+  /** Open progress streams per organisation (or for all operators together); beyond it 429. */
+  readonly maxStreamsPerCaller: number;
+  /** A stream is ended after this long (the client reconnects with Last-Event-ID and is authorised again). */
+  readonly maxStreamDurationMs: number;
+}
+
+const progressSettings: SettingGroup<ProgressSettings> = envGroup(
+  z
+    .object({
+      ORDERS_PROGRESS_POLL_INTERVAL: envDurationMs('500ms', { min: 50, max: 60_000 }),
+      ORDERS_PROGRESS_MAX_EVENTS_PER_SECOND: envInt(4, { min: 1, max: 20 }),
+      ORDERS_PROGRESS_RATE_WINDOW: envDurationMs('20s', { min: 1_000, max: 600_000 }),
+      ORDERS_PROGRESS_HEARTBEAT: envDurationMs('15s', { min: 100, max: 300_000 }),
+      ORDERS_PROGRESS_RETRY: envDurationMs('3s', { min: 100, max: 600_000 }),
+      ORDERS_PROGRESS_MAX_STREAMS: envInt(200, { min: 1, max: 100_000 }),
+      ORDERS_PROGRESS_MAX_STREAMS_PER_CALLER: envInt(20, { min: 1, max: 100_000 }),
+      ORDERS_PROGRESS_MAX_STREAM_DURATION: envDurationMs('30m', { min: 1_000 }),
+    })
+    .transform((env): ProgressSettings => ({
+      pollIntervalMs: env.ORDERS_PROGRESS_POLL_INTERVAL,
+      maxEventsPerSecond: env.ORDERS_PROGRESS_MAX_EVENTS_PER_SECOND,
+      rateWindowMs: env.ORDERS_PROGRESS_RATE_WINDOW,
+      heartbeatMs: env.ORDERS_PROGRESS_HEARTBEAT,
+      retryMs: env.ORDERS_PROGRESS_RETRY,
+      maxStreams: env.ORDERS_PROGRESS_MAX_STREAMS,
+      maxStreamsPerCaller: env.ORDERS_PROGRESS_MAX_STREAMS_PER_CALLER,
+      maxStreamDurationMs: env.ORDERS_PROGRESS_MAX_STREAM_DURATION,
+    })),
+);
+
 export const ordersConfigSchema = z.object({
   env: appEnvSettings,
   /** LOG_LEVEL, LOG_FORMAT, tracing: the same variables and values in every app. */
@@ -357,6 +400,7 @@ export const ordersConfigSchema = z.object({
   api: apiSettings,
   consumer: consumerSettings,
   console: consoleSettings,
+  progress: progressSettings,
 });
 
 export type OrdersConfig = Readonly<z.infer<typeof ordersConfigSchema>>;

@@ -1,5 +1,5 @@
 import { ManagementEndpoint } from '@notifications/observability';
-import { Body, Controller, Delete, Get, HttpCode, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
 import { ApiExcludeController, ApiOperation } from '@nestjs/swagger';
 import { parseDurationMs } from '@notifications/config';
 import {
@@ -12,6 +12,7 @@ import {
 import { z } from 'zod';
 import { UnitOfWork } from '../store/unit-of-work';
 import { problem, ProblemException } from '../api/problem-details';
+import { ProgressResponder, type StreamingRequest, type StreamingResponse } from '../api/progress.responder';
 import { OutboxRepository } from '../store/outbox.repository';
 import { RateLimitRepository } from '../store/rate-limit.repository';
 import { RateLimitService } from '../dispatch/rate-limit.service';
@@ -22,6 +23,11 @@ import { outboxView, rateLimitView } from './ops.views';
 const OPERATOR_SOURCE = 'ops';
 
 const DEFAULT_REDRIVE_OLDER_THAN_MS = 5 * 60_000;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+// Operators' progress streams count together against ORDERS_PROGRESS_MAX_STREAMS_PER_CALLER.
+const OPERATORS_STREAM_KEY = 'operators';
 
 const redriveRequest = z
   .object({
@@ -45,7 +51,28 @@ export class OpsController {
     private readonly rateLimits: RateLimitService,
     private readonly outbox: OutboxRepository,
     private readonly scheduler: OrdersScheduler,
+    private readonly progress: ProgressResponder,
   ) {}
+
+  @Get('orders/:id/progress')
+  @ApiOperation({
+    summary:
+      "Any order's progress snapshot, or its Server-Sent Events stream (Accept: text/event-stream); the same " +
+      'answer as the public GET /orders/{id}/progress, without the creator scope',
+  })
+  async orderProgress(
+    @Req() request: StreamingRequest,
+    @Res() response: StreamingResponse,
+    @Param('id') id: string,
+  ): Promise<void> {
+    const answered =
+      UUID.test(id) &&
+      (await this.progress.respond(request, response, id.toLowerCase(), {
+        creator: undefined,
+        key: OPERATORS_STREAM_KEY,
+      }));
+    if (!answered) throw ProblemException.notFound(`Order ${id} was not found.`);
+  }
 
   @Get('rate-limit')
   @ApiOperation({ summary: 'The email rate-limit pause (ACS throttling)' })
