@@ -10,5 +10,7 @@ import { OrdersService } from './orders.service';
   imports: [StoreModule, ClientsModule],
   controllers: [OrdersController],
   providers: [OrdersService, JwtAuthGuard],
+  // The operators' halt (ops/) is the same service without the creator scope.
+  exports: [OrdersService],
 })
 export class ApiModule {}

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { ApiModule } from '../api/api.module';
 import { DispatchModule } from '../dispatch/dispatch.module';
 import { IntakeModule } from '../intake/intake.module';
 import { SchedulerModule } from '../scheduler/scheduler.module';
@@ -10,7 +11,7 @@ import { TriggerController } from './trigger.controller';
 
 /** Operator endpoints (management listener), the compatibility triggers and the orders' gauges. */
 @Module({
-  imports: [StoreModule, IntakeModule, DispatchModule, SchedulerModule],
+  imports: [StoreModule, ApiModule, IntakeModule, DispatchModule, SchedulerModule],
   controllers: [TriggerController, StatusController, OpsController],
   providers: [OrdersMetrics],
 })
