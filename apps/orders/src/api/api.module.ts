@@ -12,8 +12,8 @@ import { ProgressResponder } from './progress.responder';
   imports: [StoreModule, ClientsModule, ProgressModule],
   controllers: [OrdersController],
   providers: [OrdersService, JwtAuthGuard, ProgressResponder],
-  // The operator console (ops/) reads and cancels orders through the same service, and the operators' progress
-  // route answers with the same responder.
+  // The operator console and the operators' halt (ops/) use the same service without the creator scope, and the
+  // operators' progress route answers with the same responder.
   exports: [OrdersService, ProgressResponder],
 })
 export class ApiModule {}

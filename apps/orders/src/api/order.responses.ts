@@ -60,9 +60,22 @@ export const StatusResponse = z.object({
   lastUpdate: timestamp,
 });
 
+export const HaltedResponse = z
+  .object({
+    at: timestamp.describe('When the order was halted'),
+    sent: z
+      .number()
+      .int()
+      .describe('Notifications with a result of their own (sent, or failed before or at sending)'),
+    withheld: z.number().int().describe('Notifications never sent: Cancelled'),
+    inFlight: z.number().int().describe('Not settled yet (New or Sending); 0 once the order is Cancelled'),
+  })
+  .describe('Present when the order was halted (PUT …/halt); final once processingStatus is Cancelled');
+
 export const OrderWithStatusResponse = z.object({
   ...orderFields,
   processingStatus: StatusResponse,
+  halted: HaltedResponse.optional(),
   notificationsStatusSummary: z.object({
     email: z.object({
       links: z.object({ self: z.string() }),
@@ -88,6 +101,7 @@ export const EmailNotificationSummaryResponse = z.object({
   sendersReference: z.string().optional(),
   generated: z.number().int(),
   succeeded: z.number().int(),
+  halted: HaltedResponse.optional(),
   notifications: z.array(EmailNotificationResponse),
 });
 
@@ -131,6 +145,7 @@ export const ProblemDetailsResponse = z.object({
 export type OrderIdResponse = z.infer<typeof OrderIdResponse>;
 export type NotificationOrderResponse = z.infer<typeof NotificationOrderResponse>;
 export type OrderWithStatusResponse = z.infer<typeof OrderWithStatusResponse>;
+export type HaltedResponse = z.infer<typeof HaltedResponse>;
 export type EmailNotificationSummaryResponse = z.infer<typeof EmailNotificationSummaryResponse>;
 export type OrderListResponse = z.infer<typeof OrderListResponse>;
 export type OrderProgressResponse = z.infer<typeof OrderProgressResponse>;

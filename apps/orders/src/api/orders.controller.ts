@@ -44,11 +44,14 @@ import {
 } from './order.responses';
 import { emailNotificationsView, orderIdView, orderUrl, orderView, orderWithStatusView } from './order.views';
 import {
+  HaltNotAcknowledgedError,
   IdempotencyConflictError,
   OrderNotCancellableError,
   OrderNotFoundError,
+  OrderNotHaltableError,
   OrdersService,
 } from './orders.service';
+import { NO_NOTIFICATIONS } from '../domain/order.model';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]+\+)?json$/i;
@@ -260,7 +263,33 @@ export class OrdersController {
   ): Promise<OrderWithStatusResponse> {
     try {
       const order = await this.orders.cancel(caller.org, orderId(id));
-      return orderWithStatusView(order, { generated: 0, succeeded: 0 }, this.baseUrl(request));
+      return orderWithStatusView(order, NO_NOTIFICATIONS, this.baseUrl(request));
+    } catch (error) {
+      throw asProblem(error);
+    }
+  }
+
+  @Put(':id/halt')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Halt an order mid-flight (Registered, Processing or Processed)',
+    description:
+      'Once this answers 200, no email of the order is sent any more, except sends already in flight (at most ' +
+      'EMAIL_SEND_CONCURRENCY per email-sender replica). Emails not sent end Cancelled; the order ends Cancelled with `halted` counts once every notification is final. Idempotent.',
+  })
+  @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiResponse({ status: 200, schema: ref('OrderWithStatusResponse') })
+  @problemResponse(404, "No such order among the caller's orders")
+  @problemResponse(409, 'The order is final (Completed, SendConditionNotMet, or cancelled before processing)')
+  @problemResponse(503, 'Halted, but not yet acknowledged by Kafka: repeat the request')
+  async halt(
+    @CurrentCaller() caller: Caller,
+    @Req() request: HttpRequest,
+    @Param('id') id: string,
+  ): Promise<OrderWithStatusResponse> {
+    try {
+      const { order, counts } = await this.orders.halt(caller.org, orderId(id));
+      return orderWithStatusView(order, counts, this.baseUrl(request));
     } catch (error) {
       throw asProblem(error);
     }
@@ -307,6 +336,8 @@ function idempotencyKeyOf(request: HttpRequest): string | undefined {
 export function asProblem(error: unknown): unknown {
   if (error instanceof OrderNotFoundError) return ProblemException.notFound(error.message);
   if (error instanceof OrderNotCancellableError) return new ProblemException(problem(409, error.message));
+  if (error instanceof OrderNotHaltableError) return new ProblemException(problem(409, error.message));
+  if (error instanceof HaltNotAcknowledgedError) return new ProblemException(problem(503, error.message));
   if (error instanceof IdempotencyConflictError) return new ProblemException(problem(422, error.message));
   return error;
 }

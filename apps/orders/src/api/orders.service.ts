@@ -1,12 +1,15 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { type OrderProcessingStatus } from '@notifications/contracts';
+import { formatTimestamp, type OrderProcessingStatus, type TopicCatalog } from '@notifications/contracts';
+import { MessageProducer } from '@notifications/messaging';
+import { TOPIC_CATALOG } from '@notifications/messaging/nest';
 import { errorMessage } from '../domain/dependency-unavailable.error';
 import { ORDERS_CONFIG } from '../config/tokens';
 import { type OrdersConfig } from '../config/orders.config';
 import { isUniqueViolation } from '../store/sql';
 import { UnitOfWork } from '../store/unit-of-work';
 import { EmailNotificationRepository } from '../store/email-notification.repository';
+import { OutboxRepository } from '../store/outbox.repository';
 import { RecipientResolver } from '../clients/recipient-resolver.service';
 import { type EmailOrderRequest } from './email-order.request';
 import {
@@ -29,6 +32,28 @@ export class OrderNotCancellableError extends Error {
     readonly status: OrderProcessingStatus,
   ) {
     super(`Order ${orderId} is ${status}; only Registered orders can be cancelled.`);
+  }
+}
+
+export class OrderNotHaltableError extends Error {
+  constructor(
+    readonly orderId: string,
+    readonly status: OrderProcessingStatus,
+  ) {
+    super(`Order ${orderId} is ${status}; only Registered, Processing and Processed orders can be halted.`);
+  }
+}
+
+/** The halt is recorded but Kafka has not acknowledged its record yet: not acknowledged, the caller retries. */
+export class HaltNotAcknowledgedError extends Error {
+  constructor(
+    readonly orderId: string,
+    cause: unknown,
+  ) {
+    super(
+      `Order ${orderId} is halted, but the halt is not yet acknowledged by Kafka (${errorMessage(cause)}); ` +
+        'emails may still be sent until it is: repeat the request.',
+    );
   }
 }
 
@@ -65,7 +90,10 @@ export class OrdersService {
     private readonly orders: OrderRepository,
     private readonly notifications: EmailNotificationRepository,
     private readonly recipients: RecipientResolver,
+    private readonly outbox: OutboxRepository,
+    private readonly producer: MessageProducer,
     @Inject(ORDERS_CONFIG) private readonly config: OrdersConfig,
+    @Inject(TOPIC_CATALOG) private readonly topics: TopicCatalog,
   ) {}
 
   async create(creator: string, request: EmailOrderRequest, idempotencyKey?: string): Promise<CreatedOrder> {
@@ -161,6 +189,50 @@ export class OrdersService {
         this.logger.log(`Order ${id} cancelled by ${creator ?? 'an operator'}`);
         return this.get(creator, id);
     }
+  }
+
+  /**
+   * Halts an order mid-flight (README "Halt"); `creator` undefined is the operators' halt. In one transaction: the
+   * order is marked halted, its unsent notifications (New, and Sending whose email is still in the outbox) become
+   * Cancelled, and an `orders.halted` record is written to the outbox as a backstop. Then the record is published
+   * directly and awaited (acks=all, idempotent producer): only when Kafka has it is the halt acknowledged, because
+   * email-sender reads that topic up to its end before every send. Idempotent: halting a halted order publishes
+   * the same record again (harmless: a set) and answers the same. Throws OrderNotFoundError, OrderNotHaltableError
+   * (a final order that was not halted) or HaltNotAcknowledgedError.
+   */
+  async halt(creator: CreatorScope, id: string): Promise<{ order: EmailOrder; counts: NotificationCounts }> {
+    const halted = this.topics.ordersHalted;
+    const outcome = await this.uow.run(async (tx) => {
+      const result = await this.orders.halt(tx, id, creator);
+      if (result.kind !== 'halted' || result.already) return result;
+      const cancelled = await this.notifications.cancelUnsent(tx, id, this.topics.emailQueue.name);
+      const record = { orderId: id, haltedAt: formatTimestamp(result.haltedAt) };
+      await this.outbox.add(tx, [
+        { topic: halted.name, key: halted.keyOf(record), payload: halted.contract.serialize(record) },
+      ]);
+      this.logger.log(
+        `Order ${id} halted by ${creator ?? 'an operator'}: ${cancelled} unsent email(s) cancelled`,
+      );
+      return result;
+    });
+    switch (outcome.kind) {
+      case 'not-found':
+        throw new OrderNotFoundError(id);
+      case 'final':
+        throw new OrderNotHaltableError(id, outcome.status);
+      case 'halted':
+        break;
+    }
+    try {
+      await this.producer.publish(halted, { orderId: id, haltedAt: formatTimestamp(outcome.haltedAt) });
+    } catch (error) {
+      throw new HaltNotAcknowledgedError(id, error);
+    }
+    // An order whose notifications were all final already (its completion not yet run) ends Cancelled now.
+    await this.orders.completeIfDone(this.uow.autoCommit, id);
+    const order = await this.orders.find(this.uow.autoCommit, id);
+    if (order === undefined) throw new OrderNotFoundError(id);
+    return { order, counts: await this.notifications.counts(this.uow.autoCommit, id) };
   }
 
   private async replay(

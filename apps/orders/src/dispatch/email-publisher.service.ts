@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { ACS_EMAIL_RESOURCE, type TopicCatalog } from '@notifications/contracts';
+import { ACS_EMAIL_RESOURCE, ORDER_ID_HEADER, type TopicCatalog } from '@notifications/contracts';
 import { TOPIC_CATALOG } from '@notifications/messaging/nest';
 import { MessageProducer, encodedRecordBytes } from '@notifications/messaging';
 import { ORDERS_CONFIG } from '../config/tokens';
@@ -93,6 +93,8 @@ export class EmailPublisherService {
           payload,
           // The context of the `orders.pastdue` processing that created the notification: one trace per order.
           traceContext: notification.traceContext ?? null,
+          // The reference's Email has no order id; email-sender needs it to withhold a halted order's emails.
+          headers: { [ORDER_ID_HEADER]: notification.orderId },
         });
       }
       await this.outbox.add(tx, drafts);

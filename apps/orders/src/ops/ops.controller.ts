@@ -1,5 +1,5 @@
 import { ManagementEndpoint } from '@notifications/observability';
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Req, Res } from '@nestjs/common';
 import { ApiExcludeController, ApiOperation } from '@nestjs/swagger';
 import { parseDurationMs } from '@notifications/config';
 import {
@@ -18,6 +18,13 @@ import { RateLimitRepository } from '../store/rate-limit.repository';
 import { RateLimitService } from '../dispatch/rate-limit.service';
 import { OrdersScheduler } from '../scheduler/orders.scheduler';
 import { outboxView, rateLimitView } from './ops.views';
+import { OrdersService } from '../api/orders.service';
+import { asProblem, orderId } from '../api/orders.controller';
+import { orderWithStatusView } from '../api/order.views';
+import { type OrderWithStatusResponse } from '../api/order.responses';
+import { type HttpRequest } from '../api/http-types';
+import { ORDERS_CONFIG } from '../config/tokens';
+import { type OrdersConfig } from '../config/orders.config';
 
 // Who ended a pause, as recorded in rate_limit_pauses.source.
 const OPERATOR_SOURCE = 'ops';
@@ -38,7 +45,7 @@ const redriveRequest = z
 
 /**
  * Operator endpoints behind `npm run ops` (apps/ops): the email rate-limit pause and the outbox backlog, with the
- * two interventions an operator needs (end a pause early, re-drive stuck outbox rows). Management listener only
+ * two interventions an operator needs (end a pause early, re-drive stuck outbox rows), and the halt of any order. Management listener only
  * (operator token), like the status and trigger endpoints.
  */
 @ManagementEndpoint()
@@ -52,6 +59,8 @@ export class OpsController {
     private readonly outbox: OutboxRepository,
     private readonly scheduler: OrdersScheduler,
     private readonly progress: ProgressResponder,
+    private readonly orders: OrdersService,
+    @Inject(ORDERS_CONFIG) private readonly config: OrdersConfig,
   ) {}
 
   @Get('orders/:id/progress')
@@ -72,6 +81,23 @@ export class OpsController {
         key: OPERATORS_STREAM_KEY,
       }));
     if (!answered) throw ProblemException.notFound(`Order ${id} was not found.`);
+  }
+
+  @Put('orders/:id/halt')
+  @HttpCode(200)
+  @ApiOperation({
+    summary:
+      'Halt any creator\'s order mid-flight: the public PUT orders/{id}/halt without the creator scope (README "Halt")',
+  })
+  async haltOrder(@Req() request: HttpRequest, @Param('id') id: string): Promise<OrderWithStatusResponse> {
+    try {
+      const { order, counts } = await this.orders.halt(undefined, orderId(id));
+      const baseUrl =
+        this.config.api.publicBaseUrl ?? `${request.protocol}://${request.get('host') ?? 'localhost'}`;
+      return orderWithStatusView(order, counts, baseUrl);
+    } catch (error) {
+      throw asProblem(error);
+    }
   }
 
   @Get('rate-limit')

@@ -33,6 +33,7 @@ interface OrderRow {
   body: string;
   content_type: EmailContentType;
   trace_context: string | null;
+  halted_at: Date | null;
 }
 
 /** One row of an operator's order search: what a result list shows, without the email text or recipients. */
@@ -62,9 +63,19 @@ export type CancelOutcome =
   | { readonly kind: 'not-found' }
   | { readonly kind: 'not-cancellable'; readonly status: OrderProcessingStatus };
 
+export type HaltOutcome =
+  /** Halted now, or earlier (`already`): `haltedAt` is the first halt's time. */
+  | { readonly kind: 'halted'; readonly haltedAt: Date; readonly already: boolean }
+  | { readonly kind: 'not-found' }
+  /** Final without a halt (Completed, SendConditionNotMet, cancelled before processing). */
+  | { readonly kind: 'final'; readonly status: OrderProcessingStatus };
+
 const ORDER_COLUMNS = `o.id, o.creator, o.senders_reference, o.requested_send_time, o.created, o.ignore_reservation,
   o.resource_id, o.condition_endpoint, o.recipients, o.recipient_count, o.processing_status, o.status_changed,
-  o.last_error, o.recipient_lookup, t.from_address, t.subject, t.body, t.content_type, o.trace_context`;
+  o.last_error, o.recipient_lookup, t.from_address, t.subject, t.body, t.content_type, o.trace_context, o.halted_at`;
+
+// A Processed order whose notifications are all final ends Completed, or Cancelled when it was halted.
+const FINISHED_STATUS = `CASE WHEN o.halted_at IS NULL THEN 'Completed' ELSE 'Cancelled' END`;
 
 // The pending results as an SQL list; it matches the predicate of the partial indexes on pending notifications,
 // so the planner can use them.
@@ -88,6 +99,7 @@ function toOrder(row: OrderRow): EmailOrder {
     statusChanged: row.status_changed,
     ...(row.last_error === null ? {} : { lastError: row.last_error }),
     ...(row.recipient_lookup === null ? {} : { recipientLookup: row.recipient_lookup }),
+    ...(row.halted_at === null ? {} : { haltedAt: row.halted_at }),
   };
 }
 
@@ -103,7 +115,13 @@ function toTemplate(
 }
 
 function toClaimed(row: OrderRow): ClaimedOrder {
-  const { recipients, processingStatus: _status, statusChanged: _changed, ...order } = toOrder(row);
+  const {
+    recipients,
+    processingStatus: _status,
+    statusChanged: _changed,
+    haltedAt: _haltedAt,
+    ...order
+  } = toOrder(row);
   return {
     ...order,
     recipientCount: row.recipient_count,
@@ -252,6 +270,39 @@ export class OrderRepository {
   }
 
   /**
+   * Marks the order halted (README "Halt"), locking its row for the rest of the transaction so that intake (which
+   * locks it before creating notifications) either finished before or sees it halted after. `creator` scopes it to
+   * the creator's orders; undefined is the operators' halt. `Registered` and `Processing` orders have no
+   * notifications yet and end `Cancelled` at once (a `Processing` order's `orders.pastdue` message then finds it no
+   * longer `Processing` and creates nothing); a `Processed` one ends `Cancelled` when its last notification is final.
+   * A halted order is halted again without change; any other final order is refused.
+   */
+  async halt(tx: Tx, id: string, creator: string | undefined): Promise<HaltOutcome> {
+    const rows = await queryRows<{ processing_status: OrderProcessingStatus; halted_at: Date | null }>(
+      tx.manager,
+      `SELECT processing_status, halted_at FROM orders
+        WHERE id = $1 AND ($2::text IS NULL OR creator = $2) FOR UPDATE`,
+      [id, creator ?? null],
+    );
+    const row = rows[0];
+    if (row === undefined) return { kind: 'not-found' };
+    if (row.halted_at !== null) return { kind: 'halted', haltedAt: row.halted_at, already: true };
+    const status = row.processing_status;
+    if (status !== 'Registered' && status !== 'Processing' && status !== 'Processed')
+      return { kind: 'final', status };
+    const updated = await queryRows<{ halted_at: Date }>(
+      tx.manager,
+      `UPDATE orders SET halted_at = now(),
+              processing_status = CASE WHEN processing_status = 'Processed' THEN processing_status ELSE 'Cancelled' END,
+              status_changed = CASE WHEN processing_status = 'Processed' THEN status_changed ELSE now() END,
+              claimed_at = NULL
+        WHERE id = $1 RETURNING halted_at`,
+      [id],
+    );
+    return { kind: 'halted', haltedAt: (updated[0] as { halted_at: Date }).halted_at, already: false };
+  }
+
+  /**
    * Claims due Registered orders (`Registered → Processing`): up to `limit` and, past the first, no more than
    * `maxBytes` of email text and inline recipients (what their `orders.pastdue` messages will carry), so one cycle's
    * messages fit in memory. Rows locked by another claimer are skipped, so replicas never claim the same order.
@@ -356,13 +407,13 @@ export class OrderRepository {
   }
 
   /**
-   * `Processed → Completed` when none of the order's notifications is pending. Run it after the transaction that
+   * `Processed → Completed` (`Cancelled` when halted) when none of the order's notifications is pending. Run it after the transaction that
    * finished a notification has committed: then of two concurrent finishers, the later check sees both.
    */
   async completeIfDone(tx: Tx, id: string): Promise<boolean> {
     const changed = await execute(
       tx.manager,
-      `UPDATE orders SET processing_status = 'Completed', status_changed = now()
+      `UPDATE orders o SET processing_status = ${FINISHED_STATUS}, status_changed = now()
         WHERE id = $1 AND processing_status = 'Processed'
           AND NOT EXISTS (SELECT 1 FROM email_notifications n
                            WHERE n.order_id = $1 AND n.result IN ${PENDING_RESULTS_SQL})`,
@@ -391,7 +442,7 @@ export class OrderRepository {
           ORDER BY o.id
           FOR UPDATE
        )
-       UPDATE orders o SET processing_status = 'Completed', status_changed = now()
+       UPDATE orders o SET processing_status = ${FINISHED_STATUS}, status_changed = now()
          FROM done WHERE o.id = done.id AND o.processing_status = 'Processed'
        RETURNING o.id`,
       [ids],
@@ -412,7 +463,7 @@ export class OrderRepository {
           LIMIT $1
           FOR UPDATE SKIP LOCKED
        )
-       UPDATE orders o SET processing_status = 'Completed', status_changed = now() FROM done WHERE o.id = done.id`,
+       UPDATE orders o SET processing_status = ${FINISHED_STATUS}, status_changed = now() FROM done WHERE o.id = done.id`,
       [limit],
     );
   }

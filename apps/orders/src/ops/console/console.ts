@@ -543,8 +543,9 @@ function isFinalOrder(status: string): boolean {
 function describeAction(action: 'halt' | 'cancel', result: Record<string, unknown>): string {
   const halted = result['halted'];
   if (action === 'halt' && typeof halted === 'object' && halted !== null) {
-    const { sent, withheld } = halted as { sent?: unknown; withheld?: unknown };
-    return `Halted: ${String(sent ?? 0)} sent, ${String(withheld ?? 0)} withheld.`;
+    const { sent, withheld, inFlight } = halted as { sent?: unknown; withheld?: unknown; inFlight?: unknown };
+    const flying = typeof inFlight === 'number' && inFlight > 0 ? `, ${inFlight} in flight` : '';
+    return `Halted: ${String(sent ?? 0)} sent, ${String(withheld ?? 0)} withheld${flying}.`;
   }
   const status = result['processingStatus'] ?? result['orderStatus'] ?? result['status'];
   return `${action === 'halt' ? 'Halt' : 'Cancel'} accepted${typeof status === 'string' ? `: ${status}` : ''}.`;

@@ -3,6 +3,7 @@ import { CreateOrdersSchema1767225600000 } from './1767225600000-create-orders-s
 import { SeedDevContactPoints1767225600001 } from './1767225600001-seed-dev-contact-points';
 import { AddTraceContext1795305600000 } from './1795305600000-add-trace-context';
 import { AddOrderProgressIndex1796000000000 } from './1796000000000-add-order-progress-index';
+import { AddOrderHalt1796860800000 } from './1796860800000-add-order-halt';
 
 /** Every migration, oldest first (explicit classes, never a glob). */
 export const ordersMigrations: MigrationClass[] = [
@@ -10,4 +11,5 @@ export const ordersMigrations: MigrationClass[] = [
   SeedDevContactPoints1767225600001,
   AddTraceContext1795305600000,
   AddOrderProgressIndex1796000000000,
+  AddOrderHalt1796860800000,
 ];
