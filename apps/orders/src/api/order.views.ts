@@ -148,7 +148,7 @@ function statusDescription(order: EmailOrder): string {
 }
 
 /** The `halted` member of a halted order's views (README "Halt"). */
-function haltedView(order: EmailOrder, counts: NotificationCounts): { halted?: HaltedResponse } {
+export function haltedView(order: EmailOrder, counts: NotificationCounts): { halted?: HaltedResponse } {
   if (order.haltedAt === undefined) return {};
   return { halted: { at: formatTimestamp(order.haltedAt), ...haltCounts(counts) } };
 }

@@ -3,8 +3,8 @@ import { ApiExcludeController, ApiOperation } from '@nestjs/swagger';
 import { ManagementEndpoint } from '@notifications/observability';
 import { z } from 'zod';
 import { asProblem, orderId } from '../api/orders.controller';
-import { emailNotificationsView } from '../api/order.views';
-import { type EmailNotificationSummaryResponse } from '../api/order.responses';
+import { emailNotificationsView, haltedView } from '../api/order.views';
+import { type EmailNotificationSummaryResponse, type HaltedResponse } from '../api/order.responses';
 import { problem, ProblemException } from '../api/problem-details';
 import { ANY_CREATOR, OrdersService } from '../api/orders.service';
 import { type EmailOrder } from '../domain/order.model';
@@ -52,6 +52,8 @@ export interface OperatorOrderView extends Omit<OperatorOrderSummary, 'recipient
   readonly lastError?: string;
   readonly generated: number;
   readonly succeeded: number;
+  /** A halted order's halt: when, and how many were sent, withheld and still in flight. */
+  readonly halted?: HaltedResponse;
 }
 
 export interface OperatorNotificationsPage extends EmailNotificationSummaryResponse {
@@ -98,7 +100,12 @@ export class OperatorOrdersController {
   async get(@Param('id') id: string): Promise<OperatorOrderView> {
     try {
       const { order, counts } = await this.orders.getWithCounts(ANY_CREATOR, orderId(id));
-      return { ...orderSummaryView(order), ...counts };
+      return {
+        ...orderSummaryView(order),
+        generated: counts.generated,
+        succeeded: counts.succeeded,
+        ...haltedView(order, counts),
+      };
     } catch (error) {
       throw asProblem(error);
     }

@@ -154,6 +154,7 @@ interface OrderSummary {
   lastError?: string;
   generated?: number;
   succeeded?: number;
+  halted?: { at: string; sent: number; withheld: number; inFlight?: number };
 }
 
 interface Progress {
@@ -396,6 +397,7 @@ function showError(error: unknown): void {
 async function renderOrder(id: string, signal: AbortSignal): Promise<void> {
   const order = await getJson<OrderSummary>(`/orders/${encodeURIComponent(id)}`);
   const status = h('span', { id: 'order-status' }, badge(order.processingStatus));
+  const facts = h('dl', {}, ...orderFacts(order, status));
   const bar = h('div');
   const figures = h('p', { id: 'progress-figures', class: 'muted' }, 'Waiting for progress…');
   const counts = h('div', { id: 'progress-counts' });
@@ -421,6 +423,7 @@ async function renderOrder(id: string, signal: AbortSignal): Promise<void> {
       );
       outcome.replaceChildren(message(describeAction(action, result), 'info', 'action-message'));
       void refreshNotifications(1);
+      void refreshOrder();
     } catch (error) {
       outcome.replaceChildren(
         message(error instanceof Error ? error.message : String(error), 'error', 'action-message'),
@@ -449,6 +452,12 @@ async function renderOrder(id: string, signal: AbortSignal): Promise<void> {
     const done = isFinalOrder(snapshot.orderStatus);
     halt.disabled = done;
     cancel.disabled = snapshot.orderStatus !== 'Registered';
+  }
+
+  /** The facts again (a halt's final counts are known only once the order is final). */
+  async function refreshOrder(): Promise<void> {
+    const latest = await getJson<OrderSummary>(`/orders/${encodeURIComponent(id)}`);
+    facts.replaceChildren(...orderFacts(latest, status));
   }
 
   async function refreshNotifications(page: number): Promise<void> {
@@ -500,22 +509,7 @@ async function renderOrder(id: string, signal: AbortSignal): Promise<void> {
   show(
     h('p', {}, h('a', { href: '#orders' }, '← Orders')),
     h('h2', {}, 'Order ', h('span', { class: 'mono' }, order.id)),
-    h(
-      'dl',
-      {},
-      h('dt', {}, 'Status'),
-      h('dd', {}, status),
-      h('dt', {}, 'Creator'),
-      h('dd', {}, order.creator),
-      h('dt', {}, 'Senders reference'),
-      h('dd', {}, order.sendersReference ?? '—'),
-      h('dt', {}, 'Subject'),
-      h('dd', {}, order.subject ?? ''),
-      h('dt', {}, 'Created'),
-      h('dd', {}, time(order.created)),
-      order.lastError ? h('dt', {}, 'Last error') : null,
-      order.lastError ? h('dd', { class: 'bad' }, order.lastError) : null,
-    ),
+    facts,
     h('h3', {}, 'Progress (live)'),
     h('div', { class: 'bar' }, bar),
     figures,
@@ -527,13 +521,41 @@ async function renderOrder(id: string, signal: AbortSignal): Promise<void> {
   );
   await refreshNotifications(1);
   void followProgress(id, signal, update)
-    .then(() => refreshNotifications(1))
+    .then(() => Promise.all([refreshNotifications(1), refreshOrder()]))
     .catch((error: unknown) => {
       if (!signal.aborted)
         figures.replaceChildren(
           message(`Progress unavailable: ${error instanceof Error ? error.message : String(error)}`, 'error'),
         );
     });
+}
+
+function orderFacts(order: OrderSummary, status: HTMLElement): HTMLElement[] {
+  const halted = order.halted;
+  return [
+    h('dt', {}, 'Status'),
+    h('dd', {}, status),
+    h('dt', {}, 'Creator'),
+    h('dd', {}, order.creator),
+    h('dt', {}, 'Senders reference'),
+    h('dd', {}, order.sendersReference ?? '—'),
+    h('dt', {}, 'Subject'),
+    h('dd', {}, order.subject ?? ''),
+    h('dt', {}, 'Created'),
+    h('dd', {}, time(order.created)),
+    ...(halted
+      ? [
+          h('dt', {}, 'Halted'),
+          h(
+            'dd',
+            { id: 'order-halted', class: 'warn' },
+            `${time(halted.at)}: ${halted.sent} sent, ${halted.withheld} withheld`,
+            halted.inFlight ? `, ${halted.inFlight} in flight` : '',
+          ),
+        ]
+      : []),
+    ...(order.lastError ? [h('dt', {}, 'Last error'), h('dd', { class: 'bad' }, order.lastError)] : []),
+  ];
 }
 
 function isFinalOrder(status: string): boolean {
