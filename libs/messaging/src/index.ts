@@ -13,5 +13,6 @@ export * from './lib/partition-batch';
 export * from './lib/personal-data';
 export * from './lib/producer';
 export * from './lib/retry-policy';
+export * from './lib/topic-follower';
 export * from './lib/topic-provisioner';
 export * from './lib/tracing';
