@@ -180,6 +180,86 @@ describe('halting an order mid-flight', () => {
     expect(final.notificationsStatusSummary.email).toMatchObject({ generated: 4, succeeded: 1 });
   });
 
+  it('waits for a claim in progress and then withholds what it queued (the outbox rows it wrote are deleted)', async () => {
+    const orderId = await db.insertOrder(
+      Array.from({ length: 4 }, (_, index) => ({ emailAddress: `race-${index}@example.com` })),
+    );
+    await uow.run(async (tx) => {
+      await tx.manager.query(`UPDATE orders SET processing_status = 'Processing' WHERE id = $1`, [orderId]);
+      await notifications.insertMany(
+        tx,
+        orderId,
+        Array.from({ length: 4 }, (_, index) => ({
+          recipientKey: `race-${index}@example.com`,
+          toAddress: `race-${index}@example.com`,
+          result: 'New' as const,
+        })),
+        new Date(Date.now() + 86_400_000),
+      );
+      await orders.finishProcessing(tx, orderId, 'Processed');
+    });
+    // A claimer's transaction: New → Sending and their outbox rows, not committed until the halt is waiting.
+    let commitClaim!: () => void;
+    const claimHeld = new Promise<void>((resolve) => (commitClaim = resolve));
+    let claimedIds: string[] = [];
+    const claimed = new Promise<void>((resolveClaimed) => {
+      void uow.run(async (tx) => {
+        const rows = await notifications.claimForSending(tx, 100, NO_BYTE_BOUND);
+        claimedIds = rows.filter((row) => row.orderId === orderId).map((row) => row.id);
+        await outbox.add(
+          tx,
+          rows.map((row) => ({ topic: resources.topics.emailQueue.name, key: row.id, payload: '{}' })),
+        );
+        resolveClaimed();
+        await claimHeld;
+      });
+    });
+    await claimed;
+    expect(claimedIds).toHaveLength(4);
+
+    const halting = ttd.put(`${API}/orders/${orderId}/halt`);
+    // The halt waits for the claimer's row locks: nothing is answered while the claim is open.
+    await expectEventually(async () => {
+      const waiting: unknown[] = await resources.db.dataSource.query(
+        `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+      );
+      expect(waiting.length).toBeGreaterThan(0);
+    });
+    commitClaim();
+    const response = await halting;
+
+    expect(response.status).toBe(200);
+    expect(expectShape(OrderWithStatusResponse, response.body).halted).toMatchObject({
+      withheld: 4,
+      inFlight: 0,
+    });
+    expect(await results(orderId)).toEqual({ Cancelled: 4 });
+    const queued: unknown[] = await resources.db.dataSource.query(
+      'SELECT 1 FROM outbox WHERE message_key = ANY($1::text[])',
+      [claimedIds],
+    );
+    expect(queued).toEqual([]);
+  });
+
+  it('never queues a notification of a halted order, even one back in New after a race with the halt', async () => {
+    const { orderId } = await processedOrder(3);
+    expect((await ttd.put(`${API}/orders/${orderId}/halt`)).status).toBe(200);
+    // As a transient failure's resend decided just before the halt committed would leave it.
+    const [raced] = await resources.db.dataSource.query<{ id: string }[]>(
+      `UPDATE email_notifications SET result = 'New', next_attempt_at = now()
+        WHERE id = (SELECT id FROM email_notifications WHERE order_id = $1 AND result = 'Cancelled' LIMIT 1)
+        RETURNING id`,
+      [orderId],
+    );
+    expect((await operator.post(`${API}/trigger/sendemail`)).status).toBe(200);
+    expect(await results(orderId)).toEqual({ Cancelled: 2, Sending: 1 });
+    const queued: unknown[] = await resources.db.dataSource.query(
+      'SELECT 1 FROM outbox WHERE message_key = $1',
+      [raced?.id],
+    );
+    expect(queued).toEqual([]);
+  });
+
   it('ends a Registered or Processing order Cancelled at once (it has no notifications yet)', async () => {
     const registered = await db.insertOrder([{ emailAddress: 'a@example.com' }]);
     const processing = await db.insertOrder([{ emailAddress: 'b@example.com' }]);

@@ -13,6 +13,7 @@ export * from './lib/partition-batch';
 export * from './lib/personal-data';
 export * from './lib/producer';
 export * from './lib/retry-policy';
+export * from './lib/topic-follower';
 export * from './lib/topic-provisioner';
 export * from './lib/tracing';
 export * from './lib/operations/consumer-lag.service';

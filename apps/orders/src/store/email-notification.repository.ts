@@ -325,6 +325,16 @@ export class EmailNotificationRepository {
     return fresh + unpublished;
   }
 
+  /** Claimed notifications of a halted order (see EmailPublisherService): `Sending → Cancelled`, never queued. */
+  async cancelClaimed(tx: Tx, ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await tx.manager.query(
+      `UPDATE email_notifications SET result = 'Cancelled', result_time = now(), sending_since = NULL
+        WHERE id = ANY($1::uuid[]) AND result = 'Sending'`,
+      [ids],
+    );
+  }
+
   /** Sweeper: unfinished notifications past expiry + grace become Failed_TTL; returns their order ids. */
   async expireUnfinished(
     tx: Tx,

@@ -468,6 +468,16 @@ export class OrderRepository {
     );
   }
 
+  /** Of the given orders, those that were halted. */
+  async haltedAmong(tx: Tx, orderIds: readonly string[]): Promise<Set<string>> {
+    const rows = await queryRows<{ id: string }>(
+      tx.manager,
+      'SELECT id FROM orders WHERE id = ANY($1::uuid[]) AND halted_at IS NOT NULL',
+      [orderIds],
+    );
+    return new Set(rows.map((row) => row.id));
+  }
+
   /** The email templates of the given orders. */
   async emailTemplates(tx: Tx, orderIds: readonly string[]): Promise<Map<string, EmailTemplate>> {
     const rows = await queryRows<{

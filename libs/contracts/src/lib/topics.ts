@@ -178,7 +178,7 @@ const platformServiceUpdated = defineTopic<GenericServiceUpdate>({
 
 const ordersHalted = defineTopic<OrderHalted>({
   // New in this project: every halted order, read whole by every email-sender replica (no consumer group offsets,
-  // so no retry topic; its dead-letter topic exists by convention and stays empty).
+  // so no retry topic; its dead-letter name is the convention's but unused: a record that is not valid is skipped).
   name: 'altinn.notifications.orders.halted',
   contract: OrderHaltedContract,
   keyOf: (halt) => halt.orderId,
