@@ -67,8 +67,8 @@ interface Subscriber {
 /**
  * Progress snapshots of orders, and live streams of them. Every stream of one order shares one poll loop (a
  * watch): one query per poll interval per watched order however many clients watch it (and fewer for a large
- * order: ORDERS_PROGRESS_MAX_ROWS_PER_SECOND), no query at all for an order nobody watches, and the loop stops with
- * its last stream or when the order is final. The number of watches is bounded by the stream limits.
+ * order: ORDERS_PROGRESS_MAX_ROWS_PER_SECOND), no query at all for an order nobody watches, and the loop stops
+ * with its last stream or when the order is final. The number of watches is bounded by the stream limits.
  */
 @Injectable()
 export class OrderProgressService implements OnModuleDestroy {
