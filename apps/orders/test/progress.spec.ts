@@ -280,6 +280,9 @@ describe('order progress (GET /orders/{id}/progress, JSON and Server-Sent Events
     const first = await openStream(publicUrl(orderId), resources.auth.token('ttd'));
     const second = await openStream(operatorUrl(orderId), resources.auth.operatorToken());
     expect(progressService().activity()).toEqual({ streams: 2, watchedOrders: 1 });
+    const metrics = await (await fetch(`${server.managementUrl}/metrics`)).text();
+    expect(metrics).toMatch(/^notifications_progress_streams\{[^}]*\} 2$/m);
+    expect(metrics).toMatch(/^notifications_progress_watched_orders\{[^}]*\} 1$/m);
     await expectEventually(() => {
       expect(first.events.map((event) => event.snapshot.orderStatus)).toEqual(['Registered']);
       expect(first.comments.length).toBeGreaterThanOrEqual(2);
