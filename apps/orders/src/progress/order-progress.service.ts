@@ -118,17 +118,19 @@ export class OrderProgressService implements OnModuleDestroy {
       }
       watch = this.watches.get(orderId);
       if (watch === undefined) {
-        watch = new OrderWatch(
+        const created: OrderWatch = new OrderWatch(
           orderId,
           () => this.read(orderId, undefined),
           this.tickMs(),
           this.minEventIntervalMs(),
           this.config.progress.maxRowsPerSecond,
-          () => this.watches.delete(orderId),
+          // Only this watch's own entry: a later watch of the same order may have taken its place.
+          () => this.watches.get(orderId) === created && this.watches.delete(orderId),
           this.logger,
         );
-        this.watches.set(orderId, watch);
-        watch.offer(first);
+        this.watches.set(orderId, created);
+        created.offer(first);
+        watch = created;
       }
       subscriber = { listener, lastVersion: lastEventId ?? -1, lastSentAt: 0, ended: false };
       watch.subscribe(subscriber);
