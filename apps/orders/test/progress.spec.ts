@@ -222,6 +222,8 @@ describe('order progress (GET /orders/{id}/progress, JSON and Server-Sent Events
       counts: { Delivered: 4 },
       etaSeconds: null,
     });
+    // The first snapshot, the one with every notification Succeeded, the final one (and any in between).
+    expect(received.length).toBeGreaterThanOrEqual(3);
     const versions = received.map((event) => event.id);
     expect(versions.every((id) => Number.isSafeInteger(id))).toBe(true);
     expect([...versions].sort((a, b) => a - b)).toEqual(versions);
@@ -278,6 +280,9 @@ describe('order progress (GET /orders/{id}/progress, JSON and Server-Sent Events
     const first = await openStream(publicUrl(orderId), resources.auth.token('ttd'));
     const second = await openStream(operatorUrl(orderId), resources.auth.operatorToken());
     expect(progressService().activity()).toEqual({ streams: 2, watchedOrders: 1 });
+    const metrics = await (await fetch(`${server.managementUrl}/metrics`)).text();
+    expect(metrics).toMatch(/^notifications_progress_streams\{[^}]*\} 2$/m);
+    expect(metrics).toMatch(/^notifications_progress_watched_orders\{[^}]*\} 1$/m);
     await expectEventually(() => {
       expect(first.events.map((event) => event.snapshot.orderStatus)).toEqual(['Registered']);
       expect(first.comments.length).toBeGreaterThanOrEqual(2);
@@ -372,5 +377,19 @@ describe('order progress (GET /orders/{id}/progress, JSON and Server-Sent Events
         ACS_EMAIL_RESOURCE,
       ]);
     }
+  });
+
+  // Last: it stops the app.
+  it('ends open streams when the app stops, so that its listeners can close', async () => {
+    const future = new Date(Date.now() + 3_600_000).toISOString();
+    const created = await api.post<{ orderId: string }>(
+      `${API}/orders/email`,
+      emailOrder({ requestedSendTime: future }),
+    );
+    const stream = await openStream(publicUrl(created.body.orderId), resources.auth.token('ttd'));
+    await expectEventually(() => expect(stream.events).toHaveLength(1));
+    await server.close();
+    await stream.ended;
+    expect(progressService().activity()).toEqual({ streams: 0, watchedOrders: 0 });
   });
 });

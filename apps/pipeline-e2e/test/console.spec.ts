@@ -141,7 +141,10 @@ describe('operator console in a browser', () => {
 
       // Claimed, its send condition asked and held: Processing, as the progress stream says.
       await status('Processing').waitFor({ timeout: UI_TIMEOUT_MS });
-      expect(condition.requests()).toBeGreaterThan(0);
+      await expectEventually(() => expect(condition.requests()).toBeGreaterThan(0), {
+        timeoutMs: UI_TIMEOUT_MS,
+      });
+      expect(await status('Processing').count()).toBe(1);
       condition.release();
 
       await status('Completed').waitFor({ timeout: UI_TIMEOUT_MS });

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { ApiModule } from '../api/api.module';
 import { DispatchModule } from '../dispatch/dispatch.module';
 import { IntakeModule } from '../intake/intake.module';
+import { ProgressModule } from '../progress/progress.module';
 import { SchedulerModule } from '../scheduler/scheduler.module';
 import { StoreModule } from '../store/store.module';
 import { ConsoleController } from './console.controller';
@@ -19,7 +20,7 @@ import { TriggerController } from './trigger.controller';
  * console (its page and the routes only it uses).
  */
 @Module({
-  imports: [StoreModule, ApiModule, IntakeModule, DispatchModule, SchedulerModule],
+  imports: [StoreModule, ProgressModule, ApiModule, IntakeModule, DispatchModule, SchedulerModule],
   controllers: [
     TriggerController,
     StatusController,

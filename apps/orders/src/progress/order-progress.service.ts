@@ -66,8 +66,9 @@ interface Subscriber {
 
 /**
  * Progress snapshots of orders, and live streams of them. Every stream of one order shares one poll loop (a
- * watch): one query per poll interval per watched order however many clients watch it, no query at all for an
- * order nobody watches, and the loop stops with its last stream or when the order is final.
+ * watch): one query per poll interval per watched order however many clients watch it (and fewer for a large
+ * order: ORDERS_PROGRESS_MAX_ROWS_PER_SECOND), no query at all for an order nobody watches, and the loop stops
+ * with its last stream or when the order is final. The number of watches is bounded by the stream limits.
  */
 @Injectable()
 export class OrderProgressService implements OnModuleDestroy {
@@ -117,16 +118,19 @@ export class OrderProgressService implements OnModuleDestroy {
       }
       watch = this.watches.get(orderId);
       if (watch === undefined) {
-        watch = new OrderWatch(
+        const created: OrderWatch = new OrderWatch(
           orderId,
           () => this.read(orderId, undefined),
           this.tickMs(),
           this.minEventIntervalMs(),
-          () => this.watches.delete(orderId),
+          this.config.progress.maxRowsPerSecond,
+          // Only this watch's own entry: a later watch of the same order may have taken its place.
+          () => this.watches.get(orderId) === created && this.watches.delete(orderId),
           this.logger,
         );
-        this.watches.set(orderId, watch);
-        watch.offer(first);
+        this.watches.set(orderId, created);
+        created.offer(first);
+        watch = created;
       }
       subscriber = { listener, lastVersion: lastEventId ?? -1, lastSentAt: 0, ended: false };
       watch.subscribe(subscriber);
@@ -213,6 +217,7 @@ class OrderWatch {
     private readonly tickMs: number,
     /** Minimum spacing of two events of one stream (the throttle). */
     private readonly minEventIntervalMs: number,
+    private readonly maxRowsPerSecond: number,
     private readonly onDone: () => void,
     private readonly logger: Logger,
   ) {}
@@ -251,7 +256,10 @@ class OrderWatch {
   }
 
   private schedule(): void {
-    this.timer = setTimeout(() => void this.tick(), this.tickMs);
+    // A large order is read less often: each read counts every one of its notifications.
+    const total = this.latest?.snapshot.total ?? 0;
+    const delayMs = Math.max(this.tickMs, Math.ceil((total / this.maxRowsPerSecond) * 1000));
+    this.timer = setTimeout(() => void this.tick(), delayMs);
   }
 
   private async tick(): Promise<void> {

@@ -85,7 +85,10 @@ export function formatSummaryTable(rows: readonly SummaryRowWithExpectation[]): 
   return [render(header), render(widths.map((width) => '-'.repeat(width))), ...cells.map(render)];
 }
 
-/** One line per progress event: `   +2.1s  progress  Processed 5/7 final (Sending 2, Delivered 4, …) 2.4/s, ETA 1 s`. */
+/**
+ * One line per progress event:
+ * `   +2.1s  progress  Processed 5/7 final (Sending 2, Delivered 4, …) 2.4/s, ETA 1 s`.
+ */
 export function formatProgress(
   snapshot: OrderProgressResponse,
   elapsedMs: number,

@@ -47,8 +47,8 @@ interface TrackedNotification {
 /**
  * Turns successive reads of an order's notification list (one per progress event) into one change event per
  * status change. The demo only sees what the API shows when it reads, so a status that comes and goes between two
- * reads (e.g. `Succeeded` followed by `Delivered` between two events) is never reported — and a notification can move "back" to
- * `New`, which is how orders re-sends after a `Failed_TransientError` (a throttled send).
+ * reads (e.g. `Succeeded` followed by `Delivered` between two events) is never reported — and a notification can
+ * move "back" to `New`, which is how orders re-sends after a `Failed_TransientError` (a throttled send).
  */
 export class NotificationStatusTracker {
   private readonly notifications = new Map<string, TrackedNotification>();

@@ -77,8 +77,9 @@ export class DemoClient {
   }
 
   /**
-   * The order's progress stream (`GET /orders/{id}/progress`, `Accept: text/event-stream`): its snapshots until the
-   * server ends it (after the final one) or `signal` aborts it. `lastEventId` resumes after an event already seen.
+   * The order's progress stream (`GET /orders/{id}/progress`, `Accept: text/event-stream`): its snapshots until
+   * the server ends it (after the final one) or `signal` aborts it. `lastEventId` resumes after an event already
+   * seen.
    */
   async *progress(
     token: string,
