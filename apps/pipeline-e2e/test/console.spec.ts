@@ -107,7 +107,7 @@ describe('operator console in a browser', () => {
 
   async function screenshot(name: string): Promise<void> {
     if (!SCREENSHOTS) return;
-    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.evaluate('window.scrollTo(0, 0)');
     await page.screenshot({ path: resolve(WORKSPACE_ROOT, SCREENSHOTS, `${name}.png`) });
   }
 
@@ -124,7 +124,7 @@ describe('operator console in a browser', () => {
     await page.locator('#token').fill(await pipeline.operatorToken());
     await page.locator('#login button[type=submit]').click();
     await page.locator('#order-search').waitFor();
-    expect(await page.evaluate(() => sessionStorage.length)).toBe(1);
+    expect(await page.evaluate('sessionStorage.length')).toBe(1);
   });
 
   it('shows an order live from Processing to Completed', async () => {

@@ -59,14 +59,15 @@ th { font-size: .8rem; color: var(--muted); font-weight: 600; background: #fafbf
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 code, .mono { font-family: ui-monospace, monospace; font-size: .85em; }
 .cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(320px, 1fr)); gap: 1rem; }
-.card { background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: .8rem 1rem; }
+.card { background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: .8rem 1rem; overflow-x: auto; }
+.cards.wide { grid-template-columns: 1fr; }
 .muted { color: var(--muted); } .bad { color: var(--bad); } .good { color: var(--good); } .warn { color: var(--warn); }
 .badge { display: inline-block; padding: 0 .45rem; border-radius: 9px; font-size: .8rem; background: #eef1f5; }
 .badge.Completed, .badge.Delivered, .badge.Succeeded { background: #dcfae6; color: var(--good); }
 .badge.Cancelled, .badge.Failed { background: #fee4e2; color: var(--bad); }
 .badge.Processing, .badge.Processed, .badge.Sending { background: #fef0c7; color: var(--warn); }
 .bar { height: .6rem; background: #eef1f5; border-radius: 3px; overflow: hidden; margin: .4rem 0; }
-.bar > div { height: 100%; background: var(--accent); width: 0; transition: width .3s; }
+.bar > div { height: 100%; background: var(--accent); width: 0; }
 .message { margin: .6rem 0; padding: .5rem .7rem; border-radius: 4px; background: #fff; border: 1px solid var(--line); }
 .message.error { border-color: var(--bad); color: var(--bad); }
 .actions { display: flex; gap: .5rem; margin: .6rem 0; }

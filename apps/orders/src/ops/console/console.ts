@@ -718,7 +718,7 @@ function pipelineView(view: PipelineView): Node[] {
       ),
     ),
     h('h3', {}, 'Apps'),
-    h('div', { class: 'cards' }, ...apps),
+    h('div', { class: 'cards wide' }, ...apps),
     h('h3', {}, 'Consumer lag'),
     lag,
   ];
@@ -730,10 +730,12 @@ function appStatus(status: ServiceStatus): HTMLElement {
     {},
     h('p', { class: 'muted' }, `up ${status.uptimeSeconds} s`),
     table(
-      ['Consumer', 'State', '#In process', '#Retried', '#Dead-lettered', '#Lost'],
+      ['Consumer', 'State', '#Received', '#Delivered', '#In process', '#Retried', '#Dead-lettered', '#Lost'],
       status.consumers.map((consumer) => [
         h('span', { class: 'mono' }, consumer.groupId),
         consumer.state,
+        consumer.received,
+        consumer.delivered,
         consumer.inProcess,
         consumer.retried,
         consumer.deadLettered,
