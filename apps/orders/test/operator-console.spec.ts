@@ -33,7 +33,12 @@ describe(`operator console (${ConsoleController.name} and its order routes)`, ()
   let nav: ApiClient;
 
   beforeAll(async () => {
-    resources = await createTestResources('console');
+    resources = await createTestResources('console', {
+      // Peers that do not run here: the pipeline view must say so rather than fail.
+      EMAIL_SENDER_MANAGEMENT_URL: 'http://127.0.0.1:9',
+      STATUS_POLLER_MANAGEMENT_URL: 'http://127.0.0.1:9',
+      CONSOLE_PEER_TIMEOUT: '1s',
+    });
     server = await startOrdersApp(resources);
     operator = new ApiClient(server.managementUrl, resources.auth.operatorToken());
     ttd = new ApiClient(server.baseUrl, resources.auth.token('ttd'));
@@ -164,5 +169,35 @@ describe(`operator console (${ConsoleController.name} and its order routes)`, ()
     expect(ids).toHaveLength(5);
     expect(new Set(ids).size).toBe(5);
     expect((await operator.get(`${API}/internal/orders/${id}/notifications?pageSize=1000`)).status).toBe(400);
+  });
+
+  it('touches dead-letter topics of this deployment only, and refuses a half-given message', async () => {
+    const own = resources.topics.emailStatusUpdated.deadLetterTopic;
+    const listed = await operator.get<{ topic: string; exists: boolean }[]>(`${API}/internal/dead-letters`);
+    expect(listed.status).toBe(200);
+    expect(listed.body.map((topic) => topic.topic)).toContain(own);
+
+    const foreign = await operator.get(`${API}/internal/dead-letters/${resources.topics.emailQueue.name}`);
+    expect(foreign.status).toBe(404);
+    const halfGiven = await operator.post(`${API}/internal/dead-letters/${own}/replay`, { partition: 0 });
+    expect(halfGiven.status).toBe(400);
+  });
+
+  it('shows the pipeline with unreachable peers as such, and its own status, lag and outbox', async () => {
+    const view = await operator.get<{
+      apps: { app: string; status: { ok: boolean; error?: string } }[];
+      lag: { ok: boolean };
+      rateLimit: { paused: boolean };
+      outbox: { unpublished: number };
+    }>(`${API}/internal/pipeline`);
+    expect(view.status).toBe(200);
+    expect(view.body.apps.map((app) => [app.app, app.status.ok])).toEqual([
+      ['orders', true],
+      ['email-sender', false],
+      ['status-poller', false],
+    ]);
+    expect(view.body.lag.ok).toBe(true);
+    expect(view.body.rateLimit.paused).toBe(false);
+    expect(typeof view.body.outbox.unpublished).toBe('number');
   });
 });
