@@ -10,7 +10,8 @@
 //                      "links": { "API docs": "/docs" }, "migrate": true,
 //                      "env": { "NAME": "embedded default, used unless NAME is set in the environment" },
 //                      "nodeArgs": ["--max-old-space-size=160"] }   (node flags, e.g. the app's heap cap)
-// `managementPort` is the app's management listener (operator endpoints, /metrics, /status; 127.0.0.1 only).
+// `managementPort` is the app's management listener (operator endpoints, /metrics, /status; 127.0.0.1 only);
+// `managementLinks` are printed under it like `links` (orders: the operator console).
 // Readiness is `GET /health/ready` (libs/health) on that port; START_READY_TIMEOUT_MS (default 90 s) bounds the
 // wait, after which the apps that are not ready are named with their last probe answer and log lines, and
 // everything is stopped.
@@ -279,6 +280,8 @@ function welcome() {
         `  ${''.padEnd(width)}    management (operator token; 127.0.0.1 only): ${managementUrl}  ` +
           `(metrics ${managementUrl}/metrics, status ${managementUrl}/status)`,
       );
+      for (const [label, path] of Object.entries(settings.managementLinks ?? {}))
+        lines.push(`  ${''.padEnd(width)}    ${label}: ${managementUrl}${path}`);
     }
   }
   if (apps.some((app) => app.managementUrl)) {

@@ -9,6 +9,7 @@ export const LAYERS = [
   ['domain'],
   ['config'],
   ['store', 'clients'],
+  ['progress'],
   ['api', 'intake', 'dispatch', 'status'],
   ['scheduler'],
   ['ops'],

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { topicCatalog } from '@notifications/contracts';
+import { type DeadLetterTopicSummary } from '@notifications/messaging';
 import { testKafkaConnection } from '@notifications/messaging/testing';
 import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
-import { type DeadLetterTopicSummary } from '../src/dlq/dlq.service';
 import { type TopicCheck, type TopicsCreateReport } from '../src/topics/topics.service';
 import { deleteSuffixedTopics, opsEnv, testAdmin } from './support/kafka-env';
 import { runOps, runOpsJson } from './support/run-ops';

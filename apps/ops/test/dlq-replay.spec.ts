@@ -1,16 +1,18 @@
 import { HealthCheckContract } from '@notifications/contracts';
 import {
+  DeadLetterService,
   handlerFor,
   KafkaRuntime,
   PermanentError,
+  replayGroupId,
   silentLogger,
+  type DeadLetterMessage,
   type MessageContext,
+  type ReplayReport,
 } from '@notifications/messaging';
 import { expectEventually } from '@notifications/testing';
 import { KafkaTestEnvironment } from '@notifications/messaging/testing';
 import { type Admin } from 'kafkajs';
-import { type DeadLetterMessage } from '../src/dlq/dead-letter-message';
-import { DlqService, replayGroupId, type ReplayReport } from '../src/dlq/dlq.service';
 import { opsEnv, testAdmin } from './support/kafka-env';
 import { runOps, runOpsJson } from './support/run-ops';
 
@@ -26,7 +28,7 @@ interface Handled {
  * time it sees a message (so the runtime dead-letters it), the CLI replays it, the handler succeeds. Each test has
  * a topic (and so a dead-letter topic and replay record) of its own, so the tests hold in any order.
  */
-describe(`${DlqService.name} replay`, () => {
+describe(`${DeadLetterService.name} replay`, () => {
   const kafka = new KafkaTestEnvironment('ops-replay');
   const env = opsEnv();
   let runtime: KafkaRuntime;

@@ -1,11 +1,11 @@
 import { HealthCheckContract } from '@notifications/contracts';
+import { ConsumerLagService, type GroupLag } from '@notifications/messaging';
 import { KafkaTestEnvironment } from '@notifications/messaging/testing';
 import { type Admin } from 'kafkajs';
-import { type GroupLag, LagService } from '../src/lag/lag.service';
 import { opsEnv, testAdmin } from './support/kafka-env';
 import { runOps, runOpsJson } from './support/run-ops';
 
-describe(LagService.name, () => {
+describe(ConsumerLagService.name, () => {
   const kafka = new KafkaTestEnvironment('ops-lag');
   const topic = kafka.defineTopic('lagging', HealthCheckContract, () => undefined);
   const groupId = kafka.uniqueName('group');

@@ -540,12 +540,18 @@ describe('orders REST API', () => {
           `${API}/orders/{id}/notifications/email`,
           `${API}/orders`,
           `${API}/orders/{id}/cancel`,
+          `${API}/orders/{id}/progress`,
         ]),
       );
       // The management surface is not part of the public API's document.
       expect(Object.keys(document.body.paths).every((path) => path.startsWith(`${API}/orders`))).toBe(true);
       expect(Object.keys(document.body.components.schemas)).toEqual(
-        expect.arrayContaining(['EmailOrderRequest', 'OrderIdResponse', 'ProblemDetails']),
+        expect.arrayContaining([
+          'EmailOrderRequest',
+          'OrderIdResponse',
+          'OrderProgressResponse',
+          'ProblemDetails',
+        ]),
       );
     });
 

@@ -37,8 +37,11 @@ describe('orders migrations', () => {
     output.lines.length = 0;
     expect(await cli('show')).toBe(0);
     expect(output.lines.join('\n')).toBe(
-      '[X] CreateOrdersSchema1767225600000\n[X] SeedDevContactPoints1767225600001\n[X] AddTraceContext1795305600000',
+      '[X] CreateOrdersSchema1767225600000\n[X] SeedDevContactPoints1767225600001\n[X] AddTraceContext1795305600000\n' +
+        '[X] AddOrderProgressIndex1796000000000\n[X] AddOrderHalt1796860800000',
     );
+    expect(await cli('revert')).toBe(0);
+    expect(await cli('revert')).toBe(0);
     expect(await cli('revert')).toBe(0);
     expect(await cli('revert')).toBe(0);
     expect(await cli('revert')).toBe(0);

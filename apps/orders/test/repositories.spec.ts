@@ -276,6 +276,8 @@ describe('repositories against PostgreSQL', () => {
       expect(await uow.run((tx) => notifications.counts(tx, orderId))).toEqual({
         generated: 2,
         succeeded: 0,
+        cancelled: 0,
+        unsent: 1,
       });
     });
 

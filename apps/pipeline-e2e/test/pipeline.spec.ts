@@ -1,3 +1,6 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { expectEventually } from '@notifications/testing';
 import { fastPipelineEnv } from './support/e2e-settings';
 import { NotificationLedger } from './support/notification-ledger';
@@ -6,6 +9,10 @@ import { Pipeline } from './support/pipeline';
 
 // Whole-pipeline tests: the four apps as real processes (built dist), the real broker and PostgreSQL, the ACS
 // emulator driven by the real SDK. Each suite has its own database and topic suffix.
+
+const run = promisify(execFile);
+// What `npm run demo` runs (apps/orders/project.json), built with the apps the pipeline starts.
+const DEMO_SCRIPT = join(__dirname, '..', '..', 'orders', 'dist', 'tools', 'demo.js');
 
 const recipients = (count: number, domain: string, prefix = 'user') =>
   Array.from({ length: count }, (_, index) => ({ emailAddress: `${prefix}-${index}@${domain}` }));
@@ -154,5 +161,27 @@ describe('notification pipeline', () => {
         n.result === 'Failed_InvalidEmailFormat' ? 0 : 1,
       ]);
     }
+  });
+
+  it('npm run demo follows its order on the progress stream to Completed and exits 0', async () => {
+    const { stdout } = await run(process.execPath, [DEMO_SCRIPT], {
+      env: {
+        ...process.env,
+        DEMO_ORDERS_URL: pipeline.url('orders'),
+        DEMO_EMAIL_SENDER_URL: pipeline.url('email-sender'),
+        DEMO_STATUS_POLLER_URL: pipeline.url('status-poller'),
+        DEMO_ACS_EMULATOR_URL: pipeline.url('acs-emulator'),
+        DEMO_TOKEN: await pipeline.token('ttd'),
+        DEMO_TIMEOUT: '90s',
+      },
+      timeout: 120_000,
+    });
+    const progressLines = stdout.split('\n').filter((line) => /^\s+\+[\d.ms]+\s+progress\s/.test(line));
+    // The throttled recipient waits out a pause and a resend: several snapshots, the last one final.
+    expect(progressLines.length).toBeGreaterThanOrEqual(2);
+    expect(progressLines.at(-1)).toMatch(/progress\s+Completed 7\/7 final/);
+    // The summary table and the closing line are still there.
+    expect(stdout).toMatch(/Order [0-9a-f-]{36}: Completed/);
+    expect(stdout).toMatch(/Failed_Bounced/);
   });
 });

@@ -42,6 +42,13 @@ export {
   type Creator,
   NotificationOrderContract,
 } from './lib/messages/notification-order.contract';
+export {
+  type OrderHalted,
+  OrderHaltedContract,
+  type EmailWithheld,
+  EmailWithheldContract,
+  ORDER_ID_HEADER,
+} from './lib/messages/order-halt.contract';
 export { HealthCheckContract, HEALTH_CHECK_PAYLOAD } from './lib/messages/health-check.contract';
 export {
   type TopicDefinition,

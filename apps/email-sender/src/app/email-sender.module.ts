@@ -1,7 +1,12 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { consumerGroups, topicCatalog } from '@notifications/contracts';
 import { HealthModule } from '@notifications/health';
-import { ConsumerLivenessCheck, KafkaHealthCheck, type MessagingLogger } from '@notifications/messaging';
+import {
+  ConsumerLivenessCheck,
+  KafkaHealthCheck,
+  KafkaRuntime,
+  type MessagingLogger,
+} from '@notifications/messaging';
 import { MessagingModule } from '@notifications/messaging/nest';
 import {
   createMetricsRegistry,
@@ -14,6 +19,7 @@ import { RateLimitController } from '../ops/rate-limit.controller';
 import { EmailEventsPublisher } from '../sending/email-events.publisher';
 import { EMAIL_QUEUE_OPTIONS, EmailQueueConsumer } from '../sending/email-queue.consumer';
 import { EMAIL_SENDING_SETTINGS, EmailSendingService } from '../sending/email-sending.service';
+import { HaltedOrders } from '../sending/halted-orders';
 import { SendStatistics } from '../sending/send-statistics';
 import { SendThrottle } from '../sending/send-throttle';
 import { MeteredSendStatistics } from '../stats/send-metrics';
@@ -42,6 +48,7 @@ export class EmailSenderModule {
     const topics = topicCatalog(config.kafka.topicSuffix);
     const partitionConcurrency = Math.min(config.kafka.consumerConcurrency, config.sending.concurrency);
     const registry = createMetricsRegistry('email-sender');
+    const groupId = options.groupId ?? consumerGroups(config.kafka.topicSuffix).emailSender;
     return {
       module: EmailSenderModule,
       imports: [
@@ -49,7 +56,7 @@ export class EmailSenderModule {
           connection: config.kafka,
           catalog: topics,
           consumer: {
-            groupId: options.groupId ?? consumerGroups(config.kafka.topicSuffix).emailSender,
+            groupId,
             partitionConcurrency,
             // Enough handlers across the partitions to keep every send slot busy; the throttle bounds the sends.
             perPartitionConcurrency: Math.ceil(config.sending.concurrency / partitionConcurrency),
@@ -59,7 +66,14 @@ export class EmailSenderModule {
           },
           producer: { compression: config.kafka.compression, maxBatchBytes: config.kafka.maxRequestBytes },
           healthTopic: topics.emailHealthCheck,
-          producesTo: [topics.emailSendingAccepted, topics.emailStatusUpdated, topics.platformServiceUpdated],
+          producesTo: [
+            topics.emailSendingAccepted,
+            topics.emailStatusUpdated,
+            topics.platformServiceUpdated,
+            topics.emailWithheld,
+            // Not written here but read whole by HaltedOrders: created by whichever of orders and this app starts first.
+            topics.ordersHalted,
+          ],
           provisionTopics: config.kafka.topics,
           ...(options.messagingLogger ? { logger: options.messagingLogger } : {}),
         }),
@@ -92,6 +106,20 @@ export class EmailSenderModule {
             defaultRetryAfterMs: config.acs.defaultRetryAfterMs,
             maxAcsOutagePausesPerEmail: config.sending.maxAcsOutagePausesPerEmail,
           },
+        },
+        {
+          // The halted orders, read from orders.halted by a follower of this process's own (apps/orders README, "Halt").
+          provide: HaltedOrders,
+          useFactory: (runtime: KafkaRuntime) => {
+            const follower = runtime.createTopicFollower({
+              topic: topics.ordersHalted,
+              groupIdPrefix: `${groupId}.halts`,
+              onMessage: (halt) => halted.record(halt),
+            });
+            const halted = new HaltedOrders(follower, { maxMessageAgeMs: config.sending.maxMessageAgeMs });
+            return halted;
+          },
+          inject: [KafkaRuntime],
         },
         EmailEventsPublisher,
         EmailSendingService,

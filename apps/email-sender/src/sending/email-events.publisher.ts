@@ -34,6 +34,11 @@ export class EmailEventsPublisher {
     });
   }
 
+  /** Not sent because its order was halted: orders makes the notification Cancelled (apps/orders README, "Halt"). */
+  withheld(notificationId: string, orderId: string): Promise<void> {
+    return this.producer.publish(this.topics.emailWithheld, { notificationId, orderId });
+  }
+
   /** ACS throttled us: `orders` stops queueing emails until `resetTime`. */
   resourceLimitExceeded(resetTime: Date): Promise<void> {
     return this.producer.publish(this.topics.platformServiceUpdated, resourceLimitExceeded(resetTime));

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { Inject, Logger } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
-import { type Email } from '@notifications/contracts';
+import { ORDER_ID_HEADER, type Email } from '@notifications/contracts';
 import { InfrastructureUnavailableError, TransientError } from '@notifications/messaging';
 import { KafkaController, type KafkaContext } from '@notifications/messaging/nest';
 import { EmailSendingService } from './email-sending.service';
@@ -47,6 +47,7 @@ export class EmailQueueConsumer {
         attempt: context.attempt,
         isLastAttempt: context.isLastAttempt,
         maybeHandledBefore: context.maybeHandledBefore,
+        ...orderIdOf(context),
         heartbeat: () => context.heartbeat(),
       },
       consumedAt,
@@ -61,4 +62,10 @@ export class EmailQueueConsumer {
       throw new InfrastructureUnavailableError('acs', disposition.reason);
     }
   }
+}
+
+/** The `x-order-id` header orders sets (absent on emails from elsewhere: those are never withheld by a halt). */
+function orderIdOf(context: KafkaContext): { orderId?: string } {
+  const orderId = context.headers[ORDER_ID_HEADER];
+  return orderId === undefined || orderId === '' ? {} : { orderId };
 }

@@ -5,11 +5,28 @@ import { type EmailEventsPublisher } from './email-events.publisher';
 import { EmailSendingService, type DeliveryAttempt } from './email-sending.service';
 import { SendStatistics } from './send-statistics';
 import { SendThrottle } from './send-throttle';
+import { HaltedOrders, type HaltRecordReader } from './halted-orders';
+import { InfrastructureUnavailableError } from '@notifications/messaging';
 
 type Published =
   | { readonly event: 'accepted'; readonly notificationId: string; readonly operationId: string }
   | { readonly event: 'sendFailed'; readonly notificationId: string; readonly sendResult: EmailSendResult }
-  | { readonly event: 'resourceLimitExceeded'; readonly resetTime: Date };
+  | { readonly event: 'resourceLimitExceeded'; readonly resetTime: Date }
+  | { readonly event: 'withheld'; readonly notificationId: string; readonly orderId: string };
+
+/** A reader of orders.halted whose catch-up is scripted: counts the checks, fails when told to. */
+class ScriptedHaltReader implements HaltRecordReader {
+  offsetRequests = 0;
+  unavailable = false;
+  start = (): Promise<void> => Promise.resolve();
+  stop = (): Promise<void> => Promise.resolve();
+  caughtUp = (): Promise<void> => {
+    this.offsetRequests += 1;
+    return this.unavailable
+      ? Promise.reject(new InfrastructureUnavailableError('kafka', 'orders.halted not read up to its end'))
+      : Promise.resolve();
+  };
+}
 
 function email(): Email {
   return {
@@ -36,6 +53,8 @@ describe(EmailSendingService.name, () => {
   let throttle: SendThrottle;
   let stats: SendStatistics;
   let service: EmailSendingService;
+  let haltReader: ScriptedHaltReader;
+  let halts: HaltedOrders;
 
   beforeEach(() => {
     published = [];
@@ -46,6 +65,8 @@ describe(EmailSendingService.name, () => {
     lookedUp = [];
     throttle = new SendThrottle({ concurrency: 4, ratePerMinute: 0, maxHoldMs: 1_000 });
     stats = new SendStatistics();
+    haltReader = new ScriptedHaltReader();
+    halts = new HaltedOrders(haltReader, { maxMessageAgeMs: 48 * 3_600_000 });
     const acs: Pick<AcsEmailClient, 'send' | 'findOperation'> = {
       findOperation: (operationId) => {
         lookedUp.push(operationId);
@@ -60,7 +81,14 @@ describe(EmailSendingService.name, () => {
         return Promise.resolve(next);
       },
     };
-    const publisher: Pick<EmailEventsPublisher, 'accepted' | 'sendFailed' | 'resourceLimitExceeded'> = {
+    const publisher: Pick<
+      EmailEventsPublisher,
+      'accepted' | 'sendFailed' | 'resourceLimitExceeded' | 'withheld'
+    > = {
+      withheld: (notificationId, orderId) => {
+        published.push({ event: 'withheld', notificationId, orderId });
+        return Promise.resolve();
+      },
       accepted: (notificationId, operationId) => {
         published.push({ event: 'accepted', notificationId, operationId });
         return Promise.resolve();
@@ -83,8 +111,61 @@ describe(EmailSendingService.name, () => {
       throttle,
       publisher as EmailEventsPublisher,
       stats,
+      halts,
       { defaultRetryAfterMs: 60_000, maxAcsOutagePausesPerEmail: 3 },
     );
+  });
+
+  describe('halted orders', () => {
+    const orderId = '3f0c8c4e-1d2b-4c5a-9e8f-7a6b5c4d3e2f';
+
+    it('withholds an email of a halted order: no POST, a withheld report instead', async () => {
+      halts.record({ orderId, haltedAt: new Date().toISOString() });
+      const message = email();
+      await expect(service.send(message, { ...FIRST, orderId })).resolves.toEqual({ kind: 'done' });
+      expect(acsCalls).toEqual([]);
+      expect(published).toEqual([{ event: 'withheld', notificationId: message.notificationId, orderId }]);
+      expect(stats.snapshot().outcomes.withheld).toBe(1);
+    });
+
+    it('checks the halts before every POST of an email with an order id, and sends those of other orders', async () => {
+      halts.record({ orderId, haltedAt: new Date().toISOString() });
+      const message = email();
+      acsResults.push({ kind: 'accepted', operationId: message.notificationId });
+      await service.send(message, { ...FIRST, orderId: 'a1b2c3d4-0000-4000-8000-000000000001' });
+      expect(acsCalls).toEqual([message.notificationId]);
+      expect(haltReader.offsetRequests).toBe(1);
+    });
+
+    it('sends nothing while the halts cannot be known: the outage error pauses the partition', async () => {
+      haltReader.unavailable = true;
+      await expect(service.send(email(), { ...FIRST, orderId })).rejects.toBeInstanceOf(
+        InfrastructureUnavailableError,
+      );
+      expect(acsCalls).toEqual([]);
+      expect(published).toEqual([]);
+    });
+
+    it('sends an email without an order id (not written by orders) without a check', async () => {
+      const message = email();
+      acsResults.push({ kind: 'accepted', operationId: message.notificationId });
+      await service.send(message, FIRST);
+      expect(acsCalls).toEqual([message.notificationId]);
+      expect(haltReader.offsetRequests).toBe(0);
+    });
+
+    it('forgets a halt once it is older than the oldest email it could still stop', () => {
+      let now = Date.parse('2026-12-06T12:00:00Z');
+      const remembered = new HaltedOrders(haltReader, { maxMessageAgeMs: 3_600_000 }, () => now);
+      remembered.record({ orderId, haltedAt: '2026-12-06T11:30:00Z' });
+      expect(remembered.snapshot().haltedOrders).toBe(1);
+      now += 3_600_000;
+      remembered.record({
+        orderId: 'a1b2c3d4-0000-4000-8000-000000000001',
+        haltedAt: '2026-12-06T12:59:00Z',
+      });
+      expect(remembered.snapshot().haltedOrders).toBe(1);
+    });
   });
 
   it('publishes the operation identifier when ACS accepts', async () => {
@@ -369,6 +450,7 @@ describe(EmailSendingService.name, () => {
       throttle,
       { accepted: () => Promise.reject(new Error('broker down')) } as unknown as EmailEventsPublisher,
       stats,
+      halts,
       { defaultRetryAfterMs: 60_000, maxAcsOutagePausesPerEmail: 3 },
     );
     await expect(failing.send(email(), FIRST)).rejects.toThrow('broker down');

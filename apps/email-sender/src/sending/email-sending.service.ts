@@ -4,6 +4,7 @@ import { type Email } from '@notifications/contracts';
 import { AcsEmailClient, type AcsSendResult } from '../acs/acs-email.client';
 import { EmailEventsPublisher } from './email-events.publisher';
 import { AcsOutages } from './acs-outages';
+import { HaltedOrders } from './halted-orders';
 import { RecentlyAccepted } from './recently-accepted';
 import { HoldExceededError, SendThrottle, type HoldContext, type ReleaseSend } from './send-throttle';
 import { SendStatistics } from './send-statistics';
@@ -15,6 +16,8 @@ export interface DeliveryAttempt extends HoldContext {
   readonly isLastAttempt: boolean;
   /** Read again after a crash or rebalance: an earlier reader may have sent it (MessageContext). */
   readonly maybeHandledBefore: boolean;
+  /** The notification's order (header `x-order-id`, set by orders): what a halt is checked against. */
+  readonly orderId?: string;
 }
 
 /**
@@ -68,6 +71,7 @@ export class EmailSendingService {
     private readonly throttle: SendThrottle,
     private readonly publisher: EmailEventsPublisher,
     private readonly stats: SendStatistics,
+    private readonly halts: HaltedOrders,
     @Inject(EMAIL_SENDING_SETTINGS) private readonly settings: EmailSendingSettings,
   ) {
     this.outages = new AcsOutages(settings.maxAcsOutagePausesPerEmail, RECENTLY_ACCEPTED_CAPACITY);
@@ -97,6 +101,13 @@ export class EmailSendingService {
     }
     let result: AcsSendResult;
     try {
+      // Inside the send slot, right before the POST: the halts acknowledged before this point are known here, so
+      // sends in flight at a halt's acknowledgement are at most EMAIL_SEND_CONCURRENCY (apps/orders README, "Halt").
+      // When it cannot be known (Kafka unavailable), the error pauses the partition: nothing is sent blind.
+      if (delivery.orderId !== undefined && (await this.halts.isHalted(delivery.orderId))) {
+        release();
+        return await this.withhold(id, delivery.orderId);
+      }
       result = await this.acs.send(email);
     } finally {
       release();
@@ -136,6 +147,14 @@ export class EmailSendingService {
           retryAfterMs: result.retryAfterMs,
         });
     }
+  }
+
+  /** The order was halted: not sent; orders makes the notification Cancelled once the report is on Kafka. */
+  private async withhold(id: string, orderId: string): Promise<SendDisposition> {
+    await this.publisher.withheld(id, orderId);
+    this.stats.outcome('withheld');
+    this.logger.log(`Email ${id} withheld: order ${orderId} was halted`);
+    return { kind: 'done' };
   }
 
   /**

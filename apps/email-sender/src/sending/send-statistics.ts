@@ -11,6 +11,8 @@ export type SendOutcomeKind =
   | 'retryScheduled'
   | 'gaveUp'
   | 'heldBack'
+  /** Its order was halted: not sent, reported on email.withheld. */
+  | 'withheld'
   /** ACS unavailable (5xx, no answer): the partition paused, the email is read again, no attempt spent. */
   | 'acsUnavailable';
 
@@ -32,6 +34,7 @@ function emptyOutcomes(): Record<SendOutcomeKind, number> {
     retryScheduled: 0,
     gaveUp: 0,
     heldBack: 0,
+    withheld: 0,
     acsUnavailable: 0,
   };
 }

@@ -11,6 +11,7 @@ const RESULT_LABELS: Record<SendOutcomeKind, string> = {
   retryScheduled: 'retry_scheduled',
   gaveUp: 'gave_up',
   heldBack: 'held_back',
+  withheld: 'withheld',
   acsUnavailable: 'acs_unavailable',
 };
 

@@ -1,16 +1,15 @@
-import { type KafkaConnectionOptions } from '@notifications/messaging';
+import { KafkaRoleClients, type KafkaConnectionOptions } from '@notifications/messaging';
 import { InvalidArgumentError } from 'commander';
 import { loadOrCreateDevKey, OPERATOR_SCOPE, parseDurationMs, signDevToken } from '@notifications/config';
 import { CliError } from './cli-error';
 import { loadOpsConfig, type OpsConfig } from '../config/ops.config';
 import { InternalApiClient } from '../http/internal-api.client';
-import { OpsKafka } from '../kafka/ops-kafka';
 import { Output, type CliIo } from './output';
 
 /** What every command needs, created on first use: settings are parsed once, clients are closed at the end. */
 export class CommandContext {
   private parsed: OpsConfig | undefined;
-  private kafkaClients: OpsKafka | undefined;
+  private kafkaClients: KafkaRoleClients | undefined;
   private token: string | undefined;
   /** Set by a command that finished but found problems (e.g. `topics check`). */
   exitCode = 0;
@@ -25,10 +24,10 @@ export class CommandContext {
     return this.parsed;
   }
 
-  get kafka(): OpsKafka {
+  get kafka(): KafkaRoleClients {
     // The settings object has the connection's shape (brokers, client id, TLS, per-role SASL).
     const connection: KafkaConnectionOptions = this.config.kafka;
-    this.kafkaClients ??= new OpsKafka(connection);
+    this.kafkaClients ??= new KafkaRoleClients(connection);
     return this.kafkaClients;
   }
 

@@ -5,6 +5,7 @@ import { registerLagCommand } from '../lag/lag.commands';
 import { registerOutboxCommands } from '../outbox/outbox.commands';
 import { registerRateLimitCommands } from '../rate-limit/rate-limit.commands';
 import { registerTopicsCommands } from '../topics/topics.commands';
+import { DeadLetterRequestError } from '@notifications/messaging';
 import { CliError } from './cli-error';
 import { CommandContext } from './command-context';
 import { type CliIo } from './output';
@@ -61,6 +62,11 @@ function reportError(error: unknown, io: CliIo): number {
   if (error instanceof CliError) {
     io.stderr.write(`error: ${error.message}\n`);
     return error.exitCode;
+  }
+  // The dead-letter core (libs/messaging) refuses a request it cannot carry out: one line, like a CliError.
+  if (error instanceof DeadLetterRequestError) {
+    io.stderr.write(`error: ${error.message}\n`);
+    return 1;
   }
   if (error instanceof ConfigError) {
     io.stderr.write(`error: ${error.message}\n`);

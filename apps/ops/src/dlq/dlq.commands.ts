@@ -2,14 +2,14 @@ import { type Command } from 'commander';
 import { CliError } from '../cli/cli-error';
 import { collect, nonNegativeInt, positiveInt, type CommandContext } from '../cli/command-context';
 import { formatTable } from '../cli/output';
-import { DlqService, type MessageFilter } from './dlq.service';
+import { DeadLetterService, type MessageFilter } from '@notifications/messaging';
 
 interface JsonOption {
   readonly json?: boolean;
 }
 
-function service(context: CommandContext): DlqService {
-  return new DlqService(
+function service(context: CommandContext): DeadLetterService {
+  return new DeadLetterService(
     context.kafka,
     context.config.kafka.topicSuffix,
     context.config.OPS_KAFKA_READ_TIMEOUT,

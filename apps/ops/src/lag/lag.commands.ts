@@ -1,7 +1,7 @@
 import { type Command } from 'commander';
 import { collect, type CommandContext } from '../cli/command-context';
 import { formatTable } from '../cli/output';
-import { LagService } from './lag.service';
+import { ConsumerLagService } from '@notifications/messaging';
 
 export function registerLagCommand(program: Command, context: CommandContext): void {
   program
@@ -10,7 +10,7 @@ export function registerLagCommand(program: Command, context: CommandContext): v
     .option('--group <id>', 'this consumer group instead (repeatable)', collect)
     .option('--json', 'machine-readable output')
     .action(async (options: { group?: string[]; json?: boolean }) => {
-      const service = new LagService(context.kafka, context.config.kafka.topicSuffix);
+      const service = new ConsumerLagService(context.kafka, context.config.kafka.topicSuffix);
       const groups = await service.lag(options.group ?? service.defaultGroups());
       const totalLag = groups.reduce((sum, group) => sum + group.totalLag, 0);
       context.output(options).result({ groups, totalLag }, () => {

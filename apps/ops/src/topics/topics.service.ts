@@ -1,7 +1,7 @@
 import { allTopicNames, topicCatalog } from '@notifications/contracts';
 import { TopicProvisioner, type MessagingLogger, type TopicSettings } from '@notifications/messaging';
 import { ConfigResourceTypes } from 'kafkajs';
-import { type OpsKafka } from '../kafka/ops-kafka';
+import { type KafkaRoleClients } from '@notifications/messaging';
 
 export type TopicStatus = 'ok' | 'missing' | 'mismatch';
 
@@ -25,7 +25,7 @@ export interface TopicsCreateReport {
 /** The project's topics against the configured partitions, replication and retention. */
 export class TopicsService {
   constructor(
-    private readonly kafka: OpsKafka,
+    private readonly kafka: KafkaRoleClients,
     private readonly suffix: string | undefined,
     private readonly settings: TopicSettings,
     private readonly logger: MessagingLogger,

@@ -1,14 +1,19 @@
 import { Module } from '@nestjs/common';
 import { ClientsModule } from '../clients/clients.module';
+import { ProgressModule } from '../progress/progress.module';
 import { StoreModule } from '../store/store.module';
 import { JwtAuthGuard } from './auth.guard';
 import { OrdersController } from './orders.controller';
 import { OrdersService } from './orders.service';
+import { ProgressResponder } from './progress.responder';
 
 /** The public orders API; its controllers are the ones the OpenAPI document describes. */
 @Module({
-  imports: [StoreModule, ClientsModule],
+  imports: [StoreModule, ClientsModule, ProgressModule],
   controllers: [OrdersController],
-  providers: [OrdersService, JwtAuthGuard],
+  providers: [OrdersService, JwtAuthGuard, ProgressResponder],
+  // The operator console and the operators' halt (ops/) use the same service without the creator scope, and the
+  // operators' progress route answers with the same responder.
+  exports: [OrdersService, ProgressResponder],
 })
 export class ApiModule {}

@@ -60,9 +60,22 @@ export const StatusResponse = z.object({
   lastUpdate: timestamp,
 });
 
+export const HaltedResponse = z
+  .object({
+    at: timestamp.describe('When the order was halted'),
+    sent: z
+      .number()
+      .int()
+      .describe('Notifications with a result of their own (sent, or failed before or at sending)'),
+    withheld: z.number().int().describe('Notifications never sent: Cancelled'),
+    inFlight: z.number().int().describe('Not settled yet (New or Sending); 0 once the order is Cancelled'),
+  })
+  .describe('Present when the order was halted (PUT …/halt); final once processingStatus is Cancelled');
+
 export const OrderWithStatusResponse = z.object({
   ...orderFields,
   processingStatus: StatusResponse,
+  halted: HaltedResponse.optional(),
   notificationsStatusSummary: z.object({
     email: z.object({
       links: z.object({ self: z.string() }),
@@ -88,12 +101,36 @@ export const EmailNotificationSummaryResponse = z.object({
   sendersReference: z.string().optional(),
   generated: z.number().int(),
   succeeded: z.number().int(),
+  halted: HaltedResponse.optional(),
   notifications: z.array(EmailNotificationResponse),
 });
 
 export const OrderListResponse = z.object({
   count: z.number().int(),
   orders: z.array(NotificationOrderResponse),
+});
+
+/** `GET /orders/{id}/progress`: one snapshot (also each event of its stream); see domain/order-progress.ts. */
+export const OrderProgressResponse = z.object({
+  orderId: uuid,
+  orderStatus: z.enum(OrderProcessingStatus).describe("The order's processing status"),
+  total: z.number().int().describe("The order's email notifications (0 until its recipients are resolved)"),
+  final: z.number().int().describe('Notifications in a final status'),
+  counts: z
+    .record(z.string(), z.number().int())
+    .describe(
+      'Notifications per status (the statuses of sendStatus.status); statuses with none are left out',
+    ),
+  ratePerSecond: z.number().describe('Notifications that became final per second, over a recent window'),
+  etaSeconds: z
+    .number()
+    .int()
+    .nullable()
+    .describe('Seconds until all are final, an active rate-limit pause included; null when unknown or final'),
+  rateLimitPausedUntil: timestamp
+    .nullable()
+    .describe('End of an active ACS rate-limit pause: no email is sent before it'),
+  updatedAt: timestamp.describe('When the snapshot was taken'),
 });
 
 export const ProblemDetailsResponse = z.object({
@@ -108,8 +145,10 @@ export const ProblemDetailsResponse = z.object({
 export type OrderIdResponse = z.infer<typeof OrderIdResponse>;
 export type NotificationOrderResponse = z.infer<typeof NotificationOrderResponse>;
 export type OrderWithStatusResponse = z.infer<typeof OrderWithStatusResponse>;
+export type HaltedResponse = z.infer<typeof HaltedResponse>;
 export type EmailNotificationSummaryResponse = z.infer<typeof EmailNotificationSummaryResponse>;
 export type OrderListResponse = z.infer<typeof OrderListResponse>;
+export type OrderProgressResponse = z.infer<typeof OrderProgressResponse>;
 
 /** Schemas published in the OpenAPI document, by component name. */
 export const RESPONSE_SCHEMAS = {
@@ -118,5 +157,6 @@ export const RESPONSE_SCHEMAS = {
   OrderWithStatusResponse,
   EmailNotificationSummaryResponse,
   OrderListResponse,
+  OrderProgressResponse,
   ProblemDetails: ProblemDetailsResponse,
 } as const;

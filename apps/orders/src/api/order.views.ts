@@ -3,17 +3,24 @@ import { isSuccess } from '../domain/email-status.rules';
 import {
   type EmailNotificationView,
   type EmailOrder,
+  haltCounts,
   type NotificationCounts,
   type OrderRecipient,
   type RecipientLookupSummary,
 } from '../domain/order.model';
 import {
   type EmailNotificationSummaryResponse,
+  type HaltedResponse,
   type NotificationOrderResponse,
   type OrderIdResponse,
   type OrderWithStatusResponse,
 } from './order.responses';
-import { EMAIL_RESULT_DESCRIPTIONS, ORDER_STATUS_DESCRIPTIONS } from '../domain/status-descriptions';
+import {
+  EMAIL_RESULT_DESCRIPTIONS,
+  HALTED_ORDER_DESCRIPTION,
+  HALTING_ORDER_DESCRIPTION,
+  ORDER_STATUS_DESCRIPTIONS,
+} from '../domain/status-descriptions';
 
 // Mapping from the domain to the API's JSON (camelCase, absent instead of null, enums as strings).
 
@@ -86,6 +93,7 @@ export function orderWithStatusView(
       description: statusDescription(order),
       lastUpdate: formatTimestamp(order.statusChanged),
     },
+    ...haltedView(order, counts),
     notificationsStatusSummary: {
       email: {
         links: { self: `${orderUrl(baseUrl, order.id)}/notifications/email` },
@@ -106,6 +114,7 @@ export function emailNotificationsView(
     ...(order.sendersReference === undefined ? {} : { sendersReference: order.sendersReference }),
     generated: counts.generated,
     succeeded: counts.succeeded,
+    ...haltedView(order, counts),
     notifications: notifications.map((notification) => ({
       id: notification.id,
       succeeded: isSuccess(notification.result),
@@ -129,8 +138,17 @@ export function emailNotificationsView(
 
 /** A send condition that could not be evaluated ends the order too: the description says why. */
 function statusDescription(order: EmailOrder): string {
+  if (order.haltedAt !== undefined) {
+    return order.processingStatus === 'Cancelled' ? HALTED_ORDER_DESCRIPTION : HALTING_ORDER_DESCRIPTION;
+  }
   const description = ORDER_STATUS_DESCRIPTIONS[order.processingStatus];
   return order.processingStatus === 'SendConditionNotMet' && order.lastError !== undefined
     ? `${description} ${order.lastError}`
     : description;
+}
+
+/** The `halted` member of a halted order's views (README "Halt"). */
+export function haltedView(order: EmailOrder, counts: NotificationCounts): { halted?: HaltedResponse } {
+  if (order.haltedAt === undefined) return {};
+  return { halted: { at: formatTimestamp(order.haltedAt), ...haltCounts(counts) } };
 }

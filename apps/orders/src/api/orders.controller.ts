@@ -26,6 +26,7 @@ import { type Caller } from './jwt-verifier';
 import { ORDERS_CONFIG } from '../config/tokens';
 import { type OrdersConfig } from '../config/orders.config';
 import { type HttpRequest, type HttpResponse } from './http-types';
+import { ProgressResponder, type StreamingRequest, type StreamingResponse } from './progress.responder';
 import { problem, ProblemException } from './problem-details';
 import { OutboundHttpClient } from '../clients/outbound-http.client';
 import {
@@ -43,11 +44,14 @@ import {
 } from './order.responses';
 import { emailNotificationsView, orderIdView, orderUrl, orderView, orderWithStatusView } from './order.views';
 import {
+  HaltNotAcknowledgedError,
   IdempotencyConflictError,
   OrderNotCancellableError,
   OrderNotFoundError,
+  OrderNotHaltableError,
   OrdersService,
 } from './orders.service';
+import { NO_NOTIFICATIONS } from '../domain/order.model';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]+\+)?json$/i;
@@ -71,6 +75,7 @@ export class OrdersController {
   constructor(
     private readonly orders: OrdersService,
     private readonly outbound: OutboundHttpClient,
+    private readonly progress: ProgressResponder,
     @Inject(ORDERS_CONFIG) private readonly config: OrdersConfig,
   ) {}
 
@@ -203,6 +208,47 @@ export class OrdersController {
     }
   }
 
+  @Get(':id/progress')
+  @ApiOperation({
+    summary: 'Live progress of the order: one snapshot, or a Server-Sent Events stream of them',
+    description:
+      'Counts per notification status, final/total, the rate of final notifications per second, an ETA that ' +
+      'includes an active ACS rate-limit pause, and the order status. With `Accept: text/event-stream` the same ' +
+      'snapshots stream as they change (at most a few per second): each event has an `id:`, and a reconnect ' +
+      'with `Last-Event-ID` does not resend what the client has; `: keep-alive` comments keep quiet streams ' +
+      'open; the stream ends with the final snapshot once the order is final.',
+  })
+  @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'The id of the last event received' })
+  @ApiResponse({
+    status: 200,
+    description: 'The snapshot (JSON), or its stream (`text/event-stream`, each `data:` one snapshot)',
+    content: {
+      'application/json': { schema: ref('OrderProgressResponse') },
+      'text/event-stream': { schema: { type: 'string' } },
+    },
+  })
+  @problemResponse(404, "No such order among the caller's orders")
+  @problemResponse(429, 'The caller has as many progress streams open as allowed')
+  @problemResponse(503, 'The server has as many progress streams open as allowed')
+  async orderProgress(
+    @CurrentCaller() caller: Caller,
+    @Req() request: StreamingRequest,
+    @Res() response: StreamingResponse,
+    @Param('id') id: string,
+  ): Promise<void> {
+    try {
+      const order = orderId(id);
+      const answered = await this.progress.respond(request, response, order, {
+        creator: caller.org,
+        key: `org:${caller.org}`,
+      });
+      if (!answered) throw new OrderNotFoundError(order);
+    } catch (error) {
+      throw asProblem(error);
+    }
+  }
+
   @Put(':id/cancel')
   @HttpCode(200)
   @ApiOperation({ summary: 'Cancel an order that is still Registered' })
@@ -217,7 +263,33 @@ export class OrdersController {
   ): Promise<OrderWithStatusResponse> {
     try {
       const order = await this.orders.cancel(caller.org, orderId(id));
-      return orderWithStatusView(order, { generated: 0, succeeded: 0 }, this.baseUrl(request));
+      return orderWithStatusView(order, NO_NOTIFICATIONS, this.baseUrl(request));
+    } catch (error) {
+      throw asProblem(error);
+    }
+  }
+
+  @Put(':id/halt')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Halt an order mid-flight (Registered, Processing or Processed)',
+    description:
+      'Once this answers 200, no email of the order is sent any more, except sends already in flight (at most ' +
+      'EMAIL_SEND_CONCURRENCY per email-sender replica). Emails not sent end Cancelled; the order ends Cancelled with `halted` counts once every notification is final. Idempotent.',
+  })
+  @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiResponse({ status: 200, schema: ref('OrderWithStatusResponse') })
+  @problemResponse(404, "No such order among the caller's orders")
+  @problemResponse(409, 'The order is final (Completed, SendConditionNotMet, or cancelled before processing)')
+  @problemResponse(503, 'Halted, but not yet acknowledged by Kafka: repeat the request')
+  async halt(
+    @CurrentCaller() caller: Caller,
+    @Req() request: HttpRequest,
+    @Param('id') id: string,
+  ): Promise<OrderWithStatusResponse> {
+    try {
+      const { order, counts } = await this.orders.halt(caller.org, orderId(id));
+      return orderWithStatusView(order, counts, this.baseUrl(request));
     } catch (error) {
       throw asProblem(error);
     }
@@ -229,7 +301,7 @@ export class OrdersController {
 }
 
 /** A malformed id cannot name an order: the same 404 as an unknown one (the reference's route constraint). */
-function orderId(id: string): string {
+export function orderId(id: string): string {
   if (!UUID.test(id)) throw new OrderNotFoundError(id);
   return id.toLowerCase();
 }
@@ -260,9 +332,12 @@ function idempotencyKeyOf(request: HttpRequest): string | undefined {
   return key;
 }
 
-function asProblem(error: unknown): unknown {
+/** The order errors as problem details (404, 409, 422); anything else unchanged. */
+export function asProblem(error: unknown): unknown {
   if (error instanceof OrderNotFoundError) return ProblemException.notFound(error.message);
   if (error instanceof OrderNotCancellableError) return new ProblemException(problem(409, error.message));
+  if (error instanceof OrderNotHaltableError) return new ProblemException(problem(409, error.message));
+  if (error instanceof HaltNotAcknowledgedError) return new ProblemException(problem(503, error.message));
   if (error instanceof IdempotencyConflictError) return new ProblemException(problem(422, error.message));
   return error;
 }

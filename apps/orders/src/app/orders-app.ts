@@ -7,6 +7,7 @@ import { type OrdersConfig } from '../config/orders.config';
 import { ProblemDetailsFilter } from '../api/problem-details.filter';
 import { setUpOpenApi } from '../api/openapi';
 import { OrdersModule, type OrdersModuleOptions } from './orders.module';
+import { CONSOLE_PATHS } from '../ops/console.controller';
 
 export const GLOBAL_PREFIX = 'notifications/api/v1';
 
@@ -46,7 +47,9 @@ export async function createOrdersApp(options: OrdersAppOptions): Promise<NestEx
   });
   app.disable('x-powered-by');
   // Probes, scrapes and $status live at the root like in every other app.
-  app.setGlobalPrefix(GLOBAL_PREFIX, { exclude: ['health/live', 'health/ready', 'metrics', 'status'] });
+  app.setGlobalPrefix(GLOBAL_PREFIX, {
+    exclude: ['health/live', 'health/ready', 'metrics', 'status', ...CONSOLE_PATHS],
+  });
   app.useGlobalFilters(new ProblemDetailsFilter());
   if (options.shutdownHooks === true) app.enableShutdownHooks();
   if (config.api.docsEnabled) setUpOpenApi(app);

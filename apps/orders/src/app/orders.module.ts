@@ -125,7 +125,7 @@ export class OrdersModule {
           },
           producer: { compression: kafka.compression, maxBatchBytes: kafka.maxRequestBytes },
           healthTopic: topics.healthCheck,
-          producesTo: [topics.ordersPastDue, topics.emailQueue],
+          producesTo: [topics.ordersPastDue, topics.emailQueue, topics.ordersHalted],
           provisionTopics: kafka.topics,
         }),
         // Readiness gates the public API, which needs only PostgreSQL: during a Kafka outage orders are still

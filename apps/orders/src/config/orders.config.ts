@@ -310,6 +310,87 @@ const consumerSettings: SettingGroup<ConsumerSettings> = envGroup(
     })),
 );
 
+export interface ConsoleSettings {
+  /** email-sender's management listener: its `/status` and `/internal/rate-limit` on the pipeline page. */
+  readonly emailSenderManagementUrl: string;
+  /** status-poller's management listener: its `/status` on the pipeline page. */
+  readonly statusPollerManagementUrl: string;
+  /** How long the pipeline page waits for a peer's answer before showing it as unreachable. */
+  readonly peerTimeoutMs: number;
+  /** How long reading a dead-letter topic may go without progress before the request fails. */
+  readonly kafkaReadTimeoutMs: number;
+}
+
+/**
+ * The operator console (`/console` on the management listener). The peers' URLs default to the management ports
+ * `npm start` gives them (apps/<app>/package.json), the same defaults and names as the ops CLI's.
+ */
+const consoleSettings: SettingGroup<ConsoleSettings> = envGroup(
+  z
+    .object({
+      EMAIL_SENDER_MANAGEMENT_URL: envUrl('http://127.0.0.1:5191', { protocols: ['http', 'https'] }),
+      STATUS_POLLER_MANAGEMENT_URL: envUrl('http://127.0.0.1:5192', { protocols: ['http', 'https'] }),
+      CONSOLE_PEER_TIMEOUT: envDurationMs('3s', { min: 100 }),
+      CONSOLE_KAFKA_READ_TIMEOUT: envDurationMs('15s', { min: 1_000 }),
+    })
+    .transform((env): ConsoleSettings => ({
+      emailSenderManagementUrl: env.EMAIL_SENDER_MANAGEMENT_URL,
+      statusPollerManagementUrl: env.STATUS_POLLER_MANAGEMENT_URL,
+      peerTimeoutMs: env.CONSOLE_PEER_TIMEOUT,
+      kafkaReadTimeoutMs: env.CONSOLE_KAFKA_READ_TIMEOUT,
+    })),
+);
+
+export interface ProgressSettings {
+  /** How often the one poll loop of a watched order reads its counts (shared by all its streams). */
+  readonly pollIntervalMs: number;
+  /**
+   * Index entries one watched order's poll loop reads per second at most: a large order is polled less often
+   * (a read counts every notification of the order; 100 000 take ≈ 70 ms of PostgreSQL CPU).
+   */
+  readonly maxRowsPerSecond: number;
+  /** Events a progress stream sends per second at most (the poll loop never runs faster than this allows). */
+  readonly maxEventsPerSecond: number;
+  /** Final notifications per second are measured over this recent window. */
+  readonly rateWindowMs: number;
+  /** An SSE comment this often keeps proxies from closing a quiet stream. */
+  readonly heartbeatMs: number;
+  /** The `retry:` hint: how long a client waits before reconnecting. */
+  readonly retryMs: number;
+  /** Open progress streams per process; beyond it 503. */
+  readonly maxStreams: number;
+  /** Open progress streams per organisation (or for all operators together); beyond it 429. */
+  readonly maxStreamsPerCaller: number;
+  /** A stream is ended after this long (the client reconnects with Last-Event-ID and is authorised again). */
+  readonly maxStreamDurationMs: number;
+}
+
+const progressSettings: SettingGroup<ProgressSettings> = envGroup(
+  z
+    .object({
+      ORDERS_PROGRESS_POLL_INTERVAL: envDurationMs('500ms', { min: 50, max: 60_000 }),
+      ORDERS_PROGRESS_MAX_ROWS_PER_SECOND: envInt(100_000, { min: 1_000, max: 10_000_000 }),
+      ORDERS_PROGRESS_MAX_EVENTS_PER_SECOND: envInt(4, { min: 1, max: 20 }),
+      ORDERS_PROGRESS_RATE_WINDOW: envDurationMs('20s', { min: 1_000, max: 600_000 }),
+      ORDERS_PROGRESS_HEARTBEAT: envDurationMs('15s', { min: 100, max: 300_000 }),
+      ORDERS_PROGRESS_RETRY: envDurationMs('3s', { min: 100, max: 600_000 }),
+      ORDERS_PROGRESS_MAX_STREAMS: envInt(200, { min: 1, max: 100_000 }),
+      ORDERS_PROGRESS_MAX_STREAMS_PER_CALLER: envInt(20, { min: 1, max: 100_000 }),
+      ORDERS_PROGRESS_MAX_STREAM_DURATION: envDurationMs('30m', { min: 1_000 }),
+    })
+    .transform((env): ProgressSettings => ({
+      pollIntervalMs: env.ORDERS_PROGRESS_POLL_INTERVAL,
+      maxRowsPerSecond: env.ORDERS_PROGRESS_MAX_ROWS_PER_SECOND,
+      maxEventsPerSecond: env.ORDERS_PROGRESS_MAX_EVENTS_PER_SECOND,
+      rateWindowMs: env.ORDERS_PROGRESS_RATE_WINDOW,
+      heartbeatMs: env.ORDERS_PROGRESS_HEARTBEAT,
+      retryMs: env.ORDERS_PROGRESS_RETRY,
+      maxStreams: env.ORDERS_PROGRESS_MAX_STREAMS,
+      maxStreamsPerCaller: env.ORDERS_PROGRESS_MAX_STREAMS_PER_CALLER,
+      maxStreamDurationMs: env.ORDERS_PROGRESS_MAX_STREAM_DURATION,
+    })),
+);
+
 export const ordersConfigSchema = z.object({
   env: appEnvSettings,
   /** LOG_LEVEL, LOG_FORMAT, tracing: the same variables and values in every app. */
@@ -325,6 +406,8 @@ export const ordersConfigSchema = z.object({
   notifications: notificationSettings,
   api: apiSettings,
   consumer: consumerSettings,
+  console: consoleSettings,
+  progress: progressSettings,
 });
 
 export type OrdersConfig = Readonly<z.infer<typeof ordersConfigSchema>>;

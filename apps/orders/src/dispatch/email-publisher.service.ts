@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { ACS_EMAIL_RESOURCE, type TopicCatalog } from '@notifications/contracts';
+import { ACS_EMAIL_RESOURCE, ORDER_ID_HEADER, type TopicCatalog } from '@notifications/contracts';
 import { TOPIC_CATALOG } from '@notifications/messaging/nest';
 import { MessageProducer, encodedRecordBytes } from '@notifications/messaging';
 import { ORDERS_CONFIG } from '../config/tokens';
@@ -29,7 +29,8 @@ export type PublishOutcome =
 /**
  * Claims New notifications (`New → Sending`) and writes their personalised `Email` messages to the outbox in the
  * same transaction, so a notification is in Sending if and only if its email is on its way to `email.queue`.
- * Claims nothing while a rate-limit pause of the email resource is in force.
+ * Claims nothing while a rate-limit pause of the email resource is in force. A claimed notification of a halted
+ * order becomes Cancelled instead of being queued (its order then ends Cancelled after the next completion check).
  */
 @Injectable()
 export class EmailPublisherService {
@@ -53,12 +54,21 @@ export class EmailPublisherService {
       if (pausedUntil !== undefined) return { kind: 'paused', until: pausedUntil };
       const claimed = await this.notifications.claimForSending(tx, limit, maxBytes);
       if (claimed.length === 0) return { kind: 'claimed', count: 0, tooLarge: 0, more: false };
-      const templates = await this.orders.emailTemplates(tx, [...new Set(claimed.map((n) => n.orderId))]);
+      const orderIds = [...new Set(claimed.map((n) => n.orderId))];
+      const templates = await this.orders.emailTemplates(tx, orderIds);
+      // A halted order's notification is never queued (apps/orders README, "Halt"): the halt cancels its New ones,
+      // but one may come back to New in a race with the halt (a transient failure's resend decided just before).
+      const halted = await this.orders.haltedAmong(tx, orderIds);
+      const withheld: string[] = [];
       const topic = this.topics.emailQueue;
       const drafts: OutboxDraft[] = [];
       let tooLarge = 0;
       let claimedBytes = 0;
       for (const notification of claimed) {
+        if (halted.has(notification.orderId)) {
+          withheld.push(notification.id);
+          continue;
+        }
         const template = templates.get(notification.orderId);
         // Unreachable: email_texts rows are written with their order and never deleted on their own.
         if (template === undefined) throw new Error(`Order ${notification.orderId} has no email text`);
@@ -93,8 +103,11 @@ export class EmailPublisherService {
           payload,
           // The context of the `orders.pastdue` processing that created the notification: one trace per order.
           traceContext: notification.traceContext ?? null,
+          // The reference's Email has no order id; email-sender needs it to withhold a halted order's emails.
+          headers: { [ORDER_ID_HEADER]: notification.orderId },
         });
       }
+      await this.notifications.cancelClaimed(tx, withheld);
       await this.outbox.add(tx, drafts);
       return {
         kind: 'claimed',

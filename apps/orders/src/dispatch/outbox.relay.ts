@@ -115,7 +115,7 @@ export class OutboxRelay {
       this.producer.publishRaw(message.topic, {
         key: message.key ?? null,
         value: message.payload,
-        headers: { 'x-outbox-id': message.id, ...traceHeaders },
+        headers: { ...message.headers, 'x-outbox-id': message.id, ...traceHeaders },
       });
     if (stored['traceparent'] === undefined || !isTracingActive()) return send(stored);
     const parent = propagation.extract(context.active(), stored);

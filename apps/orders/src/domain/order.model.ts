@@ -47,6 +47,8 @@ export interface EmailOrder extends EmailOrderRequestFields {
   readonly processingStatus: OrderProcessingStatus;
   readonly statusChanged: Date;
   readonly lastError?: string;
+  /** Set once the order was halted (README "Halt"). */
+  readonly haltedAt?: Date;
 }
 
 /** An order to insert. */
@@ -67,6 +69,30 @@ export interface EmailNotificationView {
 export interface NotificationCounts {
   readonly generated: number;
   readonly succeeded: number;
+  /** `Cancelled`: withheld by a halt. */
+  readonly cancelled: number;
+  /** `New` or `Sending`: not known to be sent yet. */
+  readonly unsent: number;
+}
+
+export const NO_NOTIFICATIONS: NotificationCounts = { generated: 0, succeeded: 0, cancelled: 0, unsent: 0 };
+
+/** What a halt came to so far (README "Halt"); final once the order is `Cancelled`. */
+export interface HaltCounts {
+  /** Every notification with a result of its own (sent, or failed before or at sending). */
+  readonly sent: number;
+  /** `Cancelled`: never sent. */
+  readonly withheld: number;
+  /** Not settled yet (`New`/`Sending`): 0 once the order is `Cancelled`. */
+  readonly inFlight: number;
+}
+
+export function haltCounts(counts: NotificationCounts): HaltCounts {
+  return {
+    sent: counts.generated - counts.cancelled - counts.unsent,
+    withheld: counts.cancelled,
+    inFlight: counts.unsent,
+  };
 }
 
 /** A claimed order, with what its `NotificationOrder` message needs. */

@@ -10,6 +10,14 @@ export const ORDER_STATUS_DESCRIPTIONS: Readonly<Record<OrderProcessingStatus, s
   Cancelled: 'Order processing was stopped due to order being cancelled.',
 };
 
+/** The description of a `Cancelled` order that was halted (rather than cancelled before processing). */
+export const HALTED_ORDER_DESCRIPTION =
+  'Order was halted: emails not yet sent were withheld; every notification has its result or Cancelled.';
+
+/** The description of an order being halted: some emails may still be on their way to a result. */
+export const HALTING_ORDER_DESCRIPTION =
+  'Order is being halted: no further email is sent; emails already in flight are reaching their results.';
+
 /** Human-readable meaning of each email result (the reference's `sendStatus.description`). */
 export const EMAIL_RESULT_DESCRIPTIONS: Readonly<Record<EmailNotificationResultType, string>> = {
   New: 'The email has been created, but has not been picked up for processing yet.',
@@ -32,4 +40,5 @@ export const EMAIL_RESULT_DESCRIPTIONS: Readonly<Record<EmailNotificationResultT
   Failed_FilteredSpam: 'The email was identified as spam, and was rejected or blocked (not quarantined).',
   Failed_Quarantined: 'The email was quarantined (as spam, bulk, or phishing).',
   Failed_TTL: 'The email was not delivered within the expected time frame.',
+  Cancelled: 'The email was not sent because its order was halted.',
 };

@@ -1,5 +1,5 @@
 import { ManagementEndpoint } from '@notifications/observability';
-import { Body, Controller, Delete, Get, HttpCode, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Req, Res } from '@nestjs/common';
 import { ApiExcludeController, ApiOperation } from '@nestjs/swagger';
 import { parseDurationMs } from '@notifications/config';
 import {
@@ -12,15 +12,29 @@ import {
 import { z } from 'zod';
 import { UnitOfWork } from '../store/unit-of-work';
 import { problem, ProblemException } from '../api/problem-details';
+import { ProgressResponder, type StreamingRequest, type StreamingResponse } from '../api/progress.responder';
 import { OutboxRepository } from '../store/outbox.repository';
 import { RateLimitRepository } from '../store/rate-limit.repository';
 import { RateLimitService } from '../dispatch/rate-limit.service';
 import { OrdersScheduler } from '../scheduler/orders.scheduler';
+import { outboxView, rateLimitView } from './ops.views';
+import { OrdersService } from '../api/orders.service';
+import { asProblem, orderId } from '../api/orders.controller';
+import { orderWithStatusView } from '../api/order.views';
+import { type OrderWithStatusResponse } from '../api/order.responses';
+import { type HttpRequest } from '../api/http-types';
+import { ORDERS_CONFIG } from '../config/tokens';
+import { type OrdersConfig } from '../config/orders.config';
 
 // Who ended a pause, as recorded in rate_limit_pauses.source.
 const OPERATOR_SOURCE = 'ops';
 
 const DEFAULT_REDRIVE_OLDER_THAN_MS = 5 * 60_000;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+// Operators' progress streams count together against ORDERS_PROGRESS_MAX_STREAMS_PER_CALLER.
+const OPERATORS_STREAM_KEY = 'operators';
 
 const redriveRequest = z
   .object({
@@ -31,7 +45,7 @@ const redriveRequest = z
 
 /**
  * Operator endpoints behind `npm run ops` (apps/ops): the email rate-limit pause and the outbox backlog, with the
- * two interventions an operator needs (end a pause early, re-drive stuck outbox rows). Management listener only
+ * two interventions an operator needs (end a pause early, re-drive stuck outbox rows), and the halt of any order. Management listener only
  * (operator token), like the status and trigger endpoints.
  */
 @ManagementEndpoint()
@@ -44,19 +58,52 @@ export class OpsController {
     private readonly rateLimits: RateLimitService,
     private readonly outbox: OutboxRepository,
     private readonly scheduler: OrdersScheduler,
+    private readonly progress: ProgressResponder,
+    private readonly orders: OrdersService,
+    @Inject(ORDERS_CONFIG) private readonly config: OrdersConfig,
   ) {}
+
+  @Get('orders/:id/progress')
+  @ApiOperation({
+    summary:
+      "Any order's progress snapshot, or its Server-Sent Events stream (Accept: text/event-stream); the same " +
+      'answer as the public GET /orders/{id}/progress, without the creator scope',
+  })
+  async orderProgress(
+    @Req() request: StreamingRequest,
+    @Res() response: StreamingResponse,
+    @Param('id') id: string,
+  ): Promise<void> {
+    const answered =
+      UUID.test(id) &&
+      (await this.progress.respond(request, response, id.toLowerCase(), {
+        creator: undefined,
+        key: OPERATORS_STREAM_KEY,
+      }));
+    if (!answered) throw ProblemException.notFound(`Order ${id} was not found.`);
+  }
+
+  @Put('orders/:id/halt')
+  @HttpCode(200)
+  @ApiOperation({
+    summary:
+      'Halt any creator\'s order mid-flight: the public PUT orders/{id}/halt without the creator scope (README "Halt")',
+  })
+  async haltOrder(@Req() request: HttpRequest, @Param('id') id: string): Promise<OrderWithStatusResponse> {
+    try {
+      const { order, counts } = await this.orders.halt(undefined, orderId(id));
+      const baseUrl =
+        this.config.api.publicBaseUrl ?? `${request.protocol}://${request.get('host') ?? 'localhost'}`;
+      return orderWithStatusView(order, counts, baseUrl);
+    } catch (error) {
+      throw asProblem(error);
+    }
+  }
 
   @Get('rate-limit')
   @ApiOperation({ summary: 'The email rate-limit pause (ACS throttling)' })
   async rateLimit(): Promise<OrdersRateLimitView> {
-    const pause = await this.pauses.findPause(this.uow.autoCommit, ACS_EMAIL_RESOURCE);
-    return {
-      resource: ACS_EMAIL_RESOURCE,
-      paused: pause !== undefined && pause.pausedUntil.getTime() > Date.now(),
-      pausedUntil: pause?.pausedUntil.toISOString() ?? null,
-      source: pause?.source ?? null,
-      updatedAt: pause?.updatedAt.toISOString() ?? null,
-    };
+    return rateLimitView(await this.pauses.findPause(this.uow.autoCommit, ACS_EMAIL_RESOURCE));
   }
 
   @Delete('rate-limit')
@@ -74,24 +121,7 @@ export class OpsController {
   @Get('outbox')
   @ApiOperation({ summary: 'The outbox backlog: unpublished rows per topic, oldest age' })
   async outboxBacklog(): Promise<OutboxView> {
-    const topics = await this.outbox.backlogByTopic(this.uow.autoCommit);
-    const oldest = topics.reduce<Date | undefined>(
-      (min, topic) => (min === undefined || topic.oldestCreatedAt < min ? topic.oldestCreatedAt : min),
-      undefined,
-    );
-    return {
-      unpublished: topics.reduce((sum, topic) => sum + topic.unpublished, 0),
-      oldestUnpublishedAt: oldest?.toISOString() ?? null,
-      oldestAgeMs: oldest === undefined ? null : Math.max(0, Date.now() - oldest.getTime()),
-      topics: topics.map((topic) => ({
-        topic: topic.topic,
-        unpublished: topic.unpublished,
-        available: topic.available,
-        waiting: topic.waiting,
-        failing: topic.failing,
-        oldestUnpublishedAt: topic.oldestCreatedAt.toISOString(),
-      })),
-    };
+    return outboxView(await this.outbox.backlogByTopic(this.uow.autoCommit));
   }
 
   @Post('outbox/redrive')

@@ -4,6 +4,7 @@ import { Gauge, type Registry } from 'prom-client';
 import { queryRows } from '../store/sql';
 import { UnitOfWork } from '../store/unit-of-work';
 import { OutboxRepository } from '../store/outbox.repository';
+import { OrderProgressService } from '../progress/order-progress.service';
 
 interface StateCounts {
   readonly outboxUnpublished: number;
@@ -29,8 +30,26 @@ export class OrdersMetrics {
     @Inject(METRICS_REGISTRY) registry: Registry,
     private readonly uow: UnitOfWork,
     private readonly outbox: OutboxRepository,
+    progress: OrderProgressService,
   ) {
     const read = (): Promise<StateCounts | undefined> => this.counts();
+    // In memory, per process: no query.
+    new Gauge({
+      name: `${METRIC_PREFIX}progress_streams`,
+      help: 'Open order progress streams (Server-Sent Events) of this process',
+      registers: [registry],
+      collect() {
+        this.set(progress.activity().streams);
+      },
+    });
+    new Gauge({
+      name: `${METRIC_PREFIX}progress_watched_orders`,
+      help: 'Orders with a progress poll loop in this process (one per order, shared by its streams)',
+      registers: [registry],
+      collect() {
+        this.set(progress.activity().watchedOrders);
+      },
+    });
     new Gauge({
       name: `${METRIC_PREFIX}outbox_backlog`,
       help: 'Outbox rows not yet published to Kafka',

@@ -1,5 +1,9 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { type EmailNotificationResultType, type SendOperationResult } from '@notifications/contracts';
+import {
+  type EmailNotificationResultType,
+  type EmailWithheld,
+  type SendOperationResult,
+} from '@notifications/contracts';
 import { ORDERS_CONFIG } from '../config/tokens';
 import { type OrdersConfig } from '../config/orders.config';
 import { UnitOfWork } from '../store/unit-of-work';
@@ -9,7 +13,7 @@ import {
   type NotificationState,
   type StatusChange,
 } from '../store/email-notification.repository';
-import { decideTransition, isPending } from '../domain/email-status.rules';
+import { decideTransition, decideWithheld, isPending } from '../domain/email-status.rules';
 
 export type StatusOutcome =
   | {
@@ -107,7 +111,12 @@ export class EmailStatusService {
           working.set(state.id, current);
         }
         const { operationId } = request;
-        const decision = decideTransition(current.result, request.sendResult, state.expiry.getTime() <= now);
+        const decision = decideTransition(
+          current.result,
+          request.sendResult,
+          state.expiry.getTime() <= now,
+          state.halted,
+        );
         switch (decision.kind) {
           case 'ignore':
             if (operationId !== undefined && current.operationId === undefined) {
@@ -160,6 +169,40 @@ export class EmailStatusService {
     const completedOrders = await this.orders.completeManyIfDone(this.uow.autoCommit, [...finishedOrders]);
     for (const orderId of completedOrders) this.logger.log(`Order ${orderId} completed`);
     return { outcomes, completedOrders };
+  }
+  /**
+   * email-sender withheld these emails because their order was halted (README "Halt"): `New`/`Sending` →
+   * `Cancelled` in one transaction (a result of its own is never replaced), then the orders with nothing pending
+   * end `Cancelled`. A report for an unknown notification is not ours (every email is published after its
+   * notification exists) and is ignored. Idempotent. Returns how many notifications it cancelled.
+   */
+  async applyWithheld(reports: readonly EmailWithheld[]): Promise<number> {
+    if (reports.length === 0) return 0;
+    const ids = [...new Set(reports.map((report) => report.notificationId.toLowerCase()))];
+    const cancelled = await this.uow.run(async (tx) => {
+      const states = await this.notifications.lockForStatus(tx, ids, []);
+      const changes: StatusChange[] = [];
+      for (const state of states) {
+        const decision = decideWithheld(state.result);
+        if (decision.kind !== 'set') continue;
+        changes.push({
+          id: state.id,
+          result: decision.result,
+          resultChanged: true,
+          resend: false,
+          operationId: undefined,
+        });
+      }
+      await this.notifications.applyStatusChanges(
+        tx,
+        changes,
+        this.config.notifications.transientResendDelayMs,
+      );
+      return { count: changes.length, orders: [...new Set(states.map((state) => state.orderId))] };
+    });
+    const completed = await this.orders.completeManyIfDone(this.uow.autoCommit, cancelled.orders);
+    for (const orderId of completed) this.logger.log(`Halted order ${orderId} ended Cancelled`);
+    return cancelled.count;
   }
 }
 

@@ -5,7 +5,7 @@ import { chunks } from '../domain/chunks';
 import { execute, preferOrderedIndexScan, preferPrimaryKeyLookups, queryRows } from './sql';
 import { type Tx } from './unit-of-work';
 import { PENDING_RESULTS_SQL } from './order.repository';
-import { type EmailNotificationView, type NotificationCounts } from '../domain/order.model';
+import { NO_NOTIFICATIONS, type EmailNotificationView, type NotificationCounts } from '../domain/order.model';
 import { type NotificationDraft } from '../domain/recipients';
 import { captureTraceContext } from './trace-context';
 
@@ -28,6 +28,8 @@ export interface NotificationState {
   readonly result: EmailNotificationResultType;
   readonly expiry: Date;
   readonly operationId?: string;
+  /** Its order was halted (README "Halt"). */
+  readonly halted: boolean;
 }
 
 /** The final state of one notification after a batch of status updates (see `applyStatusChanges`). */
@@ -48,6 +50,7 @@ interface StateRow {
   result: EmailNotificationResultType;
   expiry: Date;
   operation_id: string | null;
+  halted: boolean;
 }
 
 const ms = (parameter: number): string => `($${parameter}::float8 * interval '1 millisecond')`;
@@ -62,6 +65,7 @@ function toState(row: StateRow): NotificationState {
     result: row.result,
     expiry: row.expiry,
     ...(row.operation_id === null ? {} : { operationId: row.operation_id }),
+    halted: row.halted,
   };
 }
 
@@ -125,14 +129,21 @@ export class EmailNotificationRepository {
     const rows = await queryRows<NotificationCounts>(
       tx.manager,
       `SELECT count(*)::int AS generated,
-              count(*) FILTER (WHERE result IN ('Succeeded', 'Delivered'))::int AS succeeded
+              count(*) FILTER (WHERE result IN ('Succeeded', 'Delivered'))::int AS succeeded,
+              count(*) FILTER (WHERE result = 'Cancelled')::int AS cancelled,
+              count(*) FILTER (WHERE result IN ('New', 'Sending'))::int AS unsent
          FROM email_notifications WHERE order_id = $1`,
       [orderId],
     );
-    return rows[0] ?? { generated: 0, succeeded: 0 };
+    return rows[0] ?? NO_NOTIFICATIONS;
   }
 
-  async listForOrder(tx: Tx, orderId: string): Promise<EmailNotificationView[]> {
+  /** The order's notifications in creation order; all of them, or one page (`limit` from `offset`). */
+  async listForOrder(
+    tx: Tx,
+    orderId: string,
+    page?: { readonly limit: number; readonly offset: number },
+  ): Promise<EmailNotificationView[]> {
     const rows = await queryRows<{
       id: string;
       to_address: string | null;
@@ -143,8 +154,10 @@ export class EmailNotificationRepository {
     }>(
       tx.manager,
       `SELECT id, to_address, national_identity_number, organization_number, result, result_time
-         FROM email_notifications WHERE order_id = $1 ORDER BY created, recipient_key`,
-      [orderId],
+         FROM email_notifications WHERE order_id = $1 ORDER BY created, recipient_key
+        LIMIT $2 OFFSET $3`,
+      // LIMIT NULL is no limit.
+      [orderId, page?.limit ?? null, page?.offset ?? 0],
     );
     return rows.map((row) => ({
       id: row.id,
@@ -225,14 +238,18 @@ export class EmailNotificationRepository {
     await preferPrimaryKeyLookups(tx);
     const rows = await queryRows<StateRow & { result_time: Date }>(
       tx.manager,
-      `SELECT id, order_id, result, expiry, operation_id, result_time FROM email_notifications
-        WHERE id = ANY($1::uuid[])
+      // The order's halt mark is read without locking the order: a halt that commits later finds these rows
+      // locked and decides after this transaction (cancelUnsent waits for the locks).
+      `SELECT n.id, n.order_id, n.result, n.expiry, n.operation_id, n.result_time,
+              (SELECT o.halted_at IS NOT NULL FROM orders o WHERE o.id = n.order_id) AS halted
+         FROM email_notifications n
+        WHERE n.id = ANY($1::uuid[])
            -- An array (one InitPlan), not a subquery join: both halves are then primary-key index scans.
-           OR id = ANY(ARRAY(SELECT DISTINCT ON (operation_id) id FROM email_notifications
+           OR n.id = ANY(ARRAY(SELECT DISTINCT ON (operation_id) id FROM email_notifications
                               WHERE operation_id = ANY($2::text[])
                               ORDER BY operation_id, result_time DESC))
-        ORDER BY id
-          FOR UPDATE`,
+        ORDER BY n.id
+          FOR UPDATE OF n`,
       [ids, operationIds],
     );
     return rows.map((row) => ({ ...toState(row), resultTime: row.result_time }));
@@ -278,6 +295,46 @@ export class EmailNotificationRepository {
     );
   }
 
+  /**
+   * The halt of an order (README "Halt"), in the transaction that marks it halted: every `New` notification, and
+   * every `Sending` one whose `email.queue` message is still unpublished in the outbox (that row is deleted), become
+   * `Cancelled` — never sent. Rows a claimer or the outbox relay holds are waited for: a claim that commits first
+   * leaves its notifications `Sending` with outbox rows this then deletes; a relay that commits first has published
+   * them, so they stay `Sending` and email-sender decides (withheld, or in flight). Returns how many it cancelled.
+   */
+  async cancelUnsent(tx: Tx, orderId: string, emailQueueTopic: string): Promise<number> {
+    const fresh = await execute(
+      tx.manager,
+      `UPDATE email_notifications SET result = 'Cancelled', result_time = now()
+        WHERE order_id = $1 AND result = 'New'`,
+      [orderId],
+    );
+    // A new statement: it sees the outbox rows of claims that committed while the one above waited for them.
+    const unpublished = await execute(
+      tx.manager,
+      `WITH dropped AS (
+         DELETE FROM outbox x USING email_notifications n
+          WHERE n.order_id = $1 AND n.result = 'Sending' AND x.topic = $2 AND x.message_key = n.id::text
+            AND x.published_at IS NULL
+         RETURNING n.id
+       )
+       UPDATE email_notifications n SET result = 'Cancelled', result_time = now(), sending_since = NULL
+         FROM dropped WHERE n.id = dropped.id`,
+      [orderId, emailQueueTopic],
+    );
+    return fresh + unpublished;
+  }
+
+  /** Claimed notifications of a halted order (see EmailPublisherService): `Sending → Cancelled`, never queued. */
+  async cancelClaimed(tx: Tx, ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await tx.manager.query(
+      `UPDATE email_notifications SET result = 'Cancelled', result_time = now(), sending_since = NULL
+        WHERE id = ANY($1::uuid[]) AND result = 'Sending'`,
+      [ids],
+    );
+  }
+
   /** Sweeper: unfinished notifications past expiry + grace become Failed_TTL; returns their order ids. */
   async expireUnfinished(
     tx: Tx,
@@ -304,7 +361,8 @@ export class EmailNotificationRepository {
   /**
    * Sweeper: notifications in Sending for longer than `staleAfterMs` (their email or its status was lost) go back
    * to New, at most `maxRedrives` times each. The sender uses the notification id as ACS Operation-Id, so a
-   * re-send of an email that did go out is absorbed by ACS.
+   * re-send of an email that did go out is absorbed by ACS. In a halted order they become Cancelled instead (never
+   * sent again; a send result that still comes replaces it, see email-status.rules).
    */
   async redriveStaleSending(
     tx: Tx,
@@ -322,9 +380,9 @@ export class EmailNotificationRepository {
           FOR UPDATE SKIP LOCKED
        )
        UPDATE email_notifications n
-          SET result = 'New', result_time = now(), next_attempt_at = now(), sending_since = NULL,
-              redrives = n.redrives + 1
-         FROM stale WHERE n.id = stale.id`,
+          SET result = CASE WHEN o.halted_at IS NULL THEN 'New' ELSE 'Cancelled' END,
+              result_time = now(), next_attempt_at = now(), sending_since = NULL, redrives = n.redrives + 1
+         FROM stale, orders o WHERE n.id = stale.id AND o.id = n.order_id`,
       [staleAfterMs, maxRedrives, limit],
     );
   }

@@ -70,6 +70,10 @@ export class OrderEntity {
   @Column({ name: 'recipient_lookup', type: 'jsonb', nullable: true })
   recipientLookup!: unknown;
 
+  /** When the order was halted (README "Halt"); it ends Cancelled once every notification is final. */
+  @Column({ name: 'halted_at', type: 'timestamptz', nullable: true })
+  haltedAt!: Date | null;
+
   /** Trace context of the creating request (JSON of `traceparent`/`tracestate`); null when tracing is off. */
   @Column({ name: 'trace_context', type: 'text', nullable: true })
   traceContext!: string | null;

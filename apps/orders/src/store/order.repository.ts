@@ -33,6 +33,29 @@ interface OrderRow {
   body: string;
   content_type: EmailContentType;
   trace_context: string | null;
+  halted_at: Date | null;
+}
+
+/** One row of an operator's order search: what a result list shows, without the email text or recipients. */
+export interface OrderSummary {
+  readonly id: string;
+  readonly creator: string;
+  readonly sendersReference?: string;
+  readonly requestedSendTime: Date;
+  readonly created: Date;
+  /** `created` to the microsecond (as stored), for keyset paging. */
+  readonly createdMicros: string;
+  readonly recipientCount: number;
+  readonly processingStatus: OrderProcessingStatus;
+  readonly statusChanged: Date;
+}
+
+export interface OrderSearch {
+  readonly creator?: string;
+  readonly sendersReference?: string;
+  /** Newest first: the page starts after this (createdMicros, id) of the previous page's last row. */
+  readonly before?: { readonly createdMicros: string; readonly id: string };
+  readonly limit: number;
 }
 
 export type CancelOutcome =
@@ -40,9 +63,19 @@ export type CancelOutcome =
   | { readonly kind: 'not-found' }
   | { readonly kind: 'not-cancellable'; readonly status: OrderProcessingStatus };
 
+export type HaltOutcome =
+  /** Halted now, or earlier (`already`): `haltedAt` is the first halt's time. */
+  | { readonly kind: 'halted'; readonly haltedAt: Date; readonly already: boolean }
+  | { readonly kind: 'not-found' }
+  /** Final without a halt (Completed, SendConditionNotMet, cancelled before processing). */
+  | { readonly kind: 'final'; readonly status: OrderProcessingStatus };
+
 const ORDER_COLUMNS = `o.id, o.creator, o.senders_reference, o.requested_send_time, o.created, o.ignore_reservation,
   o.resource_id, o.condition_endpoint, o.recipients, o.recipient_count, o.processing_status, o.status_changed,
-  o.last_error, o.recipient_lookup, t.from_address, t.subject, t.body, t.content_type, o.trace_context`;
+  o.last_error, o.recipient_lookup, t.from_address, t.subject, t.body, t.content_type, o.trace_context, o.halted_at`;
+
+// A Processed order whose notifications are all final ends Completed, or Cancelled when it was halted.
+const FINISHED_STATUS = `CASE WHEN o.halted_at IS NULL THEN 'Completed' ELSE 'Cancelled' END`;
 
 // The pending results as an SQL list; it matches the predicate of the partial indexes on pending notifications,
 // so the planner can use them.
@@ -66,6 +99,7 @@ function toOrder(row: OrderRow): EmailOrder {
     statusChanged: row.status_changed,
     ...(row.last_error === null ? {} : { lastError: row.last_error }),
     ...(row.recipient_lookup === null ? {} : { recipientLookup: row.recipient_lookup }),
+    ...(row.halted_at === null ? {} : { haltedAt: row.halted_at }),
   };
 }
 
@@ -81,7 +115,13 @@ function toTemplate(
 }
 
 function toClaimed(row: OrderRow): ClaimedOrder {
-  const { recipients, processingStatus: _status, statusChanged: _changed, ...order } = toOrder(row);
+  const {
+    recipients,
+    processingStatus: _status,
+    statusChanged: _changed,
+    haltedAt: _haltedAt,
+    ...order
+  } = toOrder(row);
   return {
     ...order,
     recipientCount: row.recipient_count,
@@ -143,6 +183,54 @@ export class OrderRepository {
     return rows.map(toOrder);
   }
 
+  /**
+   * Orders by creator and/or senders reference, newest first, a page at a time (keyset on created, id: a page
+   * costs the same however deep, and rows inserted meanwhile do not shift it).
+   */
+  async search(tx: Tx, search: OrderSearch): Promise<OrderSummary[]> {
+    const rows = await queryRows<{
+      id: string;
+      creator: string;
+      senders_reference: string | null;
+      requested_send_time: Date;
+      created: Date;
+      created_micros: string;
+      recipient_count: number;
+      processing_status: OrderProcessingStatus;
+      status_changed: Date;
+    }>(
+      tx.manager,
+      `SELECT id, creator, senders_reference, requested_send_time, created,
+              (extract(epoch FROM created) * 1000000)::bigint::text AS created_micros, recipient_count,
+              processing_status, status_changed
+         FROM orders
+        WHERE ($1::text IS NULL OR creator = $1)
+          AND ($2::text IS NULL OR senders_reference = $2)
+          AND ($3::bigint IS NULL
+               OR (created, id) < (timestamptz 'epoch' + $3::bigint * interval '1 microsecond', $4::uuid))
+        ORDER BY created DESC, id DESC
+        LIMIT $5`,
+      [
+        search.creator ?? null,
+        search.sendersReference ?? null,
+        search.before?.createdMicros ?? null,
+        search.before?.id ?? null,
+        search.limit,
+      ],
+    );
+    return rows.map((row) => ({
+      id: row.id,
+      creator: row.creator,
+      ...(row.senders_reference === null ? {} : { sendersReference: row.senders_reference }),
+      requestedSendTime: row.requested_send_time,
+      created: row.created,
+      createdMicros: row.created_micros,
+      recipientCount: row.recipient_count,
+      processingStatus: row.processing_status,
+      statusChanged: row.status_changed,
+    }));
+  }
+
   async findByIdempotencyKey(
     tx: Tx,
     creator: string,
@@ -160,12 +248,15 @@ export class OrderRepository {
       : { order: toOrder(row), requestHash: row.request_hash ?? undefined };
   }
 
-  /** Cancels a Registered order; waits for a concurrent claim of it to commit first. */
-  async cancel(tx: Tx, id: string, creator: string): Promise<CancelOutcome> {
+  /**
+   * Cancels a Registered order (of `creator`, or any creator's for an operator when undefined); waits for a
+   * concurrent claim of it to commit first.
+   */
+  async cancel(tx: Tx, id: string, creator: string | undefined): Promise<CancelOutcome> {
     const rows = await queryRows<{ processing_status: OrderProcessingStatus }>(
       tx.manager,
-      'SELECT processing_status FROM orders WHERE id = $1 AND creator = $2 FOR UPDATE',
-      [id, creator],
+      'SELECT processing_status FROM orders WHERE id = $1 AND ($2::text IS NULL OR creator = $2) FOR UPDATE',
+      [id, creator ?? null],
     );
     const row = rows[0];
     if (row === undefined) return { kind: 'not-found' };
@@ -176,6 +267,39 @@ export class OrderRepository {
       [id],
     );
     return { kind: 'cancelled' };
+  }
+
+  /**
+   * Marks the order halted (README "Halt"), locking its row for the rest of the transaction so that intake (which
+   * locks it before creating notifications) either finished before or sees it halted after. `creator` scopes it to
+   * the creator's orders; undefined is the operators' halt. `Registered` and `Processing` orders have no
+   * notifications yet and end `Cancelled` at once (a `Processing` order's `orders.pastdue` message then finds it no
+   * longer `Processing` and creates nothing); a `Processed` one ends `Cancelled` when its last notification is final.
+   * A halted order is halted again without change; any other final order is refused.
+   */
+  async halt(tx: Tx, id: string, creator: string | undefined): Promise<HaltOutcome> {
+    const rows = await queryRows<{ processing_status: OrderProcessingStatus; halted_at: Date | null }>(
+      tx.manager,
+      `SELECT processing_status, halted_at FROM orders
+        WHERE id = $1 AND ($2::text IS NULL OR creator = $2) FOR UPDATE`,
+      [id, creator ?? null],
+    );
+    const row = rows[0];
+    if (row === undefined) return { kind: 'not-found' };
+    if (row.halted_at !== null) return { kind: 'halted', haltedAt: row.halted_at, already: true };
+    const status = row.processing_status;
+    if (status !== 'Registered' && status !== 'Processing' && status !== 'Processed')
+      return { kind: 'final', status };
+    const updated = await queryRows<{ halted_at: Date }>(
+      tx.manager,
+      `UPDATE orders SET halted_at = now(),
+              processing_status = CASE WHEN processing_status = 'Processed' THEN processing_status ELSE 'Cancelled' END,
+              status_changed = CASE WHEN processing_status = 'Processed' THEN status_changed ELSE now() END,
+              claimed_at = NULL
+        WHERE id = $1 RETURNING halted_at`,
+      [id],
+    );
+    return { kind: 'halted', haltedAt: (updated[0] as { halted_at: Date }).halted_at, already: false };
   }
 
   /**
@@ -283,13 +407,13 @@ export class OrderRepository {
   }
 
   /**
-   * `Processed → Completed` when none of the order's notifications is pending. Run it after the transaction that
+   * `Processed → Completed` (`Cancelled` when halted) when none of the order's notifications is pending. Run it after the transaction that
    * finished a notification has committed: then of two concurrent finishers, the later check sees both.
    */
   async completeIfDone(tx: Tx, id: string): Promise<boolean> {
     const changed = await execute(
       tx.manager,
-      `UPDATE orders SET processing_status = 'Completed', status_changed = now()
+      `UPDATE orders o SET processing_status = ${FINISHED_STATUS}, status_changed = now()
         WHERE id = $1 AND processing_status = 'Processed'
           AND NOT EXISTS (SELECT 1 FROM email_notifications n
                            WHERE n.order_id = $1 AND n.result IN ${PENDING_RESULTS_SQL})`,
@@ -318,7 +442,7 @@ export class OrderRepository {
           ORDER BY o.id
           FOR UPDATE
        )
-       UPDATE orders o SET processing_status = 'Completed', status_changed = now()
+       UPDATE orders o SET processing_status = ${FINISHED_STATUS}, status_changed = now()
          FROM done WHERE o.id = done.id AND o.processing_status = 'Processed'
        RETURNING o.id`,
       [ids],
@@ -339,9 +463,19 @@ export class OrderRepository {
           LIMIT $1
           FOR UPDATE SKIP LOCKED
        )
-       UPDATE orders o SET processing_status = 'Completed', status_changed = now() FROM done WHERE o.id = done.id`,
+       UPDATE orders o SET processing_status = ${FINISHED_STATUS}, status_changed = now() FROM done WHERE o.id = done.id`,
       [limit],
     );
+  }
+
+  /** Of the given orders, those that were halted. */
+  async haltedAmong(tx: Tx, orderIds: readonly string[]): Promise<Set<string>> {
+    const rows = await queryRows<{ id: string }>(
+      tx.manager,
+      'SELECT id FROM orders WHERE id = ANY($1::uuid[]) AND halted_at IS NOT NULL',
+      [orderIds],
+    );
+    return new Set(rows.map((row) => row.id));
   }
 
   /** The email templates of the given orders. */

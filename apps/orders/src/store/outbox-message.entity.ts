@@ -35,6 +35,10 @@ export class OutboxMessageEntity {
   @Column({ name: 'published_at', type: 'timestamptz', nullable: true })
   publishedAt!: Date | null;
 
+  /** JSON of extra Kafka headers to publish with (e.g. `x-order-id` on `email.queue`); null for none. */
+  @Column({ type: 'text', nullable: true })
+  headers!: string | null;
+
   /** JSON of the `traceparent`/`tracestate` headers the relay publishes with (null when tracing is off). */
   @Column({ name: 'trace_context', type: 'text', nullable: true })
   traceContext!: string | null;

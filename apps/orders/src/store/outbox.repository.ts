@@ -15,10 +15,12 @@ export interface OutboxDraft {
    * the context active when the draft is written.
    */
   readonly traceContext?: string | null;
+  /** Extra Kafka headers of this message (e.g. `x-order-id` on `email.queue`), kept beside the payload. */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /**
- * Room for the headers the relay adds to a row's payload (`x-outbox-id`, `traceparent`, `tracestate` ≤ 512 chars):
+ * Room for the headers the relay adds to a row's payload (`x-outbox-id`, `x-order-id`, `traceparent`, `tracestate` ≤ 512 chars):
  * writers check `payload + this` against the producer's record limit.
  */
 export const OUTBOX_HEADER_ALLOWANCE_BYTES = 1_024;
@@ -32,6 +34,8 @@ export interface ClaimedOutboxMessage {
   readonly attempts: number;
   /** The stored trace context (JSON of `traceparent`/`tracestate`), if any. */
   readonly traceContext?: string;
+  /** The stored extra headers, if any. */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 export interface OutboxBacklog {
@@ -67,13 +71,14 @@ export class OutboxRepository {
     for (const rowChunk of chunks(drafts, INSERT_CHUNK_ROWS)) {
       for (const chunk of byBytes(rowChunk, INSERT_CHUNK_BYTES)) {
         await tx.manager.query(
-          `INSERT INTO outbox (topic, message_key, payload, trace_context)
-           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])`,
+          `INSERT INTO outbox (topic, message_key, payload, trace_context, headers)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])`,
           [
             chunk.map((d) => d.topic),
             chunk.map((d) => d.key ?? null),
             chunk.map((d) => d.payload),
             chunk.map((d) => d.traceContext ?? active),
+            chunk.map((d) => (d.headers === undefined ? null : JSON.stringify(d.headers))),
           ],
         );
       }
@@ -96,6 +101,7 @@ export class OutboxRepository {
       payload: string;
       attempts: number;
       trace_context: string | null;
+      headers: string | null;
     }>(
       tx.manager,
       `WITH due AS (
@@ -109,7 +115,7 @@ export class OutboxRepository {
            SELECT id, sum(bytes) OVER (ORDER BY available_at, id) - bytes AS bytes_before FROM due
          ) sized WHERE bytes_before < $2
        )
-       SELECT o.id, o.topic, o.message_key, o.payload, o.attempts, o.trace_context
+       SELECT o.id, o.topic, o.message_key, o.payload, o.attempts, o.trace_context, o.headers
          FROM outbox o JOIN within ON o.id = within.id`,
       [limit, maxBytes],
     );
@@ -121,6 +127,7 @@ export class OutboxRepository {
         payload: row.payload,
         attempts: row.attempts + 1,
         ...(row.trace_context === null ? {} : { traceContext: row.trace_context }),
+        ...(row.headers === null ? {} : { headers: JSON.parse(row.headers) as Record<string, string> }),
       }))
       .sort((a, b) => Number(BigInt(a.id) - BigInt(b.id)));
   }

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { EmailNotificationRepository } from './email-notification.repository';
 import { LocalContactPointRepository } from './local-contact-point.repository';
+import { OrderProgressRepository } from './order-progress.repository';
 import { OrderRepository } from './order.repository';
 import { OutboxRepository } from './outbox.repository';
 import { RateLimitRepository } from './rate-limit.repository';
@@ -12,6 +13,7 @@ const repositories = [
   EmailNotificationRepository,
   OutboxRepository,
   RateLimitRepository,
+  OrderProgressRepository,
   LocalContactPointRepository,
 ];
 

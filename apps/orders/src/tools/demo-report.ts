@@ -1,5 +1,6 @@
 import { type EmailNotificationResultType } from '@notifications/contracts';
 import { type NotificationSummaryRow, type StatusChange } from './demo-status.tracker';
+import { type OrderProgressResponse } from '../api/order.responses';
 
 /** `1234` → `1.2s`; whole minutes and seconds beyond a minute (`1m05.0s`). */
 export function formatDuration(ms: number): string {
@@ -109,4 +110,27 @@ export function notRunningMessage(down: readonly AppNotReady[], appCount: number
     ...down.map((app) => `  ${app.name.padEnd(14)}${app.reason}`),
     `Wait until \`npm start\` prints "The notification pipeline is ready" (or ${HOW_TO_START}).`,
   ].join('\n');
+}
+
+/**
+ * One line per progress event:
+ * `   +2.1s  progress  Processed 5/7 final (Sending 2, Delivered 4, …) 2.4/s, ETA 1 s`.
+ */
+export function formatProgress(
+  snapshot: OrderProgressResponse,
+  elapsedMs: number,
+  labelWidth: number,
+): string {
+  const elapsed = `+${formatDuration(elapsedMs)}`.padStart(8);
+  const counts = Object.entries(snapshot.counts)
+    .map(([status, n]) => `${status} ${n}`)
+    .join(', ');
+  const eta = snapshot.etaSeconds === null ? '' : `, ETA ${snapshot.etaSeconds} s`;
+  const pause =
+    snapshot.rateLimitPausedUntil === null ? '' : `, rate-limit pause until ${snapshot.rateLimitPausedUntil}`;
+  return (
+    `${elapsed}  ${'progress'.padEnd(labelWidth)}  ${snapshot.orderStatus} ${snapshot.final}/${snapshot.total} final` +
+    (counts === '' ? '' : ` (${counts})`) +
+    ` ${snapshot.ratePerSecond}/s${eta}${pause}`
+  );
 }

@@ -1,5 +1,6 @@
 import { type EmailNotificationResultType, type OrderProcessingStatus } from '@notifications/contracts';
 import { isPending } from '../domain/email-status.rules';
+import { isFinalOrderStatus } from '../domain/order-progress';
 
 /** One notification as the demo sees it in `GET /orders/{id}/notifications/email`. */
 export interface NotificationSnapshot {
@@ -43,18 +44,11 @@ interface TrackedNotification {
   finalAtMs?: number;
 }
 
-/** Order statuses after which nothing more happens to the order. */
-const FINAL_ORDER_STATUSES: readonly OrderProcessingStatus[] = [
-  'Completed',
-  'SendConditionNotMet',
-  'Cancelled',
-];
-
 /**
- * Turns successive polls of an order's status endpoints into one change event per status change. The demo only
- * sees what the API shows when it polls, so a status that comes and goes between two polls (e.g. `Succeeded`
- * followed by `Delivered` within the poll interval) is never reported — and a notification can move "back" to
- * `New`, which is how orders re-sends after a `Failed_TransientError` (a throttled send).
+ * Turns successive reads of an order's notification list (one per progress event) into one change event per
+ * status change. The demo only sees what the API shows when it reads, so a status that comes and goes between two
+ * reads (e.g. `Succeeded` followed by `Delivered` between two events) is never reported — and a notification can
+ * move "back" to `New`, which is how orders re-sends after a `Failed_TransientError` (a throttled send).
  */
 export class NotificationStatusTracker {
   private readonly notifications = new Map<string, TrackedNotification>();
@@ -69,7 +63,7 @@ export class NotificationStatusTracker {
     const from = this.orderStatus;
     this.orderStatus = status;
     const elapsedMs = atMs - this.startedAtMs;
-    if (FINAL_ORDER_STATUSES.includes(status)) this.orderFinalAtMs ??= elapsedMs;
+    if (isFinalOrderStatus(status)) this.orderFinalAtMs ??= elapsedMs;
     return { kind: 'order', elapsedMs, ...(from === undefined ? {} : { from }), to: status };
   }
 
@@ -111,7 +105,7 @@ export class NotificationStatusTracker {
   }
 
   get orderFinal(): boolean {
-    return this.orderStatus !== undefined && FINAL_ORDER_STATUSES.includes(this.orderStatus);
+    return this.orderStatus !== undefined && isFinalOrderStatus(this.orderStatus);
   }
 
   /** The order is `Completed` and every notification it generated has a final status. */

@@ -2,14 +2,31 @@ import { z } from 'zod';
 import {
   EmailNotificationSummaryResponse,
   OrderIdResponse,
-  OrderWithStatusResponse,
+  OrderProgressResponse,
 } from '../api/order.responses';
 import { type DemoApp } from './demo.config';
+import { readServerSentEvents } from './sse-reader';
 
 const API_PREFIX = '/notifications/api/v1';
 const REQUEST_TIMEOUT_MS = 5_000;
 
 const EmulatorRules = z.object({ rules: z.array(z.object({ id: z.string(), hits: z.number() })) });
+
+/** The server answered, with an error status (as opposed to a broken connection). */
+export class HttpAnswerError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** One event of an order's progress stream. */
+export interface ProgressStreamEvent {
+  readonly id: string | undefined;
+  readonly snapshot: z.infer<typeof OrderProgressResponse>;
+}
 
 export type Readiness =
   | { readonly ready: true }
@@ -55,10 +72,6 @@ export class DemoClient {
     return this.ordersApi('POST', '/orders/email', token, OrderIdResponse, order);
   }
 
-  async orderStatus(token: string, orderId: string): Promise<z.infer<typeof OrderWithStatusResponse>> {
-    return this.ordersApi('GET', `/orders/${orderId}/status`, token, OrderWithStatusResponse);
-  }
-
   async emailNotifications(
     token: string,
     orderId: string,
@@ -69,6 +82,40 @@ export class DemoClient {
       token,
       EmailNotificationSummaryResponse,
     );
+  }
+
+  /**
+   * The order's progress stream (`GET /orders/{id}/progress`, `Accept: text/event-stream`): its snapshots until
+   * the server ends it (after the final one) or `signal` aborts it. `lastEventId` resumes after an event already
+   * seen.
+   */
+  async *progress(
+    token: string,
+    orderId: string,
+    lastEventId: string | undefined,
+    signal: AbortSignal,
+  ): AsyncGenerator<ProgressStreamEvent> {
+    const url = `${this.ordersUrl}${API_PREFIX}/orders/${orderId}/progress`;
+    const response = await fetch(url, {
+      headers: {
+        authorization: `Bearer ${token}`,
+        accept: 'text/event-stream',
+        ...(lastEventId === undefined ? {} : { 'last-event-id': lastEventId }),
+      },
+      signal,
+    });
+    if (!response.ok || response.body === null) {
+      throw new HttpAnswerError(
+        response.status,
+        `GET ${url} answered ${response.status}: ${await response.text()}`,
+      );
+    }
+    for await (const item of readServerSentEvents(response.body)) {
+      if (item.kind !== 'event') continue;
+      const parsed = OrderProgressResponse.safeParse(JSON.parse(item.data));
+      if (!parsed.success) throw new Error(`GET ${url}: unexpected event ${item.data}`);
+      yield { id: item.id, snapshot: parsed.data };
+    }
   }
 
   async installEmulatorRules(rules: readonly EmulatorRule[]): Promise<void> {

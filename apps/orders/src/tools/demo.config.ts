@@ -15,7 +15,6 @@ export interface DemoConfig {
   /** A bearer token to use instead of minting one with the development key. */
   readonly token?: string;
   readonly timeoutMs: number;
-  readonly pollIntervalMs: number;
   /** Throttled sends of the demo's `…@briefly.throttle.test` recipient before the emulator lets it through. */
   readonly throttleTimes: number;
 }
@@ -34,7 +33,6 @@ const demoSettings = envGroup(
       DEMO_TOKEN: envString().optional(),
       // Throttling costs a 2 s pause plus ORDERS_TRANSIENT_RESEND_DELAY (10 s) per throttled send.
       DEMO_TIMEOUT: envDurationMs('3m', { min: 1_000 }),
-      DEMO_POLL_INTERVAL: envDurationMs('250ms', { min: 50, max: 60_000 }),
       DEMO_THROTTLE_TIMES: envInt(1, { min: 0, max: 10 }),
     })
     .transform((env): DemoConfig => {
@@ -53,7 +51,6 @@ const demoSettings = envGroup(
         org: env.DEMO_ORG,
         ...(env.DEMO_TOKEN === undefined ? {} : { token: env.DEMO_TOKEN }),
         timeoutMs: env.DEMO_TIMEOUT,
-        pollIntervalMs: env.DEMO_POLL_INTERVAL,
         throttleTimes: env.DEMO_THROTTLE_TIMES,
       };
     }),

@@ -4,8 +4,9 @@
  *
  * Checks every app answers its readiness probe, mints a development token (like `npm run token`), posts an order
  * to ordinary recipients and to the emulator's demo addresses that bounce, are suppressed and are throttled, then
- * polls `GET /orders/{id}/status` and `GET /orders/{id}/notifications/email`, printing one line per status change,
- * and a summary table. Exit code 0 when the order is `Completed` and every notification is final; 1 on timeout,
+ * follows the order's progress stream (`GET /orders/{id}/progress`, Server-Sent Events), printing a progress line
+ * per event and, from `GET /orders/{id}/notifications/email` read at each event, one line per status change, and
+ * a summary table. Exit code 0 when the order is `Completed` and every notification is final; 1 on timeout,
  * on an order that ends otherwise, or when the system is not running.
  *
  * The emulator's built-in `*@throttle.test` rule throttles every send, so a notification to such an address is
@@ -17,18 +18,19 @@
  *
  * Settings (environment; defaults are npm start's): DEMO_ORDERS_URL, DEMO_EMAIL_SENDER_URL, DEMO_STATUS_POLLER_URL,
  * DEMO_ACS_EMULATOR_URL, DEMO_ORG (ttd), DEMO_TOKEN (else a development token), DEMO_TIMEOUT (3m),
- * DEMO_POLL_INTERVAL (250ms), DEMO_THROTTLE_TIMES (1; 0 = no throttled recipient).
+ * DEMO_THROTTLE_TIMES (1; 0 = no throttled recipient).
  */
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadOrCreateDevKey, signDevToken } from '@notifications/config';
 import { loadOrdersConfig } from '../config/orders.config';
-import { DemoClient, type EmulatorRule } from './demo.client';
+import { DemoClient, HttpAnswerError, type EmulatorRule } from './demo.client';
 import { loadDemoConfig, type DemoConfig } from './demo.config';
 import {
   expectedDemoResult,
   formatChange,
   formatDuration,
+  formatProgress,
   formatSummaryTable,
   notRunningMessage,
   recipientLabel,
@@ -39,6 +41,9 @@ const say = (line = ''): void => void process.stdout.write(`${line}\n`);
 
 // Recipients are only known once the order is processed, so the column fits the demo's longest label.
 const LABEL_WIDTH = 42;
+
+// After a broken progress stream: about the server's own `retry:` hint.
+const RECONNECT_DELAY_MS = 2_000;
 
 /** The token `npm run token -- --org <org>` would print (same key file, scope, issuer and audience). */
 function developmentToken(org: string): string {
@@ -68,6 +73,11 @@ async function checkApps(config: DemoConfig, client: DemoClient): Promise<void> 
   say(`All apps are ready: ${config.apps.map((app) => `${app.name} ${app.url}`).join(', ')}`);
 }
 
+/**
+ * Follows the order on its progress stream: each event prints a progress line and reads the (small) notification
+ * list for the per-recipient lines and the summary. The stream ends after the final snapshot; a broken connection
+ * is resumed with Last-Event-ID (nothing already seen is sent again).
+ */
 async function follow(
   config: DemoConfig,
   client: DemoClient,
@@ -75,14 +85,12 @@ async function follow(
   orderId: string,
   tracker: NotificationStatusTracker,
   addresses: Map<string, string | undefined>,
+  startedAt: number,
 ): Promise<boolean> {
-  const deadline = performance.now() + config.timeoutMs;
-  for (;;) {
-    const status = await client.orderStatus(token, orderId);
+  const deadline = AbortSignal.timeout(config.timeoutMs);
+  const observe = async (): Promise<void> => {
     const notifications = await client.emailNotifications(token, orderId);
     const now = performance.now();
-    const orderChange = tracker.observeOrder(status.processingStatus.status, now);
-    if (orderChange !== undefined) say(formatChange(orderChange, LABEL_WIDTH));
     for (const notification of notifications.notifications)
       addresses.set(notification.id, notification.recipient.emailAddress);
     const changes = tracker.observeNotifications(
@@ -94,12 +102,33 @@ async function follow(
       now,
     );
     for (const change of changes) say(formatChange(change, LABEL_WIDTH));
-    if (tracker.done) return true;
-    // Cancelled or SendConditionNotMet: nothing more will happen to this order.
-    if (tracker.orderFinal) return false;
-    if (now >= deadline) return false;
-    await sleep(config.pollIntervalMs);
+  };
+  let lastEventId: string | undefined;
+  while (!tracker.orderFinal && !deadline.aborted) {
+    try {
+      for await (const event of client.progress(token, orderId, lastEventId, deadline)) {
+        lastEventId = event.id ?? lastEventId;
+        const now = performance.now();
+        const orderChange = tracker.observeOrder(event.snapshot.orderStatus, now);
+        if (orderChange !== undefined) say(formatChange(orderChange, LABEL_WIDTH));
+        say(formatProgress(event.snapshot, now - startedAt, LABEL_WIDTH));
+        await observe();
+      }
+    } catch (error) {
+      if (deadline.aborted) break;
+      // A refusal (401, 403, 404) will not go away by retrying; a full server (429, 503) or a broken stream may.
+      if (error instanceof HttpAnswerError && error.status < 500 && error.status !== 429) throw error;
+      // orders restarted or the connection broke: resume after the last event seen.
+      say(
+        `  (progress stream interrupted: ${error instanceof Error ? error.message : String(error)}; resuming)`,
+      );
+      await sleep(RECONNECT_DELAY_MS);
+    }
   }
+  if (deadline.aborted) return false;
+  // The final snapshot: the notification list once more, for any change since the last event.
+  await observe();
+  return tracker.done;
 }
 
 async function main(): Promise<number> {
@@ -141,11 +170,11 @@ async function main(): Promise<number> {
       recipients,
     });
     say(`Order ${orderId} accepted; following it (timeout ${formatDuration(config.timeoutMs)}):`);
-    say(`  ${config.orders.url}/notifications/api/v1/orders/${orderId}/status`);
+    say(`  ${config.orders.url}/notifications/api/v1/orders/${orderId}/progress (Accept: text/event-stream)`);
     say();
     const tracker = new NotificationStatusTracker(startedAt);
     const addresses = new Map<string, string | undefined>();
-    const completed = await follow(config, client, token, orderId, tracker, addresses);
+    const completed = await follow(config, client, token, orderId, tracker, addresses, startedAt);
 
     const rows = tracker.summary().map((row) => ({
       ...row,

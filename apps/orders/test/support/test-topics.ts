@@ -19,6 +19,8 @@ export async function createTestTopics(
     topics.emailStatusUpdated,
     topics.platformServiceUpdated,
     topics.healthCheck,
+    topics.ordersHalted,
+    topics.emailWithheld,
   ])
     await env.createTopics(topic, partitions);
   return topics;
@@ -26,5 +28,10 @@ export async function createTestTopics(
 
 /** The topics orders consumes (each also with its retry and dead-letter topic). */
 export function consumedTopics(topics: TopicCatalog): readonly (typeof topics)[keyof TopicCatalog][] {
-  return [topics.ordersPastDue, topics.emailStatusUpdated, topics.platformServiceUpdated];
+  return [
+    topics.ordersPastDue,
+    topics.emailStatusUpdated,
+    topics.platformServiceUpdated,
+    topics.emailWithheld,
+  ];
 }

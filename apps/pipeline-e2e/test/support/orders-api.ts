@@ -4,6 +4,8 @@ export interface EmailOrderRequest {
   readonly body?: string;
   readonly requestedSendTime?: string;
   readonly sendersReference?: string;
+  /** Asked at send time; the order goes on when it answers `{"sendCondition": true}`. */
+  readonly conditionEndpoint?: string;
 }
 
 export interface NotificationStatus {

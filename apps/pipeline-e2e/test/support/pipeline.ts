@@ -414,6 +414,9 @@ export class Pipeline {
       orders: {
         DATABASE_URL: this.databaseUrl,
         AUTH_JWT_PUBLIC_KEY: this.publicKeyPem,
+        // The operator console's pipeline page asks the peers (replica 0) on their management listeners.
+        EMAIL_SENDER_MANAGEMENT_URL: this.managementUrl('email-sender'),
+        STATUS_POLLER_MANAGEMENT_URL: this.managementUrl('status-poller'),
       },
       'email-sender': { ACS_CONNECTION_STRING: acsConnectionString },
       'status-poller': {

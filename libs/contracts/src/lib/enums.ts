@@ -35,6 +35,8 @@ export const EmailNotificationResultType = [
   'Failed_FilteredSpam',
   'Failed_Quarantined',
   'Failed_TTL',
+  // New in this project (not the reference's): a notification of a halted order that was never sent.
+  'Cancelled',
 ] as const;
 export type EmailNotificationResultType = (typeof EmailNotificationResultType)[number];
 

@@ -166,11 +166,11 @@ describe('Topics', () => {
     expect(ALL_TOPICS).toHaveLength(Object.keys(Topics).length);
   });
 
-  it('lists every name to provision once: 12 topics and 7 dead-letter topics', () => {
+  it('lists every name to provision once: 15 topics and 9 dead-letter topics', () => {
     const names = allTopicNames();
 
     expect(new Set(names).size).toBe(names.length);
-    expect(names).toHaveLength(19);
+    expect(names).toHaveLength(24);
     expect(names).toEqual(expect.arrayContaining(ALL_TOPICS.map((topic) => topic.deadLetterTopic)));
   });
 

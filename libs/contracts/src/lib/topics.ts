@@ -13,6 +13,12 @@ import {
   type SendOperationResult,
   SendOperationResultContract,
 } from './messages/send-operation-result.contract';
+import {
+  type EmailWithheld,
+  EmailWithheldContract,
+  type OrderHalted,
+  OrderHaltedContract,
+} from './messages/order-halt.contract';
 import { type MessageContract } from './message-contract';
 
 export interface TopicDefinition<T> {
@@ -170,6 +176,22 @@ const platformServiceUpdated = defineTopic<GenericServiceUpdate>({
   deadLetterTopic: 'altinn.notifications.platform.service.updated.deadletter',
 });
 
+const ordersHalted = defineTopic<OrderHalted>({
+  // New in this project: every halted order, read whole by every email-sender replica (no consumer group offsets,
+  // so no retry topic; its dead-letter name is the convention's but unused: a record that is not valid is skipped).
+  name: 'altinn.notifications.orders.halted',
+  contract: OrderHaltedContract,
+  keyOf: (halt) => halt.orderId,
+});
+
+const emailWithheld = defineTopic<EmailWithheld>({
+  // New in this project: emails email-sender did not send because their order was halted (orders → Cancelled).
+  name: 'altinn.notifications.email.withheld',
+  contract: EmailWithheldContract,
+  keyOf: (withheld) => withheld.notificationId,
+  retryTopic: 'altinn.notifications.email.withheld.retry',
+});
+
 export interface TopicCatalog {
   readonly healthCheck: TopicDefinition<string>;
   readonly emailHealthCheck: TopicDefinition<string>;
@@ -183,6 +205,9 @@ export interface TopicCatalog {
   readonly emailStatusUpdatedRetry: TopicDefinition<SendOperationResult>;
   readonly platformServiceUpdated: TopicDefinition<GenericServiceUpdate>;
   readonly platformServiceUpdatedRetry: TopicDefinition<GenericServiceUpdate>;
+  readonly ordersHalted: TopicDefinition<OrderHalted>;
+  readonly emailWithheld: TopicDefinition<EmailWithheld>;
+  readonly emailWithheldRetry: TopicDefinition<EmailWithheld>;
 }
 
 // A topic suffix isolates a whole deployment's topics and consumer groups on a shared broker (end-to-end tests,
@@ -221,6 +246,8 @@ function buildCatalog(suffix: string | undefined): TopicCatalog {
     emailSendingAccepted: withTopicSuffix(emailSendingAccepted, suffix),
     emailStatusUpdated: withTopicSuffix(emailStatusUpdated, suffix),
     platformServiceUpdated: withTopicSuffix(platformServiceUpdated, suffix),
+    ordersHalted: withTopicSuffix(ordersHalted, suffix),
+    emailWithheld: withTopicSuffix(emailWithheld, suffix),
   };
   // Main topic, then its retry topic: the order of the README's topic table.
   return Object.freeze({
@@ -236,6 +263,9 @@ function buildCatalog(suffix: string | undefined): TopicCatalog {
     emailStatusUpdatedRetry: defineRetryTopic(main.emailStatusUpdated),
     platformServiceUpdated: main.platformServiceUpdated,
     platformServiceUpdatedRetry: defineRetryTopic(main.platformServiceUpdated),
+    ordersHalted: main.ordersHalted,
+    emailWithheld: main.emailWithheld,
+    emailWithheldRetry: defineRetryTopic(main.emailWithheld),
   });
 }
 

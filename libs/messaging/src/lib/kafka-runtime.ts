@@ -4,6 +4,7 @@ import { ConsumerRunner, type ConsumerRunnerOptions, type HandlerRegistration } 
 import { InstrumentationHub, type MessagingInstrumentation } from './instrumentation';
 import { createConsoleLogger, type MessagingLogger } from './logger';
 import { MessageProducer, type ProducerOptions } from './producer';
+import { TopicFollower, type TopicFollowerOptions } from './topic-follower';
 import { TopicProvisioner } from './topic-provisioner';
 
 /**
@@ -15,6 +16,7 @@ export class KafkaRuntime {
   readonly provisioner: TopicProvisioner;
   private readonly consumerKafka: Kafka;
   private readonly consumers: ConsumerRunner[] = [];
+  private readonly followers: TopicFollower<unknown>[] = [];
   private readonly instrumentation = new InstrumentationHub();
 
   constructor(
@@ -61,9 +63,17 @@ export class KafkaRuntime {
     return consumer;
   }
 
+  /** A reader of a whole topic in this process, with a read-your-acknowledged-writes barrier (TopicFollower). */
+  createTopicFollower<T>(options: TopicFollowerOptions<T>): TopicFollower<T> {
+    const follower = new TopicFollower(this.consumerKafka, options, this.logger);
+    this.followers.push(follower as TopicFollower<unknown>);
+    return follower;
+  }
+
   /** Stops consumers first (they may still publish retries), then flushes and closes the producer. */
   async shutdown(): Promise<void> {
     await Promise.all(this.consumers.map((consumer) => consumer.stop()));
+    await Promise.all(this.followers.map((follower) => follower.stop()));
     if (this.producer.isConnected) await this.producer.disconnect();
   }
 }

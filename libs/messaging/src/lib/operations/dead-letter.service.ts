@@ -1,8 +1,7 @@
 import { topicCatalog } from '@notifications/contracts';
 import { type Consumer } from 'kafkajs';
-import { type OpsKafka, type PartitionOffsets } from '../kafka/ops-kafka';
-import { readSegments, type ReadRecord, type ReadSegment } from '../kafka/topic-reader';
-import { CliError } from '../cli/cli-error';
+import { type KafkaRoleClients, type PartitionOffsets } from './kafka-role-clients';
+import { readSegments, type ReadRecord, type ReadSegment } from './topic-reader';
 import {
   REPLAYED_FROM_HEADER,
   replayHeaders,
@@ -93,10 +92,28 @@ export interface PurgePlan {
   readonly records: number;
 }
 
-/** Dead-letter topics: what is on them, what a message looks like, replaying and purging. */
-export class DlqService {
+/**
+ * A request the dead-letter tools cannot carry out as asked (no such topic or partition, a replay already
+ * running): the caller's mistake or a state to wait out, reported as one line (CLI) or a 4xx (console).
+ */
+export class DeadLetterRequestError extends Error {
+  override readonly name = 'DeadLetterRequestError';
+
   constructor(
-    private readonly kafka: OpsKafka,
+    message: string,
+    readonly kind: 'not-found' | 'invalid' | 'conflict',
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Dead-letter topics: what is on them, what a message looks like, replaying and purging. The core of the ops
+ * CLI's `dlq` commands and of orders' operator console (one copy: both read and record replays the same way).
+ */
+export class DeadLetterService {
+  constructor(
+    private readonly kafka: KafkaRoleClients,
     private readonly suffix: string | undefined,
     private readonly readTimeoutMs: number,
   ) {}
@@ -177,7 +194,10 @@ export class DlqService {
     const all = await this.topicOffsets(topic);
     const offsets = this.selectPartitions(all, filter.partition);
     if (filter.offset !== undefined && filter.partition === undefined && all.length > 1) {
-      throw new CliError(`--offset needs --partition: ${topic} has ${all.length} partitions`);
+      throw new DeadLetterRequestError(
+        `--offset needs --partition: ${topic} has ${all.length} partitions`,
+        'invalid',
+      );
     }
     const groupId = replayGroupId(topic);
     if (!dryRun) await this.assertNoReplayRunning(groupId, topic);
@@ -347,8 +367,9 @@ export class DlqService {
     const { groups } = await (await this.kafka.admin()).describeGroups([groupId]);
     const members = groups[0]?.members.length ?? 0;
     if (members > 0) {
-      throw new CliError(
+      throw new DeadLetterRequestError(
         `Another replay of ${topic} is running (consumer group ${groupId} has ${members} member(s))`,
+        'conflict',
       );
     }
   }
@@ -370,7 +391,8 @@ export class DlqService {
 
   private async topicOffsets(topic: string): Promise<PartitionOffsets[]> {
     const topics = await this.kafka.listTopics();
-    if (!topics.includes(topic)) throw new CliError(`Topic ${topic} does not exist`);
+    if (!topics.includes(topic))
+      throw new DeadLetterRequestError(`Topic ${topic} does not exist`, 'not-found');
     return this.kafka.offsets(topic);
   }
 
@@ -378,8 +400,9 @@ export class DlqService {
     if (partition === undefined) return offsets;
     const selected = offsets.filter((p) => p.partition === partition);
     if (selected.length === 0) {
-      throw new CliError(
+      throw new DeadLetterRequestError(
         `Partition ${partition} does not exist (the topic has ${offsets.length} partitions)`,
+        'not-found',
       );
     }
     return selected;

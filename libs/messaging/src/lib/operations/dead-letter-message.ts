@@ -1,5 +1,5 @@
-import { decodeHeaders, headerInt, MessagingHeaders, type StringHeaders } from '@notifications/messaging';
-import { type ReadRecord } from '../kafka/topic-reader';
+import { decodeHeaders, headerInt, MessagingHeaders, type StringHeaders } from '../headers';
+import { type ReadRecord } from './topic-reader';
 
 /** Set on a replayed message: where it was replayed from (`<dead-letter topic>/<partition>/<offset>`). */
 export const REPLAYED_FROM_HEADER = 'x-replayed-from';

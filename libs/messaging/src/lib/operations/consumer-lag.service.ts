@@ -1,7 +1,7 @@
 import { consumerGroups } from '@notifications/contracts';
-import { type OpsKafka } from '../kafka/ops-kafka';
+import { type KafkaRoleClients } from './kafka-role-clients';
 
-export interface PartitionLag {
+export interface GroupPartitionLag {
   readonly group: string;
   readonly topic: string;
   readonly partition: number;
@@ -17,14 +17,14 @@ export interface GroupLag {
   /** Kafka's group state: Stable, Empty, PreparingRebalance, Dead (no such group), … */
   readonly state: string;
   readonly members: number;
-  readonly partitions: readonly PartitionLag[];
+  readonly partitions: readonly GroupPartitionLag[];
   readonly totalLag: number;
 }
 
 /** Consumer lag of the project's consumer groups (or the given ones). */
-export class LagService {
+export class ConsumerLagService {
   constructor(
-    private readonly kafka: OpsKafka,
+    private readonly kafka: KafkaRoleClients,
     private readonly suffix: string | undefined,
   ) {}
 
@@ -54,7 +54,7 @@ export class LagService {
       const description = described.find((entry) => entry.groupId === group);
       const committed =
         candidates.length === 0 ? [] : await admin.fetchOffsets({ groupId: group, topics: candidates });
-      const partitions: PartitionLag[] = [];
+      const partitions: GroupPartitionLag[] = [];
       for (const { topic, partitions: committedPartitions } of committed) {
         if (!committedPartitions.some((p) => Number(p.offset) >= 0)) continue;
         const offsets = await topicOffsets(topic);

@@ -1,11 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import {
-  createKafka,
-  MessageProducer,
-  silentLogger,
-  type KafkaConnectionOptions,
-  type MessagingLogger,
-} from '@notifications/messaging';
+import { createKafka, type KafkaConnectionOptions } from '../connection';
+import { silentLogger, type MessagingLogger } from '../logger';
+import { MessageProducer } from '../producer';
 import { type Admin, type Kafka } from 'kafkajs';
 
 export interface PartitionOffsets {
@@ -17,10 +13,11 @@ export interface PartitionOffsets {
 }
 
 /**
- * The CLI's Kafka clients, one per role as in the apps (admin: describe, create, delete records; consumer: read
- * and commit; producer: replay), created on first use and closed by `close()`.
+ * Kafka clients for operator tasks (the ops CLI, orders' operator console), one per role as in the apps (admin:
+ * describe, create, delete records; consumer: read and commit; producer: replay), created on first use and
+ * closed by `close()`.
  */
-export class OpsKafka {
+export class KafkaRoleClients {
   private readonly adminKafka: Kafka;
   readonly consumerKafka: Kafka;
   private readonly producerKafka: Kafka;
