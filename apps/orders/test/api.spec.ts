@@ -375,6 +375,7 @@ describe('orders REST API', () => {
         expectProblem(await nav.get(`${API}${path}`), 404);
       }
       expectProblem(await nav.put(`${API}/orders/${orderId}/cancel`), 404);
+      expectProblem(await nav.put(`${API}/orders/${orderId}/halt`), 404);
       expect((await ttd.get(`${API}/orders/${orderId}`)).status).toBe(200);
     });
   });
@@ -541,6 +542,7 @@ describe('orders REST API', () => {
           `${API}/orders`,
           `${API}/orders/{id}/cancel`,
           `${API}/orders/{id}/progress`,
+          `${API}/orders/{id}/halt`,
         ]),
       );
       // The management surface is not part of the public API's document.

@@ -241,6 +241,36 @@ describe('halting an order mid-flight', () => {
     expect(queued).toEqual([]);
   });
 
+  it("never sends a halted order's email again: a transient failure and a stale Sending end Cancelled", async () => {
+    const { orderId, published } = await processedOrder(3);
+    const { orderId: staleOrder, published: stale } = await processedOrder(3);
+    for (const id of [orderId, staleOrder])
+      expect((await ttd.put(`${API}/orders/${id}/halt`)).status).toBe(200);
+    const status = resources.topics.emailStatusUpdated;
+    await resources.kafka.produceRaw(status.name, [
+      {
+        key: published,
+        value: status.contract.serialize({
+          notificationId: published,
+          operationId: '',
+          sendResult: 'Failed_TransientError',
+        }),
+      },
+    ]);
+    await expectEventually(async () => expect(await results(orderId)).toEqual({ Cancelled: 3 }));
+    expect(await db.status(orderId)).toBe('Cancelled');
+
+    // Its email or its result was lost: the sweeper's re-drive cancels it instead of queueing it again.
+    await resources.db.dataSource.query(
+      `UPDATE email_notifications SET sending_since = now() - interval '1 hour' WHERE id = $1`,
+      [stale],
+    );
+    expect(
+      await uow.run((tx) => notifications.redriveStaleSending(tx, 60_000, 3, 100)),
+    ).toBeGreaterThanOrEqual(1);
+    expect(await results(staleOrder)).toEqual({ Cancelled: 3 });
+  });
+
   it('never queues a notification of a halted order, even one back in New after a race with the halt', async () => {
     const { orderId } = await processedOrder(3);
     expect((await ttd.put(`${API}/orders/${orderId}/halt`)).status).toBe(200);
