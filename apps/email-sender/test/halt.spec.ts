@@ -6,7 +6,8 @@ import {
   type Email,
   type EmailWithheld,
 } from '@notifications/contracts';
-import { AcsEmulatorProcess, expectEventually, KafkaTestEnvironment } from '@notifications/testing';
+import { AcsEmulatorProcess, expectEventually } from '@notifications/testing';
+import { KafkaTestEnvironment } from '@notifications/messaging/testing';
 import {
   deleteTestArtifacts,
   operatorAuth,

@@ -1,5 +1,6 @@
 import { EmailWithheldContract, OrderHaltedContract, ORDER_ID_HEADER } from '@notifications/contracts';
-import { expectEventually, type ReceivedRecord } from '@notifications/testing';
+import { expectEventually } from '@notifications/testing';
+import { type ReceivedRecord } from '@notifications/messaging/testing';
 import { OrderWithStatusResponse, ProblemDetailsResponse } from '../src/api/order.responses';
 import { UnitOfWork } from '../src/store/unit-of-work';
 import { OrderRepository } from '../src/store/order.repository';

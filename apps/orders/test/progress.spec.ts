@@ -6,7 +6,8 @@ import {
   resourceLimitExceeded,
   type SendOperationResult,
 } from '@notifications/contracts';
-import { expectEventually, type ReceivedRecord } from '@notifications/testing';
+import { expectEventually } from '@notifications/testing';
+import { type ReceivedRecord } from '@notifications/messaging/testing';
 import { OrderProgressResponse } from '../src/api/order.responses';
 import { OrderProgressService } from '../src/progress/order-progress.service';
 import { readServerSentEvents } from '../src/tools/sse-reader';

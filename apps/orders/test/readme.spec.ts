@@ -13,7 +13,9 @@ describe('orders README', () => {
   it('lists every route of the management listener', () => {
     const routes = [
       ...managementRoutes(
-        exportedClasses(join(APP_ROOT, 'src'), '.controller.ts').filter((controller) => controller !== ConsoleController),
+        exportedClasses(join(APP_ROOT, 'src'), '.controller.ts').filter(
+          (controller) => controller !== ConsoleController,
+        ),
         GLOBAL_PREFIX,
       ),
       // The shared $status and metrics controllers and the console's page sit outside any global prefix.

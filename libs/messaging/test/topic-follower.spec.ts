@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { OrderHaltedContract, type OrderHalted, type TopicDefinition } from '@notifications/contracts';
-import { KafkaTestEnvironment, testKafkaConnection } from '@notifications/testing';
+import { KafkaTestEnvironment, testKafkaConnection } from '../src/testing';
 import { InfrastructureUnavailableError, KafkaRuntime, silentLogger, type TopicFollower } from '../src';
 
 const halt = (): OrderHalted => ({ orderId: randomUUID(), haltedAt: new Date().toISOString() });

@@ -13,7 +13,6 @@ export function exportedClasses(sourceDir: string, suffix: string): Class[] {
     file.endsWith(suffix),
   );
   return files.flatMap((file) => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded by path, whatever the file exports
     const exports = require(join(sourceDir, file)) as Record<string, unknown>;
     return Object.values(exports).filter((value): value is Class => typeof value === 'function');
   });
