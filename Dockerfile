@@ -30,12 +30,12 @@ RUN cd /src \
   && find . -name package.json -not -path '*/node_modules/*' -exec cp --parents {} /app/ \; \
   && cp package-lock.json /app/
 
-# All dependencies, for compiling. `npm install` from the lockfile rather than `npm ci`, for the reason given in
-# .ci/run (the lockfile lists only linux-x64 builds of per-platform packages). No install scripts are needed to
-# run tsc.
+# All dependencies, for compiling: `npm ci`, exactly the committed lockfile, as .ci/run installs it (the lockfile
+# lists every platform's optional binaries; npm installs the image platform's only). No install scripts are needed
+# to run tsc.
 FROM base AS build-deps
 COPY --from=manifests /app/ /app/
-RUN npm install --ignore-scripts --no-audit --no-fund
+RUN npm ci --ignore-scripts --no-audit --no-fund
 
 FROM build-deps AS build
 COPY . .
@@ -52,7 +52,7 @@ RUN npx tsc --build \
 # Production dependencies only (no TypeScript, Jest, Nx, ESLint, embedded PostgreSQL).
 FROM base AS prod-deps
 COPY --from=manifests /app/ /app/
-RUN npm install --omit=dev --ignore-scripts --no-audit --no-fund \
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
   && rm -rf /root/.npm
 
 # What every app image shares. Files stay owned by root and read-only for the app user: the process cannot
