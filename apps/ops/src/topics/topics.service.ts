@@ -1,7 +1,11 @@
 import { allTopicNames, topicCatalog } from '@notifications/contracts';
-import { TopicProvisioner, type MessagingLogger, type TopicSettings } from '@notifications/messaging';
-import { ConfigResourceTypes } from 'kafkajs';
-import { type KafkaRoleClients } from '@notifications/messaging';
+import {
+  describeTopics,
+  TopicProvisioner,
+  type KafkaRoleClients,
+  type MessagingLogger,
+  type TopicSettings,
+} from '@notifications/messaging';
 
 export type TopicStatus = 'ok' | 'missing' | 'mismatch';
 
@@ -50,23 +54,10 @@ export class TopicsService {
       .filter((name) => name.startsWith(tierPrefix) && !expected.includes(name))
       .sort();
     const existing = [...expected, ...tiers].filter((name) => present.has(name));
-    const admin = await this.kafka.admin();
-    const metadata =
-      existing.length === 0 ? { topics: [] } : await admin.fetchTopicMetadata({ topics: existing });
-    const configs =
-      existing.length === 0
-        ? { resources: [] }
-        : await admin.describeConfigs({
-            includeSynonyms: false,
-            resources: existing.map((name) => ({
-              type: ConfigResourceTypes.TOPIC,
-              name,
-              configNames: ['retention.ms'],
-            })),
-          });
+    const { descriptions, retentionUnreadable } = await describeTopics(await this.kafka.admin(), existing);
     const check = (topic: string, kind: TopicCheck['kind']): TopicCheck => {
-      const meta = metadata.topics.find((entry) => entry.name === topic);
-      if (!present.has(topic) || !meta) {
+      const description = descriptions.find((entry) => entry.topic === topic);
+      if (!present.has(topic) || !description) {
         return {
           topic,
           kind,
@@ -77,12 +68,8 @@ export class TopicsService {
           problems: ['does not exist'],
         };
       }
-      const partitions = meta.partitions.length;
-      const replicationFactor = Math.min(...meta.partitions.map((p) => p.replicas.length));
-      const retention = configs.resources
-        .find((resource) => resource.resourceName === topic)
-        ?.configEntries.find((entry) => entry.configName === 'retention.ms')?.configValue;
-      const retentionMs = retention === undefined ? null : Number(retention);
+      const { partitions, replicationFactor } = description;
+      const retentionMs = description.retentionMs ?? null;
       const problems: string[] = [];
       if (partitions < this.settings.partitions) {
         problems.push(`${partitions} partitions, configured ${this.settings.partitions}`);
@@ -91,7 +78,9 @@ export class TopicsService {
         problems.push(`replication ${replicationFactor}, configured ${this.settings.replicationFactor}`);
       }
       if (retentionMs !== this.settings.retentionMs) {
-        problems.push(`retention.ms ${retention ?? 'unknown'}, configured ${this.settings.retentionMs}`);
+        problems.push(
+          `retention.ms ${retentionMs ?? `unknown (${retentionUnreadable ?? 'not reported'})`}, configured ${this.settings.retentionMs}`,
+        );
       }
       return {
         topic,

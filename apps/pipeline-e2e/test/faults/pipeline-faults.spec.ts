@@ -15,6 +15,7 @@ import {
   type IsolatedCluster,
   type IsolatedPostgres,
 } from '@notifications/testing';
+import { topicCatalog } from '@notifications/contracts';
 import { fastPipelineEnv } from '../support/e2e-settings';
 import { Pipeline, type AppName, type PipelineOptions } from '../support/pipeline';
 import { formatFaultTable } from './fault-table';
@@ -89,6 +90,11 @@ async function expectProgress(progress: RunProgress, share: number, timeoutMs: n
 
 /** Garbage of three kinds — not JSON, JSON of the wrong shape, empty — to every topic an app consumes. */
 async function publishMalformed(pipeline: Pipeline): Promise<number> {
+  // orders.halted has no consumer group: every email-sender replica reads it whole (libs/messaging's
+  // TopicFollower), so no replica can own a dead letter for it; a record that is not valid is skipped there with a
+  // warning. Poison goes onto it too (the run must stay unharmed), but only the other topics' poison is expected on
+  // a dead-letter topic, and only that is counted as published.
+  const followed = topicCatalog(pipeline.suffix).ordersHalted.name;
   return pipeline.withKafka(async ({ producer, runTopics }) => {
     // Everything of this run except the dead-letter topics and the health-check topics, which nobody consumes.
     const consumed = (await runTopics()).filter(
@@ -101,7 +107,7 @@ async function publishMalformed(pipeline: Pipeline): Promise<number> {
         messages: poison.map((value, index) => ({ key: `poison-${index}`, value })),
       });
     }
-    return consumed.length * poison.length;
+    return consumed.filter((topic) => topic !== followed).length * poison.length;
   }, true);
 }
 

@@ -106,56 +106,82 @@ export class TopicProvisioner {
     settings: TopicSettings,
   ): Promise<{ drift: TopicDrift[]; unchecked?: string }> {
     if (topics.length === 0) return { drift: [] };
+    const { descriptions, retentionUnreadable } = await describeTopics(admin, topics);
     const drift: TopicDrift[] = [];
-    const metadata = await admin.fetchTopicMetadata({ topics });
-    for (const topic of metadata.topics) {
-      const partitions = topic.partitions.length;
+    for (const { topic, partitions, replicationFactor, retentionMs } of descriptions) {
       if (partitions !== settings.partitions) {
-        drift.push({
-          topic: topic.name,
-          setting: 'partitions',
-          actual: partitions,
-          configured: settings.partitions,
-        });
+        drift.push({ topic, setting: 'partitions', actual: partitions, configured: settings.partitions });
       }
-      const replicas = Math.min(...topic.partitions.map((partition) => partition.replicas.length));
-      if (partitions > 0 && replicas !== settings.replicationFactor) {
+      if (partitions > 0 && replicationFactor !== settings.replicationFactor) {
         drift.push({
-          topic: topic.name,
+          topic,
           setting: 'replication.factor',
-          actual: replicas,
+          actual: replicationFactor,
           configured: settings.replicationFactor,
         });
       }
-    }
-    // Reading configs needs DESCRIBE_CONFIGS on the topics: a cluster that grants only CREATE still starts.
-    let unchecked: string | undefined;
-    try {
-      const described = await admin.describeConfigs({
-        includeSynonyms: false,
-        resources: topics.map((name) => ({
-          type: ConfigResourceTypes.TOPIC,
-          name,
-          configNames: ['retention.ms'],
-        })),
-      });
-      for (const resource of described.resources) {
-        const entry = resource.configEntries.find((config) => config.configName === 'retention.ms');
-        const actual = Number(entry?.configValue);
-        if (entry !== undefined && Number.isFinite(actual) && actual !== settings.retentionMs) {
-          drift.push({
-            topic: resource.resourceName,
-            setting: 'retention.ms',
-            actual,
-            configured: settings.retentionMs,
-          });
-        }
+      if (retentionMs !== undefined && retentionMs !== settings.retentionMs) {
+        drift.push({ topic, setting: 'retention.ms', actual: retentionMs, configured: settings.retentionMs });
       }
-    } catch (error) {
-      unchecked = `retention not checked: ${error instanceof Error ? error.message : String(error)}`;
     }
+    const unchecked =
+      retentionUnreadable === undefined ? undefined : `retention not checked: ${retentionUnreadable}`;
     return { drift, ...(unchecked === undefined ? {} : { unchecked }) };
   }
+}
+
+/** What the broker says about an existing topic's settings. */
+export interface TopicDescription {
+  readonly topic: string;
+  readonly partitions: number;
+  /** The smallest number of replicas over its partitions (0 without partitions). */
+  readonly replicationFactor: number;
+  /** `retention.ms`; undefined when it could not be read. */
+  readonly retentionMs: number | undefined;
+}
+
+/**
+ * Partitions, replication factor and retention of existing topics, as the broker reports them: what start-up's
+ * drift warnings and the ops CLI's `topics check` compare with the configured settings. Reading configs needs
+ * DESCRIBE_CONFIGS on the topics, which a cluster may not grant: then `retentionUnreadable` says why and every
+ * `retentionMs` is undefined, so a caller that only creates topics still starts.
+ */
+export async function describeTopics(
+  admin: Admin,
+  topics: readonly string[],
+): Promise<{ descriptions: TopicDescription[]; retentionUnreadable?: string }> {
+  if (topics.length === 0) return { descriptions: [] };
+  const metadata = await admin.fetchTopicMetadata({ topics: [...topics] });
+  const retention = new Map<string, number>();
+  let retentionUnreadable: string | undefined;
+  try {
+    const described = await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: topics.map((name) => ({
+        type: ConfigResourceTypes.TOPIC,
+        name,
+        configNames: ['retention.ms'],
+      })),
+    });
+    for (const resource of described.resources) {
+      const entry = resource.configEntries.find((config) => config.configName === 'retention.ms');
+      const value = Number(entry?.configValue);
+      if (entry !== undefined && Number.isFinite(value)) retention.set(resource.resourceName, value);
+    }
+  } catch (error) {
+    retentionUnreadable = error instanceof Error ? error.message : String(error);
+  }
+  const descriptions = metadata.topics.map((topic): TopicDescription => {
+    const partitions = topic.partitions.length;
+    return {
+      topic: topic.name,
+      partitions,
+      replicationFactor:
+        partitions === 0 ? 0 : Math.min(...topic.partitions.map((partition) => partition.replicas.length)),
+      retentionMs: retention.get(topic.name),
+    };
+  });
+  return { descriptions, ...(retentionUnreadable === undefined ? {} : { retentionUnreadable }) };
 }
 
 function driftWarning({ setting, actual, configured }: TopicDrift): string {
