@@ -9,7 +9,8 @@ import {
   type IsolatedBroker,
 } from '@notifications/testing';
 import { SignJWT } from 'jose';
-import { AppProcess, baseEnv, freePort, runAppScript, type AppName } from './support/app-process';
+import { freePort } from '@notifications/testing';
+import { AppProcess, baseEnv, runAppScript, type AppName } from './support/app-process';
 
 // The real apps (built dist) as processes against a broker of this suite's own (libs/dev-infra
 // startIsolatedBroker) with the notification ACLs: admin may create topics under altinn.notifications. and

@@ -59,3 +59,4 @@ export {
   type PostgresDownResult,
 } from './lib/postgres';
 export { paths, kafkaVersion } from './lib/paths';
+export { freePort, freePorts } from './lib/processes';

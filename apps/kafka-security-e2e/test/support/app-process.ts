@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { type AppProcess as StartedApp, startAppProcess, WORKSPACE_ROOT } from '@notifications/testing';
 
@@ -7,18 +6,6 @@ export { WORKSPACE_ROOT };
 export type AppName = 'acs-emulator' | 'orders' | 'email-sender' | 'status-poller';
 
 const TAIL_LINES = 80;
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Only PATH-like basics from the test runner: the apps must not pick up the runner's own Kafka settings. */
 export function baseEnv(): Record<string, string> {

@@ -1,11 +1,10 @@
 import { type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
 import { createWriteStream, mkdtempSync, readFileSync, type WriteStream } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestDatabase, type TestDatabase } from '@notifications/database/testing';
-import { AcsEmulatorClient, startAppProcess } from '@notifications/testing';
+import { AcsEmulatorClient, freePorts, startAppProcess } from '@notifications/testing';
 import { SignJWT } from 'jose';
 import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
 import { type RowQuery } from './notification-ledger';
@@ -92,18 +91,6 @@ export interface UnexpectedExit {
   readonly lastLines: readonly string[];
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 /** Ends a wait at once: the awaited process is gone, polling longer cannot help. */
 class ExitedDuringStart extends Error {}
 
@@ -183,12 +170,16 @@ export class Pipeline {
       (SCALED_APPS as readonly AppName[]).includes(name) ? replicas : 1;
     const ports = {} as Record<AppName, readonly { port: number; managementPort: number }[]>;
     for (const name of APP_NAMES) {
-      ports[name] = await Promise.all(
-        Array.from({ length: replicasOf(name) }, async () => ({
-          port: await freePort(),
-          managementPort: await freePort(),
-        })),
-      );
+      const picked = await freePorts(replicasOf(name) * 2);
+      const nextPort = (): number => {
+        const port = picked.shift();
+        if (port === undefined) throw new Error('freePorts returned fewer ports than asked for');
+        return port;
+      };
+      ports[name] = Array.from({ length: replicasOf(name) }, () => ({
+        port: nextPort(),
+        managementPort: nextPort(),
+      }));
     }
     // Empty: the orders migrations are run below by the app's own migration command, as in production.
     const database = await createTestDatabase({

@@ -12,7 +12,7 @@ import {
   cmdline,
   errorCode,
   errorMessage,
-  freePorts,
+  freePort,
   ignore,
   isAlive,
   type Log,
@@ -442,7 +442,7 @@ export async function startIsolatedPostgres(
   const { name = 'isolated', owner = process.pid, log = ignore } = options;
   assertInstanceName(name, 'startIsolatedPostgres');
   await reapIsolatedPostgres(log);
-  const [port = 0] = await freePorts(1);
+  const port = await freePort();
   const { id, dir } = createThrowawayDir(paths.postgresIsolated, name);
   const state: IsolatedPostgresState = {
     id,

@@ -157,26 +157,62 @@ export function tcpAnswers(host: string, port: number, timeoutMs = 1000): Promis
   });
 }
 
-/** Free TCP ports on `host` (each bound once by the OS, then released). */
-export async function freePorts(count: number, host = '127.0.0.1'): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from(
-      { length: count },
-      () =>
-        new Promise<net.Server>((resolve, reject) => {
-          const server = net.createServer();
-          server.once('error', reject);
-          server.listen(0, host, () => resolve(server));
-        }),
-    ),
-  );
-  const ports = servers.map((server) => {
-    const address = server.address();
-    if (address === null || typeof address === 'string') throw new Error('a TCP server has no port');
-    return address.port;
+/**
+ * The first port of the kernel's ephemeral range (Linux: `net.ipv4.ip_local_port_range`, default 32768). Outgoing
+ * connections take their local port from that range, so a port picked inside it and released can be taken by any
+ * client connection (a Kafka client's, say) before the server meant for it binds it: CI saw `EADDRINUSE` that way.
+ */
+function ephemeralRangeStart(): number {
+  try {
+    const [low] = fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/);
+    const port = Number.parseInt(low ?? '', 10);
+    if (Number.isInteger(port) && port > 2048) return port;
+  } catch {
+    // not Linux: fall through to the usual default
+  }
+  return 32768;
+}
+
+const LOWEST_PICKED_PORT = 10_000;
+
+function bindable(port: number, host: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen({ port, host, exclusive: true }, () => server.close(() => resolve(true)));
   });
-  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
-  return ports;
+}
+
+export interface FreePortsOptions {
+  readonly host?: string;
+  /** Where to pick from (default: 10 000 up to the ephemeral range). */
+  readonly lowest?: number;
+  readonly highest?: number;
+}
+
+/**
+ * Free TCP ports for servers started later (possibly restarted on the same port): picked at random below the
+ * ephemeral range, so no outgoing connection can take one meanwhile, and each checked free by a bind. A random
+ * starting point keeps concurrent test workers apart.
+ */
+export async function freePorts(count: number, options: FreePortsOptions = {}): Promise<number[]> {
+  const { host = '127.0.0.1', lowest = LOWEST_PICKED_PORT, highest = ephemeralRangeStart() - 1 } = options;
+  const span = highest - lowest + 1;
+  const picked = new Set<number>();
+  const start = Math.floor(Math.random() * span);
+  for (let step = 0; picked.size < count && step < span; step += 1) {
+    const port = lowest + ((start + step) % span);
+    if (await bindable(port, host)) picked.add(port);
+  }
+  if (picked.size < count) throw new Error(`no ${count} free TCP ports on ${host} in ${lowest}–${highest}`);
+  return [...picked];
+}
+
+/** One port as {@link freePorts} picks them. */
+export async function freePort(options: FreePortsOptions = {}): Promise<number> {
+  const [port] = await freePorts(1, options);
+  if (port === undefined) throw new Error('no free TCP port');
+  return port;
 }
 
 export interface RunOptions {

@@ -1,6 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 
+/** Ports for apps a test starts (and may restart on the same port); see libs/dev-infra for how they are picked. */
+export { freePort, freePorts } from '@notifications/dev-infra';
+
 /** The workspace root (libs/testing/{src,dist}/lib → four levels up). */
 export const WORKSPACE_ROOT = join(__dirname, '..', '..', '..', '..');
 
