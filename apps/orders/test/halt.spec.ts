@@ -1,4 +1,9 @@
-import { EmailWithheldContract, OrderHaltedContract, ORDER_ID_HEADER } from '@notifications/contracts';
+import {
+  EmailWithheldContract,
+  HALT_PROPAGATION_MS,
+  OrderHaltedContract,
+  ORDER_ID_HEADER,
+} from '@notifications/contracts';
 import { expectEventually } from '@notifications/testing';
 import { type ReceivedRecord } from '@notifications/messaging/testing';
 import { OrderWithStatusResponse, ProblemDetailsResponse } from '../src/api/order.responses';
@@ -100,7 +105,10 @@ describe('halting an order mid-flight', () => {
   it('withholds every unsent email at once, keeps the published one in flight, and publishes the halt before answering', async () => {
     const { orderId, published } = await processedOrder(8);
 
+    const requestedAt = performance.now();
     const response = await ttd.put(`${API}/orders/${orderId}/halt`);
+    // The answer waits out the time email-sender replicas may take to learn of the halt (README "Halt").
+    expect(performance.now() - requestedAt).toBeGreaterThanOrEqual(HALT_PROPAGATION_MS);
 
     expect(response.status).toBe(200);
     const view = expectShape(OrderWithStatusResponse, response.body);

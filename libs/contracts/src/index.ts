@@ -48,6 +48,7 @@ export {
   type EmailWithheld,
   EmailWithheldContract,
   ORDER_ID_HEADER,
+  HALT_PROPAGATION_MS,
 } from './lib/messages/order-halt.contract';
 export { HealthCheckContract, HEALTH_CHECK_PAYLOAD } from './lib/messages/health-check.contract';
 export {

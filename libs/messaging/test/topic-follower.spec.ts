@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setImmediate as setImmediatePromise } from 'node:timers/promises';
 import { OrderHaltedContract, type OrderHalted, type TopicDefinition } from '@notifications/contracts';
 import { KafkaTestEnvironment, testKafkaConnection } from '../src/testing';
 import { InfrastructureUnavailableError, KafkaRuntime, silentLogger, type TopicFollower } from '../src';
@@ -93,6 +94,58 @@ describe('TopicFollower against a real broker', () => {
     await follower.caughtUp();
     await follower.stop();
     await expect(follower.caughtUp()).rejects.toBeInstanceOf(InfrastructureUnavailableError);
+  });
+
+  it('with a window, has handed over every record acknowledged longer ago than the window when it resolves', async () => {
+    const { follower, seen, definition } = await follow();
+    await follower.start();
+    const windowMs = 300;
+    const checking = { on: true };
+    // Steady checks meanwhile, as email-sender makes them: they keep the follower refreshing in the background.
+    const steady = (async () => {
+      while (checking.on) await follower.caughtUpWithin(windowMs).then(() => setImmediatePromise());
+    })();
+    try {
+      for (let index = 0; index < 8; index += 1) {
+        const record = halt();
+        await writer.producer.publish(definition, record);
+        // The writer's side of the protocol (orders' halt answer): the window passes after the acknowledgement.
+        await new Promise((resolve) => setTimeout(resolve, windowMs));
+        await follower.caughtUpWithin(windowMs);
+        expect(seen.has(record.orderId)).toBe(true);
+      }
+    } finally {
+      checking.on = false;
+      await steady;
+    }
+  });
+
+  it('with a window, answers steady checks from memory: about two ListOffsets requests per window', async () => {
+    const { follower } = await follow();
+    await follower.start();
+    await follower.caughtUp();
+    const windowMs = 400;
+    const before = follower.offsetRequests;
+    const started = performance.now();
+    let checks = 0;
+    while (performance.now() - started < 2_000) {
+      await follower.caughtUpWithin(windowMs);
+      checks += 1;
+      await setImmediatePromise();
+    }
+    const requests = follower.offsetRequests - before;
+    expect(checks).toBeGreaterThan(1_000);
+    // A refresh starts from half the window on: at most one per half window, plus the one under way.
+    expect(requests).toBeLessThanOrEqual(Math.ceil(2_000 / (windowMs / 2)) + 1);
+    expect(requests).toBeGreaterThan(0);
+  });
+
+  it('with a window, still fails closed: a stopped follower never answers from memory', async () => {
+    const { follower } = await follow();
+    await follower.start();
+    await follower.caughtUpWithin(60_000);
+    await follower.stop();
+    await expect(follower.caughtUpWithin(60_000)).rejects.toBeInstanceOf(InfrastructureUnavailableError);
   });
 
   it('costs about one broker round trip per check (measured)', async () => {

@@ -20,7 +20,7 @@ class ScriptedHaltReader implements HaltRecordReader {
   unavailable = false;
   start = (): Promise<void> => Promise.resolve();
   stop = (): Promise<void> => Promise.resolve();
-  caughtUp = (): Promise<void> => {
+  caughtUpWithin = (): Promise<void> => {
     this.offsetRequests += 1;
     return this.unavailable
       ? Promise.reject(new InfrastructureUnavailableError('kafka', 'orders.halted not read up to its end'))

@@ -101,8 +101,9 @@ export class EmailSendingService {
     }
     let result: AcsSendResult;
     try {
-      // Inside the send slot, right before the POST: the halts acknowledged before this point are known here, so
-      // sends in flight at a halt's acknowledgement are at most EMAIL_SEND_CONCURRENCY (apps/orders README, "Halt").
+      // Inside the send slot, right before the POST: every halt orders has answered before this point is known here
+      // (HALT_PROPAGATION_MS), so sends in flight at a halt's answer are at most EMAIL_SEND_CONCURRENCY (apps/orders
+      // README, "Halt").
       // When it cannot be known (Kafka unavailable), the error pauses the partition: nothing is sent blind.
       if (delivery.orderId !== undefined && (await this.halts.isHalted(delivery.orderId))) {
         release();

@@ -1,5 +1,5 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { type OrderHalted } from '@notifications/contracts';
+import { HALT_PROPAGATION_MS, type OrderHalted } from '@notifications/contracts';
 import { type TopicFollower } from '@notifications/messaging';
 
 export interface HaltedOrdersOptions {
@@ -10,13 +10,20 @@ export interface HaltedOrdersOptions {
 /** The reader of `orders.halted` (a TopicFollower whose `onMessage` calls `HaltedOrders.record`). */
 export type HaltRecordReader = Pick<
   TopicFollower<OrderHalted>,
-  'start' | 'stop' | 'caughtUp' | 'offsetRequests'
+  'start' | 'stop' | 'caughtUpWithin' | 'offsetRequests'
 >;
 
 /**
+ * How old this replica's view of `orders.halted` may be at a send: the protocol's window less a margin for the
+ * two processes' clocks (monotonic, but not the same oscillator) and timer lateness.
+ */
+const HALT_VIEW_MAX_AGE_MS = HALT_PROPAGATION_MS * 0.8;
+
+/**
  * The orders halted so far (apps/orders README, "Halt"), read from `orders.halted` by every replica: before each
- * send, `isHalted` waits until this process has read that topic up to an end offset fetched after the call, so a
- * halt acknowledged before the call is known. In memory, stateless across restarts (the topic is read again from
+ * send, `isHalted` makes sure this process has read that topic up to end offsets fetched less than
+ * `HALT_VIEW_MAX_AGE_MS` ago (refreshed in the background; a send waits only when the view is older, e.g. after an
+ * idle spell), so a halt Kafka acknowledged `HALT_PROPAGATION_MS` before the call is known. In memory, stateless across restarts (the topic is read again from
  * the beginning). A halt is forgotten `EMAIL_MAX_MESSAGE_AGE_MS` after it was recorded: every email of the order
  * was published before the halt, so by then each one is older than that limit and never sent anyway.
  */
@@ -39,9 +46,12 @@ export class HaltedOrders implements OnApplicationBootstrap, OnApplicationShutdo
     this.forgetExpired();
   }
 
-  /** Whether the order was halted before this call (throws InfrastructureUnavailableError when it cannot know). */
+  /**
+   * Whether the order was halted, as far as halts acknowledged `HALT_PROPAGATION_MS` before this call go (throws
+   * InfrastructureUnavailableError when it cannot know).
+   */
   async isHalted(orderId: string): Promise<boolean> {
-    await this.reader.caughtUp();
+    await this.reader.caughtUpWithin(HALT_VIEW_MAX_AGE_MS);
     return this.halted.has(orderId.toLowerCase());
   }
 

@@ -1,6 +1,12 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { formatTimestamp, type OrderProcessingStatus, type TopicCatalog } from '@notifications/contracts';
+import {
+  formatTimestamp,
+  HALT_PROPAGATION_MS,
+  type OrderProcessingStatus,
+  type TopicCatalog,
+} from '@notifications/contracts';
 import { MessageProducer } from '@notifications/messaging';
 import { TOPIC_CATALOG } from '@notifications/messaging/nest';
 import { errorMessage } from '../domain/dependency-unavailable.error';
@@ -195,8 +201,8 @@ export class OrdersService {
    * Halts an order mid-flight (README "Halt"); `creator` undefined is the operators' halt. In one transaction: the
    * order is marked halted, its unsent notifications (New, and Sending whose email is still in the outbox) become
    * Cancelled, and an `orders.halted` record is written to the outbox as a backstop. Then the record is published
-   * directly and awaited (acks=all, idempotent producer): only when Kafka has it is the halt acknowledged, because
-   * email-sender reads that topic up to its end before every send. Idempotent: halting a halted order publishes
+   * directly and awaited (acks=all, idempotent producer), and the answer waits HALT_PROPAGATION_MS more: email-sender
+   * knows every halt Kafka acknowledged that long before a send. Idempotent: halting a halted order publishes
    * the same record again (harmless: a set) and answers the same. Throws OrderNotFoundError, OrderNotHaltableError
    * (a final order that was not halted) or HaltNotAcknowledgedError.
    */
@@ -228,6 +234,9 @@ export class OrdersService {
     } catch (error) {
       throw new HaltNotAcknowledgedError(id, error);
     }
+    // email-sender knows a halt HALT_PROPAGATION_MS after Kafka acknowledged it (it does not ask Kafka per send):
+    // answering only then makes the answer the moment from which no send of the order starts.
+    await sleep(HALT_PROPAGATION_MS);
     // An order whose notifications were all final already (its completion not yet run) ends Cancelled now.
     await this.orders.completeIfDone(this.uow.autoCommit, id);
     const order = await this.orders.find(this.uow.autoCommit, id);

@@ -35,3 +35,11 @@ export const EmailWithheldContract: MessageContract<EmailWithheld> = jsonContrac
  * reference's and carries none; email-sender needs it to withhold the emails of a halted order.
  */
 export const ORDER_ID_HEADER = 'x-order-id';
+
+/**
+ * How long a halt takes to reach every email-sender replica, as a protocol between the two apps (apps/orders
+ * README, "Halt"): before each send, email-sender knows every `orders.halted` record Kafka acknowledged more than
+ * this long ago (it refreshes its view in the background instead of asking Kafka per send); orders answers a halt
+ * only this long after Kafka acknowledged its record. So a halt is known to every send that starts after its answer.
+ */
+export const HALT_PROPAGATION_MS = 1_000;
