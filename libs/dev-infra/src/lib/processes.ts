@@ -173,7 +173,12 @@ function ephemeralRangeStart(): number {
   return 32768;
 }
 
-const LOWEST_PICKED_PORT = 10_000;
+/**
+ * Above every port on the Fetch standard's "bad ports" list (the highest is 10080), which Node's `fetch` refuses
+ * to connect to (https://fetch.spec.whatwg.org/#port-blocking): a readiness check by `fetch` on such a port never
+ * succeeds. A benchmark waited 300 s for an emulator on 10080 that way.
+ */
+const LOWEST_PICKED_PORT = 15_000;
 
 function bindable(port: number, host: string): Promise<boolean> {
   return new Promise((resolve) => {
@@ -185,7 +190,7 @@ function bindable(port: number, host: string): Promise<boolean> {
 
 export interface FreePortsOptions {
   readonly host?: string;
-  /** Where to pick from (default: 10 000 up to the ephemeral range). */
+  /** Where to pick from (default: 15 000 up to the ephemeral range). */
   readonly lowest?: number;
   readonly highest?: number;
 }
