@@ -13,6 +13,10 @@ process.on('warning', (warning) => {
 runCli(process.argv.slice(2), {
   io: { stdout: process.stdout, stderr: process.stderr },
   env: process.env,
+  onInterrupt: (listener) => {
+    process.once('SIGINT', listener);
+    return () => process.off('SIGINT', listener);
+  },
 }).then(
   (code) => {
     process.exitCode = code;

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadOrCreateDevKey, signDevToken } from '@notifications/config';
 import { ACS_EMAIL_RESOURCE, topicCatalog } from '@notifications/contracts';
 import { createTestDatabase, type TestDatabase } from '@notifications/database/testing';
 import { expectEventually, OperatorTestAuth } from '@notifications/testing';
@@ -9,7 +10,7 @@ import { testKafkaConnection } from '@notifications/messaging/testing';
 import { type Admin } from 'kafkajs';
 import { deleteSuffixedTopics, opsEnv, testAdmin } from './support/kafka-env';
 import { migrateOrders, startApp, type AppProcess } from './support/app-process';
-import { runOps, runOpsJson } from './support/run-ops';
+import { runOps, runOpsJson, startBuiltOps } from './support/run-ops';
 
 interface RateLimitResult {
   readonly apps: {
@@ -22,11 +23,31 @@ interface RateLimitResult {
   }[];
 }
 
+interface OrdersList {
+  readonly orders: {
+    readonly id: string;
+    readonly creator: string;
+    readonly sendersReference?: string;
+    readonly processingStatus: string;
+    readonly final: number;
+    readonly total: number;
+  }[];
+  readonly more: boolean;
+}
+
+interface OrderDetails {
+  readonly order: { readonly id: string; readonly halted?: unknown };
+  readonly progress: { readonly orderStatus: string; readonly final: number; readonly total: number };
+}
+
+// The scope orders requires of service owners creating orders (apps/orders, NOTIFICATIONS_CREATE_SCOPE).
+const CREATE_SCOPE = 'altinn:serviceowner/notifications.create';
+
 /**
- * `rate-limit` and `outbox` against the real apps (built, in child processes): orders on its own database and
- * email-sender, both on topics of their own (KAFKA_TOPIC_SUFFIX).
+ * `rate-limit`, `outbox` and `orders` against the real apps (built, in child processes): orders on its own
+ * database and email-sender, both on topics of their own (KAFKA_TOPIC_SUFFIX).
  */
-describe('rate-limit and outbox commands', () => {
+describe('rate-limit, outbox and orders commands', () => {
   const suffix = `ops-${randomBytes(4).toString('hex')}`;
   let db: TestDatabase;
   let orders: AppProcess;
@@ -41,6 +62,8 @@ describe('rate-limit and outbox commands', () => {
     db = await createTestDatabase({ prefix: 'ops_orders', template: false });
     const ordersEnv = {
       ...devKey,
+      // Service owners' tokens of the same key: the tests create orders through the public API.
+      AUTH_DEV_KEY_FILE: devKey.OPERATOR_AUTH_DEV_KEY_FILE,
       APP_ENV: 'test',
       DATABASE_URL: db.url,
       DATABASE_POOL_SIZE: '4',
@@ -175,5 +198,150 @@ describe('rate-limit and outbox commands', () => {
       expect(rows.map((r) => r.published_at !== null)).toEqual([true]);
     });
     expect(await runOpsJson(['outbox', 'show'], env)).toMatchObject({ unpublished: 0, topics: [] });
+  });
+
+  /** An order of `ttd` through the public API, due in an hour: it stays Registered until halted or cancelled. */
+  async function createOrder(sendersReference: string): Promise<string> {
+    const token = signDevToken(loadOrCreateDevKey(devKey.OPERATOR_AUTH_DEV_KEY_FILE), {
+      org: 'ttd',
+      scopes: [CREATE_SCOPE],
+      lifetimeMs: 60_000,
+    });
+    const response = await fetch(`${orders.baseUrl}/notifications/api/v1/orders/email`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        sendersReference,
+        requestedSendTime: new Date(Date.now() + 3_600_000).toISOString(),
+        subject: 'Ops test',
+        body: 'Hello',
+        recipients: [{ emailAddress: 'a@example.com' }, { emailAddress: 'b@example.com' }],
+      }),
+    });
+    expect(response.status).toBe(202);
+    return ((await response.json()) as { orderId: string }).orderId;
+  }
+
+  it('lists orders by senders reference and shows their progress', async () => {
+    const reference = `list-${suffix}`;
+    const older = await createOrder(reference);
+    const newer = await createOrder(reference);
+    await createOrder(`other-${suffix}`);
+
+    const listed = await runOpsJson<OrdersList>(['orders', 'list', '--senders-reference', reference], env);
+    expect(listed).toEqual({
+      orders: [newer, older].map((id) =>
+        expect.objectContaining({
+          id,
+          creator: 'ttd',
+          sendersReference: reference,
+          processingStatus: 'Registered',
+          final: 0,
+          total: 0,
+        }),
+      ),
+      more: false,
+    });
+    // --limit 1 reads one page of one and says that more match.
+    const first = await runOps(['orders', 'list', '--senders-reference', reference, '--limit', '1'], env);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(
+      new RegExp(
+        `^ID\\s+CREATOR\\s+SENDERS REFERENCE\\s+STATUS\\s+CREATED\\s+FINAL/TOTAL\\n-.*\\n${newer}\\s+ttd\\s+${reference}\\s+Registered\\s+\\S+Z\\s+0/0\\n$`,
+      ),
+    );
+    expect(first.stderr).toMatch(/More orders match/);
+    expect(
+      (
+        await runOpsJson<OrdersList>(
+          ['orders', 'list', '--creator', 'nav', '--senders-reference', reference],
+          env,
+        )
+      ).orders,
+    ).toEqual([]);
+
+    const shown = await runOpsJson<OrderDetails>(['orders', 'show', older], env);
+    expect(shown).toMatchObject({
+      order: { id: older, creator: 'ttd', sendersReference: reference, subject: 'Ops test' },
+      progress: {
+        orderId: older,
+        orderStatus: 'Registered',
+        final: 0,
+        total: 0,
+        counts: {},
+        etaSeconds: null,
+      },
+    });
+    const table = await runOps(['orders', 'show', older], env);
+    expect(table.stdout).toMatch(new RegExp(`^Order ${older}: Registered$`, 'm'));
+    expect(table.stdout).toMatch(/^Final 0\/0; 0\/s; ETA - \(at \S+Z\)$/m);
+
+    // No such order: the app's own 404, one line, without the hint about the listener.
+    const missing = await runOps(['orders', 'show', '00000000-0000-4000-8000-000000000000'], env);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(
+      /^error: orders answered GET \S+ with 404: Order 00000000-0000-4000-8000-000000000000 was not found\.\n$/,
+    );
+  });
+
+  it('halts an order only with --yes, and refuses to halt a finished one (409)', async () => {
+    const id = await createOrder(`halt-${suffix}`);
+    const dryRun = await runOps(['orders', 'halt', id], env);
+    expect(dryRun.code).toBe(1);
+    expect(dryRun.stdout).toMatch(new RegExp(`^Would halt:\\nOrder ${id}: Registered$`, 'm'));
+    expect(dryRun.stderr).toBe('error: Nothing halted: add --yes to halt this order\n');
+    const unchanged = await runOpsJson<OrderDetails>(['orders', 'show', id], env);
+    expect(unchanged.progress.orderStatus).toBe('Registered');
+    expect(unchanged.order.halted).toBeUndefined();
+
+    const halted = await runOpsJson<{ id: string; processingStatus: { status: string }; halted: unknown }>(
+      ['orders', 'halt', id, '--yes'],
+      env,
+    );
+    // Registered: nothing was generated yet, so nothing was sent or withheld, and the order ends at once.
+    expect(halted).toMatchObject({
+      id,
+      processingStatus: { status: 'Cancelled' },
+      halted: { at: expect.stringMatching(/Z$/), sent: 0, withheld: 0, inFlight: 0 },
+    });
+    const shown = await runOps(['orders', 'show', id], env);
+    expect(shown.stdout).toMatch(new RegExp(`^Order ${id}: Cancelled$`, 'm'));
+    expect(shown.stdout).toMatch(/^Halted at \S+Z: sent 0, withheld 0, in flight 0$/m);
+    // Halting is idempotent; the stream of a final order is its final snapshot, and the watch ends with it.
+    expect((await runOps(['orders', 'halt', id, '--yes'], env)).code).toBe(0);
+    const watched = await runOps(['orders', 'show', id, '--watch'], env);
+    expect(watched).toMatchObject({ code: 0, stderr: '' });
+    expect(watched.stdout).toMatch(/^\S+Z {2}Cancelled {2}0\/0 final {2}0\/s {2}ETA -\n$/);
+
+    // Cancelled without a halt (cancel: Registered only) is final: a halt is refused with orders' 409.
+    const other = await createOrder(`cancel-${suffix}`);
+    const notYet = await runOps(['orders', 'cancel', other], env);
+    expect(notYet.code).toBe(1);
+    expect(notYet.stderr).toBe('error: Nothing cancelled: add --yes to cancel this order\n');
+    expect(await runOpsJson(['orders', 'cancel', other, '--yes'], env)).toMatchObject({
+      id: other,
+      processingStatus: 'Cancelled',
+    });
+    const refused = await runOps(['orders', 'halt', other, '--yes'], env);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toBe(
+      `error: orders answered PUT ${orders.managementUrl}/notifications/api/v1/internal/orders/${other}/halt with 409: Order ${other} is Cancelled; only Registered, Processing and Processed orders can be halted.\n`,
+    );
+  });
+
+  it('follows an order with --watch until Ctrl-C (the built CLI, a real SIGINT)', async () => {
+    const id = await createOrder(`watch-${suffix}`);
+    const watching = startBuiltOps(['orders', 'show', id, '--watch', '--json'], env);
+    try {
+      const first = await expectEventually(() => {
+        const [line] = watching.stdout().split('\n');
+        expect(line).toMatch(/^\{/);
+        return JSON.parse(line as string) as { orderId: string; orderStatus: string };
+      });
+      expect(first).toMatchObject({ orderId: id, orderStatus: 'Registered' });
+    } finally {
+      watching.kill('SIGINT');
+    }
+    expect(await watching.done).toMatchObject({ code: 0, stderr: '' });
   });
 });

@@ -10,6 +10,9 @@ describe('ops command line', () => {
     [['outbox', 'redrive', '--older-than', 'soon'], /--older-than <duration>.*expected a duration/],
     [['lag', '--verbose'], /unknown option '--verbose'/],
     [['rate-limit', 'show', '--app', 'poller'], /--app: expected orders or email-sender/],
+    [['orders', 'halt'], /missing required argument 'id'/],
+    [['orders', 'show', 'not-an-id'], /'not-an-id' is invalid for argument 'id'\. expected an order id/],
+    [['orders', 'list', '--limit', '0'], /--limit <n>.*expected a whole number ≥ 1/],
     [['dlq'], /Usage: ops dlq/],
     [[], /Usage: ops/],
   ])('rejects %j with a clear message and exit code 2', async (argv, message) => {

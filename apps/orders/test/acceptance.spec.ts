@@ -7,11 +7,12 @@ import {
   EmailContract,
   SendOperationResultContract,
   type SendOperationResult,
+  EmailNotificationSummaryResponse,
+  OrderWithStatusResponse,
 } from '@notifications/contracts';
 import { expectEventually } from '@notifications/testing';
 import { type ReceivedRecord } from '@notifications/messaging/testing';
 import { loadOrdersConfig } from '../src/config/orders.config';
-import { EmailNotificationSummaryResponse, OrderWithStatusResponse } from '../src/api/order.responses';
 import { expectShape } from './support/assertions';
 import {
   API,

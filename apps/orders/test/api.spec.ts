@@ -7,7 +7,7 @@ import {
   OrderListResponse,
   OrderWithStatusResponse,
   ProblemDetailsResponse,
-} from '../src/api/order.responses';
+} from '@notifications/contracts';
 import { expectShape } from './support/assertions';
 import { TestAuth } from './support/test-auth';
 import {

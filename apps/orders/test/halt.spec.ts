@@ -3,10 +3,11 @@ import {
   HALT_PROPAGATION_MS,
   OrderHaltedContract,
   ORDER_ID_HEADER,
+  OrderWithStatusResponse,
+  ProblemDetailsResponse,
 } from '@notifications/contracts';
 import { expectEventually } from '@notifications/testing';
 import { type ReceivedRecord } from '@notifications/messaging/testing';
-import { OrderWithStatusResponse, ProblemDetailsResponse } from '../src/api/order.responses';
 import { UnitOfWork } from '../src/store/unit-of-work';
 import { OrderRepository } from '../src/store/order.repository';
 import { EmailNotificationRepository } from '../src/store/email-notification.repository';

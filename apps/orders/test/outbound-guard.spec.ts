@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { type AddressInfo } from 'node:net';
 import { expectEventually } from '@notifications/testing';
 import { loadOrdersConfig } from '../src/config/orders.config';
-import { OrderWithStatusResponse } from '../src/api/order.responses';
+import { OrderWithStatusResponse } from '@notifications/contracts';
 import { ORDER_STATUS_DESCRIPTIONS } from '../src/domain/status-descriptions';
 import { expectShape } from './support/assertions';
 import { OrdersDb } from './support/db-helpers';

@@ -5,12 +5,12 @@ import {
   SendOperationResultContract,
   resourceLimitExceeded,
   type SendOperationResult,
+  OrderProgressResponse,
+  readServerSentEvents,
 } from '@notifications/contracts';
 import { expectEventually } from '@notifications/testing';
 import { type ReceivedRecord } from '@notifications/messaging/testing';
-import { OrderProgressResponse } from '../src/api/order.responses';
 import { OrderProgressService } from '../src/progress/order-progress.service';
-import { readServerSentEvents } from '../src/tools/sse-reader';
 import {
   API,
   ApiClient,

@@ -6,6 +6,7 @@ export {
   EmailSendResult,
   EmailNotificationResultType,
   OrderProcessingStatus,
+  isFinalOrderStatus,
   NotificationChannel,
   SendingTimePolicy,
   OrderType,
@@ -75,8 +76,28 @@ export {
   EmailSenderRateLimitClearResult,
   EmailSenderRateLimitView,
   InternalApiPaths,
+  OperatorOrderPage,
+  OperatorOrderSummary,
+  OperatorOrderView,
+  operatorOrderPath,
   OrdersRateLimitClearResult,
   OrdersRateLimitView,
   OutboxRedriveResult,
   OutboxView,
 } from './lib/internal-api/internal-api.schemas';
+// The orders API's answers (public API; the operator endpoints reuse them), and its progress stream's reader.
+export {
+  RecipientLookupResponse,
+  OrderIdResponse,
+  RecipientResponse,
+  NotificationOrderResponse,
+  StatusResponse,
+  HaltedResponse,
+  OrderWithStatusResponse,
+  EmailNotificationResponse,
+  EmailNotificationSummaryResponse,
+  OrderListResponse,
+  OrderProgressResponse,
+  ProblemDetailsResponse,
+} from './lib/orders-api/orders-api.schemas';
+export { type SseItem, readServerSentEvents } from './lib/orders-api/server-sent-events';

@@ -17,7 +17,13 @@ export class CommandContext {
   constructor(
     readonly io: CliIo,
     private readonly env: Record<string, string | undefined>,
+    private readonly interrupts?: (listener: () => void) => () => void,
   ) {}
+
+  /** Calls `listener` on Ctrl-C until the returned function is called (never, where nothing can interrupt). */
+  onInterrupt(listener: () => void): () => void {
+    return this.interrupts?.(listener) ?? (() => undefined);
+  }
 
   get config(): OpsConfig {
     this.parsed ??= loadOpsConfig(this.env);
@@ -99,4 +105,12 @@ export function duration(value: string): number {
 
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** An order id (a UUID, as orders creates them), lower-cased as orders stores it. */
+export function orderIdArgument(value: string): string {
+  if (!UUID.test(value)) throw new InvalidArgumentError('expected an order id (a UUID)');
+  return value.toLowerCase();
 }

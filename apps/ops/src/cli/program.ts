@@ -2,6 +2,7 @@ import { ConfigError } from '@notifications/config';
 import { Command, CommanderError } from 'commander';
 import { registerDlqCommands } from '../dlq/dlq.commands';
 import { registerLagCommand } from '../lag/lag.commands';
+import { registerOrdersCommands } from '../orders/orders.commands';
 import { registerOutboxCommands } from '../outbox/outbox.commands';
 import { registerRateLimitCommands } from '../rate-limit/rate-limit.commands';
 import { registerTopicsCommands } from '../topics/topics.commands';
@@ -14,6 +15,11 @@ export interface CliEnvironment {
   readonly io: CliIo;
   /** The settings' source (process.env in main.ts; tests pass their own). */
   readonly env: Record<string, string | undefined>;
+  /**
+   * Calls `listener` on the operator's interrupt (Ctrl-C) until the returned function is called; only a command
+   * that follows something (`orders show --watch`) listens, so Ctrl-C still ends every other command at once.
+   */
+  readonly onInterrupt?: (listener: () => void) => () => void;
 }
 
 /**
@@ -22,10 +28,10 @@ export interface CliEnvironment {
  */
 export async function runCli(argv: readonly string[], environment: CliEnvironment): Promise<number> {
   const { io } = environment;
-  const context = new CommandContext(io, environment.env);
+  const context = new CommandContext(io, environment.env, environment.onInterrupt);
   const program = new Command('ops')
     .description(
-      'Operator tools for the notifications pipeline: dead letters, consumer lag, topics, rate limit, outbox',
+      'Operator tools for the notifications pipeline: dead letters, consumer lag, topics, rate limit, outbox, orders',
     )
     .exitOverride()
     .configureOutput({
@@ -39,6 +45,7 @@ export async function runCli(argv: readonly string[], environment: CliEnvironmen
   registerTopicsCommands(program, context);
   registerRateLimitCommands(program, context);
   registerOutboxCommands(program, context);
+  registerOrdersCommands(program, context);
   try {
     if (argv.length === 0) {
       program.outputHelp({ error: true });

@@ -46,18 +46,33 @@ export async function runOpsJson<T>(
 
 const MAIN = join(__dirname, '..', '..', 'dist', 'main.js');
 
-/** Runs the built CLI (`node apps/ops/dist/main.js`, as shipped in the images) in a child process. */
-export function runBuiltOps(argv: readonly string[], env: Record<string, string>): Promise<OpsRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...argv], {
-      env: { PATH: process.env['PATH'] ?? '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('error', reject);
-    child.once('exit', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+export interface RunningOps {
+  /** What it has written to stdout so far. */
+  stdout(): string;
+  /** Sends the process a signal (SIGINT: the operator's Ctrl-C). */
+  kill(signal: NodeJS.Signals): void;
+  readonly done: Promise<OpsRun>;
+}
+
+/** Starts the built CLI (`node apps/ops/dist/main.js`, as shipped in the images) in a child process. */
+export function startBuiltOps(argv: readonly string[], env: Record<string, string>): RunningOps {
+  const child = spawn(process.execPath, [MAIN, ...argv], {
+    env: { PATH: process.env['PATH'] ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const done = new Promise<OpsRun>((resolve, reject) => {
+    child.once('error', reject);
+    // 'close', not 'exit': the output pipes are read to their end.
+    child.once('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+  });
+  return { stdout: () => stdout, kill: (signal) => child.kill(signal), done };
+}
+
+/** Runs the built CLI to its end. */
+export function runBuiltOps(argv: readonly string[], env: Record<string, string>): Promise<OpsRun> {
+  return startBuiltOps(argv, env).done;
 }

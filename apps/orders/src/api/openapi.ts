@@ -3,9 +3,28 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { z } from 'zod';
 import { ApiModule } from './api.module';
 import { emailOrderRequestSchema } from './email-order.request';
-import { RESPONSE_SCHEMAS } from './order.responses';
+import {
+  EmailNotificationSummaryResponse,
+  NotificationOrderResponse,
+  OrderIdResponse,
+  OrderListResponse,
+  OrderProgressResponse,
+  OrderWithStatusResponse,
+  ProblemDetailsResponse,
+} from '@notifications/contracts';
 
 type SchemaObject = Record<string, unknown>;
+
+/** Schemas published in the OpenAPI document, by component name. */
+const RESPONSE_SCHEMAS = {
+  OrderIdResponse,
+  NotificationOrderResponse,
+  OrderWithStatusResponse,
+  EmailNotificationSummaryResponse,
+  OrderListResponse,
+  OrderProgressResponse,
+  ProblemDetails: ProblemDetailsResponse,
+} as const;
 
 function toOpenApi(schema: z.ZodType, io: 'input' | 'output'): SchemaObject {
   const json = z.toJSONSchema(schema, { target: 'openapi-3.0', io, unrepresentable: 'any' }) as SchemaObject;

@@ -1,4 +1,11 @@
-import { formatTimestamp } from '@notifications/contracts';
+import {
+  formatTimestamp,
+  type EmailNotificationSummaryResponse,
+  type HaltedResponse,
+  type NotificationOrderResponse,
+  type OrderIdResponse,
+  type OrderWithStatusResponse,
+} from '@notifications/contracts';
 import { isSuccess } from '../domain/email-status.rules';
 import {
   type EmailNotificationView,
@@ -8,13 +15,6 @@ import {
   type OrderRecipient,
   type RecipientLookupSummary,
 } from '../domain/order.model';
-import {
-  type EmailNotificationSummaryResponse,
-  type HaltedResponse,
-  type NotificationOrderResponse,
-  type OrderIdResponse,
-  type OrderWithStatusResponse,
-} from './order.responses';
 import {
   EMAIL_RESULT_DESCRIPTIONS,
   HALTED_ORDER_DESCRIPTION,

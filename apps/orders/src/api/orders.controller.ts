@@ -41,7 +41,7 @@ import {
   type OrderIdResponse,
   type OrderListResponse,
   type OrderWithStatusResponse,
-} from './order.responses';
+} from '@notifications/contracts';
 import { emailNotificationsView, orderIdView, orderUrl, orderView, orderWithStatusView } from './order.views';
 import {
   HaltNotAcknowledgedError,

@@ -1,24 +1,14 @@
 import {
   formatTimestamp,
+  isFinalOrderStatus,
   type EmailNotificationResultType,
   type OrderProcessingStatus,
 } from '@notifications/contracts';
 import { isPending } from './email-status.rules';
 
-/** Order statuses after which nothing more happens to the order (its progress stream ends). */
-export const FINAL_ORDER_STATUSES: readonly OrderProcessingStatus[] = [
-  'Completed',
-  'SendConditionNotMet',
-  'Cancelled',
-];
-
-export function isFinalOrderStatus(status: OrderProcessingStatus): boolean {
-  return FINAL_ORDER_STATUSES.includes(status);
-}
-
 /**
- * One progress snapshot of an order (`GET /orders/{id}/progress`, JSON or each SSE event). The operator console
- * and `npm run demo` read exactly these fields.
+ * One progress snapshot of an order (`GET /orders/{id}/progress`, JSON or each SSE event). The operator console,
+ * `npm run demo` and `npm run ops -- orders show` read exactly these fields.
  */
 export interface OrderProgressSnapshot {
   readonly orderId: string;

@@ -1,10 +1,15 @@
 import { Controller, Get, HttpCode, Param, Put, Query } from '@nestjs/common';
 import { ApiExcludeController, ApiOperation } from '@nestjs/swagger';
 import { ManagementEndpoint } from '@notifications/observability';
+import {
+  type EmailNotificationSummaryResponse,
+  type OperatorOrderPage,
+  type OperatorOrderSummary,
+  type OperatorOrderView,
+} from '@notifications/contracts';
 import { z } from 'zod';
 import { asProblem, orderId } from '../api/orders.controller';
 import { emailNotificationsView, haltedView } from '../api/order.views';
-import { type EmailNotificationSummaryResponse, type HaltedResponse } from '../api/order.responses';
 import { problem, ProblemException } from '../api/problem-details';
 import { ANY_CREATOR, OrdersService } from '../api/orders.service';
 import { type EmailOrder } from '../domain/order.model';
@@ -27,34 +32,6 @@ const notificationsQuery = z.object({
   page: z.coerce.number().int().min(1).max(1_000_000).default(1),
   pageSize,
 });
-
-/** An order as the console lists it: who, what reference, how many recipients, which status since when. */
-export interface OperatorOrderSummary {
-  readonly id: string;
-  readonly creator: string;
-  readonly sendersReference?: string;
-  readonly requestedSendTime: string;
-  readonly created: string;
-  readonly recipientCount: number;
-  readonly processingStatus: string;
-  readonly statusChanged: string;
-}
-
-export interface OperatorOrderPage {
-  readonly orders: readonly OperatorOrderSummary[];
-  /** Pass as `cursor` for the next (older) page; absent on the last page. */
-  readonly next?: string;
-}
-
-/** One order for an operator: the summary, the email's subject and the last processing error. */
-export interface OperatorOrderView extends Omit<OperatorOrderSummary, 'recipientCount'> {
-  readonly subject: string;
-  readonly lastError?: string;
-  readonly generated: number;
-  readonly succeeded: number;
-  /** A halted order's halt: when, and how many were sent, withheld and still in flight. */
-  readonly halted?: HaltedResponse;
-}
 
 export interface OperatorNotificationsPage extends EmailNotificationSummaryResponse {
   readonly page: number;

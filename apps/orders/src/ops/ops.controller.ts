@@ -8,6 +8,7 @@ import {
   type OrdersRateLimitView,
   type OutboxRedriveResult,
   type OutboxView,
+  type OrderWithStatusResponse,
 } from '@notifications/contracts';
 import { z } from 'zod';
 import { UnitOfWork } from '../store/unit-of-work';
@@ -21,7 +22,6 @@ import { outboxView, rateLimitView } from './ops.views';
 import { OrdersService } from '../api/orders.service';
 import { asProblem, orderId } from '../api/orders.controller';
 import { orderWithStatusView } from '../api/order.views';
-import { type OrderWithStatusResponse } from '../api/order.responses';
 import { type HttpRequest } from '../api/http-types';
 import { ORDERS_CONFIG } from '../config/tokens';
 import { type OrdersConfig } from '../config/orders.config';

@@ -1,12 +1,7 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
-import { ACS_EMAIL_RESOURCE } from '@notifications/contracts';
+import { ACS_EMAIL_RESOURCE, isFinalOrderStatus } from '@notifications/contracts';
 import { errorMessage } from '../domain/dependency-unavailable.error';
-import {
-  isFinalOrderStatus,
-  progressSnapshot,
-  sameProgress,
-  type OrderProgressSnapshot,
-} from '../domain/order-progress';
+import { progressSnapshot, sameProgress, type OrderProgressSnapshot } from '../domain/order-progress';
 import { type OrdersConfig } from '../config/orders.config';
 import { ORDERS_CONFIG } from '../config/tokens';
 import { OrderProgressRepository } from '../store/order-progress.repository';

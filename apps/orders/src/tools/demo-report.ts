@@ -1,6 +1,5 @@
-import { type EmailNotificationResultType } from '@notifications/contracts';
+import { type EmailNotificationResultType, type OrderProgressResponse } from '@notifications/contracts';
 import { type NotificationSummaryRow, type StatusChange } from './demo-status.tracker';
-import { type OrderProgressResponse } from '../api/order.responses';
 
 /** `1234` → `1.2s`; whole minutes and seconds beyond a minute (`1m05.0s`). */
 export function formatDuration(ms: number): string {

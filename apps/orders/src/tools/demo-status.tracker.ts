@@ -1,6 +1,9 @@
-import { type EmailNotificationResultType, type OrderProcessingStatus } from '@notifications/contracts';
+import {
+  isFinalOrderStatus,
+  type EmailNotificationResultType,
+  type OrderProcessingStatus,
+} from '@notifications/contracts';
 import { isPending } from '../domain/email-status.rules';
-import { isFinalOrderStatus } from '../domain/order-progress';
 
 /** One notification as the demo sees it in `GET /orders/{id}/notifications/email`. */
 export interface NotificationSnapshot {

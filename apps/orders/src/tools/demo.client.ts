@@ -3,9 +3,9 @@ import {
   EmailNotificationSummaryResponse,
   OrderIdResponse,
   OrderProgressResponse,
-} from '../api/order.responses';
+  readServerSentEvents,
+} from '@notifications/contracts';
 import { type DemoApp } from './demo.config';
-import { readServerSentEvents } from './sse-reader';
 
 const API_PREFIX = '/notifications/api/v1';
 const REQUEST_TIMEOUT_MS = 5_000;

@@ -51,6 +51,17 @@ export const OrderProcessingStatus = [
 ] as const;
 export type OrderProcessingStatus = (typeof OrderProcessingStatus)[number];
 
+/** Order statuses after which nothing more happens to the order (its progress stream ends with one). */
+export const FINAL_ORDER_STATUSES: readonly OrderProcessingStatus[] = [
+  'Completed',
+  'SendConditionNotMet',
+  'Cancelled',
+];
+
+export function isFinalOrderStatus(status: OrderProcessingStatus): boolean {
+  return FINAL_ORDER_STATUSES.includes(status);
+}
+
 // Reference channel names.
 export const NotificationChannel = ['Email', 'Sms', 'EmailPreferred', 'SmsPreferred', 'EmailAndSms'] as const;
 export type NotificationChannel = (typeof NotificationChannel)[number];

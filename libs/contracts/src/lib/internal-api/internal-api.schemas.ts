@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { OrderProcessingStatus } from '../enums';
+import { HaltedResponse } from '../orders-api/orders-api.schemas';
 
 /**
  * The JSON bodies of the apps' operator endpoints (management listener, operator token) that `npm run ops`
@@ -72,10 +74,54 @@ export const EmailSenderRateLimitClearResult = z.object({
 });
 export type EmailSenderRateLimitClearResult = z.infer<typeof EmailSenderRateLimitClearResult>;
 
+/** An order as the operators' search lists it: who, what reference, how many recipients, which status since when. */
+export const OperatorOrderSummary = z.object({
+  id: z.string(),
+  creator: z.string(),
+  sendersReference: z.string().optional(),
+  requestedSendTime: isoTimestamp,
+  created: isoTimestamp,
+  recipientCount: z.number().int(),
+  processingStatus: z.enum(OrderProcessingStatus),
+  statusChanged: isoTimestamp,
+});
+export type OperatorOrderSummary = z.infer<typeof OperatorOrderSummary>;
+
+/** orders `GET /notifications/api/v1/internal/orders?creator=…&sendersReference=…&pageSize=…`: newest first. */
+export const OperatorOrderPage = z.object({
+  orders: z.array(OperatorOrderSummary),
+  /** Pass as `cursor` for the next (older) page; absent on the last page. */
+  next: z.string().optional(),
+});
+export type OperatorOrderPage = z.infer<typeof OperatorOrderPage>;
+
+/**
+ * orders `GET /notifications/api/v1/internal/orders/{id}` (and `PUT …/{id}/cancel`): one order of any creator,
+ * with the email's subject, the last processing error and its notification counts.
+ */
+export const OperatorOrderView = OperatorOrderSummary.omit({ recipientCount: true }).extend({
+  subject: z.string(),
+  lastError: z.string().optional(),
+  generated: z.number().int(),
+  succeeded: z.number().int(),
+  /** A halted order's halt: when, and how many were sent, withheld and still in flight. */
+  halted: HaltedResponse.optional(),
+});
+export type OperatorOrderView = z.infer<typeof OperatorOrderView>;
+
 /** Where those answers are served, relative to each app's management listener. */
 export const InternalApiPaths = {
   ordersRateLimit: '/notifications/api/v1/internal/rate-limit',
   ordersOutbox: '/notifications/api/v1/internal/outbox',
   ordersOutboxRedrive: '/notifications/api/v1/internal/outbox/redrive',
   emailSenderRateLimit: '/internal/rate-limit',
+  /** Search (GET, `OperatorOrderPage`); `/{id}` (GET, `OperatorOrderView`), `/{id}/progress` (GET,
+   * `OrderProgressResponse`, or its event stream), `/{id}/halt` (PUT, `OrderWithStatusResponse`), `/{id}/cancel`
+   * (PUT, `OperatorOrderView`). */
+  ordersOrders: '/notifications/api/v1/internal/orders',
 } as const;
+
+/** `InternalApiPaths.ordersOrders` + `/{id}` + the rest. */
+export function operatorOrderPath(id: string, rest: '' | '/progress' | '/halt' | '/cancel' = ''): string {
+  return `${InternalApiPaths.ordersOrders}/${encodeURIComponent(id)}${rest}`;
+}

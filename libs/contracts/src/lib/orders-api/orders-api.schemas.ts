@@ -1,12 +1,9 @@
-import {
-  EmailContentType,
-  EmailNotificationResultType,
-  OrderProcessingStatus,
-} from '@notifications/contracts';
 import { z } from 'zod';
+import { EmailContentType, EmailNotificationResultType, OrderProcessingStatus } from '../enums';
 
-// Response shapes of the API (the reference's v1 models). One declaration gives the TypeScript types, the
-// OpenAPI schemas (z.toJSONSchema) and the checks the API tests run on real responses.
+// Response shapes of the orders API (the reference's v1 models). One declaration gives the TypeScript types, the
+// OpenAPI schemas (z.toJSONSchema, apps/orders), the checks the API tests run on real responses, and what the ops
+// CLI parses: the operator endpoints answer with the same shapes (progress, halt).
 
 const timestamp = z.string().describe('ISO-8601, UTC');
 const uuid = z.string().describe('UUID');
@@ -149,14 +146,3 @@ export type HaltedResponse = z.infer<typeof HaltedResponse>;
 export type EmailNotificationSummaryResponse = z.infer<typeof EmailNotificationSummaryResponse>;
 export type OrderListResponse = z.infer<typeof OrderListResponse>;
 export type OrderProgressResponse = z.infer<typeof OrderProgressResponse>;
-
-/** Schemas published in the OpenAPI document, by component name. */
-export const RESPONSE_SCHEMAS = {
-  OrderIdResponse,
-  NotificationOrderResponse,
-  OrderWithStatusResponse,
-  EmailNotificationSummaryResponse,
-  OrderListResponse,
-  OrderProgressResponse,
-  ProblemDetails: ProblemDetailsResponse,
-} as const;

@@ -8,7 +8,7 @@ export type SseItem =
  * Reads a `text/event-stream` body (WHATWG HTML §9.2.6, "Interpreting an event stream") item by item until it
  * ends: lines end with LF, CR LF or CR; a blank line dispatches the event gathered so far (`data:` lines joined by
  * LF; a field's value loses one leading space); lines starting with `:` are comments. Enough for the progress
- * stream (`npm run demo`, the tests); `event:` names are not used there and are ignored.
+ * stream (`npm run demo`, `npm run ops -- orders show --watch`, the tests); `event:` names are not used there and are ignored.
  */
 export async function* readServerSentEvents(body: ReadableStream<Uint8Array>): AsyncGenerator<SseItem> {
   const decoder = new TextDecoder();
