@@ -264,7 +264,7 @@ export class OrdersService {
 }
 
 // The canonical JSON is fed to the hash in slices of about this many characters: for 100 000 recipients, building
-// it as one string (a string per recipient, then their join) allocated 63 MB that lived until the join.
+// it as one string (a string per recipient, kept until their join) allocated 63 MB.
 const HASH_SLICE_CHARS = 64 * 1024;
 
 /**
