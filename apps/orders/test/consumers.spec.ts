@@ -150,6 +150,25 @@ describe('orders consumers against the real broker', () => {
     expect(identity(await db.notifications(orderId))).toEqual(identity(before));
   });
 
+  it('creates one notification per address when the duplicates are far apart in a large order', async () => {
+    // Intake drafts a slice of recipients at a time: the first address of the order must win across slices too.
+    const recipients = [
+      { emailAddress: 'Far-Apart@example.com' },
+      ...Array.from({ length: 6_000 }, (_, i) => ({ emailAddress: `far-${i}@example.com` })),
+      { emailAddress: 'far-apart@EXAMPLE.com' },
+      { emailAddress: 'far-0@example.com' },
+    ];
+    const orderId = await placeOrder({ recipients });
+    await expectEventually(async () => expect(await db.status(orderId)).toBe('Processed'), {
+      timeoutMs: 30_000,
+    });
+    const notifications = await db.notifications(orderId);
+    expect(notifications).toHaveLength(6_001);
+    expect(notifications.find((n) => n.recipient_key === 'far-apart@example.com')?.to_address).toBe(
+      'Far-Apart@example.com',
+    );
+  });
+
   it('publishes personalised emails in the wire format, keyed by notification id', async () => {
     const orderId = await placeOrder({
       subject: 'Hello $recipientName$',

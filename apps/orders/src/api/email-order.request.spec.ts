@@ -1,6 +1,6 @@
 import { AddressPolicy } from '../domain/address-policy';
 import { OutboundHttpClient } from '../clients/outbound-http.client';
-import { ORDER_LIMITS, validateEmailOrderRequest } from './email-order.request';
+import { ORDER_LIMITS, pathOfNulCharacter, validateEmailOrderRequest } from './email-order.request';
 import { hashRequest } from './orders.service';
 
 const now = new Date('2026-03-15T12:00:00Z');
@@ -190,5 +190,47 @@ describe(hashRequest.name, () => {
     if (!a.ok || !b.ok || !c.ok) throw new Error('expected valid requests');
     expect(hashRequest(a.request)).toBe(hashRequest(b.request));
     expect(hashRequest(a.request)).not.toBe(hashRequest(c.request));
+  });
+
+  it('keeps the canonical form that stored request hashes were made with', () => {
+    // Orders keep their request_hash: a changed canonical form would turn every retry of an earlier request
+    // into an idempotency conflict (422). The digest was computed before the hash was streamed.
+    const result = validate({
+      subject: 'Skatt – årsoppgjør ✓ "q"',
+      body: 'Line 1\r\n\tLine 2 \u2028',
+      sendersReference: 'ref',
+      requestedSendTime: '2026-03-16T09:00:00+01:00',
+      contentType: 'html',
+      ignoreReservation: true,
+      resourceId: 'urn:altinn:resource:x',
+      recipients: [
+        { nationalIdentityNumber: '01017012345' },
+        { organizationNumber: '123456789' },
+        { emailAddress: ' b@example.com ' },
+      ],
+    });
+    if (!result.ok) throw new Error('expected a valid request');
+    expect(hashRequest(result.request)).toBe(
+      'b02990fe229dac5cfd037ffd8f7f83b8a98e8a8a7d4b021e73cf02118100a1e4',
+    );
+  });
+});
+
+describe(pathOfNulCharacter.name, () => {
+  it('names the first string holding U+0000 in document order, at any depth', () => {
+    expect(pathOfNulCharacter({ a: [1, { b: 'x' }, { c: ['ok', 'n\u0000'] }], d: 'n\u0000' })).toEqual([
+      'a',
+      2,
+      'c',
+      1,
+    ]);
+    expect(pathOfNulCharacter('x\u0000')).toEqual([]);
+    expect(pathOfNulCharacter({ a: [[], {}, null, 1, 'x'] })).toBeUndefined();
+  });
+
+  it('walks a deeply nested body without recursion', () => {
+    let body: unknown = 'deep\u0000';
+    for (let depth = 0; depth < 100_000; depth += 1) body = [body];
+    expect(pathOfNulCharacter(body)).toHaveLength(100_000);
   });
 });

@@ -18,12 +18,17 @@ import {
 export class RecipientResolver {
   constructor(@Inject(CONTACT_POINT_SERVICE) private readonly contactPoints: ContactPointService) {}
 
-  async resolve(
+  /**
+   * Asks the register once for the whole order and returns what drafts any slice of its recipients, so that a large
+   * order's drafts need not all exist at once (see PastDueService). A slice's drafts are unique within the slice;
+   * across slices the notifications' unique (order, recipient key) keeps the first, as the whole order's drafts do.
+   */
+  async drafter(
     recipients: readonly OrderRecipient[],
     ignoreReservation: boolean,
-  ): Promise<NotificationDraft[]> {
+  ): Promise<(slice: readonly OrderRecipient[]) => NotificationDraft[]> {
     const directory = await this.lookup(recipients);
-    return draftNotifications(recipients, directory, ignoreReservation);
+    return (slice) => draftNotifications(slice, directory, ignoreReservation);
   }
 
   /** The create response's `recipientLookup`, or undefined when no recipient needed a look-up. */
@@ -37,10 +42,14 @@ export class RecipientResolver {
   }
 
   private async lookup(recipients: readonly OrderRecipient[]): Promise<Directory> {
-    const nins = unique(
-      recipients.flatMap((r) => (r.nationalIdentityNumber ? [r.nationalIdentityNumber] : [])),
-    );
-    const orgs = unique(recipients.flatMap((r) => (r.organizationNumber ? [r.organizationNumber] : [])));
+    const ninSet = new Set<string>();
+    const orgSet = new Set<string>();
+    for (const recipient of recipients) {
+      if (recipient.nationalIdentityNumber) ninSet.add(recipient.nationalIdentityNumber);
+      if (recipient.organizationNumber) orgSet.add(recipient.organizationNumber);
+    }
+    const nins = [...ninSet];
+    const orgs = [...orgSet];
     const [persons, organizations] = await Promise.all([
       nins.length > 0 ? this.contactPoints.lookupPersons(nins) : Promise.resolve([]),
       orgs.length > 0 ? this.contactPoints.lookupOrganizations(orgs) : Promise.resolve([]),
@@ -50,8 +59,4 @@ export class RecipientResolver {
       organizations: new Map(organizations.map((o) => [o.organizationNumber, o])),
     };
   }
-}
-
-function unique(values: readonly string[]): string[] {
-  return [...new Set(values)];
 }

@@ -8,11 +8,15 @@ import { OrderRepository } from '../store/order.repository';
 import { RecipientResolver } from '../clients/recipient-resolver.service';
 import { SendConditionClient, SendConditionUnavailableError } from './send-condition.client';
 
+// Recipients drafted and inserted at a time (one INSERT each, as the repository's own chunk).
+const INTAKE_SLICE = 5_000;
+
 export type ProcessOutcome =
   | {
       readonly kind: 'processed';
       readonly status: OrderProcessingStatus;
       readonly created: number;
+      /** The order's recipients. */
       readonly total: number;
     }
   | { readonly kind: 'condition-not-met' }
@@ -68,22 +72,29 @@ export class PastDueService {
     }
 
     // Outside the transaction: no row lock is held while the register answers.
-    const drafts = await this.recipients.resolve(order.recipients, order.ignoreReservation ?? false);
+    const draft = await this.recipients.drafter(order.recipients, order.ignoreReservation ?? false);
     const expiry = new Date(order.requestedSendTime.getTime() + this.config.notifications.expiryMs);
 
     const outcome = await this.uow.run(async (tx): Promise<ProcessOutcome> => {
       // Serialises concurrent deliveries of the same order (e.g. a redelivery during a rebalance).
       const status = await this.orders.lockStatus(tx, order.id);
       if (status !== 'Processing') return { kind: 'skipped', status: status ?? order.processingStatus };
-      const created = await this.notifications.insertMany(tx, order.id, drafts, expiry);
+      // A slice of recipients at a time, in order: drafting 100 000 recipients at once allocated ≈ 22 MB, and the
+      // drafts lived through the whole transaction (promoted, so they grew the old generation). The insert keeps
+      // the first notification of a recipient key, in the same order the whole order's drafts would.
+      let created = 0;
+      for (let start = 0; start < order.recipients.length; start += INTAKE_SLICE) {
+        const drafts = draft(order.recipients.slice(start, start + INTAKE_SLICE));
+        created += await this.notifications.insertMany(tx, order.id, drafts, expiry);
+      }
       const pending = await this.notifications.hasPending(tx, order.id);
       const next: OrderProcessingStatus = pending ? 'Processed' : 'Completed';
       await this.orders.finishProcessing(tx, order.id, next);
-      return { kind: 'processed', status: next, created, total: drafts.length };
+      return { kind: 'processed', status: next, created, total: order.recipients.length };
     });
     if (outcome.kind === 'processed') {
       this.logger.log(
-        `Order ${order.id} ${outcome.status}: ${outcome.created} notification(s) created (${outcome.total} recipients' addresses)`,
+        `Order ${order.id} ${outcome.status}: ${outcome.created} notification(s) created for ${outcome.total} recipient(s)`,
       );
     }
     return outcome;
