@@ -148,19 +148,17 @@ describe('repositories against PostgreSQL', () => {
       const due = await insertOrders(30);
       await insertOrders(5, { requestedSendTime: new Date(Date.now() + 3_600_000) });
       const held = gate();
+      const claimedFirst = gate();
       const first = uow.run(async (tx) => {
         const claimed = await orders.claimDue(tx, 20, 0, NO_BYTE_BOUND);
+        claimedFirst.open();
         await held.wait;
         return claimed;
       });
-      // While the first claimer still holds its 20 rows, the second gets only the other 10, without waiting.
-      await expectEventually(async () => {
-        const locked: { n: number }[] = await db.dataSource.query(
-          `SELECT count(*)::int AS n FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-            WHERE a.datname = current_database() AND l.mode = 'RowShareLock'`,
-        );
-        expect(locked[0]!.n).toBeGreaterThan(0);
-      });
+      // While the first claimer still holds its 20 rows (its claim has returned, its transaction is open), the
+      // second gets only the other 10, without waiting. (Waiting for the table's RowShareLock instead raced: that
+      // lock is taken before the rows are, and on a loaded machine the second claim got in between.)
+      await claimedFirst.wait;
       const second = await uow.run((tx) => orders.claimDue(tx, 20, 0, NO_BYTE_BOUND));
       held.open();
       const firstIds = (await first).map((order) => order.id);
