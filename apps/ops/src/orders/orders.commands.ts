@@ -13,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type Command } from 'commander';
 import { CliError } from '../cli/cli-error';
 import { orderIdArgument, positiveInt, type CommandContext } from '../cli/command-context';
-import { formatTable } from '../cli/output';
+import { formatTable, type Output } from '../cli/output';
 import { type InternalApiClient } from '../http/internal-api.client';
 
 interface JsonOption {
@@ -39,6 +39,24 @@ async function details(client: InternalApiClient, id: string): Promise<OrderDeta
     client.get(operatorOrderPath(id, '/progress'), OrderProgressResponse),
   ]);
   return { order, progress };
+}
+
+/**
+ * Without `--yes`, a change to an order only shows the order as it stands and exits 1 (as `dlq purge` does), so a
+ * mistyped id never halts or cancels anything.
+ */
+async function requireConfirmation(
+  client: InternalApiClient,
+  output: Output,
+  id: string,
+  options: { readonly yes?: boolean },
+  verb: 'halt' | 'cancel',
+  done: 'halted' | 'cancelled',
+): Promise<void> {
+  if (options.yes === true) return;
+  const shown = await details(client, id);
+  output.result(shown, () => `Would ${verb}:\n${renderDetails(shown)}`);
+  throw new CliError(`Nothing ${done}: add --yes to ${verb} this order`, 1);
 }
 
 function eta(seconds: number | null): string {
@@ -202,11 +220,7 @@ export function registerOrdersCommands(program: Command, context: CommandContext
     .action(async (id: string, options: JsonOption & { yes?: boolean }) => {
       const client = context.orders();
       const output = context.output(options);
-      if (options.yes !== true) {
-        const shown = await details(client, id);
-        output.result(shown, () => `Would halt:\n${renderDetails(shown)}`);
-        throw new CliError('Nothing halted: add --yes to halt this order', 1);
-      }
+      await requireConfirmation(client, output, id, options, 'halt', 'halted');
       const answer = await client.put(operatorOrderPath(id, '/halt'), OrderWithStatusResponse);
       output.result(answer, () =>
         [
@@ -231,11 +245,7 @@ export function registerOrdersCommands(program: Command, context: CommandContext
     .action(async (id: string, options: JsonOption & { yes?: boolean }) => {
       const client = context.orders();
       const output = context.output(options);
-      if (options.yes !== true) {
-        const shown = await details(client, id);
-        output.result(shown, () => `Would cancel:\n${renderDetails(shown)}`);
-        throw new CliError('Nothing cancelled: add --yes to cancel this order', 1);
-      }
+      await requireConfirmation(client, output, id, options, 'cancel', 'cancelled');
       const answer = await client.put(operatorOrderPath(id, '/cancel'), OperatorOrderView);
       output.result(answer, () => `Order ${answer.id}: ${answer.processingStatus}`);
     });
