@@ -47,8 +47,12 @@ export class ConsumerLagService {
       }
       return cached;
     };
-    // kafkajs 2.2 asks for no topic at all (instead of every topic) when given none: name them all.
-    const candidates = (await this.kafka.listTopics()).filter((topic) => !topic.startsWith('__'));
+    // kafkajs 2.2 asks for no topic at all (instead of every topic) when given none: name them all — those of this
+    // deployment only: the groups are suffixed like its topics and read no other, and naming a topic that another
+    // deployment (a test suite on a shared broker) deletes meanwhile fails the whole request (its metadata is gone).
+    const candidates = (await this.kafka.listTopics()).filter(
+      (topic) => !topic.startsWith('__') && (this.suffix === undefined || topic.endsWith(`.${this.suffix}`)),
+    );
     const result: GroupLag[] = [];
     for (const group of groups) {
       const description = described.find((entry) => entry.groupId === group);
