@@ -23,9 +23,10 @@ const HALT_VIEW_MAX_AGE_MS = HALT_PROPAGATION_MS * 0.8;
  * The orders halted so far (apps/orders README, "Halt"), read from `orders.halted` by every replica: before each
  * send, `isHalted` makes sure this process has read that topic up to end offsets fetched less than
  * `HALT_VIEW_MAX_AGE_MS` ago (refreshed in the background; a send waits only when the view is older, e.g. after an
- * idle spell), so a halt Kafka acknowledged `HALT_PROPAGATION_MS` before the call is known. In memory, stateless across restarts (the topic is read again from
- * the beginning). A halt is forgotten `EMAIL_MAX_MESSAGE_AGE_MS` after it was recorded: every email of the order
- * was published before the halt, so by then each one is older than that limit and never sent anyway.
+ * idle spell), so a halt Kafka acknowledged `HALT_PROPAGATION_MS` before the call is known. In memory, stateless
+ * across restarts (the topic is read again from the beginning). A halt is forgotten `EMAIL_MAX_MESSAGE_AGE_MS`
+ * after it was recorded: every email of the order was published before the halt, so by then each one is older
+ * than that limit and never sent anyway.
  */
 @Injectable()
 export class HaltedOrders implements OnApplicationBootstrap, OnApplicationShutdown {
