@@ -10,7 +10,7 @@ export const LAYERS = [
   ['config'],
   ['store', 'clients'],
   ['progress'],
-  ['api', 'intake', 'dispatch', 'status'],
+  ['api', 'intake', 'dispatch', 'status', 'subscriptions'],
   ['scheduler'],
   ['ops'],
   ['app'],

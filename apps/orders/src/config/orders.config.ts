@@ -391,6 +391,60 @@ const progressSettings: SettingGroup<ProgressSettings> = envGroup(
     })),
 );
 
+export interface SubscriptionSettings {
+  /** Subscriptions one creator may hold. */
+  readonly maxPerCreator: number;
+  /** Destinations delivered to at once per process (a slow one holds one slot, never the others). */
+  readonly deliveryConcurrency: number;
+  /** Events read per delivery round of one subscription (HTTP sends them in order; Kafka in one request). */
+  readonly deliveryBatchSize: number;
+  /** How often the delivery loop looks for due events when it found none. */
+  readonly deliveryIntervalMs: number;
+  /** One delivery (HTTP exchange or Kafka produce) ends within this time. */
+  readonly deliveryTimeoutMs: number;
+  /** After a failed delivery a destination waits this long × 2^(fails − 1), at most `retryMaxDelayMs`. */
+  readonly retryInitialDelayMs: number;
+  readonly retryMaxDelayMs: number;
+  /** Consecutive failed deliveries after which a subscription becomes `failed` (resumable). */
+  readonly maxConsecutiveFailures: number;
+  /** Undelivered events older than this are dropped (counted in the metrics). */
+  readonly eventRetentionMs: number;
+  /** Kafka producers to subscribers' clusters kept open at once (least recently used closed beyond it). */
+  readonly maxKafkaProducers: number;
+  /** A producer to a subscriber's cluster unused this long is closed. */
+  readonly kafkaIdleMs: number;
+}
+
+const subscriptionSettings: SettingGroup<SubscriptionSettings> = envGroup(
+  z
+    .object({
+      SUBSCRIPTIONS_MAX_PER_CREATOR: envInt(100, { min: 1, max: 100_000 }),
+      SUBSCRIPTIONS_DELIVERY_CONCURRENCY: envInt(8, { min: 1, max: 256 }),
+      SUBSCRIPTIONS_DELIVERY_BATCH_SIZE: envInt(500, { min: 1, max: 10_000 }),
+      SUBSCRIPTIONS_DELIVERY_INTERVAL: envDurationMs('200ms', { min: 10, max: 60_000 }),
+      SUBSCRIPTIONS_DELIVERY_TIMEOUT: envDurationMs('10s', { min: 100, max: 300_000 }),
+      SUBSCRIPTIONS_RETRY_INITIAL_DELAY: envDurationMs('1s', { min: 10, max: 3_600_000 }),
+      SUBSCRIPTIONS_RETRY_MAX_DELAY: envDurationMs('5m', { min: 10, max: 86_400_000 }),
+      SUBSCRIPTIONS_MAX_CONSECUTIVE_FAILURES: envInt(20, { min: 1, max: 10_000 }),
+      SUBSCRIPTIONS_EVENT_RETENTION: envDurationMs('7d', { min: 60_000 }),
+      SUBSCRIPTIONS_KAFKA_MAX_PRODUCERS: envInt(32, { min: 1, max: 1_000 }),
+      SUBSCRIPTIONS_KAFKA_IDLE: envDurationMs('5m', { min: 1_000, max: 86_400_000 }),
+    })
+    .transform((env): SubscriptionSettings => ({
+      maxPerCreator: env.SUBSCRIPTIONS_MAX_PER_CREATOR,
+      deliveryConcurrency: env.SUBSCRIPTIONS_DELIVERY_CONCURRENCY,
+      deliveryBatchSize: env.SUBSCRIPTIONS_DELIVERY_BATCH_SIZE,
+      deliveryIntervalMs: env.SUBSCRIPTIONS_DELIVERY_INTERVAL,
+      deliveryTimeoutMs: env.SUBSCRIPTIONS_DELIVERY_TIMEOUT,
+      retryInitialDelayMs: env.SUBSCRIPTIONS_RETRY_INITIAL_DELAY,
+      retryMaxDelayMs: Math.max(env.SUBSCRIPTIONS_RETRY_MAX_DELAY, env.SUBSCRIPTIONS_RETRY_INITIAL_DELAY),
+      maxConsecutiveFailures: env.SUBSCRIPTIONS_MAX_CONSECUTIVE_FAILURES,
+      eventRetentionMs: env.SUBSCRIPTIONS_EVENT_RETENTION,
+      maxKafkaProducers: env.SUBSCRIPTIONS_KAFKA_MAX_PRODUCERS,
+      kafkaIdleMs: env.SUBSCRIPTIONS_KAFKA_IDLE,
+    })),
+);
+
 export const ordersConfigSchema = z.object({
   env: appEnvSettings,
   /** LOG_LEVEL, LOG_FORMAT, tracing: the same variables and values in every app. */
@@ -408,6 +462,7 @@ export const ordersConfigSchema = z.object({
   consumer: consumerSettings,
   console: consoleSettings,
   progress: progressSettings,
+  subscriptions: subscriptionSettings,
 });
 
 export type OrdersConfig = Readonly<z.infer<typeof ordersConfigSchema>>;
