@@ -22,7 +22,10 @@ export const TOPIC_SAFE_MACROS = [
   'status',
 ] as const satisfies readonly SubscriptionMacro[];
 
-/** `${name}`: the name is everything up to the first `}`. */
+/**
+ * `${name}`: the name is everything up to the first `}`. Global and shared: use it with `matchAll` or `replace`, which
+ * do not depend on its `lastIndex`, never with `test` or `exec`.
+ */
 export const MACRO_PATTERN = /\$\{([^}]*)\}/g;
 
 // Kafka's own rule for topic names (org.apache.kafka.common.internals.Topic): at most 249 of these characters.
