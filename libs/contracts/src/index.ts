@@ -100,4 +100,15 @@ export {
   OrderProgressResponse,
   ProblemDetailsResponse,
 } from './lib/orders-api/orders-api.schemas';
+// The subscriptions resource's answers (public API), and its wire enums.
+export {
+  SubscriptionEventType,
+  SubscriptionStatus,
+  KafkaSaslMechanism,
+  HttpDestinationResponse,
+  KafkaDestinationResponse,
+  SubscriptionResponse,
+  CreatedSubscriptionResponse,
+  SubscriptionListResponse,
+} from './lib/orders-api/subscriptions-api.schemas';
 export { type SseItem, readServerSentEvents } from './lib/orders-api/server-sent-events';

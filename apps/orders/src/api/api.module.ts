@@ -6,12 +6,14 @@ import { JwtAuthGuard } from './auth.guard';
 import { OrdersController } from './orders.controller';
 import { OrdersService } from './orders.service';
 import { ProgressResponder } from './progress.responder';
+import { SubscriptionsController } from './subscriptions.controller';
+import { SubscriptionsService } from './subscriptions.service';
 
-/** The public orders API; its controllers are the ones the OpenAPI document describes. */
+/** The public orders and subscriptions API; its controllers are the ones the OpenAPI document describes. */
 @Module({
   imports: [StoreModule, ClientsModule, ProgressModule],
-  controllers: [OrdersController],
-  providers: [OrdersService, JwtAuthGuard, ProgressResponder],
+  controllers: [OrdersController, SubscriptionsController],
+  providers: [OrdersService, SubscriptionsService, JwtAuthGuard, ProgressResponder],
   // The operator console and the operators' halt (ops/) use the same service without the creator scope, and the
   // operators' progress route answers with the same responder.
   exports: [OrdersService, ProgressResponder],

@@ -28,7 +28,7 @@ const EMAIL_ADDRESS = /^[^\s@<>()[\]\\,;:"]+@[^\s@<>()[\]\\,;:"]+\.[^\s@<>()[\]\
 const RESOURCE_PREFIX = 'urn:altinn:resource:';
 
 /** JSON null means absent, as in the reference (.NET) API. */
-const optional = <S extends z.ZodType>(schema: S) =>
+export const optional = <S extends z.ZodType>(schema: S) =>
   schema.nullish().transform((value): z.output<S> | undefined => value ?? undefined);
 
 // C0 and C1 controls (CR and LF among them), DEL, and the Unicode line and paragraph separators: none belongs
@@ -38,7 +38,7 @@ const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 const NO_CONTROL_CHARACTERS = 'must not contain control characters (line breaks, tabs, C0/C1 controls)';
 
 /** Text that must stay on one line. */
-const singleLine = (max: number) =>
+export const singleLine = (max: number) =>
   z
     .string()
     .max(max, `must be at most ${max} characters`)
@@ -100,7 +100,7 @@ const RecipientSchema = z
   });
 
 /** An ISO-8601 date-time with a zone; seconds optional (`2026-03-16T08:00+01:00`). */
-function parseSendTime(value: string): Date | undefined {
+export function parseZonedDateTime(value: string): Date | undefined {
   const withSeconds = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?:Z|[+-]\d{2}:\d{2})$/i.test(value)
     ? value.replace(/^(.{16})/, '$1:00')
     : value;
@@ -124,7 +124,7 @@ export function emailOrderRequestSchema(context: EmailOrderRequestContext) {
     ),
     requestedSendTime: optional(z.string()).transform((value, ctx): Date | undefined => {
       if (value === undefined) return undefined;
-      const time = parseSendTime(value);
+      const time = parseZonedDateTime(value);
       if (time === undefined) {
         ctx.addIssue({
           code: 'custom',
@@ -179,18 +179,26 @@ export function emailOrderRequestSchema(context: EmailOrderRequestContext) {
 
 export type EmailOrderRequest = z.output<ReturnType<typeof emailOrderRequestSchema>>;
 
-export type ValidationResult =
-  | { readonly ok: true; readonly request: EmailOrderRequest }
+export type ValidationResult = BodyValidation<EmailOrderRequest>;
+
+/** A request body validated against its schema: the value, or every bad field (the first 100) with its problems. */
+export type BodyValidation<T> =
+  | { readonly ok: true; readonly request: T }
   | { readonly ok: false; readonly errors: Record<string, string[]>; readonly total: number };
 
 export function validateEmailOrderRequest(
   body: unknown,
   context: EmailOrderRequestContext,
 ): ValidationResult {
+  return validateBody(emailOrderRequestSchema(context), body);
+}
+
+/** Validates a JSON request body with `schema`, reporting every bad field at once (API 400s name them). */
+export function validateBody<S extends z.ZodType>(schema: S, body: unknown): BodyValidation<z.output<S>> {
   // PostgreSQL cannot store U+0000 in text, so it is refused anywhere in the body — also in the fields whose own
   // rules allow other control characters (the email body) — next to whatever else is wrong with the request.
   const nulAt = pathOfNulCharacter(body);
-  const result = emailOrderRequestSchema(context).safeParse(body, { reportInput: true });
+  const result = schema.safeParse(body, { reportInput: true });
   if (result.success && nulAt === undefined) return { ok: true, request: result.data };
   const errors: Record<string, string[]> = {};
   const issues = result.success ? [] : result.error.issues;

@@ -3,7 +3,9 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { z } from 'zod';
 import { ApiModule } from './api.module';
 import { emailOrderRequestSchema } from './email-order.request';
+import { subscriptionRequestSchema } from './subscription.request';
 import {
+  CreatedSubscriptionResponse,
   EmailNotificationSummaryResponse,
   NotificationOrderResponse,
   OrderIdResponse,
@@ -11,6 +13,8 @@ import {
   OrderProgressResponse,
   OrderWithStatusResponse,
   ProblemDetailsResponse,
+  SubscriptionListResponse,
+  SubscriptionResponse,
 } from '@notifications/contracts';
 
 type SchemaObject = Record<string, unknown>;
@@ -23,6 +27,9 @@ const RESPONSE_SCHEMAS = {
   EmailNotificationSummaryResponse,
   OrderListResponse,
   OrderProgressResponse,
+  SubscriptionResponse,
+  CreatedSubscriptionResponse,
+  SubscriptionListResponse,
   ProblemDetails: ProblemDetailsResponse,
 } as const;
 
@@ -40,7 +47,8 @@ export function setUpOpenApi(app: INestApplication): void {
   const config = new DocumentBuilder()
     .setTitle('Notifications: orders API')
     .setDescription(
-      'Email notification orders (Altinn Notifications v1 compatible). Errors are RFC 9457 problem details. ' +
+      'Email notification orders (Altinn Notifications v1 compatible) and subscriptions to their status ' +
+        'changes. Errors are RFC 9457 problem details. ' +
         'Authenticate with a bearer JWT carrying the scope altinn:serviceowner/notifications.create; ' +
         "orders belong to the token's org claim. Development tokens: `npm run token -- --org ttd`.",
     )
@@ -56,8 +64,13 @@ export function setUpOpenApi(app: INestApplication): void {
     // The document describes the shape only; nothing is validated with this schema.
     checkUrl: (url) => ({ ok: true, url: new URL(url) }),
   });
+  const subscriptionRequest = subscriptionRequestSchema({
+    now: new Date(0),
+    checkUrl: (url) => ({ ok: true, url: new URL(url) }),
+  });
   const schemas: Record<string, SchemaObject> = {
     EmailOrderRequest: toOpenApi(request, 'input'),
+    SubscriptionRequest: toOpenApi(subscriptionRequest, 'input'),
     ...Object.fromEntries(
       Object.entries(RESPONSE_SCHEMAS).map(([name, schema]) => [name, toOpenApi(schema, 'output')]),
     ),

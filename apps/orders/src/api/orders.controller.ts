@@ -302,12 +302,16 @@ export class OrdersController {
 
 /** A malformed id cannot name an order: the same 404 as an unknown one (the reference's route constraint). */
 export function orderId(id: string): string {
-  if (!UUID.test(id)) throw new OrderNotFoundError(id);
+  if (!isUuid(id)) throw new OrderNotFoundError(id);
   return id.toLowerCase();
 }
 
+export function isUuid(id: string): boolean {
+  return UUID.test(id);
+}
+
 /** The parsed JSON body; 415 for another media type, 400 for none. */
-function jsonBody(request: HttpRequest): unknown {
+export function jsonBody(request: HttpRequest): unknown {
   const contentType = request.get('content-type');
   const mediaType = contentType?.split(';')[0]?.trim() ?? '';
   if (contentType !== undefined && !JSON_MEDIA_TYPE.test(mediaType)) {
