@@ -1,5 +1,6 @@
-import { AddressPolicy } from '../domain/address-policy';
+import { AddressPolicy, parseAllowEntry, type AllowEntry } from '../domain/address-policy';
 import {
+  checkKafkaUrl,
   KafkaDeliveryError,
   KafkaDestinationPool,
   MAX_KAFKA_URL_BROKERS,
@@ -45,6 +46,33 @@ describe(parseKafkaUrl.name, () => {
     expect(parseKafkaUrl(brokers(MAX_KAFKA_URL_BROKERS + 1))).toEqual({
       ok: false,
       reason: `lists more than ${MAX_KAFKA_URL_BROKERS} brokers`,
+    });
+  });
+});
+
+describe(checkKafkaUrl.name, () => {
+  const guard = (...entries: string[]) =>
+    new OutboundGuard(new AddressPolicy(entries.map((entry) => parseAllowEntry(entry) as AllowEntry)));
+
+  it('refuses, without DNS, a broker on a refused address or localhost unless allow-listed', () => {
+    expect(checkKafkaUrl('kafka://broker.example:9092,10.1.2.3:9092', guard())).toEqual({
+      ok: false,
+      reason:
+        'broker 10.1.2.3:9092 points to a private address, which is refused (not on the outbound allow-list)',
+    });
+    expect(checkKafkaUrl('kafka://localhost:9092', guard())).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/^broker localhost:9092 points to a loopback address/),
+    });
+    expect(checkKafkaUrl('kafka://10.1.2.3:9092,localhost:9092', guard('10.0.0.0/8', 'localhost'))).toEqual({
+      ok: true,
+      brokers: ['10.1.2.3:9092', 'localhost:9092'],
+    });
+    // Names are for the connect to judge (with what they resolve to then).
+    expect(checkKafkaUrl('kafka://broker.example:9092', guard()).ok).toBe(true);
+    expect(checkKafkaUrl('kafka://broker.example', guard())).toEqual({
+      ok: false,
+      reason: 'broker.example has no port',
     });
   });
 });

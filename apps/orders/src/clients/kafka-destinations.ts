@@ -9,6 +9,7 @@ import {
   type LogEntry,
   logLevel,
   type Message,
+  Partitioners,
   type Producer,
   type SASLOptions,
 } from 'kafkajs';
@@ -65,6 +66,21 @@ export function parseKafkaUrl(raw: string): KafkaUrlCheck {
     brokers.push(`${host}:${port}`);
   }
   return { ok: true, brokers };
+}
+
+/**
+ * What can be decided about a destination URL before any connection (a subscription's creation answers 400 on it):
+ * its syntax, and brokers the guard refuses without DNS (IP literals, `localhost`). Names are checked again, with
+ * every address they resolve to, at each connect.
+ */
+export function checkKafkaUrl(raw: string, guard: OutboundGuard): KafkaUrlCheck {
+  const parsed = parseKafkaUrl(raw);
+  if (!parsed.ok) return parsed;
+  for (const broker of parsed.brokers) {
+    const reason = guard.refusalOfHost(broker.slice(0, broker.lastIndexOf(':')));
+    if (reason !== undefined) return { ok: false, reason: `broker ${broker} ${reason}` };
+  }
+  return parsed;
 }
 
 /** Why a delivery into a subscriber's cluster failed, in words fit for `lastFailureReason` (never a secret). */
@@ -203,7 +219,8 @@ export class KafkaDestinationPool implements KafkaEventSender, OnApplicationShut
   private readonly logger = new Logger(KafkaDestinationPool.name);
   /** In least recently used first order: a Map iterates in insertion order and `touch` re-inserts. */
   private readonly producers = new Map<string, PooledProducer>();
-  /** Retired producers still finishing a send, and disconnects under way: `close` waits for them. */
+  /** Sends under way and disconnects under way: `close` waits for both. */
+  private readonly deliveries = new Set<Promise<void>>();
   private readonly closing = new Set<Promise<void>>();
   private producersCreated = 0;
   private connectionsOpened = 0;
@@ -226,6 +243,31 @@ export class KafkaDestinationPool implements KafkaEventSender, OnApplicationShut
 
   async send(destination: KafkaDestinationSettings, records: readonly KafkaEventRecord[]): Promise<void> {
     if (this.closed) throw new KafkaDeliveryError('the Kafka destination pool is shut down', false);
+    const delivery = this.deliver(destination, records);
+    this.deliveries.add(delivery);
+    try {
+      await delivery;
+    } finally {
+      this.deliveries.delete(delivery);
+    }
+  }
+
+  /** Disconnects every producer once the sends under way have ended (each within its timeout); later sends fail. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const entry of [...this.producers.values()]) this.retire(entry);
+    await Promise.allSettled([...this.deliveries]);
+    await Promise.all([...this.closing]);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.close();
+  }
+
+  private async deliver(
+    destination: KafkaDestinationSettings,
+    records: readonly KafkaEventRecord[],
+  ): Promise<void> {
     if (records.length === 0) return;
     const brokers = this.brokersOf(destination);
     const entry = this.acquire(brokers, destination);
@@ -254,17 +296,6 @@ export class KafkaDestinationPool implements KafkaEventSender, OnApplicationShut
       entry.inFlight -= 1;
       this.settle(entry);
     }
-  }
-
-  /** Disconnects every producer; later sends fail. */
-  async close(): Promise<void> {
-    this.closed = true;
-    for (const entry of [...this.producers.values()]) this.retire(entry);
-    await Promise.all([...this.closing]);
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    await this.close();
   }
 
   private brokersOf(destination: KafkaDestinationSettings): readonly string[] {
@@ -336,6 +367,9 @@ export class KafkaDestinationPool implements KafkaEventSender, OnApplicationShut
       idempotent: false,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
+      // Named, which also silences kafkajs' start-up notice: the Java client's murmur2 partitioning, so an order's
+      // key lands on the partition the subscriber's own Java producers would choose.
+      createPartitioner: Partitioners.DefaultPartitioner,
       retry: { retries: 2, initialRetryTime: 200, maxRetryTime: 1_000 },
     });
   }
