@@ -211,13 +211,13 @@ const CONNECTION_ERROR_PREFIX = /^(Connection error|Failed to connect): /;
  * metadata names later (advertised listeners a subscriber controls) are connected to through it, so a cluster
  * cannot point orders at an internal address.
  *
- * A send that fails discards its producer (disconnected once idle): the next send starts from a fresh connect
+ * A send that fails discards its producer (disconnected once its other sends end): the next send starts from a fresh connect
  * instead of a kafkajs client in an unknown state after a timeout or a dead broker; failures are rare and the
  * delivery engine backs off between attempts.
  */
 export class KafkaDestinationPool implements KafkaEventSender, OnApplicationShutdown {
   private readonly logger = new Logger(KafkaDestinationPool.name);
-  /** In least recently used first order: a Map iterates in insertion order and `touch` re-inserts. */
+  /** In least recently used first order: a Map iterates in insertion order and `acquire` re-inserts. */
   private readonly producers = new Map<string, PooledProducer>();
   /** Sends under way and disconnects under way: `close` waits for both. */
   private readonly deliveries = new Set<Promise<void>>();
