@@ -1,8 +1,9 @@
-import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { lookup as dnsLookup } from 'node:dns';
 import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import https from 'node:https';
-import { isIP, type LookupFunction } from 'node:net';
-import { type AddressPolicy, normaliseHost, refusedText, type UrlCheck } from '../domain/address-policy';
+import { isIP } from 'node:net';
+import { type AddressPolicy, normaliseHost, type UrlCheck } from '../domain/address-policy';
+import { OutboundGuard } from './outbound-guard';
 
 export { type UrlCheck } from '../domain/address-policy';
 
@@ -58,14 +59,16 @@ const REDIRECTS = new Set([301, 302, 303, 307, 308]);
  * http); body size and total time are capped. It never retries: attempts are bounded by the caller (the consumer's retry budget).
  */
 export class OutboundHttpClient {
-  constructor(
-    private readonly policy: AddressPolicy,
-    private readonly resolve: typeof dnsLookup = dnsLookup,
-  ) {}
+  /** The decision itself, shared with every other outbound connection (subscribers' Kafka clusters). */
+  readonly guard: OutboundGuard;
+
+  constructor(policy: AddressPolicy, resolve: typeof dnsLookup = dnsLookup) {
+    this.guard = new OutboundGuard(policy, resolve);
+  }
 
   /** What can be decided without DNS (AddressPolicy.checkUrl); hosts that need DNS are checked when fetched. */
   checkUrl(raw: string | URL): UrlCheck {
-    return this.policy.checkUrl(raw);
+    return this.guard.checkUrl(raw);
   }
 
   async request(target: string | URL, request: OutboundRequest): Promise<OutboundResponse> {
@@ -104,28 +107,9 @@ export class OutboundHttpClient {
     const body = request.body === undefined ? undefined : Buffer.from(request.body);
     return new Promise<OutboundResponse>((resolve, reject) => {
       let refused: OutboundRequestError | undefined;
-      const lookup: LookupFunction = (hostname, options, callback) => {
-        this.resolve(hostname, { ...options, all: true }, (error, addresses: LookupAddress[]) => {
-          if (error) return callback(error, '', 0);
-          const permitted = this.policy.allowsHost(host)
-            ? addresses
-            : addresses.filter(({ address }) => this.policy.refusal(address) === undefined);
-          if (permitted.length === 0) {
-            const range = addresses[0] === undefined ? undefined : this.policy.refusal(addresses[0].address);
-            refused = new OutboundRequestError(
-              'refused',
-              range === undefined
-                ? `${hostname} has no address`
-                : `${hostname} resolves to ${refusedText(range)}`,
-            );
-            return callback(refused, '', 0);
-          }
-          // net asks for every address when it races IPv4 and IPv6 (autoSelectFamily), else for one.
-          if (options.all === true) return callback(null, permitted);
-          const [first] = permitted;
-          return callback(null, first?.address ?? '', first?.family ?? 4);
-        });
-      };
+      const lookup = this.guard.lookupFunction((refusal) => {
+        refused = new OutboundRequestError('refused', refusal.message);
+      });
       const headers: Record<string, string> = { ...request.headers };
       if (body !== undefined) headers['content-length'] = String(body.length);
 

@@ -195,18 +195,27 @@ export class AddressPolicy {
     if (url.username !== '' || url.password !== '') {
       return { ok: false, reason: 'must not contain credentials (user:password@)' };
     }
-    const host = normaliseHost(url.hostname);
-    if (this.allowsHost(host)) return { ok: true, url };
+    const reason = this.refusalOfHost(url.hostname);
+    return reason === undefined ? { ok: true, url } : { ok: false, reason };
+  }
+
+  /**
+   * What can be decided about a host (of a URL or a Kafka bootstrap list) without DNS: why it is refused — an IP
+   * literal or `localhost` in a refused range — or `undefined` when it is allowed or only DNS can tell.
+   */
+  refusalOfHost(rawHost: string): string | undefined {
+    const host = normaliseHost(rawHost);
+    if (this.allowsHost(host)) return undefined;
     if (isIP(host) !== 0) {
       const range = this.refusal(host);
-      if (range !== undefined) return { ok: false, reason: `points to ${refusedText(range)}` };
+      if (range !== undefined) return `points to ${refusedText(range)}`;
     } else if (host === 'localhost' || host.endsWith('.localhost')) {
       // RFC 6761: localhost names always resolve to loopback.
       if (this.refusal('127.0.0.1') !== undefined && this.refusal('::1') !== undefined) {
-        return { ok: false, reason: `points to ${refusedText('loopback')}` };
+        return `points to ${refusedText('loopback')}`;
       }
     }
-    return { ok: true, url };
+    return undefined;
   }
 }
 
