@@ -2,7 +2,6 @@ import { KafkaSaslMechanism, SubscriptionEventType } from '@notifications/contra
 import { z } from 'zod';
 import { type UrlCheck } from '../domain/address-policy';
 import {
-  brokerAddress,
   parseKafkaUrl,
   type KafkaTls,
   type SubscriptionCustom,
@@ -85,9 +84,8 @@ function kafkaDestination(context: SubscriptionRequestContext) {
       }
       // The guard's rule for an IP literal or localhost; a host name is checked when the delivery's socket connects.
       for (const broker of parsed.brokers) {
-        const check = context.checkUrl(`http://${brokerAddress(broker)}/`);
-        if (!check.ok)
-          ctx.addIssue({ code: 'custom', message: `broker ${brokerAddress(broker)} ${check.reason}` });
+        const check = context.checkUrl(`http://${broker}/`);
+        if (!check.ok) ctx.addIssue({ code: 'custom', message: `broker ${broker} ${check.reason}` });
       }
     }),
     topic: z.string().superRefine((value, ctx) => {

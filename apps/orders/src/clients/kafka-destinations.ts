@@ -14,74 +14,13 @@ import {
   type SASLOptions,
 } from 'kafkajs';
 import { normaliseHost } from '../domain/address-policy';
+import { parseKafkaUrl } from '../domain/subscription.model';
 import {
   type KafkaDestinationSettings,
   type KafkaEventRecord,
   type KafkaEventSender,
 } from './kafka-event-sender';
 import { OUTBOUND_REFUSED_CODE, OutboundGuard, type OutboundRefusedError } from './outbound-guard';
-
-/** The most bootstrap brokers a destination URL may list (a subscriber's cluster needs two or three). */
-export const MAX_KAFKA_URL_BROKERS = 16;
-
-export type KafkaUrlCheck =
-  | { readonly ok: true; readonly brokers: readonly string[] }
-  | { readonly ok: false; readonly reason: string };
-
-const HOST_NAME = /^(?=.{1,253}$)[a-z0-9_](?:[a-z0-9_-]{0,62})(?:\.[a-z0-9_](?:[a-z0-9_-]{0,62}))*$/;
-
-/**
- * The bootstrap brokers of `kafka://host1:9092,host2:9092` (Orion's notation), as `host:port` strings, lower case.
- * Every broker needs a port (1..65535); no credentials, path or query (SASL settings are separate fields, so no
- * secret ever sits in a URL); IPv6 literals are refused because kafkajs splits a broker at its first `:`.
- */
-export function parseKafkaUrl(raw: string): KafkaUrlCheck {
-  const match = /^kafka:\/\/(.*)$/i.exec(raw.trim());
-  if (match?.[1] === undefined) return { ok: false, reason: 'must start with kafka://' };
-  const entries = match[1].split(',');
-  if (entries.length > MAX_KAFKA_URL_BROKERS) {
-    return { ok: false, reason: `lists more than ${MAX_KAFKA_URL_BROKERS} brokers` };
-  }
-  const brokers: string[] = [];
-  for (const entry of entries) {
-    const broker = entry.trim();
-    if (broker === '') return { ok: false, reason: 'has an empty broker entry' };
-    if (/[/?#@]/.test(broker)) {
-      return { ok: false, reason: 'must list host:port pairs only (no credentials, path or query)' };
-    }
-    if (broker.startsWith('[')) {
-      return { ok: false, reason: `${broker}: IPv6 literals are not supported, use a host name` };
-    }
-    const colon = broker.lastIndexOf(':');
-    if (colon === -1) return { ok: false, reason: `${broker} has no port` };
-    const host = normaliseHost(broker.slice(0, colon));
-    const portText = broker.slice(colon + 1);
-    if (isIP(host) === 6 || host.includes(':')) {
-      return { ok: false, reason: `${broker}: IPv6 literals are not supported, use a host name` };
-    }
-    if (isIP(host) !== 4 && !HOST_NAME.test(host))
-      return { ok: false, reason: `${broker} has an invalid host` };
-    const port = /^\d{1,5}$/.test(portText) ? Number(portText) : 0;
-    if (port < 1 || port > 65_535) return { ok: false, reason: `${broker} has an invalid port (1..65535)` };
-    brokers.push(`${host}:${port}`);
-  }
-  return { ok: true, brokers };
-}
-
-/**
- * What can be decided about a destination URL before any connection (a subscription's creation answers 400 on it):
- * its syntax, and brokers the guard refuses without DNS (IP literals, `localhost`). Names are checked again, with
- * every address they resolve to, at each connect.
- */
-export function checkKafkaUrl(raw: string, guard: OutboundGuard): KafkaUrlCheck {
-  const parsed = parseKafkaUrl(raw);
-  if (!parsed.ok) return parsed;
-  for (const broker of parsed.brokers) {
-    const reason = guard.refusalOfHost(broker.slice(0, broker.lastIndexOf(':')));
-    if (reason !== undefined) return { ok: false, reason: `broker ${broker} ${reason}` };
-  }
-  return parsed;
-}
 
 /** Why a delivery into a subscriber's cluster failed, in words fit for `lastFailureReason` (never a secret). */
 export class KafkaDeliveryError extends Error {

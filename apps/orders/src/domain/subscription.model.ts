@@ -1,3 +1,5 @@
+import { isIP } from 'node:net';
+import { normaliseHost } from './address-policy';
 // A status subscription as stored (table `subscriptions`, README "Subscriptions"). The jsonb columns hold these
 // shapes; the secrets in them (SASL password, signing secret) are written by the API and never shown by it.
 
@@ -74,36 +76,49 @@ export interface SubscriptionRecord extends Omit<NewSubscription, 'signingSecret
   readonly pendingEvents: number;
 }
 
-export interface KafkaBroker {
-  /** Without IPv6 brackets. */
-  readonly host: string;
-  readonly port: number;
-}
+/** The most bootstrap brokers a destination URL may list (a subscriber's cluster needs two or three). */
+export const MAX_KAFKA_URL_BROKERS = 16;
 
-const KAFKA_SCHEME = 'kafka://';
-// host:port, the host a name, an IPv4 address or a bracketed IPv6 address.
-const BROKER = /^(\[[0-9a-fA-F:.]+\]|[a-zA-Z0-9._-]+):(\d{1,5})$/;
+export type KafkaUrlCheck =
+  | { readonly ok: true; readonly brokers: readonly string[] }
+  | { readonly ok: false; readonly reason: string };
 
-/** The brokers of `kafka://h1:9092,h2:9092`, or why it is not such a URL. */
-export function parseKafkaUrl(
-  url: string,
-): { readonly ok: true; readonly brokers: KafkaBroker[] } | { readonly ok: false; readonly reason: string } {
-  const malformed = {
-    ok: false,
-    reason: 'must be kafka://host:port[,host:port…] (no path, credentials or query)',
-  } as const;
-  if (!url.toLowerCase().startsWith(KAFKA_SCHEME)) return malformed;
-  const brokers: KafkaBroker[] = [];
-  for (const part of url.slice(KAFKA_SCHEME.length).split(',')) {
-    const match = BROKER.exec(part.trim());
-    const port = Number(match?.[2]);
-    if (match?.[1] === undefined || port < 1 || port > 65_535) return malformed;
-    brokers.push({ host: match[1].replace(/^\[(.*)\]$/, '$1'), port });
+const HOST_NAME = /^(?=.{1,253}$)[a-z0-9_](?:[a-z0-9_-]{0,62})(?:\.[a-z0-9_](?:[a-z0-9_-]{0,62}))*$/;
+
+/**
+ * The bootstrap brokers of `kafka://host1:9092,host2:9092` (Orion's notation), as `host:port` strings, lower case.
+ * Every broker needs a port (1..65535); no credentials, path or query (SASL settings are separate fields, so no
+ * secret ever sits in a URL); IPv6 literals are refused because kafkajs splits a broker at its first `:`.
+ */
+export function parseKafkaUrl(raw: string): KafkaUrlCheck {
+  const match = /^kafka:\/\/(.*)$/i.exec(raw.trim());
+  if (match?.[1] === undefined) return { ok: false, reason: 'must start with kafka://' };
+  const entries = match[1].split(',');
+  if (entries.length > MAX_KAFKA_URL_BROKERS) {
+    return { ok: false, reason: `lists more than ${MAX_KAFKA_URL_BROKERS} brokers` };
+  }
+  const brokers: string[] = [];
+  for (const entry of entries) {
+    const broker = entry.trim();
+    if (broker === '') return { ok: false, reason: 'has an empty broker entry' };
+    if (/[/?#@]/.test(broker)) {
+      return { ok: false, reason: 'must list host:port pairs only (no credentials, path or query)' };
+    }
+    if (broker.startsWith('[')) {
+      return { ok: false, reason: `${broker}: IPv6 literals are not supported, use a host name` };
+    }
+    const colon = broker.lastIndexOf(':');
+    if (colon === -1) return { ok: false, reason: `${broker} has no port` };
+    const host = normaliseHost(broker.slice(0, colon));
+    const portText = broker.slice(colon + 1);
+    if (isIP(host) === 6 || host.includes(':')) {
+      return { ok: false, reason: `${broker}: IPv6 literals are not supported, use a host name` };
+    }
+    if (isIP(host) !== 4 && !HOST_NAME.test(host))
+      return { ok: false, reason: `${broker} has an invalid host` };
+    const port = /^\d{1,5}$/.test(portText) ? Number(portText) : 0;
+    if (port < 1 || port > 65_535) return { ok: false, reason: `${broker} has an invalid port (1..65535)` };
+    brokers.push(`${host}:${port}`);
   }
   return { ok: true, brokers };
-}
-
-/** `host:port` as kafkajs takes it (IPv6 in brackets). */
-export function brokerAddress(broker: KafkaBroker): string {
-  return broker.host.includes(':') ? `[${broker.host}]:${broker.port}` : `${broker.host}:${broker.port}`;
 }
