@@ -5,6 +5,7 @@ import { OrderProgressRepository } from './order-progress.repository';
 import { OrderRepository } from './order.repository';
 import { OutboxRepository } from './outbox.repository';
 import { RateLimitRepository } from './rate-limit.repository';
+import { SubscriptionDeliveryRepository } from './subscription-delivery.repository';
 import { UnitOfWork } from './unit-of-work';
 
 const repositories = [
@@ -15,6 +16,7 @@ const repositories = [
   RateLimitRepository,
   OrderProgressRepository,
   LocalContactPointRepository,
+  SubscriptionDeliveryRepository,
 ];
 
 /** Every table's repository and the unit of work; the data source comes from the app's database module. */
