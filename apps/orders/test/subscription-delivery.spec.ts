@@ -353,6 +353,37 @@ describe('subscription delivery against PostgreSQL and real HTTP receivers', () 
     expect(verifySignature(hooks.received[0]!)).toBe(true);
   });
 
+  it('sends a plain-text custom payload as text/plain, one event per request', async () => {
+    const hooks = await receiver();
+    const id = await subscribe(
+      { http: { url: hooks.url, maxEventsPerRequest: 10 } },
+      { custom: { payload: '${status}: ${recipient}' } },
+    );
+    await addEvents(id, 2);
+
+    await expectEventually(() => expect(hooks.received).toHaveLength(2));
+
+    expect(hooks.received.map((request) => [request.headers['content-type'], request.body])).toEqual([
+      ['text/plain; charset=utf-8', 'Delivered: r0000@example.com'],
+      ['text/plain; charset=utf-8', 'Delivered: r0001@example.com'],
+    ]);
+    expect(hooks.received.every((request) => verifySignature(request))).toBe(true);
+  });
+
+  it('still delivers the events an expired subscription recorded before it expired', async () => {
+    const hooks = await receiver();
+    const id = await subscribe({ http: { url: hooks.url } });
+    const eventIds = await addEvents(id, 3);
+    await db.dataSource.query(
+      `UPDATE subscriptions SET expires = now() - interval '1 minute' WHERE id = $1`,
+      [id],
+    );
+
+    await expectEventually(async () => expect((await subscription(id)).pending).toBe(0));
+
+    expect(hooks.received.map((request) => payloads(request)[0]!.eventId)).toEqual(eventIds);
+  });
+
   it('a receiver down for a while gets everything once it is back: nothing is lost, order is kept', async () => {
     const hooks = await receiver();
     const id = await subscribe({ http: { url: hooks.url } });
