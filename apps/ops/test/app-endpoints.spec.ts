@@ -1,4 +1,6 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import { type AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -44,10 +46,10 @@ interface OrderDetails {
 const CREATE_SCOPE = 'altinn:serviceowner/notifications.create';
 
 /**
- * `rate-limit`, `outbox` and `orders` against the real apps (built, in child processes): orders on its own
+ * `rate-limit`, `outbox`, `orders` and `subscriptions` against the real apps (built, in child processes): orders on its own
  * database and email-sender, both on topics of their own (KAFKA_TOPIC_SUFFIX).
  */
-describe('rate-limit, outbox and orders commands', () => {
+describe('rate-limit, outbox, orders and subscriptions commands', () => {
   const suffix = `ops-${randomBytes(4).toString('hex')}`;
   let db: TestDatabase;
   let orders: AppProcess;
@@ -282,6 +284,80 @@ describe('rate-limit, outbox and orders commands', () => {
     expect(missing.stderr).toMatch(
       /^error: orders answered GET \S+ with 404: Order 00000000-0000-4000-8000-000000000000 was not found\.\n$/,
     );
+  });
+
+  it('lists subscriptions without secrets, and a replay resumes a failed one and delivers its events', async () => {
+    const bodies: string[] = [];
+    const receiver = createServer((request, response) => {
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', () => {
+        bodies.push(Buffer.concat(chunks).toString('utf8'));
+        response.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const { port } = receiver.address() as AddressInfo;
+    try {
+      const id = randomUUID();
+      await query(
+        `INSERT INTO subscriptions (id, creator, events, destination, signing_secret, state, fails_counter,
+                                    last_failure, last_failure_reason)
+         VALUES ($1, 'ttd', ARRAY['notification.status'], $2::jsonb, 'whsec_ops-secret', 'failed', 20, now(),
+                 'answered HTTP 503')`,
+        [id, JSON.stringify({ http: { url: `http://127.0.0.1:${port}/hook?token=query-secret` } })],
+      );
+      await query(
+        `INSERT INTO subscription_events (subscription_id, type, order_id, notification_id, recipient_email, status,
+                                          status_time)
+         SELECT $1, 'notification.status', gen_random_uuid(), gen_random_uuid(), 'a@example.com', 'Delivered', now()
+           FROM generate_series(1, 2)`,
+        [id],
+      );
+
+      const listed = await runOpsJson<{ subscriptions: Record<string, unknown>[] }>(
+        ['subscriptions', 'list'],
+        env,
+      );
+      expect(listed.subscriptions).toEqual([
+        expect.objectContaining({
+          id,
+          creator: 'ttd',
+          status: 'failed',
+          destination: `http:127.0.0.1:${port}`,
+          pending: 2,
+          failsCounter: 20,
+          lastFailureReason: 'answered HTTP 503',
+        }),
+      ]);
+      const table = await runOps(['subscriptions', 'list'], env);
+      expect(table.stdout).toMatch(
+        new RegExp(`^${id}\\s+ttd\\s+failed\\s+http:127\\.0\\.0\\.1:${port}\\s+2\\s`, 'm'),
+      );
+      for (const shown of [JSON.stringify(listed), table.stdout]) {
+        expect(shown).not.toMatch(/whsec_ops-secret|query-secret|@example\.com/);
+      }
+
+      const replayed = await runOpsJson<{ subscription: Record<string, unknown> }>(
+        ['subscriptions', 'replay', id.toUpperCase()],
+        env,
+      );
+      expect(replayed.subscription).toMatchObject({ id, status: 'active', failsCounter: 0 });
+      await expectEventually(() => expect(bodies).toHaveLength(2));
+      await expectEventually(async () =>
+        expect(
+          (await runOpsJson<{ subscriptions: unknown[] }>(['subscriptions', 'list'], env)).subscriptions,
+        ).toEqual([expect.objectContaining({ id, status: 'active', pending: 0, timesSent: 2 })]),
+      );
+
+      const unknown = await runOps(['subscriptions', 'replay', randomUUID()], env);
+      expect(unknown.code).toBe(1);
+      expect(unknown.stderr).toMatch(/404/);
+      expect((await runOps(['subscriptions', 'replay', 'not-an-id'], env)).code).toBe(2);
+    } finally {
+      await query('DELETE FROM subscriptions');
+      await new Promise<void>((resolve) => receiver.close(() => resolve()));
+    }
   });
 
   it('halts an order only with --yes, and refuses to halt a finished one (409)', async () => {

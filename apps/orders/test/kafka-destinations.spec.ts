@@ -273,7 +273,7 @@ describe(KafkaDestinationPool.name, () => {
     };
 
     await pool.send(destination, recordsOf(topic, 'tls', 2));
-    const untrusted = await failureOf(pool.send({ ...destination, tls: true }, recordsOf(topic, 'x', 1)));
+    const untrusted = await failureOf(pool.send({ ...destination, tls: {} }, recordsOf(topic, 'x', 1)));
     expect(untrusted.reason).toMatch(/^broker 127\.0\.0\.1:\d+ unreachable \(.*certificate/);
 
     expect((await readBack(topic, 2)).map((record) => record.headers['eventId']).sort()).toEqual([

@@ -16,6 +16,9 @@ import { type NotificationDraft } from '../src/domain/recipients';
 import { OrderClaimService } from '../src/intake/order-claim.service';
 import { RateLimitRepository } from '../src/store/rate-limit.repository';
 import { SweeperService } from '../src/scheduler/sweeper.service';
+import { SubscriptionDeliveryRepository } from '../src/store/subscription-delivery.repository';
+import { SubscriptionDeliveryMetrics } from '../src/subscriptions/subscription-delivery.metrics';
+import { Registry } from 'prom-client';
 import { Topics } from '@notifications/contracts';
 
 // Claims in the tests below that are not about the byte bound.
@@ -689,7 +692,16 @@ describe('repositories against PostgreSQL', () => {
     beforeEach(async () => {
       await db.dataSource.query('TRUNCATE orders, outbox CASCADE');
       const claims = new OrderClaimService(uow, orders, outbox, config, Topics);
-      sweeper = new SweeperService(uow, notifications, orders, outbox, claims, config);
+      sweeper = new SweeperService(
+        uow,
+        notifications,
+        orders,
+        outbox,
+        claims,
+        new SubscriptionDeliveryRepository(),
+        new SubscriptionDeliveryMetrics(new Registry()),
+        config,
+      );
       outboxTopic = Topics.ordersPastDue.name;
     });
 
@@ -745,6 +757,7 @@ describe('repositories against PostgreSQL', () => {
         redrivenOrders: 0,
         completedOrders: 0,
         deletedOutboxRows: 0,
+        droppedSubscriptionEvents: 0,
       });
     });
   });

@@ -80,10 +80,14 @@ export {
   OperatorOrderSummary,
   OperatorOrderView,
   operatorOrderPath,
+  OperatorSubscriptionList,
+  OperatorSubscriptionView,
+  operatorSubscriptionReplayPath,
   OrdersRateLimitClearResult,
   OrdersRateLimitView,
   OutboxRedriveResult,
   OutboxView,
+  SubscriptionReplayResult,
 } from './lib/internal-api/internal-api.schemas';
 // The orders API's answers (public API; the operator endpoints reuse them), and its progress stream's reader.
 export {

@@ -114,3 +114,9 @@ export function orderIdArgument(value: string): string {
   if (!UUID.test(value)) throw new InvalidArgumentError('expected an order id (a UUID)');
   return value.toLowerCase();
 }
+
+/** A status subscription's id (a UUID), lower-cased as orders stores it. */
+export function subscriptionIdArgument(value: string): string {
+  if (!UUID.test(value)) throw new InvalidArgumentError('expected a subscription id (a UUID)');
+  return value.toLowerCase();
+}

@@ -5,6 +5,7 @@ import { registerLagCommand } from '../lag/lag.commands';
 import { registerOrdersCommands } from '../orders/orders.commands';
 import { registerOutboxCommands } from '../outbox/outbox.commands';
 import { registerRateLimitCommands } from '../rate-limit/rate-limit.commands';
+import { registerSubscriptionsCommands } from '../subscriptions/subscriptions.commands';
 import { registerTopicsCommands } from '../topics/topics.commands';
 import { DeadLetterRequestError } from '@notifications/messaging';
 import { CliError } from './cli-error';
@@ -31,7 +32,7 @@ export async function runCli(argv: readonly string[], environment: CliEnvironmen
   const context = new CommandContext(io, environment.env, environment.onInterrupt);
   const program = new Command('ops')
     .description(
-      'Operator tools for the notifications pipeline: dead letters, consumer lag, topics, rate limit, outbox, orders',
+      'Operator tools for the notifications pipeline: dead letters, consumer lag, topics, rate limit, outbox, orders, subscriptions',
     )
     .exitOverride()
     .configureOutput({
@@ -46,6 +47,7 @@ export async function runCli(argv: readonly string[], environment: CliEnvironmen
   registerRateLimitCommands(program, context);
   registerOutboxCommands(program, context);
   registerOrdersCommands(program, context);
+  registerSubscriptionsCommands(program, context);
   try {
     if (argv.length === 0) {
       program.outputHelp({ error: true });

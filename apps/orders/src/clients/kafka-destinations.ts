@@ -97,8 +97,8 @@ function saslOf(destination: KafkaDestinationSettings): SASLOptions | undefined 
 
 function tlsOf(destination: KafkaDestinationSettings): boolean | ConnectionOptions {
   const settings = destination.tls;
+  // `{}` is the API's `tls: true`: TLS with the system's trusted CAs.
   if (settings === undefined) return false;
-  if (settings === true) return true;
   return {
     ...(settings.ca === undefined ? {} : { ca: settings.ca }),
     rejectUnauthorized: settings.rejectUnauthorized ?? true,

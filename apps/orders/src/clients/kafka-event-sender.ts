@@ -1,18 +1,8 @@
-/** A subscriber's Kafka cluster, as a subscription's `destination.kafka` names it (secrets included). */
-export interface KafkaDestinationSettings {
-  /** `kafka://host1:9092,host2:9092`: the bootstrap brokers. */
-  readonly url: string;
-  readonly topic: string;
-  readonly sasl?: {
-    readonly mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512';
-    readonly username: string;
-    readonly password: string;
-  };
-  /** `true` = TLS with Node's trust store; an object names the CA (PEM) or turns verification off. */
-  readonly tls?: true | { readonly ca?: string; readonly rejectUnauthorized?: boolean };
-}
+import { type KafkaDestinationSettings } from '../domain/subscription-events';
 
-/** One subscription event as a Kafka record (key = orderId keeps an order's events on one partition, in order). */
+export { type KafkaDestinationSettings } from '../domain/subscription-events';
+
+/** One event as a record for a subscriber's cluster: key = order id (one partition per order), headers `type` and `eventId`. */
 export interface KafkaEventRecord {
   readonly topic: string;
   readonly key: string;
@@ -20,9 +10,16 @@ export interface KafkaEventRecord {
   readonly headers: Readonly<Record<string, string>>;
 }
 
-/** Writes events into a subscriber's cluster; resolves once every record is acknowledged by all in-sync replicas. */
+/**
+ * Sends subscription events into a subscriber's own Kafka cluster (`destination.kafka`). Resolves once every record
+ * is acknowledged by all in-sync replicas, in the given order per partition (key = order id, so per order); rejects
+ * when any is not (the delivery counts the whole batch as failed and sends it again later: receivers de-duplicate
+ * on `eventId`). Implemented by KafkaDestinationPool (clients/kafka-destinations.ts: one long-lived producer per
+ * cluster).
+ */
 export interface KafkaEventSender {
   send(destination: KafkaDestinationSettings, records: readonly KafkaEventRecord[]): Promise<void>;
 }
 
-export const KAFKA_EVENT_SENDER = Symbol('KafkaEventSender');
+/** The injection token of the KafkaEventSender (provided by ClientsModule). */
+export const KAFKA_EVENT_SENDER = Symbol('KAFKA_EVENT_SENDER');

@@ -13,6 +13,7 @@ import { OpsController } from './ops.controller';
 import { PipelineController } from './pipeline.controller';
 import { OrdersMetrics } from './orders.metrics';
 import { StatusController } from './status.controller';
+import { SubscriptionsOpsController } from './subscriptions-ops.controller';
 import { TriggerController } from './trigger.controller';
 
 /**
@@ -29,6 +30,7 @@ import { TriggerController } from './trigger.controller';
     DeadLettersController,
     PipelineController,
     ConsoleController,
+    SubscriptionsOpsController,
   ],
   providers: [OrdersMetrics, OperatorKafkaService],
 })

@@ -4,6 +4,8 @@ import { Gauge, type Registry } from 'prom-client';
 import { queryRows } from '../store/sql';
 import { UnitOfWork } from '../store/unit-of-work';
 import { OutboxRepository } from '../store/outbox.repository';
+import { SubscriptionDeliveryRepository } from '../store/subscription-delivery.repository';
+import { destinationLabel } from '../domain/subscription-events';
 import { OrderProgressService } from '../progress/order-progress.service';
 
 interface StateCounts {
@@ -11,14 +13,16 @@ interface StateCounts {
   readonly outboxOldestAgeSeconds: number;
   readonly orders: readonly { status: string; count: number }[];
   readonly notifications: readonly { result: string; count: number }[];
+  /** Per destination label: pending subscription events and the oldest one's age. */
+  readonly subscriptionBacklog: ReadonlyMap<string, { pending: number; oldestAgeSeconds: number }>;
 }
 
 // Several scrapers (or a scrape per gauge) within this window share one set of queries.
 const CACHE_MS = 5_000;
 
 /**
- * Gauges read from the database at scrape time: the outbox backlog, and orders and email notifications by
- * status. Each is one grouped COUNT over a column with a handful of values, at most once per 5 s however often
+ * Gauges read from the database at scrape time: the outbox backlog, orders and email notifications by status, and
+ * the subscription events pending per destination. Each is one grouped COUNT over a column with a handful of values, at most once per 5 s however often
  * Prometheus scrapes; a failed read keeps the previous values (and is logged) rather than failing `/metrics`.
  */
 @Injectable()
@@ -30,6 +34,7 @@ export class OrdersMetrics {
     @Inject(METRICS_REGISTRY) registry: Registry,
     private readonly uow: UnitOfWork,
     private readonly outbox: OutboxRepository,
+    private readonly subscriptions: SubscriptionDeliveryRepository,
     progress: OrderProgressService,
   ) {
     const read = (): Promise<StateCounts | undefined> => this.counts();
@@ -92,6 +97,33 @@ export class OrdersMetrics {
         for (const { result, count } of counts.notifications) this.set({ status: result }, count);
       },
     });
+    new Gauge({
+      name: `${METRIC_PREFIX}subscription_events_pending`,
+      help: 'Subscription events not yet delivered, by destination (http:<host>, kafka:<broker>/<topic>)',
+      labelNames: ['destination'],
+      registers: [registry],
+      async collect() {
+        const counts = await read();
+        if (!counts) return;
+        this.reset();
+        for (const [destination, { pending }] of counts.subscriptionBacklog)
+          this.set({ destination }, pending);
+      },
+    });
+    new Gauge({
+      name: `${METRIC_PREFIX}subscription_oldest_pending_seconds`,
+      help: 'Age of the oldest undelivered subscription event, by destination (0 when none is pending)',
+      labelNames: ['destination'],
+      registers: [registry],
+      async collect() {
+        const counts = await read();
+        if (!counts) return;
+        this.reset();
+        for (const [destination, { oldestAgeSeconds }] of counts.subscriptionBacklog) {
+          this.set({ destination }, oldestAgeSeconds);
+        }
+      },
+    });
   }
 
   private counts(): Promise<StateCounts | undefined> {
@@ -105,7 +137,7 @@ export class OrdersMetrics {
   private async query(): Promise<StateCounts | undefined> {
     const tx = this.uow.autoCommit;
     try {
-      const [backlog, orders, notifications] = await Promise.all([
+      const [backlog, orders, notifications, subscriptions] = await Promise.all([
         this.outbox.backlog(tx),
         queryRows<{ status: string; count: number }>(
           tx.manager,
@@ -115,7 +147,21 @@ export class OrdersMetrics {
           tx.manager,
           'SELECT result, count(*)::int AS count FROM email_notifications GROUP BY result',
         ),
+        this.subscriptions.deliveryStates(tx),
       ]);
+      const subscriptionBacklog = new Map<string, { pending: number; oldestAgeSeconds: number }>();
+      for (const subscription of subscriptions) {
+        const destination = destinationLabel(subscription.destination);
+        const ageSeconds =
+          subscription.oldestPending === null
+            ? 0
+            : Math.max(0, (Date.now() - subscription.oldestPending.getTime()) / 1000);
+        const sum = subscriptionBacklog.get(destination) ?? { pending: 0, oldestAgeSeconds: 0 };
+        subscriptionBacklog.set(destination, {
+          pending: sum.pending + subscription.pending,
+          oldestAgeSeconds: Math.max(sum.oldestAgeSeconds, ageSeconds),
+        });
+      }
       return {
         outboxUnpublished: backlog.unpublished,
         outboxOldestAgeSeconds:
@@ -124,6 +170,7 @@ export class OrdersMetrics {
             : Math.max(0, (Date.now() - backlog.oldestCreatedAt.getTime()) / 1000),
         orders,
         notifications,
+        subscriptionBacklog,
       };
     } catch (error) {
       this.logger.warn({

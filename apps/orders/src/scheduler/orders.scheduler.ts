@@ -10,6 +10,7 @@ import { type OrdersConfig } from '../config/orders.config';
 import { EmailPublisherService, type PublishOutcome } from '../dispatch/email-publisher.service';
 import { OutboxRelay } from '../dispatch/outbox.relay';
 import { OrderClaimService } from '../intake/order-claim.service';
+import { SubscriptionDeliveryService } from '../subscriptions/subscription-delivery.service';
 import { SweeperService } from './sweeper.service';
 import { TaskLoop, type TaskStatistics } from './task-loop';
 
@@ -30,6 +31,7 @@ export class OrdersScheduler implements OnApplicationBootstrap, OnModuleDestroy 
   private readonly logger = new Logger(OrdersScheduler.name);
   private readonly loops = new Map<string, TaskLoop>();
   private readonly relays: TaskLoop[] = [];
+  private readonly subscriptionDelivery: TaskLoop;
   private running = false;
   private lastEmailPublish: PublishOutcome | undefined;
   private emailPublishRuns = 0;
@@ -40,6 +42,7 @@ export class OrdersScheduler implements OnApplicationBootstrap, OnModuleDestroy 
     private readonly emailPublisher: EmailPublisherService,
     private readonly relay: OutboxRelay,
     private readonly sweeper: SweeperService,
+    private readonly subscriptions: SubscriptionDeliveryService,
   ) {
     const s = config.scheduler;
     this.add(
@@ -86,6 +89,18 @@ export class OrdersScheduler implements OnApplicationBootstrap, OnModuleDestroy 
       this.relays.push(loop);
       this.add(loop);
     }
+    // Starts rounds in the free delivery slots (SUBSCRIPTIONS_DELIVERY_CONCURRENCY) and returns: a slow destination
+    // holds its slot, never this loop; a round that leaves events behind wakes it.
+    this.subscriptionDelivery = new TaskLoop(
+      {
+        name: 'subscription delivery',
+        intervalMs: config.subscriptions.deliveryIntervalMs,
+        run: () => this.subscriptions.deliverDue(),
+      },
+      this.logger,
+    );
+    this.subscriptions.onMoreWork(() => this.subscriptionDelivery.trigger());
+    this.add(this.subscriptionDelivery);
     this.add(
       new TaskLoop(
         {
@@ -118,11 +133,18 @@ export class OrdersScheduler implements OnApplicationBootstrap, OnModuleDestroy 
   async onModuleDestroy(): Promise<void> {
     this.running = false;
     await Promise.all([...this.loops.values()].map((loop) => loop.stop()));
+    // Delivery rounds run beside the loop: let them commit (or roll back) before the database closes.
+    await this.subscriptions.drain();
   }
 
   /** Wakes the relay loops now instead of at their next interval. */
   triggerRelay(): void {
     for (const loop of this.relays) loop.trigger();
+  }
+
+  /** Wakes the subscription delivery loop now (e.g. after an operator resumed a subscription). */
+  triggerSubscriptionDelivery(): void {
+    this.subscriptionDelivery.trigger();
   }
 
   /** How many times email publishing ran (tests wait for cycles instead of sleeping). */

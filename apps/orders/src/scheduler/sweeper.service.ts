@@ -6,6 +6,8 @@ import { EmailNotificationRepository } from '../store/email-notification.reposit
 import { OrderRepository } from '../store/order.repository';
 import { OutboxRepository } from '../store/outbox.repository';
 import { OrderClaimService } from '../intake/order-claim.service';
+import { SubscriptionDeliveryRepository } from '../store/subscription-delivery.repository';
+import { SubscriptionDeliveryMetrics } from '../subscriptions/subscription-delivery.metrics';
 
 export interface SweepReport {
   readonly expired: number;
@@ -13,6 +15,8 @@ export interface SweepReport {
   readonly redrivenOrders: number;
   readonly completedOrders: number;
   readonly deletedOutboxRows: number;
+  /** Undelivered subscription events older than SUBSCRIPTIONS_EVENT_RETENTION, dropped. */
+  readonly droppedSubscriptionEvents: number;
 }
 
 const BATCH = 1_000;
@@ -22,7 +26,8 @@ const MAX_BATCHES = 20;
 /**
  * Nothing stays in a middle state forever: unfinished notifications past expiry + grace become Failed_TTL,
  * notifications stuck in Sending and orders stuck in Processing are re-driven, orders with nothing pending are
- * completed, and published outbox rows past retention are deleted. (The outbox relay needs no sweep: it holds rows
+ * completed, published outbox rows past retention are deleted, and so are subscription events still undelivered after
+ * theirs (a failed or long-unreachable destination's backlog is bounded). (The outbox relay needs no sweep: it holds rows
  * only in its open transaction, which ends with the relay.)
  */
 @Injectable()
@@ -35,6 +40,8 @@ export class SweeperService {
     private readonly orders: OrderRepository,
     private readonly outbox: OutboxRepository,
     private readonly claims: OrderClaimService,
+    private readonly subscriptionEvents: SubscriptionDeliveryRepository,
+    private readonly subscriptionMetrics: SubscriptionDeliveryMetrics,
     @Inject(ORDERS_CONFIG) private readonly config: OrdersConfig,
   ) {}
 
@@ -72,8 +79,24 @@ export class SweeperService {
       deletedOutboxRows += deleted;
       if (deleted < BATCH * 10) break;
     }
-    const report = { expired, redrivenSending, redrivenOrders, completedOrders, deletedOutboxRows };
-    if (expired + redrivenSending + redrivenOrders + completedOrders > 0) {
+    let droppedSubscriptionEvents = 0;
+    for (let batch = 0; batch < MAX_BATCHES; batch += 1) {
+      const dropped = await this.uow.run((tx) =>
+        this.subscriptionEvents.dropExpiredEvents(tx, this.config.subscriptions.eventRetentionMs, BATCH * 10),
+      );
+      droppedSubscriptionEvents += dropped;
+      this.subscriptionMetrics.droppedEvents(dropped);
+      if (dropped < BATCH * 10) break;
+    }
+    const report = {
+      expired,
+      redrivenSending,
+      redrivenOrders,
+      completedOrders,
+      deletedOutboxRows,
+      droppedSubscriptionEvents,
+    };
+    if (expired + redrivenSending + redrivenOrders + completedOrders + droppedSubscriptionEvents > 0) {
       this.logger.log(`Sweep: ${JSON.stringify(report)}`);
     }
     return report;

@@ -5,6 +5,7 @@ import { OrderProgressRepository } from './order-progress.repository';
 import { OrderRepository } from './order.repository';
 import { OutboxRepository } from './outbox.repository';
 import { RateLimitRepository } from './rate-limit.repository';
+import { SubscriptionDeliveryRepository } from './subscription-delivery.repository';
 import { SubscriptionRepository } from './subscription.repository';
 import { UnitOfWork } from './unit-of-work';
 
@@ -17,6 +18,7 @@ const repositories = [
   OrderProgressRepository,
   LocalContactPointRepository,
   SubscriptionRepository,
+  SubscriptionDeliveryRepository,
 ];
 
 /** Every table's repository and the unit of work; the data source comes from the app's database module. */

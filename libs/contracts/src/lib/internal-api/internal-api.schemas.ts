@@ -109,6 +109,44 @@ export const OperatorOrderView = OperatorOrderSummary.omit({ recipientCount: tru
 });
 export type OperatorOrderView = z.infer<typeof OperatorOrderView>;
 
+/**
+ * A status subscription as operators see it (orders `GET /notifications/api/v1/internal/subscriptions`): its state,
+ * destination label and backlog. Never its secret, filter values, the destination's path or credentials.
+ */
+export const OperatorSubscriptionView = z.object({
+  id: z.string(),
+  creator: z.string(),
+  /** `expired` once `expires` has passed (its events recorded before are still delivered), else the state. */
+  status: z.enum(['active', 'failed', 'expired']),
+  /** `http:<host>` or `kafka:<first broker>/<topic>`, as in the metrics. */
+  destination: z.string(),
+  pending: z.number().int(),
+  oldestPendingAt: isoTimestamp.nullable(),
+  oldestPendingAgeMs: z.number().nullable(),
+  timesSent: z.number().int(),
+  failsCounter: z.number().int(),
+  lastSuccess: isoTimestamp.nullable(),
+  lastFailure: isoTimestamp.nullable(),
+  /** One line, no personal data. */
+  lastFailureReason: z.string().nullable(),
+  /** Its events are not tried before this time (the back-off after a failure). */
+  nextAttemptAt: isoTimestamp,
+});
+export type OperatorSubscriptionView = z.infer<typeof OperatorSubscriptionView>;
+
+/** orders `GET /notifications/api/v1/internal/subscriptions`: every subscription, oldest first. */
+export const OperatorSubscriptionList = z.object({ subscriptions: z.array(OperatorSubscriptionView) });
+export type OperatorSubscriptionList = z.infer<typeof OperatorSubscriptionList>;
+
+/**
+ * orders `POST /notifications/api/v1/internal/subscriptions/{id}/replay`: the subscription resumed (active, failure
+ * streak forgotten) and its pending events due now.
+ */
+export const SubscriptionReplayResult = z.object({
+  subscription: OperatorSubscriptionView,
+});
+export type SubscriptionReplayResult = z.infer<typeof SubscriptionReplayResult>;
+
 /** Where those answers are served, relative to each app's management listener. */
 export const InternalApiPaths = {
   ordersRateLimit: '/notifications/api/v1/internal/rate-limit',
@@ -119,9 +157,16 @@ export const InternalApiPaths = {
    * `OrderProgressResponse`, or its event stream), `/{id}/halt` (PUT, `OrderWithStatusResponse`), `/{id}/cancel`
    * (PUT, `OperatorOrderView`). */
   ordersOrders: '/notifications/api/v1/internal/orders',
+  /** List (GET, `OperatorSubscriptionList`); `/{id}/replay` (POST, `SubscriptionReplayResult`). */
+  ordersSubscriptions: '/notifications/api/v1/internal/subscriptions',
 } as const;
 
 /** `InternalApiPaths.ordersOrders` + `/{id}` + the rest. */
 export function operatorOrderPath(id: string, rest: '' | '/progress' | '/halt' | '/cancel' = ''): string {
   return `${InternalApiPaths.ordersOrders}/${encodeURIComponent(id)}${rest}`;
+}
+
+/** `InternalApiPaths.ordersSubscriptions` + `/{id}/replay`. */
+export function operatorSubscriptionReplayPath(id: string): string {
+  return `${InternalApiPaths.ordersSubscriptions}/${encodeURIComponent(id)}/replay`;
 }
