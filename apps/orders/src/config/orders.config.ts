@@ -394,7 +394,10 @@ const progressSettings: SettingGroup<ProgressSettings> = envGroup(
 export interface SubscriptionSettings {
   /** Subscriptions one creator may hold. */
   readonly maxPerCreator: number;
-  /** Destinations delivered to at once per process (a slow one holds one slot, never the others). */
+  /**
+   * Destinations delivered to at once per process (a slow one holds one slot, never the others). Each slot holds a
+   * database connection for its round, so it must stay below DATABASE_POOL_SIZE (checked at start-up).
+   */
   readonly deliveryConcurrency: number;
   /** Events read per delivery round of one subscription (HTTP sends them in order; Kafka in one request). */
   readonly deliveryBatchSize: number;
@@ -419,7 +422,7 @@ const subscriptionSettings: SettingGroup<SubscriptionSettings> = envGroup(
   z
     .object({
       SUBSCRIPTIONS_MAX_PER_CREATOR: envInt(100, { min: 1, max: 100_000 }),
-      SUBSCRIPTIONS_DELIVERY_CONCURRENCY: envInt(8, { min: 1, max: 256 }),
+      SUBSCRIPTIONS_DELIVERY_CONCURRENCY: envInt(4, { min: 1, max: 256 }),
       SUBSCRIPTIONS_DELIVERY_BATCH_SIZE: envInt(500, { min: 1, max: 10_000 }),
       SUBSCRIPTIONS_DELIVERY_INTERVAL: envDurationMs('200ms', { min: 10, max: 60_000 }),
       SUBSCRIPTIONS_DELIVERY_TIMEOUT: envDurationMs('10s', { min: 100, max: 300_000 }),
@@ -482,6 +485,16 @@ export function loadOrdersConfig(env: Record<string, string | undefined> = proce
         },
       ]);
     }
+  }
+  // Each delivery slot holds a pooled connection while its destination answers: slow destinations must never take
+  // every connection the API, the consumers and the scheduler need.
+  if (config.subscriptions.deliveryConcurrency > config.db.poolSize / 2) {
+    throw new ConfigError([
+      {
+        variable: 'SUBSCRIPTIONS_DELIVERY_CONCURRENCY',
+        message: `must be at most half of DATABASE_POOL_SIZE (${config.db.poolSize}): each delivery slot holds a database connection while its destination answers`,
+      },
+    ]);
   }
   return config;
 }

@@ -23,6 +23,8 @@ export const FAST_TEST_SETTINGS: Readonly<Record<string, string>> = {
   KAFKA_SESSION_TIMEOUT_MS: '10s',
   KAFKA_SHUTDOWN_TIMEOUT_MS: '5s',
   DATABASE_POOL_SIZE: '6',
+  // At most half the pool (checked at start-up).
+  SUBSCRIPTIONS_DELIVERY_CONCURRENCY: '3',
   ORDERS_PASTDUE_INTERVAL: '100ms',
   ORDERS_EMAIL_PUBLISH_INTERVAL: '100ms',
   ORDERS_OUTBOX_RELAY_INTERVAL: '50ms',
