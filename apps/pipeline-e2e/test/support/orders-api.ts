@@ -15,6 +15,20 @@ export interface NotificationStatus {
   readonly sendStatus: { readonly status: string; readonly lastUpdate?: string };
 }
 
+/** The fields of a subscription the tests read (apps/orders README "Subscriptions"). */
+export interface SubscriptionView {
+  readonly id: string;
+  readonly status: 'active' | 'failed' | 'expired';
+  readonly timesSent: number;
+  readonly failsCounter: number;
+  readonly lastFailureReason: string | null;
+  readonly pendingEvents: number;
+}
+
+export interface CreatedSubscription extends SubscriptionView {
+  readonly secret: string;
+}
+
 /** Results during which a notification is still on its way (orders' PENDING_RESULTS); all others are final. */
 export const PENDING_RESULTS: readonly string[] = ['New', 'Sending', 'Succeeded'];
 
@@ -51,6 +65,26 @@ export class OrdersApi {
       notifications: NotificationStatus[];
     };
     return body.notifications;
+  }
+
+  /** `POST /subscriptions` → the created subscription, its signing `secret` included (shown only here). */
+  async createSubscription(subscription: Record<string, unknown>): Promise<CreatedSubscription> {
+    const response = await this.request('POST', '/subscriptions', subscription);
+    if (response.status !== 201) {
+      throw new Error(`POST /subscriptions → ${response.status}: ${await response.text()}`);
+    }
+    return (await response.json()) as CreatedSubscription;
+  }
+
+  async subscription(id: string): Promise<SubscriptionView> {
+    return (await this.get(`/subscriptions/${id}`)) as SubscriptionView;
+  }
+
+  async deleteSubscription(id: string): Promise<void> {
+    const response = await this.request('DELETE', `/subscriptions/${id}`);
+    if (response.status !== 204) {
+      throw new Error(`DELETE /subscriptions/${id} → ${response.status}: ${await response.text()}`);
+    }
   }
 
   private async get(path: string): Promise<unknown> {
