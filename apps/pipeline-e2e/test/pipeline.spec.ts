@@ -184,4 +184,30 @@ describe('notification pipeline', () => {
     expect(stdout).toMatch(/Order [0-9a-f-]{36}: Completed/);
     expect(stdout).toMatch(/Failed_Bounced/);
   });
+
+  it("npm run demo -- --subscribe also receives the order's changes pushed, signed, to its own endpoint, then deletes the subscription", async () => {
+    const { stdout } = await run(process.execPath, [DEMO_SCRIPT, '--subscribe'], {
+      env: {
+        ...process.env,
+        DEMO_ORDERS_URL: pipeline.url('orders'),
+        DEMO_EMAIL_SENDER_URL: pipeline.url('email-sender'),
+        DEMO_STATUS_POLLER_URL: pipeline.url('status-poller'),
+        DEMO_ACS_EMULATOR_URL: pipeline.url('acs-emulator'),
+        DEMO_TOKEN: await pipeline.token('ttd'),
+        DEMO_TIMEOUT: '90s',
+        DEMO_THROTTLE_TIMES: '0',
+      },
+      timeout: 120_000,
+    });
+    expect(stdout).toMatch(/Subscribed http:\/\/127\.0\.0\.1:\d+\/\S+ to the order's status changes/);
+    // Six notifications: each pushed at least as New and in its final state, then the order's end.
+    const pushed = stdout.split('\n').filter((line) => line.includes('⇢ pushed (signature ✓)'));
+    expect(pushed.filter((line) => /notification\.status: .* → New$/.test(line))).toHaveLength(6);
+    expect(
+      pushed.filter((line) => /→ (Delivered|Failed_Bounced|Failed_SupressedRecipient)$/.test(line)),
+    ).toHaveLength(6);
+    expect(pushed.at(-1)).toMatch(/order\.completed: the order → Completed$/);
+    expect(stdout).toMatch(/\d+ status events were pushed to the demo's endpoint; subscription deleted\./);
+    expect(await pipeline.query('SELECT id FROM subscriptions', [])).toEqual([]);
+  });
 });

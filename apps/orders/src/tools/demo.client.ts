@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import {
+  CreatedSubscriptionResponse,
   EmailNotificationSummaryResponse,
   OrderIdResponse,
   OrderProgressResponse,
@@ -115,6 +116,27 @@ export class DemoClient {
       const parsed = OrderProgressResponse.safeParse(JSON.parse(item.data));
       if (!parsed.success) throw new Error(`GET ${url}: unexpected event ${item.data}`);
       yield { id: item.id, snapshot: parsed.data };
+    }
+  }
+
+  /** `POST /subscriptions`: the answer carries the signing secret, shown this once. */
+  async createSubscription(
+    token: string,
+    subscription: unknown,
+  ): Promise<z.infer<typeof CreatedSubscriptionResponse>> {
+    return this.ordersApi('POST', '/subscriptions', token, CreatedSubscriptionResponse, subscription);
+  }
+
+  /** Best effort, like the emulator rules: a subscription left behind filters on the demo's own reference. */
+  async deleteSubscription(token: string, id: string): Promise<void> {
+    try {
+      await fetch(`${this.ordersUrl}${API_PREFIX}/subscriptions/${id}`, {
+        method: 'DELETE',
+        headers: { authorization: `Bearer ${token}` },
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      });
+    } catch {
+      // orders may be gone already (npm start stopped).
     }
   }
 

@@ -1,4 +1,12 @@
-import { envDurationMs, envGroup, envInt, envString, envUrl, loadConfig } from '@notifications/config';
+import {
+  envBool,
+  envDurationMs,
+  envGroup,
+  envInt,
+  envString,
+  envUrl,
+  loadConfig,
+} from '@notifications/config';
 import { z } from 'zod';
 
 export interface DemoApp {
@@ -17,6 +25,8 @@ export interface DemoConfig {
   readonly timeoutMs: number;
   /** Throttled sends of the demo's `…@briefly.throttle.test` recipient before the emulator lets it through. */
   readonly throttleTimes: number;
+  /** `--subscribe`: also receive the order's status changes through a status subscription to a local endpoint. */
+  readonly subscribe: boolean;
 }
 
 const http = { protocols: ['http', 'https'] };
@@ -34,6 +44,7 @@ const demoSettings = envGroup(
       // Throttling costs a 2 s pause plus ORDERS_TRANSIENT_RESEND_DELAY (10 s) per throttled send.
       DEMO_TIMEOUT: envDurationMs('3m', { min: 1_000 }),
       DEMO_THROTTLE_TIMES: envInt(1, { min: 0, max: 10 }),
+      DEMO_SUBSCRIBE: envBool(false),
     })
     .transform((env): DemoConfig => {
       const app = (name: string, url: string): DemoApp => ({ name, url: url.replace(/\/+$/, '') });
@@ -52,10 +63,19 @@ const demoSettings = envGroup(
         ...(env.DEMO_TOKEN === undefined ? {} : { token: env.DEMO_TOKEN }),
         timeoutMs: env.DEMO_TIMEOUT,
         throttleTimes: env.DEMO_THROTTLE_TIMES,
+        subscribe: env.DEMO_SUBSCRIBE,
       };
     }),
 );
 
-export function loadDemoConfig(env: Record<string, string | undefined> = process.env): DemoConfig {
-  return loadConfig(z.object({ demo: demoSettings }), env).demo;
+/** The environment's settings; `--subscribe` among `argv` turns DEMO_SUBSCRIBE on. */
+export function loadDemoConfig(
+  env: Record<string, string | undefined> = process.env,
+  argv: readonly string[] = process.argv.slice(2),
+): DemoConfig {
+  const unknown = argv.filter((arg) => arg !== '--subscribe');
+  if (unknown.length > 0)
+    throw new Error(`Unknown argument(s): ${unknown.join(' ')} (the demo takes --subscribe)`);
+  const config = loadConfig(z.object({ demo: demoSettings }), env).demo;
+  return argv.includes('--subscribe') ? { ...config, subscribe: true } : config;
 }

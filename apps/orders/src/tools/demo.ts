@@ -18,7 +18,12 @@
  *
  * Settings (environment; defaults are npm start's): DEMO_ORDERS_URL, DEMO_EMAIL_SENDER_URL, DEMO_STATUS_POLLER_URL,
  * DEMO_ACS_EMULATOR_URL, DEMO_ORG (ttd), DEMO_TOKEN (else a development token), DEMO_TIMEOUT (3m),
- * DEMO_THROTTLE_TIMES (1; 0 = no throttled recipient).
+ * DEMO_THROTTLE_TIMES (1; 0 = no throttled recipient), DEMO_SUBSCRIBE (false).
+ *
+ * `npm run demo -- --subscribe` (or DEMO_SUBSCRIBE=true) also creates a status subscription filtered on the demo's
+ * senders reference, to an HTTP endpoint the demo runs on loopback (./subscription-receiver.ts, the README's
+ * example receiver: it verifies each delivery's signature), prints every event pushed to it, and deletes the
+ * subscription at the end. The order's status changes then arrive twice: read by the demo, and pushed to it.
  */
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -36,6 +41,7 @@ import {
   recipientLabel,
 } from './demo-report';
 import { NotificationStatusTracker } from './demo-status.tracker';
+import { SubscriptionReceiver } from './subscription-receiver';
 
 const say = (line = ''): void => void process.stdout.write(`${line}\n`);
 
@@ -131,6 +137,57 @@ async function follow(
   return tracker.done;
 }
 
+/** The demo's status subscription: a loopback receiver and the subscription pointing at it. */
+interface DemoSubscription {
+  readonly id: string;
+  readonly receiver: SubscriptionReceiver;
+  /** Events pushed so far; `orderCompleted` once the order's end has arrived. */
+  readonly received: { count: number; orderCompleted: boolean };
+}
+
+async function subscribe(client: DemoClient, token: string, run: string): Promise<DemoSubscription> {
+  let secret: string | undefined;
+  const received = { count: 0, orderCompleted: false };
+  const receiver = new SubscriptionReceiver(
+    () => secret,
+    (event) => {
+      received.count += 1;
+      if (event['type'] === 'order.completed') received.orderCompleted = true;
+      const recipient = (event['recipient'] as { emailAddress?: string } | null)?.emailAddress;
+      const subject = event['type'] === 'order.completed' ? 'the order' : (recipient ?? 'a recipient');
+      say(`  ⇢ pushed (signature ✓)  ${String(event['type'])}: ${subject} → ${String(event['status'])}`);
+    },
+  );
+  const url = await receiver.start();
+  try {
+    const subscription = await client.createSubscription(token, {
+      description: `npm run demo ${run}`,
+      filter: { sendersReference: `demo-${run}` },
+      events: ['notification.status', 'order.completed'],
+      notification: { http: { url } },
+    });
+    secret = subscription.secret;
+    say(`Subscribed ${url} to the order's status changes (subscription ${subscription.id}).`);
+    return { id: subscription.id, receiver, received };
+  } catch (error) {
+    await receiver.stop();
+    throw error;
+  }
+}
+
+/** Waits (a few seconds at most) for the order's end to be pushed, then removes the subscription. */
+async function unsubscribe(client: DemoClient, token: string, subscription: DemoSubscription): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!subscription.received.orderCompleted && Date.now() < deadline) await sleep(100);
+  await client.deleteSubscription(token, subscription.id);
+  await subscription.receiver.stop();
+  say(
+    subscription.received.orderCompleted
+      ? `${subscription.received.count} status events were pushed to the demo's endpoint; subscription deleted.`
+      : `The order's end was not pushed within 10 s (${subscription.received.count} events arrived); subscription deleted.`,
+  );
+}
+
 async function main(): Promise<number> {
   const config = loadDemoConfig();
   const client = new DemoClient(config.orders.url, config.emulatorUrl);
@@ -160,7 +217,9 @@ async function main(): Promise<number> {
   ];
 
   if (rules.length > 0) await client.installEmulatorRules(rules);
+  let subscription: DemoSubscription | undefined;
   try {
+    if (config.subscribe) subscription = await subscribe(client, token, run);
     say(`Posting an email order to ${recipients.length} recipients as org ${config.org} (run ${run})…`);
     const startedAt = performance.now();
     const { orderId } = await client.createEmailOrder(token, {
@@ -193,6 +252,10 @@ async function main(): Promise<number> {
           'ORDERS_TRANSIENT_RESEND_DELAY (10 s by default).',
       );
     }
+    if (subscription !== undefined) {
+      await unsubscribe(client, token, subscription);
+      subscription = undefined;
+    }
     const orderLine = `Order ${orderId}: ${tracker.order ?? 'unknown'}`;
     if (completed) {
       say(`${orderLine} ${formatDuration(tracker.orderFinalAfterMs ?? 0)} after the POST.`);
@@ -217,6 +280,10 @@ async function main(): Promise<number> {
     );
   } finally {
     await Promise.all(rules.map((rule) => client.deleteEmulatorRule(rule.id)));
+    if (subscription !== undefined) {
+      await client.deleteSubscription(token, subscription.id);
+      await subscription.receiver.stop();
+    }
   }
 }
 
