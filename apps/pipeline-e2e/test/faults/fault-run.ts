@@ -20,6 +20,17 @@ export interface FaultResult {
   readonly totalMs: number;
   readonly unexpectedExits: readonly string[];
   readonly resultCounts: Readonly<Record<string, number>>;
+  /** Cases with a status subscription: what its subscriber received (see FaultCase.verify). */
+  readonly subscriberEvents?: SubscriberEventCheck;
+}
+
+/** What a subscriber received by the end of a case, de-duplicated by eventId. */
+export interface SubscriberEventCheck {
+  readonly received: number;
+  /** Records that repeated an eventId already received (a redelivery after an unacknowledged send). */
+  readonly redelivered: number;
+  /** Changes that every notification and order goes through, missing at the subscriber. */
+  readonly lost: number;
 }
 
 const RECIPIENTS_PER_ORDER = 1_000;
@@ -115,6 +126,10 @@ export interface FaultCase {
   readonly injectAtFraction?: number;
   /** Apps the case kills on purpose (their exits are not crashes). */
   readonly killed?: readonly string[];
+  /** Runs once the pipeline is up, before the orders are posted (e.g. a status subscription). */
+  readonly prepare?: (pipeline: Pipeline) => Promise<void>;
+  /** Runs once every notification is final: checks what else the case must have delivered. */
+  readonly verify?: (pipeline: Pipeline, orderIds: readonly string[]) => Promise<SubscriberEventCheck>;
 }
 
 /**
@@ -127,6 +142,7 @@ export async function runFaultCase(
   options: { notifications: number; deadlineMs: number },
 ): Promise<FaultResult> {
   const ledger = new NotificationLedger(pipeline.query);
+  await faultCase.prepare?.(pipeline);
   const startedAt = Date.now();
   const orderIds = await postOrders(pipeline, pipeline.suffix, options.notifications);
   const threshold = Math.floor(options.notifications * (faultCase.injectAtFraction ?? 0.2));
@@ -169,6 +185,7 @@ export async function runFaultCase(
   const perOperation = await pipeline.emulator.messagesPerOperation();
   const ids = new Set(rows.map((row) => row.id));
   const resent = (await pipeline.emulator.duplicates()).filter((entry) => ids.has(entry.id));
+  const subscriberEvents = await faultCase.verify?.(pipeline, orderIds);
   return {
     fault: faultCase.name,
     notifications: options.notifications,
@@ -184,5 +201,6 @@ export async function runFaultCase(
       (exit) => `${exit.app} #${exit.replica} (${exit.signal ?? `exit ${String(exit.code)}`})`,
     ),
     resultCounts,
+    ...(subscriberEvents === undefined ? {} : { subscriberEvents }),
   };
 }

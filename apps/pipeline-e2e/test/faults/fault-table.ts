@@ -16,6 +16,7 @@ export function formatFaultTable(results: readonly FaultResult[]): string {
     'dead-lettered',
     'time to recover',
     'all final after',
+    'events lost',
     'crashed',
   ];
   const rows = results.map((r) => [
@@ -29,6 +30,7 @@ export function formatFaultTable(results: readonly FaultResult[]): string {
     String(r.deadLettered),
     seconds(r.recoverMs),
     seconds(r.totalMs),
+    r.subscriberEvents === undefined ? '—' : String(r.subscriberEvents.lost),
     r.unexpectedExits.length === 0 ? 'none' : r.unexpectedExits.join(', '),
   ]);
   const widths = header.map((title, column) =>

@@ -18,8 +18,16 @@ import {
 import { topicCatalog } from '@notifications/contracts';
 import { fastPipelineEnv } from '../support/e2e-settings';
 import { Pipeline, type AppName, type PipelineOptions } from '../support/pipeline';
+import { SubscriberTopics } from '../support/subscriber-topic';
 import { formatFaultTable } from './fault-table';
-import { runFaultCase, waitFor, type FaultCase, type FaultResult, type RunProgress } from './fault-run';
+import {
+  runFaultCase,
+  waitFor,
+  type FaultCase,
+  type FaultResult,
+  type RunProgress,
+  type SubscriberEventCheck,
+} from './fault-run';
 
 // `npm run test:faults`: while a run of a few thousand notifications is in flight, one fault per case; every case
 // must end with every notification final, none lost, none sent twice, malformed messages dead-lettered and no
@@ -135,6 +143,10 @@ const duration = (ms: number): string => (ms % 60_000 === 0 ? `${ms / 60_000} mi
 
 // The infrastructure of the case that is running (one case at a time).
 let broker: IsolatedBroker | undefined;
+/** The subscriber's own cluster (a status subscription delivers into it) and what was read from it. */
+let subscriberBroker: IsolatedBroker | undefined;
+let subscriberTopics: SubscriberTopics | undefined;
+let subscriptionId: string | undefined;
 let cluster: IsolatedCluster | undefined;
 let postgres: IsolatedPostgres | undefined;
 
@@ -142,6 +154,100 @@ const onSharedInfrastructure = (faultCase: FaultCase): CaseWithInfrastructure =>
   ...faultCase,
   infrastructure: sharedInfrastructure,
 });
+
+const SUBSCRIBER_TOPIC = 'notify-events';
+
+/**
+ * A status subscription into the subscriber's own broker, which is killed (-9) and restarted mid-run: the events
+ * of that time wait in orders' database (recorded in the transaction of each change) and are delivered once the
+ * broker is back. Checked per notification: its New, Sending and Delivered changes (every notification of the run
+ * goes through those; Succeeded may be skipped when the delivery report beats the poll) and each order's end.
+ */
+function subscriberBrokerCase(): CaseWithInfrastructure {
+  return {
+    name: "kill -9 a subscriber's Kafka broker, restart",
+    infrastructure: async () => {
+      subscriberBroker = await startIsolatedBroker('faults-subscriber');
+      return {
+        options: {},
+        stop: async () => {
+          await subscriberTopics?.stop();
+          subscriberTopics = undefined;
+          await stopIsolatedBroker(subscriberBroker);
+          subscriberBroker = undefined;
+        },
+      };
+    },
+    prepare: async (pipeline) => {
+      if (subscriberBroker === undefined) throw new Error('no subscriber broker');
+      subscriberTopics = await new SubscriberTopics(subscriberBroker.brokers.split(',')).start([
+        SUBSCRIBER_TOPIC,
+      ]);
+      const subscription = await pipeline.orders.createSubscription({
+        events: ['notification.status', 'order.completed'],
+        notification: { kafka: { url: subscriberTopics.url, topic: SUBSCRIBER_TOPIC } },
+      });
+      subscriptionId = subscription.id;
+    },
+    inject: async () => {
+      if (subscriberBroker === undefined) throw new Error('no subscriber broker');
+      subscriberBroker = await restartIsolatedBroker(subscriberBroker);
+    },
+    verify: async (pipeline, orderIds) => {
+      const topics = subscriberTopics;
+      if (topics === undefined || subscriptionId === undefined) throw new Error('no subscription');
+      const id = subscriptionId;
+      await waitFor(
+        async () => (await pipeline.orders.subscription(id)).pendingEvents === 0,
+        DEADLINE_MS,
+        500,
+      );
+      // The last records are on their way to the reader: wait until every order's end has arrived (or time out).
+      await waitFor(async () => completedOrders(topics).size >= orderIds.length, 60_000, 250);
+      return checkSubscriberEvents(
+        topics,
+        (await pipeline.query(
+          'SELECT id::text AS id, order_id::text AS order_id FROM email_notifications WHERE order_id = ANY($1::uuid[])',
+          [orderIds],
+        )) as { id: string; order_id: string }[],
+        orderIds,
+      );
+    },
+  };
+}
+
+function completedOrders(topics: SubscriberTopics): Set<string> {
+  return new Set(
+    topics
+      .uniqueRecords()
+      .filter((record) => record.headers['type'] === 'order.completed')
+      .map((record) => record.key ?? ''),
+  );
+}
+
+function checkSubscriberEvents(
+  topics: SubscriberTopics,
+  notifications: readonly { id: string; order_id: string }[],
+  orderIds: readonly string[],
+): SubscriberEventCheck {
+  const unique = topics.uniqueRecords();
+  const statuses = new Map<string, Set<string>>();
+  for (const record of unique) {
+    if (record.headers['type'] !== 'notification.status') continue;
+    const event = JSON.parse(record.value) as { notificationId: string; status: string };
+    const seen = statuses.get(event.notificationId) ?? new Set<string>();
+    seen.add(event.status);
+    statuses.set(event.notificationId, seen);
+  }
+  let lost = 0;
+  for (const { id } of notifications) {
+    const seen = statuses.get(id);
+    for (const status of ['New', 'Sending', 'Delivered']) if (!seen?.has(status)) lost += 1;
+  }
+  const completed = completedOrders(topics);
+  lost += orderIds.filter((orderId) => !completed.has(orderId)).length;
+  return { received: unique.length, redelivered: topics.records.length - unique.length, lost };
+}
 
 const CASES: CaseWithInfrastructure[] = [
   onSharedInfrastructure({ name: 'none (baseline)', inject: async () => undefined }),
@@ -223,6 +329,7 @@ const CASES: CaseWithInfrastructure[] = [
       ]);
     },
   }),
+  subscriberBrokerCase(),
   onSharedInfrastructure({
     name: 'malformed messages on every consumed topic',
     inject: async (pipeline) => ({ malformedPublished: await publishMalformed(pipeline) }),
@@ -268,6 +375,7 @@ describe('pipeline under faults', () => {
         expect({ lost: result.lost, duplicated: result.duplicated }).toEqual({ lost: 0, duplicated: 0 });
         expect(result.resultCounts).toEqual({ Delivered: NOTIFICATIONS });
         expect(result.deadLettered).toBe(result.malformedPublished);
+        if (faultCase.verify !== undefined) expect(result.subscriberEvents?.lost).toBe(0);
       } finally {
         await pipeline.stop();
         await infrastructure.stop();
