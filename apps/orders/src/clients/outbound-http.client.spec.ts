@@ -81,6 +81,38 @@ describe(OutboundHttpClient.name, () => {
     expect(hits).toEqual(['/condition']);
   });
 
+  it('with keepAlive reuses one connection for a stream of requests; without, opens one per request', async () => {
+    const client = new OutboundHttpClient(policy('127.0.0.0/8'));
+    const connections = (): Promise<number> =>
+      new Promise((resolve, reject) =>
+        server.getConnections((error, count) => (error ? reject(error) : resolve(count))),
+      );
+    const post = { ...limits, method: 'POST' as const, body: '{}' };
+    server.closeAllConnections();
+    const sockets = new Set<unknown>();
+    handler = (request, response) => {
+      sockets.add(request.socket);
+      response.end();
+    };
+    for (let index = 0; index < 3; index += 1)
+      await client.request(`${base}/kept`, { ...post, keepAlive: true });
+    expect(sockets.size).toBe(1);
+    expect(await connections()).toBe(1);
+    sockets.clear();
+    for (let index = 0; index < 3; index += 1) await client.request(`${base}/each`, post);
+    expect(sockets.size).toBe(3);
+  });
+
+  it('with keepAlive still judges every new connection: a name resolving to a refused address is refused', async () => {
+    const resolve = resolverOf({ 'hooks.example': ['127.0.0.1'] });
+    const client = new OutboundHttpClient(policy(), resolve);
+    const refused = await failureOf(
+      client.request(`http://hooks.example:${port}/k`, { ...limits, keepAlive: true }),
+    );
+    expect(refused.failure).toBe('refused');
+    expect(hits).toEqual([]);
+  });
+
   it('refuses a loopback IP literal unless allow-listed, before connecting', async () => {
     const client = new OutboundHttpClient(policy());
     const error = await failureOf(client.request(`${base}/admin/rules`, limits));

@@ -37,6 +37,12 @@ export interface OutboundRequest {
   readonly timeoutMs: number;
   /** Redirects of a GET followed (each hop checked like the first). Default: none. */
   readonly maxRedirects?: number;
+  /**
+   * Reuse connections (kept alive per host and port) instead of one per request: for callers that send a stream
+   * of requests to one destination (subscription deliveries). A reused connection is one the guard judged when it
+   * was opened; every new one is judged again.
+   */
+  readonly keepAlive?: boolean;
 }
 
 export interface OutboundResponse {
@@ -101,6 +107,12 @@ export class OutboundHttpClient {
     return check.url;
   }
 
+  // Idle kept-alive connections close after 30 s; agents unref idle sockets, so they never hold the process open.
+  private readonly keepAliveAgents: Readonly<Record<string, http.Agent>> = {
+    'http:': new http.Agent({ keepAlive: true, maxSockets: 16, maxFreeSockets: 4, timeout: 30_000 }),
+    'https:': new https.Agent({ keepAlive: true, maxSockets: 16, maxFreeSockets: 4, timeout: 30_000 }),
+  };
+
   private exchange(url: URL, request: OutboundRequest, signal: AbortSignal): Promise<OutboundResponse> {
     const host = normaliseHost(url.hostname);
     const transport = url.protocol === 'https:' ? https : http;
@@ -121,7 +133,8 @@ export class OutboundHttpClient {
           signal,
           // An IP literal never reaches `lookup` (net connects to it directly): checkedUrl has judged it.
           ...(isIP(host) === 0 ? { lookup } : {}),
-          agent: false,
+          // A kept-alive agent creates new sockets with this request's options, so with its guarded `lookup`.
+          agent: request.keepAlive === true ? (this.keepAliveAgents[url.protocol] ?? false) : false,
         });
       } catch (error) {
         reject(new OutboundRequestError('unreachable', describe(error), { cause: error }));

@@ -261,6 +261,8 @@ export class SubscriptionDeliveryService {
         body,
         timeoutMs,
         maxResponseBytes: MAX_RESPONSE_BYTES,
+        // A round sends its events one request after another to one receiver: one connection, not one each.
+        keepAlive: true,
       });
       if (response.status >= 200 && response.status < 300) return undefined;
       return `answered HTTP ${response.status}`;
