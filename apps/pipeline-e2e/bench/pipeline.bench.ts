@@ -72,6 +72,11 @@
  *                                                     `notifications.nodeArgs`, e.g. the heap cap); e.g.
  *                                                     --node-arg status-poller=--max-old-space-size=4096
  *                                                     (the last --max-old-space-size wins), --node-arg orders=--trace-gc
+ *   --subscribe http|kafka  BENCH_SUBSCRIBE           a status subscription covering every order (issue 14),
+ *                                                     delivered to an HTTP endpoint or a Kafka topic inside this
+ *                                                     process (see bench/subscription-sink.ts); each bulk waits
+ *                                                     until every recorded event is delivered and reports it
+ *   --subscribe-batch N     BENCH_SUBSCRIBE_BATCH     default 1: events per HTTP request (maxEventsPerRequest)
  *   --cpu-prof-dir DIR      BENCH_CPU_PROF_DIR        run the apps with `--cpu-prof` (one .cpuprofile per app,
  *                                                     written when the pipeline stops; whole process lifetime)
  *                                                     and summarise the top self-time functions per app;
@@ -89,6 +94,7 @@ import { renderChart, type ThroughputPoint } from './bench-chart';
 import { summarizeProfiles, type ProfileSummary } from './cpu-profile-summary';
 import { EmulatorFeed } from './emulator-feed';
 import { counterDelta, PgStats } from './pg-stats';
+import { SubscriptionSink, type SubscribeMode, type SubscriptionRunResult } from './subscription-sink';
 import { ProcessMeter, childPids, findBrokerPid, waitForQuiet, type GroupUsage } from './process-stats';
 import { NotificationLedger, type RowQuery } from '../test/support/notification-ledger';
 import { PENDING_RESULTS, isFinal } from '../test/support/orders-api';
@@ -146,6 +152,8 @@ interface Settings {
   readonly cpuProfDir: string | undefined;
   /** `--node-arg app=ARG`: extra `node` arguments per app, after the app's own (package.json `nodeArgs`). */
   readonly nodeArgs: Partial<Record<AppName, string[]>>;
+  readonly subscribe: SubscribeMode | undefined;
+  readonly subscribeBatch: number;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -172,6 +180,8 @@ function readSettings(): Settings {
       'quiet-busy': { type: 'string' },
       'stall-seconds': { type: 'string' },
       'cpu-prof-dir': { type: 'string' },
+      subscribe: { type: 'string' },
+      'subscribe-batch': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -220,6 +230,10 @@ function readSettings(): Settings {
       ? undefined
       : scalingRaw.split(',').map((size) => parseInt(size.trim().replace(/_/g, ''), 'BENCH_SCALING', 1));
   const dir = values['cpu-prof-dir'] ?? process.env['BENCH_CPU_PROF_DIR'];
+  const subscribe = values.subscribe ?? process.env['BENCH_SUBSCRIBE'];
+  if (subscribe !== undefined && subscribe !== '' && subscribe !== 'http' && subscribe !== 'kafka') {
+    throw new Error(`--subscribe ${subscribe}: expected http or kafka`);
+  }
   const docsChart = values['docs-chart'] ?? process.env['BENCH_DOCS_CHART'];
   return {
     recipients: int(values.recipients, 'BENCH_RECIPIENTS', 100_000),
@@ -244,6 +258,8 @@ function readSettings(): Settings {
     stallSeconds: int(values['stall-seconds'], 'BENCH_STALL_SECONDS', 180),
     cpuProfDir: dir ? path.resolve(process.cwd(), dir) : undefined,
     nodeArgs,
+    subscribe: subscribe === '' ? undefined : subscribe,
+    subscribeBatch: int(values['subscribe-batch'], 'BENCH_SUBSCRIBE_BATCH', 1),
   };
 }
 
@@ -361,6 +377,8 @@ interface Run {
   readonly settings: Settings;
   /** The apps' pids (their peak RSS is reset per phase; the quiet-machine check leaves them out). */
   readonly appPids: () => number[];
+  /** `--subscribe`: the subscriber every order's status changes are pushed to. */
+  readonly sink: SubscriptionSink | undefined;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -598,6 +616,8 @@ interface BulkResult {
   readonly database: DatabasePerNotification;
   readonly series: { second: number; acceptedByAcs: number; final: number }[];
   readonly samples: Sample[];
+  /** `--subscribe`: what the subscriber received, and how long after "all final" the last event was delivered. */
+  readonly subscription: SubscriptionRunResult | null;
 }
 
 const perNotification = (values: Record<string, number>, notifications: number): Record<string, number> =>
@@ -643,6 +663,8 @@ async function runBulk(run: Run, idle: IdleRates, recipients: number, index: num
   const accepted: number[] = [];
   let lastAcceptedMs = -Infinity;
   const feed = new EmulatorFeed(pipeline.url('acs-emulator'), statsBefore.messages);
+  const eventsBefore = run.sink?.eventsReceived ?? 0;
+  const deliveriesBefore = run.sink?.deliveriesReceived ?? 0;
   await meter.start(run.appPids());
   const t0 = Date.now();
   const acceptedAt: number[] = [];
@@ -673,6 +695,7 @@ async function runBulk(run: Run, idle: IdleRates, recipients: number, index: num
       lastAcceptedMs = Math.max(lastAcceptedMs, message.receivedAtMs);
     });
   const samples = await sampleUntilFinal(run, () => orderIds, recipients, t0, label, readMessages);
+  const subscriptionDrainedAt = await waitForSubscriptionDrain(run, label);
   const usage = usageOf(await meter.stop(), recipients, busyBefore, idle);
   const gcAfter = await gcSeconds(pipeline);
   // Delivery reports may still be on their way for messages read above; the last ones arrived before "final".
@@ -783,7 +806,48 @@ async function runBulk(run: Run, idle: IdleRates, recipients: number, index: num
     },
     series,
     samples,
+    subscription:
+      run.sink === undefined
+        ? null
+        : {
+            mode: run.sink.mode,
+            events: run.sink.eventsReceived - eventsBefore,
+            eventsPerNotification: round((run.sink.eventsReceived - eventsBefore) / recipients, 2),
+            requests: run.sink.deliveriesReceived - deliveriesBefore,
+            drainedAfterFinalSeconds:
+              subscriptionDrainedAt === undefined
+                ? null
+                : round((subscriptionDrainedAt - allFinalAt) / 1000, 2),
+          },
   };
+}
+
+/**
+ * `--subscribe`: waits until orders has delivered every event it recorded (the subscription's pending count is 0),
+ * so the phase's CPU includes the delivery; returns when, or undefined after the stall limit.
+ */
+async function waitForSubscriptionDrain(run: Run, label: string): Promise<number | undefined> {
+  const sink = run.sink;
+  if (sink === undefined) return undefined;
+  const deadline = Date.now() + run.settings.stallSeconds * 1000;
+  let lastLog = 0;
+  while (Date.now() < deadline) {
+    const pending = await sink.pending(async (id) => {
+      const [row] = await run.stats.tracked<{ pending: string }>(
+        'SELECT count(*) AS pending FROM subscription_events WHERE subscription_id = $1',
+        [id],
+      );
+      return Number(row?.pending ?? 0);
+    });
+    if (pending === 0) return Date.now();
+    if (Date.now() - lastLog >= 10_000) {
+      lastLog = Date.now();
+      log(`  [${label}] subscription: ${fmt(pending)} events pending, ${fmt(sink.eventsReceived)} received`);
+    }
+    await sleep(500);
+  }
+  log(`  [${label}] ⚠ subscription not drained within ${run.settings.stallSeconds} s`);
+  return undefined;
 }
 
 interface SteadyResult {
@@ -997,6 +1061,7 @@ async function warmUp(run: Run): Promise<void> {
     recipients: recipientsOf(run.settings.warmup, 'warmup'),
   });
   await sampleUntilFinal(run, () => [id], run.settings.warmup, t0, 'warm-up');
+  await waitForSubscriptionDrain(run, 'warm-up');
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -1219,6 +1284,7 @@ function printScaling(bulks: readonly BulkResult[]): void {
       ]),
     ])}`,
   );
+  printSubscriptions(bulks);
   const flatness = flatnessOf(bulks);
   log(
     flatness
@@ -1232,6 +1298,32 @@ function printScaling(bulks: readonly BulkResult[]): void {
       `⚠ noisy (other load > 0.1 core): ${noisy.map((bulk) => `${fmt(bulk.recipients)} (${fmt(bulk.usage.otherCpuSeconds, 1)} CPU s)`).join(', ')}`,
     );
   }
+}
+
+/** `--subscribe`: per bulk, what the subscriber received and how long after "all final" it had everything. */
+function printSubscriptions(bulks: readonly BulkResult[]): void {
+  const runs = bulks.filter((bulk) => bulk.subscription !== null);
+  if (runs.length === 0) return;
+  log(
+    `\n${table([
+      [
+        'status subscription',
+        'recipients',
+        'events',
+        'per notification',
+        'deliveries',
+        'drained after final s',
+      ],
+      ...runs.map((bulk) => [
+        bulk.subscription?.mode ?? '',
+        fmt(bulk.recipients),
+        fmt(bulk.subscription?.events),
+        fmt(bulk.subscription?.eventsPerNotification, 2),
+        fmt(bulk.subscription?.requests),
+        fmt(bulk.subscription?.drainedAfterFinalSeconds, 2),
+      ]),
+    ])}`,
+  );
 }
 
 /** The detailed report of a single bulk run (default mode). */
@@ -1353,7 +1445,10 @@ function printReport(
 ): void {
   const [bulk] = bulks;
   if (scaling) printScaling(bulks);
-  else if (bulk) printBulk(bulk, steady, baseline);
+  else if (bulk) {
+    printBulk(bulk, steady, baseline);
+    printSubscriptions(bulks);
+  }
   if (scaling && steady) {
     log(
       `\nsteady: ${fmt(steady.achievedAcceptedPerSecond)} accepted/s of ${fmt(steady.targetRate)}/s offered; ` +
@@ -1525,12 +1620,20 @@ async function main(): Promise<void> {
     meter,
     settings,
     appPids,
+    sink:
+      settings.subscribe === undefined
+        ? undefined
+        : new SubscriptionSink(pipeline, settings.subscribe, settings.subscribeBatch),
   };
   const bulks: BulkResult[] = [];
   let steady: SteadyResult | undefined;
   let idle: IdleRates;
   try {
     log(`  logs: ${pipeline.logDir}`);
+    if (run.sink !== undefined) {
+      await run.sink.start();
+      log(`  status subscription → ${run.sink.mode} (every order, both event types)`);
+    }
     await warmUp(run);
     idle = await measureIdle(meter);
     for (const [index, size] of sizes.entries()) {
@@ -1548,6 +1651,7 @@ async function main(): Promise<void> {
     if (interrupted) await new Promise(() => undefined); // the signal handler exits
     throw error;
   } finally {
+    await run.sink?.stop();
     if (!interrupted) await stopPipeline();
   }
 
