@@ -5,7 +5,7 @@ import {
   type SubscriptionEvent,
 } from '../domain/subscription-events';
 import { type SubscriptionEventType } from '../domain/subscription.model';
-import { execute, queryRows } from './sql';
+import { execute, preferOrderedIndexScan, queryRows } from './sql';
 import { type Tx } from './unit-of-work';
 
 /** A subscription held by a delivery round (its row locked until the round's transaction ends). */
@@ -107,6 +107,10 @@ export class SubscriptionDeliveryRepository {
 
   /** The subscription's oldest `limit` pending events, in the order they were recorded (index subscription_events_pending). */
   async pendingEvents(tx: Tx, subscriptionId: string, limit: number): Promise<SubscriptionEvent[]> {
+    // Events arrive faster than autoanalyze follows: with stale statistics the planner reads every pending event of
+    // the subscription (bitmap scan + sort) to return the oldest few, once per round. An ordered index scan stops at
+    // the LIMIT (measured with `npm run bench -- --subscribe http`; see sql.ts).
+    await preferOrderedIndexScan(tx);
     const rows = await queryRows<EventRow>(
       tx.manager,
       // ORDER BY e.id, the bigint: a bare `id` would name the text output column and sort "10" before "2".
