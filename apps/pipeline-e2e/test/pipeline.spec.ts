@@ -36,6 +36,17 @@ describe('notification pipeline', () => {
     await pipeline?.stop();
   });
 
+  /** `npm run demo`'s settings pointing at this pipeline. */
+  const demoEnv = async (): Promise<NodeJS.ProcessEnv> => ({
+    ...process.env,
+    DEMO_ORDERS_URL: pipeline.url('orders'),
+    DEMO_EMAIL_SENDER_URL: pipeline.url('email-sender'),
+    DEMO_STATUS_POLLER_URL: pipeline.url('status-poller'),
+    DEMO_ACS_EMULATOR_URL: pipeline.url('acs-emulator'),
+    DEMO_TOKEN: await pipeline.token('ttd'),
+    DEMO_TIMEOUT: '90s',
+  });
+
   afterEach(async () => {
     await pipeline.emulator.clearRules();
     await pipeline.emulator.setRateLimit(null);
@@ -165,15 +176,7 @@ describe('notification pipeline', () => {
 
   it('npm run demo follows its order on the progress stream to Completed and exits 0', async () => {
     const { stdout } = await run(process.execPath, [DEMO_SCRIPT], {
-      env: {
-        ...process.env,
-        DEMO_ORDERS_URL: pipeline.url('orders'),
-        DEMO_EMAIL_SENDER_URL: pipeline.url('email-sender'),
-        DEMO_STATUS_POLLER_URL: pipeline.url('status-poller'),
-        DEMO_ACS_EMULATOR_URL: pipeline.url('acs-emulator'),
-        DEMO_TOKEN: await pipeline.token('ttd'),
-        DEMO_TIMEOUT: '90s',
-      },
+      env: await demoEnv(),
       timeout: 120_000,
     });
     const progressLines = stdout.split('\n').filter((line) => /^\s+\+[\d.ms]+\s+progress\s/.test(line));
@@ -187,16 +190,7 @@ describe('notification pipeline', () => {
 
   it("npm run demo -- --subscribe also receives the order's changes pushed, signed, to its own endpoint, then deletes the subscription", async () => {
     const { stdout } = await run(process.execPath, [DEMO_SCRIPT, '--subscribe'], {
-      env: {
-        ...process.env,
-        DEMO_ORDERS_URL: pipeline.url('orders'),
-        DEMO_EMAIL_SENDER_URL: pipeline.url('email-sender'),
-        DEMO_STATUS_POLLER_URL: pipeline.url('status-poller'),
-        DEMO_ACS_EMULATOR_URL: pipeline.url('acs-emulator'),
-        DEMO_TOKEN: await pipeline.token('ttd'),
-        DEMO_TIMEOUT: '90s',
-        DEMO_THROTTLE_TIMES: '0',
-      },
+      env: { ...(await demoEnv()), DEMO_THROTTLE_TIMES: '0' },
       timeout: 120_000,
     });
     expect(stdout).toMatch(/Subscribed http:\/\/127\.0\.0\.1:\d+\/\S+ to the order's status changes/);
