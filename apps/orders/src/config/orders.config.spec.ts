@@ -185,6 +185,19 @@ describe(loadOrdersConfig.name, () => {
     ).toThrow(/AUTH_JWKS_URL: set either/);
   });
 
+  it('delivers to at most half the database pool at once: 4 by default, fewer for a small pool, more refused', () => {
+    expect(loadOrdersConfig({}).subscriptions.deliveryConcurrency).toBe(4);
+    expect(loadOrdersConfig({ DATABASE_POOL_SIZE: '4' }).subscriptions.deliveryConcurrency).toBe(2);
+    expect(loadOrdersConfig({ DATABASE_POOL_SIZE: '1' }).subscriptions.deliveryConcurrency).toBe(1);
+    expect(
+      loadOrdersConfig({ DATABASE_POOL_SIZE: '20', SUBSCRIPTIONS_DELIVERY_CONCURRENCY: '10' }).subscriptions
+        .deliveryConcurrency,
+    ).toBe(10);
+    expect(() =>
+      loadOrdersConfig({ DATABASE_POOL_SIZE: '10', SUBSCRIPTIONS_DELIVERY_CONCURRENCY: '6' }),
+    ).toThrow(/SUBSCRIPTIONS_DELIVERY_CONCURRENCY: must be at most half of DATABASE_POOL_SIZE/);
+  });
+
   it('puts the management listener apart from the public one', () => {
     expect(loadOrdersConfig({ PORT: '8080' }).management.listener).toEqual({ port: 8180, host: '127.0.0.1' });
     // A free port for each when PORT=0 (tests).

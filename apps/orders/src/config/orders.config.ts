@@ -418,11 +418,15 @@ export interface SubscriptionSettings {
   readonly kafkaIdleMs: number;
 }
 
+/** "Not set": loadOrdersConfig picks 4, or half the database pool when that is smaller. */
+const AUTOMATIC_DELIVERY_CONCURRENCY = 0;
+const DEFAULT_DELIVERY_CONCURRENCY = 4;
+
 const subscriptionSettings: SettingGroup<SubscriptionSettings> = envGroup(
   z
     .object({
       SUBSCRIPTIONS_MAX_PER_CREATOR: envInt(100, { min: 1, max: 100_000 }),
-      SUBSCRIPTIONS_DELIVERY_CONCURRENCY: envInt(4, { min: 1, max: 256 }),
+      SUBSCRIPTIONS_DELIVERY_CONCURRENCY: envInt(undefined, { min: 1, max: 256 }).optional(),
       SUBSCRIPTIONS_DELIVERY_BATCH_SIZE: envInt(500, { min: 1, max: 10_000 }),
       SUBSCRIPTIONS_DELIVERY_INTERVAL: envDurationMs('200ms', { min: 10, max: 60_000 }),
       SUBSCRIPTIONS_DELIVERY_TIMEOUT: envDurationMs('10s', { min: 100, max: 300_000 }),
@@ -435,7 +439,7 @@ const subscriptionSettings: SettingGroup<SubscriptionSettings> = envGroup(
     })
     .transform((env): SubscriptionSettings => ({
       maxPerCreator: env.SUBSCRIPTIONS_MAX_PER_CREATOR,
-      deliveryConcurrency: env.SUBSCRIPTIONS_DELIVERY_CONCURRENCY,
+      deliveryConcurrency: env.SUBSCRIPTIONS_DELIVERY_CONCURRENCY ?? AUTOMATIC_DELIVERY_CONCURRENCY,
       deliveryBatchSize: env.SUBSCRIPTIONS_DELIVERY_BATCH_SIZE,
       deliveryIntervalMs: env.SUBSCRIPTIONS_DELIVERY_INTERVAL,
       deliveryTimeoutMs: env.SUBSCRIPTIONS_DELIVERY_TIMEOUT,
@@ -488,7 +492,17 @@ export function loadOrdersConfig(env: Record<string, string | undefined> = proce
   }
   // Each delivery slot holds a pooled connection while its destination answers: slow destinations must never take
   // every connection the API, the consumers and the scheduler need.
-  if (config.subscriptions.deliveryConcurrency > config.db.poolSize / 2) {
+  const halfPool = Math.max(1, Math.floor(config.db.poolSize / 2));
+  if (config.subscriptions.deliveryConcurrency === AUTOMATIC_DELIVERY_CONCURRENCY) {
+    return {
+      ...config,
+      subscriptions: {
+        ...config.subscriptions,
+        deliveryConcurrency: Math.min(DEFAULT_DELIVERY_CONCURRENCY, halfPool),
+      },
+    };
+  }
+  if (config.subscriptions.deliveryConcurrency > halfPool) {
     throw new ConfigError([
       {
         variable: 'SUBSCRIPTIONS_DELIVERY_CONCURRENCY',
