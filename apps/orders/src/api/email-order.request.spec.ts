@@ -1,7 +1,7 @@
 import { AddressPolicy } from '../domain/address-policy';
 import { OutboundHttpClient } from '../clients/outbound-http.client';
 import { ORDER_LIMITS, pathOfNulCharacter, validateEmailOrderRequest } from './email-order.request';
-import { hashRequest } from './orders.service';
+import { hashRequest } from './request-hash';
 
 const now = new Date('2026-03-15T12:00:00Z');
 // Production's guard: an empty allow-list.
