@@ -270,6 +270,8 @@ describe(emailClientSigningWith.name, () => {
     expect(ours.map((r) => r.method)).toEqual(['POST', 'GET']);
     expect(ours.map(stable)).toEqual(sdk.map(stable));
     expect(ours.map((r) => r.body)).toEqual(sdk.map((r) => r.body));
+    // No tracing headers either way: the SDK's tracing policy, which ours leaves out, records nothing here.
+    expect(sdk.flatMap((r) => r.headers.map(([name]) => name.toLowerCase()))).not.toContain('traceparent');
     for (const request of [...sdk, ...ours]) {
       // What the service does: recompute the signature from what arrived.
       const header = (name: string) => request.headers.find(([n]) => n.toLowerCase() === name)?.[1] ?? '';
