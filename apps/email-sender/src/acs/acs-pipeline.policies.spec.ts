@@ -109,6 +109,8 @@ describe(timeoutAsRetryablePolicy.name, () => {
 });
 
 describe(sendOnlyPolicy.name, () => {
+  const location = 'https://contoso.communication.azure.com/emails/operations/abc?api-version=2025-09-01';
+
   it('lets the send through and keeps the status check in the process', async () => {
     const next = jest.fn(answer(202));
     await expect(sendOnlyPolicy().sendRequest(request('POST'), next)).resolves.toMatchObject({ status: 202 });
@@ -116,5 +118,27 @@ describe(sendOnlyPolicy.name, () => {
       StatusCheckSkipped,
     );
     expect(next).toHaveBeenCalledTimes(1);
+  });
+
+  it('takes the polling location off an accepted send, and only that', async () => {
+    const response = await sendOnlyPolicy().sendRequest(
+      request('POST'),
+      answer(202, {
+        'Operation-Location': location,
+        'Azure-AsyncOperation': location,
+        Location: location,
+        'Retry-After': '1',
+        'x-ms-request-id': 'r1',
+      }),
+    );
+    expect(response.headers.toJSON()).toEqual({ 'retry-after': '1', 'x-ms-request-id': 'r1' });
+  });
+
+  it('leaves an error answer as it came', async () => {
+    const response = await sendOnlyPolicy().sendRequest(
+      request('POST'),
+      answer(503, { 'Operation-Location': location, 'Retry-After': '1' }),
+    );
+    expect(response.headers.toJSON()).toEqual({ 'operation-location': location, 'retry-after': '1' });
   });
 });

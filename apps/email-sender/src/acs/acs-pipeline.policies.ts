@@ -115,8 +115,14 @@ export function timeoutAsRetryablePolicy(timeoutMs: number): PipelinePolicy {
 /**
  * Position `perCall`: the JS SDK's `beginSend` follows the accepted POST with one status GET (the .NET SDK's
  * `WaitUntil.Started`, which the reference uses, does not). This client only sends — status-poller checks
- * operations — so the GET never leaves the process; `beginSend` then rejects with StatusCheckSkipped, which the
- * caller reads as "accepted".
+ * operations — so the SDK's poller is told there is nothing to poll: the polling location is taken off the POST's
+ * 2xx answer (`Operation-Location`, and `Azure-AsyncOperation` / `Location`, the other headers @azure/core-lro polls),
+ * and an LRO answer without one is final to core-lro (`getStatusFromInitialResponse`: "running" without an
+ * operation location → "succeeded"). `beginSend` then resolves at the POST's answer without building, sending or
+ * failing a GET, which cost 6 % of email-sender's CPU profile when the GET was stopped here instead (issue 12).
+ * Only these response headers change: the caller reads the POST's status and body (`onResponse`), and the
+ * operation id is the notification id, so nothing here needs the location. Should the SDK still issue a GET, it
+ * never leaves the process: `beginSend` rejects with StatusCheckSkipped, which the caller reads as "accepted".
  */
 export function sendOnlyPolicy(): PipelinePolicy {
   // One instance for every send: constructing an Error captures a stack trace, which was 2 % of email-sender's
@@ -124,12 +130,19 @@ export function sendOnlyPolicy(): PipelinePolicy {
   const skipped = new StatusCheckSkipped();
   return {
     name: 'emailSenderSendOnlyPolicy',
-    sendRequest(request, next): Promise<PipelineResponse> {
-      if (request.method === 'GET') return Promise.reject(skipped);
-      return next(request);
+    async sendRequest(request, next): Promise<PipelineResponse> {
+      if (request.method === 'GET') throw skipped;
+      const response = await next(request);
+      if (response.status >= 200 && response.status < 300) {
+        for (const header of POLLING_LOCATION_HEADERS) response.headers.delete(header);
+      }
+      return response;
     },
   };
 }
+
+// The response headers @azure/core-lro takes a polling location from (`inferLroMode`).
+const POLLING_LOCATION_HEADERS = ['operation-location', 'azure-asyncoperation', 'location'] as const;
 
 /**
  * Position `perCall`: ACS Repeatable Requests (https://learn.microsoft.com/rest/api/communication/repeatable-requests,
