@@ -1,17 +1,20 @@
+import fc from 'fast-check';
 import { AddressPolicy } from '../domain/address-policy';
 import { OutboundHttpClient } from '../clients/outbound-http.client';
-import { ORDER_LIMITS, pathOfNulCharacter, validateEmailOrderRequest } from './email-order.request';
-import { hashRequest } from './orders.service';
+import {
+  emailOrderRequestSchema,
+  ORDER_LIMITS,
+  pathOfNulCharacter,
+  validateBody,
+  validateEmailOrderRequest,
+} from './email-order.request';
+import { hashRequest } from './request-hash';
 
 const now = new Date('2026-03-15T12:00:00Z');
 // Production's guard: an empty allow-list.
 const outbound = new OutboundHttpClient(new AddressPolicy([]));
-const validate = (body: unknown) =>
-  validateEmailOrderRequest(body, {
-    now,
-    sendTimeGraceMs: 5 * 60_000,
-    checkUrl: (url) => outbound.checkUrl(url),
-  });
+const context = { now, sendTimeGraceMs: 5 * 60_000, checkUrl: (url: string) => outbound.checkUrl(url) };
+const validate = (body: unknown) => validateEmailOrderRequest(body, context);
 const valid = { subject: 'S', body: 'B', recipients: [{ emailAddress: 'a@example.com' }] };
 
 function errorsOf(body: unknown): Record<string, string[]> {
@@ -174,6 +177,111 @@ describe(validateEmailOrderRequest.name, () => {
   it('normalises content types case-insensitively', () => {
     const result = validate({ ...valid, contentType: 'HTML' });
     expect(result.ok && result.request.contentType).toBe('Html');
+  });
+});
+
+describe('validateEmailOrderRequest without the recipient schema', () => {
+  // What the schema alone answers: the fast path must agree with it on every body, valid or not.
+  const bySchema = (body: unknown) => validateBody(emailOrderRequestSchema(context), body);
+
+  const text = fc.oneof(
+    fc.constantFrom('', ' ', 'x', 'a@example.com', '\u0000', 'line\nbreak', '\u2028'),
+    fc.string({ maxLength: 12 }),
+  );
+  const address = fc.oneof(
+    fc.emailAddress(),
+    fc.emailAddress().map((email) => ` ${email}\t`),
+    fc.emailAddress().map((email) => `${email}\u0000`),
+    fc.emailAddress().map((email) => `${email}\u0085`),
+    fc.constantFrom('a@b', 'a b@example.com', '@example.com', `${'a'.repeat(250)}@example.com`, ''),
+    text,
+  );
+  const fieldValue = (valid: fc.Arbitrary<string>) =>
+    fc.oneof(
+      { weight: 8, arbitrary: valid },
+      { weight: 1, arbitrary: fc.constantFrom(null, 7, true, [], {}) },
+    );
+  const recipient = fc.oneof(
+    { weight: 6, arbitrary: fc.record({ emailAddress: fieldValue(address) }) },
+    {
+      weight: 2,
+      arbitrary: fc.record({
+        nationalIdentityNumber: fieldValue(fc.oneof(fc.stringMatching(/^\d{11}$/), text)),
+      }),
+    },
+    {
+      weight: 2,
+      arbitrary: fc.record({
+        organizationNumber: fieldValue(fc.oneof(fc.stringMatching(/^\d{9}$/), text)),
+      }),
+    },
+    {
+      weight: 2,
+      arbitrary: fc.record(
+        {
+          emailAddress: fc.option(address),
+          nationalIdentityNumber: fc.option(fc.stringMatching(/^\d{11}$/)),
+          organizationNumber: fc.option(fc.stringMatching(/^\d{9}$/)),
+          extra: fc.oneof(text, fc.constant(null)),
+        },
+        { requiredKeys: [] },
+      ),
+    },
+    { weight: 1, arbitrary: fc.constantFrom(null, 'a@example.com', [], 1) },
+  );
+  const body = fc.record(
+    {
+      subject: fieldValue(text),
+      body: fieldValue(text),
+      contentType: fieldValue(fc.constantFrom('Plain', 'html', 'Markdown')),
+      sendersReference: fieldValue(text),
+      requestedSendTime: fieldValue(fc.constantFrom('2026-03-16T08:00:00Z', '2020-01-01T00:00Z', 'soon')),
+      resourceId: fieldValue(fc.constantFrom('urn:altinn:resource:x', 'x')),
+      ignoreReservation: fc.oneof(fc.boolean(), fc.constant('yes')),
+      recipients: fc.oneof(
+        { weight: 6, arbitrary: fc.array(recipient, { maxLength: 8 }) },
+        {
+          weight: 3,
+          arbitrary: fc.array(
+            fc.emailAddress().map((emailAddress) => ({ emailAddress })),
+            {
+              minLength: 1,
+              maxLength: 8,
+            },
+          ),
+        },
+        { weight: 1, arbitrary: fc.constantFrom(null, 'a@example.com', {}) },
+      ),
+      unknown: text,
+    },
+    { requiredKeys: ['subject', 'body', 'recipients'] },
+  );
+
+  it('answers what the schema answers for any body', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof({ weight: 20, arbitrary: body }, { weight: 1, arbitrary: fc.anything() }),
+        (value) => {
+          expect(validate(value)).toEqual(bySchema(value));
+        },
+      ),
+      { numRuns: 600 },
+    );
+  });
+
+  it('answers what the schema answers at and beyond the recipient limit', () => {
+    const recipients = (count: number) =>
+      Array.from({ length: count }, (_, index) => ({ emailAddress: ` r${index}@example.com` }));
+    for (const count of [ORDER_LIMITS.recipientsMax, ORDER_LIMITS.recipientsMax + 1]) {
+      const value = { ...valid, recipients: recipients(count) };
+      expect(validate(value)).toEqual(bySchema(value));
+    }
+  });
+
+  it('returns valid recipients as they were given when the schema would output the same', () => {
+    const recipients = [{ emailAddress: 'a@example.com' }, { nationalIdentityNumber: '01017012345' }];
+    const result = validate({ ...valid, recipients });
+    expect(result.ok && result.request.recipients).toBe(recipients);
   });
 });
 

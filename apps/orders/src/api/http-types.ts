@@ -18,4 +18,5 @@ export interface HttpResponse {
   type(contentType: string): HttpResponse;
   send(body: string): HttpResponse;
   json(body: unknown): HttpResponse;
+  once(event: 'close', listener: () => void): unknown;
 }

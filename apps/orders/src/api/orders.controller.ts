@@ -52,6 +52,11 @@ import {
   OrdersService,
 } from './orders.service';
 import { NO_NOTIFICATIONS } from '../domain/order.model';
+import { deferredJsonBodyReader } from './deferred-json-body';
+import { IntakeGate } from './intake-gate';
+
+/** The route whose body is read by its handler, after authentication and admission (see deferred-json-body.ts). */
+export const ORDER_CREATION_PATH = 'orders/email';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]+\+)?json$/i;
@@ -72,12 +77,17 @@ const problemResponse = (status: number, description: string) =>
 @Controller('orders')
 @UseGuards(JwtAuthGuard)
 export class OrdersController {
+  private readonly readBody: (request: HttpRequest, response: HttpResponse) => Promise<unknown>;
+
   constructor(
     private readonly orders: OrdersService,
     private readonly outbound: OutboundHttpClient,
     private readonly progress: ProgressResponder,
+    private readonly intakeGate: IntakeGate,
     @Inject(ORDERS_CONFIG) private readonly config: OrdersConfig,
-  ) {}
+  ) {
+    this.readBody = deferredJsonBodyReader(config.api.bodyLimitBytes);
+  }
 
   @Post('email')
   @HttpCode(202)
@@ -98,12 +108,32 @@ export class OrdersController {
   @problemResponse(400, 'Invalid request: `errors` names each bad field')
   @problemResponse(415, 'The body is not JSON')
   @problemResponse(422, 'The Idempotency-Key was used with a different body')
+  @problemResponse(503, 'Too many large orders arrive at once: retry after Retry-After seconds')
   async create(
     @CurrentCaller() caller: Caller,
     @Req() request: HttpRequest,
     @Res({ passthrough: true }) response: HttpResponse,
   ): Promise<OrderIdResponse> {
-    const body = jsonBody(request);
+    // The guard has verified the token; the body is still unread (the app's parser skips this route).
+    const mediaType = jsonMediaType(request);
+    if (mediaType === undefined) throw new ProblemException(problem(400, 'A JSON request body is required.'));
+    const clientGone = new AbortController();
+    response.once('close', () => clientGone.abort());
+    const release = await this.intakeGate.admit(request.headers, clientGone.signal);
+    try {
+      return await this.createAdmitted(caller, request, response);
+    } finally {
+      release();
+    }
+  }
+
+  private async createAdmitted(
+    caller: Caller,
+    request: HttpRequest,
+    response: HttpResponse,
+  ): Promise<OrderIdResponse> {
+    const body: unknown = await this.readBody(request, response);
+    if (body === undefined) throw new ProblemException(problem(400, 'A JSON request body is required.'));
     const idempotencyKey = idempotencyKeyOf(request);
     const validation = validateEmailOrderRequest(body, {
       now: new Date(),
@@ -310,8 +340,8 @@ export function isUuid(id: string): boolean {
   return UUID.test(id);
 }
 
-/** The parsed JSON body; 415 for another media type, 400 for none. */
-export function jsonBody(request: HttpRequest): unknown {
+/** The JSON media type of the body; undefined without Content-Type, 415 for another media type. */
+function jsonMediaType(request: HttpRequest): string | undefined {
   const contentType = request.get('content-type');
   const mediaType = contentType?.split(';')[0]?.trim() ?? '';
   if (contentType !== undefined && !JSON_MEDIA_TYPE.test(mediaType)) {
@@ -319,6 +349,12 @@ export function jsonBody(request: HttpRequest): unknown {
       problem(415, `Expected a JSON body (application/json), got ${mediaType || 'none'}.`),
     );
   }
+  return contentType === undefined ? undefined : mediaType;
+}
+
+/** The parsed JSON body; 415 for another media type, 400 for none. */
+export function jsonBody(request: HttpRequest): unknown {
+  jsonMediaType(request);
   if (request.body === undefined) {
     throw new ProblemException(problem(400, 'A JSON request body is required.'));
   }

@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
@@ -18,6 +18,7 @@ import { EmailNotificationRepository } from '../store/email-notification.reposit
 import { OutboxRepository } from '../store/outbox.repository';
 import { RecipientResolver } from '../clients/recipient-resolver.service';
 import { type EmailOrderRequest } from './email-order.request';
+import { hashRequest } from './request-hash';
 import {
   type EmailNotificationView,
   type EmailOrder,
@@ -269,53 +270,5 @@ export class OrdersService {
       this.logger.warn(`Recipient look-up at order creation failed: ${errorMessage(error)}`);
       return undefined;
     }
-  }
-}
-
-// The canonical JSON is fed to the hash in slices of about this many characters: for 100 000 recipients, building
-// it as one string (a string per recipient, kept until their join) allocated 63 MB.
-const HASH_SLICE_CHARS = 64 * 1024;
-
-/**
- * A stable fingerprint of the validated request (key order and defaults normalised): SHA-256 of its canonical JSON,
- * stored with the order as the idempotency check's `request_hash`, so the canonical form must never change.
- */
-export function hashRequest(request: EmailOrderRequest): string {
-  const hash = createHash('sha256');
-  let slice = '';
-  writeStableJson(request, (text) => {
-    slice += text;
-    if (slice.length >= HASH_SLICE_CHARS) {
-      hash.update(slice);
-      slice = '';
-    }
-  });
-  return hash.update(slice).digest('hex');
-}
-
-function writeStableJson(value: unknown, write: (text: string) => void): void {
-  if (value instanceof Date) {
-    write(JSON.stringify(value.toISOString()));
-  } else if (Array.isArray(value)) {
-    write('[');
-    value.forEach((item: unknown, index) => {
-      if (index > 0) write(',');
-      writeStableJson(item, write);
-    });
-    write(']');
-  } else if (typeof value === 'object' && value !== null) {
-    const record = value as Record<string, unknown>;
-    const keys = Object.keys(record)
-      .filter((key) => record[key] !== undefined)
-      .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-    write('{');
-    keys.forEach((key, index) => {
-      write(`${index > 0 ? ',' : ''}${JSON.stringify(key)}:`);
-      writeStableJson(record[key], write);
-    });
-    write('}');
-  } else {
-    // JSON.stringify(undefined) is undefined, which an array's join wrote as nothing.
-    write(JSON.stringify(value) ?? '');
   }
 }

@@ -6,6 +6,8 @@ import { JwtVerifier } from '../api/jwt-verifier';
 import { type OrdersConfig } from '../config/orders.config';
 import { ProblemDetailsFilter } from '../api/problem-details.filter';
 import { setUpOpenApi } from '../api/openapi';
+import { jsonBodyParserExcept } from '../api/deferred-json-body';
+import { ORDER_CREATION_PATH } from '../api/orders.controller';
 import { OrdersModule, type OrdersModuleOptions } from './orders.module';
 import { CONSOLE_PATHS } from '../ops/console.controller';
 
@@ -41,10 +43,9 @@ export async function createOrdersApp(options: OrdersAppOptions): Promise<NestEx
       logger: options.logger ?? defaultLogger(config),
     },
   );
-  app.useBodyParser('json', {
-    limit: config.api.bodyLimitBytes,
-    type: ['application/json', 'application/*+json'],
-  });
+  // Every JSON body is parsed before routing, except an order's: its handler reads it once the token is verified
+  // and the intake gate admits it (README "Memory"), so a stranger's large body is never buffered.
+  app.use(jsonBodyParserExcept(config.api.bodyLimitBytes, [`/${GLOBAL_PREFIX}/${ORDER_CREATION_PATH}`]));
   app.disable('x-powered-by');
   // Probes, scrapes and $status live at the root like in every other app.
   app.setGlobalPrefix(GLOBAL_PREFIX, {

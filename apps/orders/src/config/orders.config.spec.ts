@@ -247,4 +247,27 @@ describe('orders log settings', () => {
     expect(() => loadOrdersConfig({ LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL/);
     expect(() => loadOrdersConfig({ LOG_FORMAT: 'xml' })).toThrow(/LOG_FORMAT/);
   });
+
+  it('bounds large order bodies in flight and recipients being expanded, and names a bad bound', () => {
+    const defaults = loadOrdersConfig({});
+    expect(defaults.api).toMatchObject({ intakeBytesInFlight: 10 * 1024 * 1024, intakeMaxWaitMs: 60_000 });
+    expect(defaults.consumer.expansionRecipientsInFlight).toBe(100_000);
+    const set = loadOrdersConfig({
+      ORDERS_INTAKE_BYTES_IN_FLIGHT: '1048576',
+      ORDERS_INTAKE_MAX_WAIT: '5s',
+      ORDERS_EXPANSION_RECIPIENTS_IN_FLIGHT: '250000',
+    });
+    expect(set.api).toMatchObject({ intakeBytesInFlight: 1_048_576, intakeMaxWaitMs: 5_000 });
+    expect(set.consumer.expansionRecipientsInFlight).toBe(250_000);
+    expect(() => loadOrdersConfig({ ORDERS_INTAKE_BYTES_IN_FLIGHT: '1000' })).toThrow(
+      /ORDERS_INTAKE_BYTES_IN_FLIGHT: .*65536/,
+    );
+    expect(() => loadOrdersConfig({ ORDERS_INTAKE_MAX_WAIT: '30' })).toThrow(
+      /ORDERS_INTAKE_MAX_WAIT: .*without a unit is ambiguous/,
+    );
+    expect(() => loadOrdersConfig({ ORDERS_INTAKE_MAX_WAIT: '1h' })).toThrow(/ORDERS_INTAKE_MAX_WAIT/);
+    expect(() => loadOrdersConfig({ ORDERS_EXPANSION_RECIPIENTS_IN_FLIGHT: '0' })).toThrow(
+      /ORDERS_EXPANSION_RECIPIENTS_IN_FLIGHT: /,
+    );
+  });
 });

@@ -259,6 +259,13 @@ export interface ApiSettings {
   readonly bodyLimitBytes: number;
   /** Whether `/docs` and `/docs-json` (the public API's OpenAPI document) are served. */
   readonly docsEnabled: boolean;
+  /**
+   * Bytes of large order bodies (over 64 KiB) read, validated and stored at once, counted only after the caller's
+   * token was verified; a larger body runs alone.
+   */
+  readonly intakeBytesInFlight: number;
+  /** How long a large order waits for room in `intakeBytesInFlight` before it is refused (503, Retry-After). */
+  readonly intakeMaxWaitMs: number;
 }
 
 const apiSettings: SettingGroup<ApiSettings> = envGroup(
@@ -271,6 +278,10 @@ const apiSettings: SettingGroup<ApiSettings> = envGroup(
       NODE_ENV: envEnum(APP_ENVS).optional(),
       // Off in production unless enabled: the document maps the attack surface for anyone who reaches the API.
       ORDERS_API_DOCS_ENABLED: envBool().optional(),
+      // See apps/orders/README.md ("Memory"): a 100 000-recipient body (≈ 5 MB) costs ≈ 3× its size while it is
+      // handled; 10 MiB keeps two of them at once within the heap cap.
+      ORDERS_INTAKE_BYTES_IN_FLIGHT: envInt(10 * 1024 * 1024, { min: 64 * 1024, max: 1024 * 1024 * 1024 }),
+      ORDERS_INTAKE_MAX_WAIT: envDurationMs('60s', { min: 0, max: 600_000 }),
     })
     .transform((env): ApiSettings => ({
       ...(env.ORDERS_PUBLIC_BASE_URL === undefined
@@ -279,6 +290,8 @@ const apiSettings: SettingGroup<ApiSettings> = envGroup(
       sendTimeGraceMs: env.ORDERS_SEND_TIME_GRACE,
       bodyLimitBytes: env.ORDERS_BODY_LIMIT_BYTES,
       docsEnabled: env.ORDERS_API_DOCS_ENABLED ?? appEnvOf(env) !== 'production',
+      intakeBytesInFlight: env.ORDERS_INTAKE_BYTES_IN_FLIGHT,
+      intakeMaxWaitMs: env.ORDERS_INTAKE_MAX_WAIT,
     })),
 );
 
@@ -287,6 +300,8 @@ export interface ConsumerSettings {
   readonly perPartitionConcurrency: number;
   /** Most `email.status.updated` messages applied in one transaction. */
   readonly statusBatchSize: number;
+  /** Recipients of `orders.pastdue` orders being expanded into notifications at once (a larger order runs alone). */
+  readonly expansionRecipientsInFlight: number;
   readonly maxAttempts: number;
   readonly retryInitialDelayMs: number;
   readonly retryMaxDelayMs: number;
@@ -297,6 +312,8 @@ const consumerSettings: SettingGroup<ConsumerSettings> = envGroup(
     .object({
       ORDERS_CONSUMER_PER_PARTITION_CONCURRENCY: envInt(4, { min: 1, max: 100 }),
       ORDERS_STATUS_BATCH_SIZE: envInt(500, { min: 1, max: 10_000 }),
+      // One order of the API's largest (100 000 recipients) at a time by default: each holds its recipient list.
+      ORDERS_EXPANSION_RECIPIENTS_IN_FLIGHT: envInt(100_000, { min: 1, max: 10_000_000 }),
       ORDERS_RETRY_MAX_ATTEMPTS: envInt(5, { min: 1, max: 100 }),
       ORDERS_RETRY_INITIAL_DELAY: envDurationMs('1s', { min: 0 }),
       ORDERS_RETRY_MAX_DELAY: envDurationMs('5m', { min: 0 }),
@@ -304,6 +321,7 @@ const consumerSettings: SettingGroup<ConsumerSettings> = envGroup(
     .transform((env): ConsumerSettings => ({
       perPartitionConcurrency: env.ORDERS_CONSUMER_PER_PARTITION_CONCURRENCY,
       statusBatchSize: env.ORDERS_STATUS_BATCH_SIZE,
+      expansionRecipientsInFlight: env.ORDERS_EXPANSION_RECIPIENTS_IN_FLIGHT,
       maxAttempts: env.ORDERS_RETRY_MAX_ATTEMPTS,
       retryInitialDelayMs: env.ORDERS_RETRY_INITIAL_DELAY,
       retryMaxDelayMs: env.ORDERS_RETRY_MAX_DELAY,

@@ -7,6 +7,7 @@ import { EmailNotificationRepository } from '../store/email-notification.reposit
 import { OrderRepository } from '../store/order.repository';
 import { RecipientResolver } from '../clients/recipient-resolver.service';
 import { SendConditionClient, SendConditionUnavailableError } from './send-condition.client';
+import { WeightedSemaphore } from '../domain/weighted-semaphore';
 
 // Recipients drafted and inserted at a time (one INSERT each, as the repository's own chunk).
 const INTAKE_SLICE = 5_000;
@@ -31,6 +32,8 @@ export type ProcessOutcome =
 @Injectable()
 export class PastDueService {
   private readonly logger = new Logger(PastDueService.name);
+  /** ORDERS_EXPANSION_RECIPIENTS_IN_FLIGHT: each order being expanded holds its whole recipient list. */
+  private readonly expansion: WeightedSemaphore;
 
   constructor(
     private readonly uow: UnitOfWork,
@@ -39,7 +42,9 @@ export class PastDueService {
     private readonly recipients: RecipientResolver,
     private readonly sendCondition: SendConditionClient,
     @Inject(ORDERS_CONFIG) private readonly config: OrdersConfig,
-  ) {}
+  ) {
+    this.expansion = new WeightedSemaphore(config.consumer.expansionRecipientsInFlight);
+  }
 
   /**
    * Creates the order's email notifications. Idempotent: a redelivered message finds the order no longer in
@@ -48,6 +53,21 @@ export class PastDueService {
    * fails in a way that may pass (a refused endpoint ends the order here).
    */
   async processOrder(message: NotificationOrder): Promise<ProcessOutcome> {
+    // Small orders carry their recipients inline; a large one's count is one indexed row away.
+    const recipients =
+      message.recipients.length > 0
+        ? message.recipients.length
+        : ((await this.orders.recipientCount(this.uow.autoCommit, message.id)) ?? 0);
+    // Waits for as long as the orders ahead take: each makes progress on its own, and the consumer heartbeats.
+    const release = await this.expansion.acquire(recipients, { timeoutMs: Number.POSITIVE_INFINITY });
+    try {
+      return await this.expand(message);
+    } finally {
+      release?.();
+    }
+  }
+
+  private async expand(message: NotificationOrder): Promise<ProcessOutcome> {
     const order = await this.orders.find(this.uow.autoCommit, message.id);
     if (order === undefined) return { kind: 'unknown-order' };
     if (order.processingStatus !== 'Processing') return { kind: 'skipped', status: order.processingStatus };

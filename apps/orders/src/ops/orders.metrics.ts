@@ -22,8 +22,8 @@ const CACHE_MS = 5_000;
 
 /**
  * Gauges read from the database at scrape time: the outbox backlog, orders and email notifications by status, and
- * the subscription events pending per destination. Each is one grouped COUNT over a column with a handful of values, at most once per 5 s however often
- * Prometheus scrapes; a failed read keeps the previous values (and is logged) rather than failing `/metrics`.
+ * the subscription events pending per destination. Each is one grouped COUNT over a column with a handful of values,
+ * at most once per 5 s however often Prometheus scrapes; a failed read keeps the previous values (and is logged) rather than failing `/metrics`.
  */
 @Injectable()
 export class OrdersMetrics {
@@ -55,75 +55,72 @@ export class OrdersMetrics {
         this.set(progress.activity().watchedOrders);
       },
     });
-    new Gauge({
-      name: `${METRIC_PREFIX}outbox_backlog`,
-      help: 'Outbox rows not yet published to Kafka',
-      registers: [registry],
-      async collect() {
-        const counts = await read();
-        if (counts) this.set(counts.outboxUnpublished);
-      },
-    });
-    new Gauge({
-      name: `${METRIC_PREFIX}outbox_oldest_unpublished_age_seconds`,
-      help: 'Age of the oldest unpublished outbox row (0 when the outbox is empty)',
-      registers: [registry],
-      async collect() {
-        const counts = await read();
-        if (counts) this.set(counts.outboxOldestAgeSeconds);
-      },
-    });
-    new Gauge({
-      name: `${METRIC_PREFIX}orders`,
-      help: 'Notification orders by processing status',
-      labelNames: ['status'],
-      registers: [registry],
-      async collect() {
-        const counts = await read();
-        if (!counts) return;
-        this.reset();
-        for (const { status, count } of counts.orders) this.set({ status }, count);
-      },
-    });
-    new Gauge({
-      name: `${METRIC_PREFIX}email_notifications`,
-      help: 'Email notifications by result (New, Sending, Succeeded, Delivered, Failed_…)',
-      labelNames: ['status'],
-      registers: [registry],
-      async collect() {
-        const counts = await read();
-        if (!counts) return;
-        this.reset();
-        for (const { result, count } of counts.notifications) this.set({ status: result }, count);
-      },
-    });
-    new Gauge({
-      name: `${METRIC_PREFIX}subscription_events_pending`,
-      help: 'Subscription events not yet delivered, by destination (http:<host>, kafka:<broker>/<topic>)',
-      labelNames: ['destination'],
-      registers: [registry],
-      async collect() {
-        const counts = await read();
-        if (!counts) return;
-        this.reset();
-        for (const [destination, { pending }] of counts.subscriptionBacklog)
-          this.set({ destination }, pending);
-      },
-    });
-    new Gauge({
-      name: `${METRIC_PREFIX}subscription_oldest_pending_seconds`,
-      help: 'Age of the oldest undelivered subscription event, by destination (0 when none is pending)',
-      labelNames: ['destination'],
-      registers: [registry],
-      async collect() {
-        const counts = await read();
-        if (!counts) return;
-        this.reset();
-        for (const [destination, { oldestAgeSeconds }] of counts.subscriptionBacklog) {
-          this.set({ destination }, oldestAgeSeconds);
-        }
-      },
-    });
+    const fromDatabase = (name: string, help: string, pick: (counts: StateCounts) => number): void => {
+      new Gauge({
+        name: `${METRIC_PREFIX}${name}`,
+        help,
+        registers: [registry],
+        async collect() {
+          const counts = await read();
+          if (counts) this.set(pick(counts));
+        },
+      });
+    };
+    // Reset on every read that succeeds: a label value gone from the database leaves the gauge.
+    const byLabelFromDatabase = (
+      name: string,
+      help: string,
+      label: string,
+      pick: (counts: StateCounts) => Iterable<readonly [string, number]>,
+    ): void => {
+      new Gauge({
+        name: `${METRIC_PREFIX}${name}`,
+        help,
+        labelNames: [label],
+        registers: [registry],
+        async collect() {
+          const counts = await read();
+          if (!counts) return;
+          this.reset();
+          for (const [value, count] of pick(counts)) this.set({ [label]: value }, count);
+        },
+      });
+    };
+    fromDatabase(
+      'outbox_backlog',
+      'Outbox rows not yet published to Kafka',
+      (counts) => counts.outboxUnpublished,
+    );
+    fromDatabase(
+      'outbox_oldest_unpublished_age_seconds',
+      'Age of the oldest unpublished outbox row (0 when the outbox is empty)',
+      (counts) => counts.outboxOldestAgeSeconds,
+    );
+    byLabelFromDatabase('orders', 'Notification orders by processing status', 'status', (counts) =>
+      counts.orders.map(({ status, count }) => [status, count] as const),
+    );
+    byLabelFromDatabase(
+      'email_notifications',
+      'Email notifications by result (New, Sending, Succeeded, Delivered, Failed_…)',
+      'status',
+      (counts) => counts.notifications.map(({ result, count }) => [result, count] as const),
+    );
+    byLabelFromDatabase(
+      'subscription_events_pending',
+      'Subscription events not yet delivered, by destination (http:<host>, kafka:<broker>/<topic>)',
+      'destination',
+      (counts) =>
+        [...counts.subscriptionBacklog].map(([destination, { pending }]) => [destination, pending] as const),
+    );
+    byLabelFromDatabase(
+      'subscription_oldest_pending_seconds',
+      'Age of the oldest undelivered subscription event, by destination (0 when none is pending)',
+      'destination',
+      (counts) =>
+        [...counts.subscriptionBacklog].map(
+          ([destination, { oldestAgeSeconds }]) => [destination, oldestAgeSeconds] as const,
+        ),
+    );
   }
 
   private counts(): Promise<StateCounts | undefined> {

@@ -4,6 +4,7 @@ import { ManagementEndpoint } from '@notifications/observability';
 import { type OperatorSubscriptionList, type SubscriptionReplayResult } from '@notifications/contracts';
 import { ProblemException } from '../api/problem-details';
 import { SubscriptionDeliveryRepository } from '../store/subscription-delivery.repository';
+import { SubscriptionRepository } from '../store/subscription.repository';
 import { UnitOfWork } from '../store/unit-of-work';
 import { OrdersScheduler } from '../scheduler/orders.scheduler';
 import { operatorSubscriptionView } from './ops.views';
@@ -21,14 +22,15 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export class SubscriptionsOpsController {
   constructor(
     private readonly uow: UnitOfWork,
-    private readonly subscriptions: SubscriptionDeliveryRepository,
+    private readonly delivery: SubscriptionDeliveryRepository,
+    private readonly subscriptions: SubscriptionRepository,
     private readonly scheduler: OrdersScheduler,
   ) {}
 
   @Get()
   @ApiOperation({ summary: "Every subscription's state, destination, pending events and last failure" })
   async list(): Promise<OperatorSubscriptionList> {
-    const states = await this.subscriptions.deliveryStates(this.uow.autoCommit);
+    const states = await this.delivery.deliveryStates(this.uow.autoCommit);
     const now = new Date();
     return { subscriptions: states.map((state) => operatorSubscriptionView(state, now)) };
   }
@@ -39,10 +41,12 @@ export class SubscriptionsOpsController {
     summary: 'Resume a subscription (active, failure streak forgotten) and deliver its pending events now',
   })
   async replay(@Param('id') id: string): Promise<SubscriptionReplayResult> {
-    const found = UUID.test(id) && (await this.subscriptions.resume(this.uow.autoCommit, id.toLowerCase()));
+    const found =
+      UUID.test(id) &&
+      (await this.subscriptions.reactivate(this.uow.autoCommit, id.toLowerCase(), { onlyFailed: false }));
     if (!found) throw ProblemException.notFound(`Subscription ${id} was not found.`);
     this.scheduler.triggerSubscriptionDelivery();
-    const state = (await this.subscriptions.deliveryStates(this.uow.autoCommit)).find(
+    const state = (await this.delivery.deliveryStates(this.uow.autoCommit)).find(
       (subscription) => subscription.id === id.toLowerCase(),
     );
     if (state === undefined) throw ProblemException.notFound(`Subscription ${id} was not found.`);

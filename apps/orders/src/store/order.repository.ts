@@ -162,6 +162,16 @@ export class OrderRepository {
     );
   }
 
+  /** How many recipients the order lists, if it exists (without reading them). */
+  async recipientCount(tx: Tx, id: string): Promise<number | undefined> {
+    const rows = await queryRows<{ recipient_count: number }>(
+      tx.manager,
+      'SELECT recipient_count FROM orders WHERE id = $1',
+      [id],
+    );
+    return rows[0]?.recipient_count;
+  }
+
   /** The order, if it exists (and belongs to `creator` when given). */
   async find(tx: Tx, id: string, creator?: string): Promise<EmailOrder | undefined> {
     const rows = await queryRows<OrderRow>(

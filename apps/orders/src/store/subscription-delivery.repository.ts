@@ -196,21 +196,6 @@ export class SubscriptionDeliveryRepository {
     );
   }
 
-  /**
-   * Resumes a subscription (an operator's replay, the owner's resume): active again, the failure streak forgotten
-   * and its pending events due now. `creator` limits it to that creator's subscription. Returns false when there is
-   * no such subscription.
-   */
-  async resume(tx: Tx, subscriptionId: string, creator?: string): Promise<boolean> {
-    const changed = await execute(
-      tx.manager,
-      `UPDATE subscriptions SET state = 'active', fails_counter = 0, next_attempt_at = now()
-        WHERE id = $1 AND ($2::text IS NULL OR creator = $2) RETURNING id`,
-      [subscriptionId, creator ?? null],
-    );
-    return changed > 0;
-  }
-
   /** Every subscription's delivery state with its pending events' count and the oldest one's time. */
   async deliveryStates(tx: Tx): Promise<SubscriptionDeliveryState[]> {
     const rows = await queryRows<{

@@ -140,12 +140,25 @@ export class SubscriptionRepository {
    * one is left as it is. Returns the subscription, or undefined when `creator` has none with this id.
    */
   async resume(tx: Tx, id: string, creator: string): Promise<SubscriptionRecord | undefined> {
-    await execute(
+    await this.reactivate(tx, id, { creator, onlyFailed: true });
+    return this.find(tx, id, creator);
+  }
+
+  /**
+   * Active, failure streak forgotten, due now. The owner's resume takes only a failed one (an active one keeps
+   * its back-off); the operator's replay (no `creator`) takes any, to deliver a backlog at once. True when found.
+   */
+  async reactivate(
+    tx: Tx,
+    id: string,
+    which: { readonly creator?: string; readonly onlyFailed: boolean },
+  ): Promise<boolean> {
+    const changed = await execute(
       tx.manager,
       `UPDATE subscriptions SET state = 'active', fails_counter = 0, next_attempt_at = now()
-        WHERE id = $1 AND creator = $2 AND state = 'failed'`,
-      [id, creator],
+        WHERE id = $1 AND ($2::text IS NULL OR creator = $2) AND (NOT $3 OR state = 'failed')`,
+      [id, which.creator ?? null, which.onlyFailed],
     );
-    return this.find(tx, id, creator);
+    return changed > 0;
   }
 }
