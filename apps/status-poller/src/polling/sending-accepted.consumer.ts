@@ -43,14 +43,12 @@ export class SendingAcceptedConsumer {
       messages.map(({ message, context }) => ({ message, headers: context.headers })),
     );
     const failures = new Map<number, unknown>();
-    settled.forEach((result, index) => {
-      if (result.status === 'rejected') failures.set(index, result.reason);
-      else {
-        const { message, context } = messages[
-          index
-        ] as KafkaBatchMessage<SendNotificationOperationIdentifier>;
-        this.logOutcome(message, result.value, context);
-      }
+    messages.forEach(({ message, context }, index) => {
+      const result = settled[index];
+      // A message without an outcome must not count as handled: the runner would commit past it.
+      if (result === undefined) failures.set(index, new Error('the batch gave this message no outcome'));
+      else if (result.status === 'rejected') failures.set(index, result.reason);
+      else this.logOutcome(message, result.value, context);
     });
     return { failures };
   }

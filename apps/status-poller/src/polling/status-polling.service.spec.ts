@@ -317,6 +317,31 @@ describe(StatusPollingService.name, () => {
       expect(outbox.results.map((result) => result.operationId)).toEqual(['fine']);
     });
 
+    it('gives every message an outcome even when its hold fails, and returns only after the others are done', async () => {
+      const answers = Array.from({ length: 2 }, (): OperationCheck => ({
+        kind: 'finished',
+        sendResult: 'Succeeded',
+        detail: 'Succeeded',
+      }));
+      const { service, clock, source, outbox } = setUp(answers, ACCEPTED_AT + 1_000);
+      const sleep = clock.sleep.bind(clock);
+      const timerFailed = new Error('timer failed');
+      let sleeps = 0;
+      clock.sleep = (ms) => ((sleeps += 1) === 1 ? Promise.reject(timerFailed) : sleep(ms));
+      const settled = await service.pollBatch([
+        { message: operation('first', ACCEPTED_AT), headers: {} },
+        { message: operation('second', ACCEPTED_AT + 10), headers: {} },
+        { message: operation('third', ACCEPTED_AT + 20), headers: {} },
+      ]);
+      expect(settled).toEqual([
+        { status: 'rejected', reason: timerFailed },
+        { status: 'fulfilled', value: expect.objectContaining({ action: 'finished' }) },
+        { status: 'fulfilled', value: expect.objectContaining({ action: 'finished' }) },
+      ]);
+      expect(source.asked).toEqual(['second', 'third']);
+      expect(outbox.results.map((result) => result.operationId)).toEqual(['second', 'third']);
+    });
+
     it('checks two messages of one operation one after the other', async () => {
       const { service, source } = setUp(
         [

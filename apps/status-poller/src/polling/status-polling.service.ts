@@ -178,10 +178,12 @@ export class StatusPollingService {
         const { held, done } = item;
         try {
           await held.after;
-          await this.holdUntil(held.due);
-          await settle(held.index, () =>
-            this.check(held.request.message, held.state, held.due, held.request.headers),
-          );
+          // The hold inside `settle` too: whatever fails, every message gets an outcome and no worker outlives
+          // the batch (the runner commits the batch's offsets once this resolves).
+          await settle(held.index, async () => {
+            await this.holdUntil(held.due);
+            return this.check(held.request.message, held.state, held.due, held.request.headers);
+          });
         } finally {
           done();
         }
