@@ -132,7 +132,9 @@ export class StatusPollingService {
    * time, at most STATUS_CHECK_CONCURRENCY at a time, instead of a round trip through a delay tier; the rest waits
    * in its tier as in {@link poll}. Resolves once every message has a durable outcome (the runner commits the
    * batch's offsets only then, so a crash while holding re-reads the messages), with one settled outcome per
-   * message in batch order; a rejected one is the runner's to retry.
+   * message in batch order; a rejected one is the runner's to retry. It is not told of a rebalance: it finishes the
+   * batch, and the partition's new owner may check the same messages again (the same result twice, which `orders`
+   * applies once) — nothing is committed past a message without an outcome either way.
    */
   async pollBatch(requests: readonly PollRequest[]): Promise<PromiseSettledResult<PollOutcome>[]> {
     const settled = new Array<PromiseSettledResult<PollOutcome>>(requests.length);
