@@ -89,6 +89,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { consumerGroups, topicCatalog } from '@notifications/contracts';
 import { Pool } from 'pg';
 import { renderChart, type ThroughputPoint } from './bench-chart';
 import { summarizeProfiles, type ProfileSummary } from './cpu-profile-summary';
@@ -368,6 +369,66 @@ async function gcSeconds(pipeline: Pipeline): Promise<Record<string, number | un
   return out;
 }
 
+/** status-poller's own counters (its `/stats`, summed over its replicas), as deltas over a run. */
+interface PollerCounters {
+  /** Messages of the accepted topic, its retry topic and the delay tiers handed to polling. */
+  readonly messages: number;
+  /** Status checks made with ACS. */
+  readonly checks: number;
+  /** Checks skipped because the replica had already published the operation's final delivery report. */
+  readonly skippedReported: number;
+  /** Records the consumer runner finished (handled, counted by the runner rather than by polling). */
+  readonly handled: number;
+}
+
+/** Undefined when a replica does not answer (then nothing can be said about what it consumed). */
+async function pollerCounters(pipeline: Pipeline): Promise<PollerCounters | undefined> {
+  const token = await pipeline.operatorToken();
+  const sum = { messages: 0, checks: 0, skippedReported: 0, handled: 0 };
+  for (let replica = 0; replica < pipeline.replicaCount('status-poller'); replica += 1) {
+    const response = await fetch(`${pipeline.managementUrl('status-poller', replica)}/stats`, {
+      headers: { authorization: `Bearer ${token}` },
+    }).catch(() => undefined);
+    if (response?.ok !== true) return undefined;
+    const stats = (await response.json()) as {
+      polling?: { messages?: number; checks?: number; skippedReported?: number };
+      consumer?: { handled?: number };
+    };
+    sum.messages += stats.polling?.messages ?? 0;
+    sum.checks += stats.polling?.checks ?? 0;
+    sum.skippedReported += stats.polling?.skippedReported ?? 0;
+    sum.handled += stats.consumer?.handled ?? 0;
+  }
+  return sum;
+}
+
+/**
+ * status-poller's consumer-group lag on `email.sending.accepted` and its retry topic (high watermark − committed
+ * offset, summed over partitions), polled until it is 0 or `waitSeconds` have passed: the runner commits what it
+ * resolved about once a second, so the last batch's commit trails "all final" a little. Not 0 then: records the
+ * poller never finished, so the run cannot claim it consumed everything.
+ */
+async function pollerAcceptedLag(pipeline: Pipeline, waitSeconds: number): Promise<number> {
+  const topics = topicCatalog(pipeline.suffix);
+  const names = [topics.emailSendingAccepted.name, topics.emailSendingAcceptedRetry.name];
+  const groupId = consumerGroups(pipeline.suffix).statusPoller;
+  return pipeline.withKafka(async ({ admin }) => {
+    const deadline = Date.now() + waitSeconds * 1000;
+    for (;;) {
+      let lag = 0;
+      for (const topic of names) {
+        const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+        for (const { partition, high, low } of await admin.fetchTopicOffsets(topic)) {
+          const offset = Number(committed?.partitions.find((p) => p.partition === partition)?.offset ?? -1);
+          lag += Math.max(0, Number(high) - (offset >= 0 ? offset : Number(low)));
+        }
+      }
+      if (lag === 0 || Date.now() >= deadline) return lag;
+      await sleep(500);
+    }
+  });
+}
+
 /** Everything a phase needs from the running pipeline. */
 interface Run {
   readonly pipeline: Pipeline;
@@ -607,7 +668,11 @@ interface BulkResult {
     sentMoreThanOnce: number;
     /** Operation ids POSTed again (an SDK retry, a redelivery); ACS keeps one operation per id. */
     duplicateSends: number;
+    /** status-poller's lag on the accepted topic (and its retry topic) at the end: 0 = it consumed everything. */
+    pollerAcceptedLag: number;
   };
+  /** status-poller's counters during the run (null: a replica's `/stats` did not answer). */
+  readonly poller: PollerCounters | null;
   readonly usage: Usage;
   /** Marginal CPU-ms per notification of orders + email-sender + status-poller + broker + PostgreSQL. */
   readonly pipelineCpuMsPerNotification: number;
@@ -658,6 +723,7 @@ async function runBulk(run: Run, idle: IdleRates, recipients: number, index: num
   const countersBefore = await stats.read();
   const statsBefore = await pipeline.emulator.stats();
   const gcBefore = await gcSeconds(pipeline);
+  const pollerBefore = await pollerCounters(pipeline);
   // Messages per recipient (saturating at 255): exact loss and duplicate checks in one byte per notification.
   const messagesPerRecipient = new Uint8Array(recipients);
   const accepted: number[] = [];
@@ -703,6 +769,9 @@ async function runBulk(run: Run, idle: IdleRates, recipients: number, index: num
   const statsAfter = await pipeline.emulator.stats();
   const settleSeconds = await stats.settle((line) => log(`  ${line}`));
   const counters = counterDelta(countersBefore, await stats.read());
+  const acceptedLag = await pollerAcceptedLag(pipeline, 30);
+  if (acceptedLag > 0) log(`  ⚠ status-poller's lag on the accepted topic is ${fmt(acceptedLag)} after 30 s`);
+  const pollerAfter = await pollerCounters(pipeline);
 
   // Exact times of the final results from the database, aggregated there (no row per notification here).
   const [summary] = await stats.tracked<{
@@ -790,7 +859,17 @@ async function runBulk(run: Run, idle: IdleRates, recipients: number, index: num
       evictedUnread: feed.missed,
       sentMoreThanOnce,
       duplicateSends: statsAfter.duplicateSends - statsBefore.duplicateSends,
+      pollerAcceptedLag: acceptedLag,
     },
+    poller:
+      pollerBefore === undefined || pollerAfter === undefined
+        ? null
+        : {
+            messages: pollerAfter.messages - pollerBefore.messages,
+            checks: pollerAfter.checks - pollerBefore.checks,
+            skippedReported: pollerAfter.skippedReported - pollerBefore.skippedReported,
+            handled: pollerAfter.handled - pollerBefore.handled,
+          },
     usage,
     pipelineCpuMsPerNotification: pipelineCpuMs(usage),
     gcSeconds: gc,
@@ -1242,6 +1321,10 @@ function printScaling(bulks: readonly BulkResult[]): void {
       'del',
       ...RSS_APPS.map((app) => `RSS ${short[app] ?? app} MB`),
       ...PRODUCT_APPS.map((app) => `GC ${short[app] ?? app} s`),
+      'poller msgs',
+      'ACS checks',
+      'skipped',
+      'accepted lag',
       'checks',
     ],
   ];
@@ -1258,7 +1341,11 @@ function printScaling(bulks: readonly BulkResult[]): void {
       fmt(bulk.database.deleted, 2),
       ...RSS_APPS.map((app) => fmt(bulk.usage.processes[app]?.peakRssMb)),
       ...PRODUCT_APPS.map((app) => fmt(bulk.gcSeconds[app], 2)),
-      `${okMark(bulk.checks.allFinal && bulk.checks.messagesPerNotificationExactlyOne)}${bulk.usage.noisy ? ' noisy' : ''}`,
+      fmt(bulk.poller?.handled),
+      fmt(bulk.poller?.checks),
+      fmt(bulk.poller?.skippedReported),
+      fmt(bulk.checks.pollerAcceptedLag),
+      `${okMark(bulk.checks.allFinal && bulk.checks.messagesPerNotificationExactlyOne && bulk.checks.pollerAcceptedLag === 0)}${bulk.usage.noisy ? ' noisy' : ''}`,
     ]);
   }
   log(
@@ -1347,6 +1434,11 @@ function printBulk(bulk: BulkResult, steady: SteadyResult | undefined, baseline:
     [
       'checks: all final; one ACS message per notification',
       `${okMark(bulk.checks.allFinal)} ${okMark(bulk.checks.messagesPerNotificationExactlyOne)} (lost ${bulk.checks.lost}, doubled ${bulk.checks.doubled}, sent more than once ${bulk.checks.sentMoreThanOnce}, evicted unread ${bulk.checks.evictedUnread}, repeated sends ${bulk.checks.duplicateSends})`,
+    ],
+    [
+      'status-poller: records handled; ACS checks; skipped (report already published); accepted-topic lag',
+      `${fmt(bulk.poller?.handled)}; ${fmt(bulk.poller?.checks)}; ${fmt(bulk.poller?.skippedReported)}; ` +
+        `${okMark(bulk.checks.pollerAcceptedLag === 0)} ${fmt(bulk.checks.pollerAcceptedLag)}`,
     ],
   ];
   if (steady) {
@@ -1730,9 +1822,18 @@ async function main(): Promise<void> {
     log(`copied to ${path.relative(process.cwd(), settings.docsChart)}`);
   }
   const failed =
-    bulks.some((bulk) => !bulk.checks.allFinal || !bulk.checks.messagesPerNotificationExactlyOne) ||
+    bulks.some(
+      (bulk) =>
+        !bulk.checks.allFinal ||
+        !bulk.checks.messagesPerNotificationExactlyOne ||
+        bulk.checks.pollerAcceptedLag > 0,
+    ) ||
     (steady !== undefined && (!steady.checks.allFinal || !steady.checks.messagesPerNotificationExactlyOne));
-  if (failed) throw new Error('checks failed: notifications lost, doubled or not final (see the tables)');
+  if (failed) {
+    throw new Error(
+      'checks failed: notifications lost, doubled or not final, or status-poller left accepted records unconsumed (see the tables)',
+    );
+  }
 }
 
 main().then(

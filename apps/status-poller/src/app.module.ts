@@ -18,6 +18,7 @@ import { DeliveryReportController } from './delivery-reports/delivery-report.con
 import { DeliveryReportService } from './delivery-reports/delivery-report.service';
 import { DeliveryReportStats } from './delivery-reports/delivery-report-stats';
 import { checkIntervals } from './domain/check-schedule';
+import { ReportedOperations } from './domain/reported-operations';
 import { DELAY_TIERS_KEY, DelayTiers } from './polling/delay-tiers';
 import { KafkaPollingOutbox } from './polling/kafka-polling.outbox';
 import { PollingOutbox } from './polling/polling-outbox';
@@ -74,6 +75,7 @@ export class StatusPollerModule {
       providers: [
         { provide: STATUS_POLLER_CONFIG, useValue: config },
         { provide: DelayTiers, useValue: tiers },
+        { provide: ReportedOperations, useValue: new ReportedOperations(config.polling.reportedMemory) },
         Clock,
         { provide: OperationStatusSource, useClass: AcsOperationsClient },
         { provide: PollingOutbox, useClass: KafkaPollingOutbox },

@@ -13,7 +13,7 @@ import {
 } from './support/status-poller-app';
 
 interface ChildStats {
-  polling: { checks: number; waits: Record<string, number>; results: Record<string, number> };
+  polling: { checks: number; held: number; waits: Record<string, number>; results: Record<string, number> };
   consumer: { state: string };
 }
 
@@ -24,10 +24,11 @@ async function statsOf(url: string): Promise<ChildStats> {
 
 /**
  * The poller as its own process (`node apps/status-poller/dist/main.js`), killed with SIGKILL while operations
- * wait in its delay topics and checks are in flight, then started again.
+ * wait — in its delay topics, or held in the accepted topic's batch until due — and checks are in flight, then
+ * started again.
  */
 describe('status-poller process crash (real broker, ACS emulator)', () => {
-  const suffix = uniqueSuffix('crash');
+  const suffixes: string[] = [];
   let emulator: AcsEmulatorProcess;
   let kafka: TestKafka;
   const children: RunningChild[] = [];
@@ -40,7 +41,7 @@ describe('status-poller process crash (real broker, ACS emulator)', () => {
   afterAll(async () => {
     await Promise.all(children.map((child) => child.stop('SIGKILL')));
     await emulator.stop();
-    await kafka.deleteTopics(suffix);
+    for (const suffix of suffixes) await kafka.deleteTopics(suffix);
     await kafka.close();
   });
 
@@ -58,59 +59,85 @@ describe('status-poller process crash (real broker, ACS emulator)', () => {
     return { child, url };
   }
 
-  it('loses no operation when killed mid-wait: every result still arrives (at least once)', async () => {
-    const env = {
-      ...TEST_SCHEDULE_ENV,
-      KAFKA_TOPIC_SUFFIX: suffix,
-      ACS_CONNECTION_STRING: emulator.connectionString(),
-      // The killed member's partitions are handed to the new process once its session has expired.
-      KAFKA_SESSION_TIMEOUT_MS: '6s',
-      LOG_LEVEL: 'warn',
-    };
-    const topics = topicsFor(env);
-    const domain = `crash-${suffix}.test`;
-    await emulator.addRules([{ match: `*@${domain}`, behaviour: { type: 'succeed', delayMs: 4_000 } }]);
-    const ids = Array.from({ length: 40 }, () => randomUUID());
-    await sendEmails(
-      emulator,
-      ids.map((id) => ({ id, to: `${id}@${domain}` })),
-    );
+  const cases: {
+    readonly name: string;
+    readonly env: Record<string, string>;
+    /** True once the operations are waiting the way this case kills them in. */
+    readonly waiting: (polling: ChildStats['polling'], operations: number) => boolean;
+  }[] = [
+    {
+      name: 'in the 2 s delay tier',
+      // No batch hold: the re-check due in 2 s goes through the delay tier.
+      env: { STATUS_CHECK_BATCH_HOLD_MS: '0' },
+      waiting: (polling) => (polling.waits['2s'] ?? 0) > 0,
+    },
+    {
+      name: 'held in a batch of the accepted topic, its offsets not yet committed',
+      env: {},
+      // Each first check was held; more held than operations = re-checks held for their 2 s interval.
+      waiting: (polling, operations) => polling.held > operations,
+    },
+  ];
 
-    await kafka.prepareTopics(pollerTopicNames(topics), 2);
-    const first = await startPoller(env);
-    const records = await kafka.read([topics.emailStatusUpdated.name], suffix);
-    await kafka.publish(
-      topics.emailSendingAccepted.name,
-      ids.map((id) => acceptedRecord(id, Date.now())),
-    );
+  it.each(cases)(
+    'loses no operation when killed mid-wait $name: every result still arrives (at least once)',
+    async ({ name, env: caseEnv, waiting }) => {
+      const suffix = uniqueSuffix('crash');
+      suffixes.push(suffix);
+      const env = {
+        ...TEST_SCHEDULE_ENV,
+        ...caseEnv,
+        KAFKA_TOPIC_SUFFIX: suffix,
+        ACS_CONNECTION_STRING: emulator.connectionString(),
+        // The killed member's partitions are handed to the new process once its session has expired.
+        KAFKA_SESSION_TIMEOUT_MS: '6s',
+        LOG_LEVEL: 'warn',
+      };
+      const topics = topicsFor(env);
+      const domain = `crash-${suffix}.test`;
+      await emulator.addRules([{ match: `*@${domain}`, behaviour: { type: 'succeed', delayMs: 4_000 } }]);
+      const ids = Array.from({ length: 40 }, () => randomUUID());
+      await sendEmails(
+        emulator,
+        ids.map((id) => ({ id, to: `${id}@${domain}` })),
+      );
 
-    // First checks done (+1 s: still running) and the operations waiting in the 2 s delay tier: kill -9.
-    await expectEventually(async () => {
-      const { polling } = await statsOf(first.url);
-      expect(polling.checks).toBeGreaterThanOrEqual(ids.length);
-      expect(polling.waits['2s'] ?? 0).toBeGreaterThan(0);
-    });
-    await first.child.stop('SIGKILL');
-    const resultsBeforeCrash = resultsOf(records, topics.emailStatusUpdated.name).length;
-    expect(resultsBeforeCrash).toBeLessThan(ids.length);
+      await kafka.prepareTopics(pollerTopicNames(topics), 2);
+      const first = await startPoller(env);
+      const records = await kafka.read([topics.emailStatusUpdated.name], suffix);
+      await kafka.publish(
+        topics.emailSendingAccepted.name,
+        ids.map((id) => acceptedRecord(id, Date.now())),
+      );
 
-    await startPoller(env);
-    await expectEventually(
-      () => {
-        const results = resultsOf(records, topics.emailStatusUpdated.name);
-        expect(new Set(results.map((r) => r.notificationId))).toEqual(new Set(ids));
-      },
-      { timeoutMs: 45_000 },
-    );
-    const results = resultsOf(records, topics.emailStatusUpdated.name);
-    // At-least-once: a check whose outcome was published but not yet committed when the process died is done
-    // again, so a result may be published twice — always the same final result, which orders applies idempotently.
-    expect(results.every((r) => r.sendResult === 'Succeeded' && r.operationId === r.notificationId)).toBe(
-      true,
-    );
-    console.log(
-      `Crash test: ${ids.length} operations, ${results.length} results (${results.length - ids.length} duplicates), ` +
-        `${resultsBeforeCrash} before the kill`,
-    );
-  });
+      // First checks done (+1 s: still running) and the operations waiting in the 2 s delay tier: kill -9.
+      await expectEventually(async () => {
+        const { polling } = await statsOf(first.url);
+        expect(polling.checks).toBeGreaterThanOrEqual(ids.length);
+        expect(waiting(polling, ids.length)).toBe(true);
+      });
+      await first.child.stop('SIGKILL');
+      const resultsBeforeCrash = resultsOf(records, topics.emailStatusUpdated.name).length;
+      expect(resultsBeforeCrash).toBeLessThan(ids.length);
+
+      await startPoller(env);
+      await expectEventually(
+        () => {
+          const results = resultsOf(records, topics.emailStatusUpdated.name);
+          expect(new Set(results.map((r) => r.notificationId))).toEqual(new Set(ids));
+        },
+        { timeoutMs: 45_000 },
+      );
+      const results = resultsOf(records, topics.emailStatusUpdated.name);
+      // At-least-once: a check whose outcome was published but not yet committed when the process died is done
+      // again, so a result may be published twice — always the same final result, which orders applies idempotently.
+      expect(results.every((r) => r.sendResult === 'Succeeded' && r.operationId === r.notificationId)).toBe(
+        true,
+      );
+      console.log(
+        `Crash test (${name}): ${ids.length} operations, ${results.length} results (${results.length - ids.length} duplicates), ` +
+          `${resultsBeforeCrash} before the kill`,
+      );
+    },
+  );
 });

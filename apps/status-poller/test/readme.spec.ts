@@ -18,6 +18,14 @@ describe('status-poller README', () => {
     expect(routes.length).toBeGreaterThan(2);
     expect(routes.filter((route) => !readme.includes(`\`${route}\``))).toEqual([]);
   });
+
+  it('lists every setting its configuration reads', () => {
+    const config = readFileSync(join(APP_ROOT, 'src/config/status-poller.config.ts'), 'utf8');
+    // The keys of its env groups: the variable names, one per line.
+    const settings = [...config.matchAll(/^ {6}([A-Z][A-Z0-9_]+):/gm)].map((match) => match[1]);
+    expect(settings.length).toBeGreaterThanOrEqual(20);
+    expect(settings.filter((name) => !readme.includes(`| \`${name}\``))).toEqual([]);
+  });
 });
 
 describe('the ACS emulator README', () => {

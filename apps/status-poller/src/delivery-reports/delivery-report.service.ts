@@ -3,6 +3,7 @@ import { type EmailSendResult, type SendOperationResult, type TopicCatalog } fro
 import { MessageProducer } from '@notifications/messaging';
 import { TOPIC_CATALOG } from '@notifications/messaging/nest';
 import { STATUS_POLLER_CONFIG, type StatusPollerConfig } from '../config/status-poller.config';
+import { ReportedOperations } from '../domain/reported-operations';
 import { resultForDeliveryStatus } from './delivery-report-status';
 import { parseEventGridDelivery, type EventGridDelivery } from './event-grid-events';
 import { DeliveryReportStats } from './delivery-report-stats';
@@ -34,6 +35,7 @@ export class DeliveryReportService {
   constructor(
     private readonly producer: MessageProducer,
     private readonly stats: DeliveryReportStats,
+    private readonly reported: ReportedOperations,
     @Inject(TOPIC_CATALOG) private readonly topics: TopicCatalog,
     @Inject(STATUS_POLLER_CONFIG) config: StatusPollerConfig,
   ) {
@@ -91,7 +93,11 @@ export class DeliveryReportService {
       );
     }
     await this.producer.publishAll(this.topics.emailStatusUpdated, results);
-    for (const result of results) this.stats.published(result.sendResult);
+    for (const result of results) {
+      this.stats.published(result.sendResult);
+      // Only now, with the result on the broker, may polling skip this operation's check.
+      this.reported.remember(result.operationId, result.sendResult);
+    }
     return {
       kind: 'processed',
       events: delivery.events.length,

@@ -20,9 +20,11 @@ export interface PollingStatsSnapshot {
   readonly messages: number;
   /** Messages sent to a delay tier to wait, per tier. */
   readonly waits: Readonly<Record<string, number>>;
-  /** Messages held in process for at most STATUS_CHECK_MAX_HOLD_MS before their check. */
+  /** Messages held in process until due (at most STATUS_CHECK_MAX_HOLD_MS, or STATUS_CHECK_BATCH_HOLD_MS in a batch). */
   readonly held: number;
   readonly checks: number;
+  /** Checks skipped because this replica had already published the operation's final delivery report. */
+  readonly skippedReported: number;
   readonly checksInFlight: number;
   /** Final results published by polling, per result (give-ups included). */
   readonly results: Readonly<Partial<Record<EmailSendResult, number>>>;
@@ -42,6 +44,7 @@ export class PollingStats {
   private waits: Record<string, number> = {};
   private held = 0;
   private checks = 0;
+  private skipped = 0;
   private checksInFlight = 0;
   private results: Partial<Record<EmailSendResult, number>> = {};
   private stillRunning = 0;
@@ -69,6 +72,10 @@ export class PollingStats {
     this.lateness.record(latenessMs);
   }
 
+  skippedReported(): void {
+    this.skipped += 1;
+  }
+
   checkFinished(): void {
     this.checksInFlight -= 1;
   }
@@ -93,6 +100,7 @@ export class PollingStats {
     this.waits = {};
     this.held = 0;
     this.checks = 0;
+    this.skipped = 0;
     this.results = {};
     this.stillRunning = 0;
     this.transientErrors = 0;
@@ -108,6 +116,7 @@ export class PollingStats {
       waits: { ...this.waits },
       held: this.held,
       checks: this.checks,
+      skippedReported: this.skipped,
       checksInFlight: this.checksInFlight,
       results: { ...this.results },
       stillRunning: this.stillRunning,

@@ -4,6 +4,7 @@ import { OperationStatusSource, type OperationCheck } from '../acs/operation-sta
 import { Clock } from '../common/clock';
 import { loadStatusPollerConfig } from '../config/status-poller.config';
 import { PollHeaders } from '../domain/check-schedule';
+import { ReportedOperations } from '../domain/reported-operations';
 import { PollingOutbox } from './polling-outbox';
 import { PollingStats } from './polling-stats';
 import { GIVE_UP_RESULT, StatusPollingService } from './status-polling.service';
@@ -69,8 +70,9 @@ function setUp(answers: OperationCheck[], now: number, env: Record<string, strin
   const outbox = new RecordingOutbox();
   const source = new ScriptedSource(answers);
   const stats = new PollingStats();
-  const service = new StatusPollingService(config, source, outbox, stats, clock);
-  return { service, clock, outbox, source, stats };
+  const reported = new ReportedOperations(100);
+  const service = new StatusPollingService(config, source, outbox, stats, clock, reported);
+  return { service, clock, outbox, source, stats, reported };
 }
 
 function accepted(lastStatusCheck: number): SendNotificationOperationIdentifier {
@@ -218,5 +220,152 @@ describe(StatusPollingService.name, () => {
     );
     await service.poll(accepted(ACCEPTED_AT), {});
     expect(outbox.results.map((r) => r.sendResult)).toEqual(['Succeeded']);
+  });
+
+  describe('operations whose final delivery report this replica already published', () => {
+    it('neither waits in a tier nor checks nor publishes for a reported operation', async () => {
+      const { service, outbox, source, stats, reported } = setUp([], ACCEPTED_AT + 40);
+      reported.remember(NOTIFICATION, 'Delivered');
+      expect(await service.poll(accepted(ACCEPTED_AT), {})).toEqual({ action: 'reported' });
+      expect([outbox.waits, outbox.results, outbox.rechecks, source.asked]).toEqual([[], [], [], []]);
+      expect(stats.snapshot()).toMatchObject({ messages: 1, skippedReported: 1, checks: 0 });
+    });
+
+    it('skips the check when the report arrives while the message is held', async () => {
+      const { service, clock, source, outbox, reported } = setUp([], ACCEPTED_AT + 1_900);
+      const sleep = clock.sleep.bind(clock);
+      clock.sleep = (ms) => {
+        reported.remember(NOTIFICATION, 'Failed_Bounced');
+        return sleep(ms);
+      };
+      expect(await service.poll(accepted(ACCEPTED_AT), {})).toEqual({ action: 'reported' });
+      expect([source.asked, outbox.results]).toEqual([[], []]);
+    });
+
+    it('still checks when the report was not final (Succeeded is remembered by nobody)', async () => {
+      const { service, source, reported } = setUp(
+        [{ kind: 'finished', sendResult: 'Succeeded', detail: 'Succeeded' }],
+        ACCEPTED_AT + 2_000,
+      );
+      reported.remember(NOTIFICATION, 'Succeeded');
+      expect(await service.poll(accepted(ACCEPTED_AT), {})).toMatchObject({ action: 'finished' });
+      expect(source.asked).toEqual([NOTIFICATION]);
+    });
+  });
+
+  describe('pollBatch', () => {
+    function operation(id: string, lastStatusCheck: number): SendNotificationOperationIdentifier {
+      return {
+        notificationId: id,
+        operationId: id,
+        lastStatusCheck: new Date(lastStatusCheck).toISOString(),
+      };
+    }
+
+    it('holds first checks until due and checks them in due order, sending only later ones to a tier', async () => {
+      const answers = Array.from({ length: 3 }, (): OperationCheck => ({
+        kind: 'finished',
+        sendResult: 'Succeeded',
+        detail: 'Succeeded',
+      }));
+      const { service, clock, source, outbox, stats } = setUp(answers, ACCEPTED_AT + 40);
+      const recheckHeaders = {
+        [PollHeaders.checks]: '1',
+        [PollHeaders.nextCheckInMs]: '4000',
+        [PollHeaders.firstAcceptedAt]: new Date(ACCEPTED_AT).toISOString(),
+      };
+      const settled = await service.pollBatch([
+        { message: operation('b', ACCEPTED_AT + 30), headers: {} },
+        { message: operation('later', ACCEPTED_AT), headers: recheckHeaders },
+        { message: operation('a', ACCEPTED_AT + 10), headers: {} },
+        { message: operation('c', ACCEPTED_AT + 20), headers: {} },
+      ]);
+      expect(
+        settled.map((result) => (result.status === 'fulfilled' ? result.value.action : 'rejected')),
+      ).toEqual(['finished', 'waiting', 'finished', 'finished']);
+      expect(source.asked).toEqual(['a', 'c', 'b']);
+      expect(clock.current).toBe(ACCEPTED_AT + 2_030);
+      expect(outbox.waits).toMatchObject([{ tierMs: 4_000, dueAt: ACCEPTED_AT + 4_000 }]);
+      expect(outbox.results.map((result) => result.operationId)).toEqual(['a', 'c', 'b']);
+      expect(stats.snapshot()).toMatchObject({ messages: 4, checks: 3, waits: { '4s': 1 } });
+    });
+
+    it('skips reported operations and reports a failed publish for that message alone', async () => {
+      const { service, source, outbox, reported } = setUp(
+        [
+          { kind: 'finished', sendResult: 'Succeeded', detail: 'Succeeded' },
+          { kind: 'finished', sendResult: 'Succeeded', detail: 'Succeeded' },
+        ],
+        ACCEPTED_AT + 2_000,
+      );
+      reported.remember('reported', 'Delivered');
+      const broken = new Error('broker said no');
+      const publishResult = outbox.publishResult.bind(outbox);
+      outbox.publishResult = (result) =>
+        result.operationId === 'unlucky' ? Promise.reject(broken) : publishResult(result);
+      const settled = await service.pollBatch([
+        { message: operation('reported', ACCEPTED_AT), headers: {} },
+        { message: operation('unlucky', ACCEPTED_AT), headers: {} },
+        { message: operation('fine', ACCEPTED_AT), headers: {} },
+      ]);
+      expect(settled).toEqual([
+        { status: 'fulfilled', value: { action: 'reported' } },
+        { status: 'rejected', reason: broken },
+        { status: 'fulfilled', value: expect.objectContaining({ action: 'finished' }) },
+      ]);
+      expect(source.asked).toEqual(['unlucky', 'fine']);
+      expect(outbox.results.map((result) => result.operationId)).toEqual(['fine']);
+    });
+
+    it('gives every message an outcome even when its hold fails, and returns only after the others are done', async () => {
+      const answers = Array.from({ length: 2 }, (): OperationCheck => ({
+        kind: 'finished',
+        sendResult: 'Succeeded',
+        detail: 'Succeeded',
+      }));
+      const { service, clock, source, outbox } = setUp(answers, ACCEPTED_AT + 1_000);
+      const sleep = clock.sleep.bind(clock);
+      const timerFailed = new Error('timer failed');
+      let sleeps = 0;
+      clock.sleep = (ms) => ((sleeps += 1) === 1 ? Promise.reject(timerFailed) : sleep(ms));
+      const settled = await service.pollBatch([
+        { message: operation('first', ACCEPTED_AT), headers: {} },
+        { message: operation('second', ACCEPTED_AT + 10), headers: {} },
+        { message: operation('third', ACCEPTED_AT + 20), headers: {} },
+      ]);
+      expect(settled).toEqual([
+        { status: 'rejected', reason: timerFailed },
+        { status: 'fulfilled', value: expect.objectContaining({ action: 'finished' }) },
+        { status: 'fulfilled', value: expect.objectContaining({ action: 'finished' }) },
+      ]);
+      expect(source.asked).toEqual(['second', 'third']);
+      expect(outbox.results.map((result) => result.operationId)).toEqual(['second', 'third']);
+    });
+
+    it('checks two messages of one operation one after the other', async () => {
+      const { service, source } = setUp(
+        [
+          { kind: 'running', status: 'Running' },
+          { kind: 'finished', sendResult: 'Succeeded', detail: 'Succeeded' },
+        ],
+        ACCEPTED_AT + 2_000,
+      );
+      let inFlight = 0;
+      let most = 0;
+      const ask = source.getOperationStatus.bind(source);
+      source.getOperationStatus = async (id) => {
+        inFlight += 1;
+        most = Math.max(most, inFlight);
+        await Promise.resolve();
+        inFlight -= 1;
+        return ask(id);
+      };
+      await service.pollBatch([
+        { message: operation('same', ACCEPTED_AT), headers: {} },
+        { message: operation('same', ACCEPTED_AT), headers: {} },
+      ]);
+      expect(source.asked).toEqual(['same', 'same']);
+      expect(most).toBe(1);
+    });
   });
 });
