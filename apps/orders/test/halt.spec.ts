@@ -12,6 +12,8 @@ import { UnitOfWork } from '../src/store/unit-of-work';
 import { OrderRepository } from '../src/store/order.repository';
 import { EmailNotificationRepository } from '../src/store/email-notification.repository';
 import { OutboxRepository } from '../src/store/outbox.repository';
+import { PastDueService } from '../src/intake/past-due.service';
+import { toNotificationOrder } from '../src/domain/notification-order.mapper';
 import { expectShape } from './support/assertions';
 import { OrdersDb } from './support/db-helpers';
 import {
@@ -300,7 +302,7 @@ describe('halting an order mid-flight', () => {
     expect(queued).toEqual([]);
   });
 
-  it('ends a Registered or Processing order Cancelled at once (it has no notifications yet)', async () => {
+  it('ends a Registered or Processing order without notifications Cancelled at once', async () => {
     const registered = await db.insertOrder([{ emailAddress: 'a@example.com' }]);
     const processing = await db.insertOrder([{ emailAddress: 'b@example.com' }]);
     await resources.db.dataSource.query(`UPDATE orders SET processing_status = 'Processing' WHERE id = $1`, [
@@ -315,6 +317,69 @@ describe('halting an order mid-flight', () => {
     }
     // Intake locks the order and goes on only while it is Processing (past-due.service): nothing is created.
     expect(await db.notifications(processing)).toEqual([]);
+  });
+
+  /** Intake of an order that is Processing (scheduler off: called as the `orders.pastdue` consumer would). */
+  async function runIntake(orderId: string): Promise<Awaited<ReturnType<PastDueService['processOrder']>>> {
+    const order = await orders.find(uow.autoCommit, orderId);
+    if (order === undefined) throw new Error(`order ${orderId} not found`);
+    return server.app
+      .get(PastDueService)
+      .processOrder(toNotificationOrder({ ...order, recipientCount: 0 }, false));
+  }
+
+  it("commits a large order's intake slice by slice: no transaction spans the order", async () => {
+    const recipients = 12_000;
+    const orderId = await db.insertOrder(
+      Array.from({ length: recipients }, (_, index) => ({ emailAddress: `slices-${index}@example.com` })),
+    );
+    await resources.db.dataSource.query(`UPDATE orders SET processing_status = 'Processing' WHERE id = $1`, [
+      orderId,
+    ]);
+    expect(await runIntake(orderId)).toMatchObject({ kind: 'processed', created: recipients });
+    // xmin is the transaction that wrote the row (nothing updates them here: the scheduler is off): 5 000 a slice.
+    const [transactions] = await resources.db.dataSource.query<{ count: number }[]>(
+      'SELECT count(DISTINCT xmin::text)::int AS count FROM email_notifications WHERE order_id = $1',
+      [orderId],
+    );
+    expect(transactions?.count).toBe(3);
+    expect(await db.status(orderId)).toBe('Processed');
+    // The other tests claim the oldest New notifications: these must not be among them.
+    await resources.db.dataSource.query(
+      `UPDATE email_notifications SET result = 'Cancelled' WHERE order_id = $1`,
+      [orderId],
+    );
+  });
+
+  it('stops an intake halted between two slices: what was created is withheld or in flight, the rest never created', async () => {
+    // As a large order looks when its first slice has committed (one email already published) and the next has
+    // not started.
+    const orderId = await db.insertOrder(
+      Array.from({ length: 8 }, (_, index) => ({ emailAddress: `between-${index}@example.com` })),
+    );
+    await uow.run(async (tx) => {
+      await tx.manager.query(`UPDATE orders SET processing_status = 'Processing' WHERE id = $1`, [orderId]);
+      await notifications.insertMany(
+        tx,
+        orderId,
+        Array.from({ length: 3 }, (_, index) => ({
+          recipientKey: `between-${index}@example.com`,
+          toAddress: `between-${index}@example.com`,
+          result: 'New' as const,
+        })),
+        new Date(Date.now() + 86_400_000),
+      );
+      await notifications.claimForSending(tx, 1, NO_BYTE_BOUND);
+    });
+    const response = await ttd.put(`${API}/orders/${orderId}/halt`);
+    expect(response.status).toBe(200);
+    const view = expectShape(OrderWithStatusResponse, response.body);
+    // Not Cancelled yet: an email is on its way, and the order ends when its result is in (as a Processed one).
+    expect(view.processingStatus.status).toBe('Processed');
+    expect(view.halted).toMatchObject({ sent: 0, withheld: 2, inFlight: 1 });
+    // The rest of the intake: its next slice locks the order and finds it no longer Processing.
+    expect(await runIntake(orderId)).toEqual({ kind: 'skipped', status: 'Processed' });
+    expect(await results(orderId)).toEqual({ Cancelled: 2, Sending: 1 });
   });
 
   it('is idempotent: a second halt answers the same and publishes the same record again', async () => {

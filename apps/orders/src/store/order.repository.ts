@@ -282,9 +282,11 @@ export class OrderRepository {
   /**
    * Marks the order halted (README "Halt"), locking its row for the rest of the transaction so that intake (which
    * locks it before creating notifications) either finished before or sees it halted after. `creator` scopes it to
-   * the creator's orders; undefined is the operators' halt. `Registered` and `Processing` orders have no
-   * notifications yet and end `Cancelled` at once (a `Processing` order's `orders.pastdue` message then finds it no
-   * longer `Processing` and creates nothing); a `Processed` one ends `Cancelled` when its last notification is final.
+   * the creator's orders; undefined is the operators' halt. A `Registered` order, and a `Processing` one whose
+   * intake has created no notification yet, ends `Cancelled` at once. A `Processing` order whose intake has committed
+   * some slices of its recipients (past-due.service) becomes `Processed` — intake stops at its next slice, which
+   * finds it no longer `Processing` — and, like a `Processed` one, ends `Cancelled` when its last notification is
+   * final.
    * A halted order is halted again without change; any other final order is refused.
    */
   async halt(tx: Tx, id: string, creator: string | undefined): Promise<HaltOutcome> {
@@ -303,7 +305,10 @@ export class OrderRepository {
     const updated = await queryRows<{ halted_at: Date }>(
       tx.manager,
       `UPDATE orders SET halted_at = now(),
-              processing_status = CASE WHEN processing_status = 'Processed' THEN processing_status ELSE 'Cancelled' END,
+              processing_status = CASE
+                WHEN processing_status = 'Processed'
+                  OR EXISTS (SELECT 1 FROM email_notifications n WHERE n.order_id = orders.id) THEN 'Processed'
+                ELSE 'Cancelled' END,
               status_changed = CASE WHEN processing_status = 'Processed' THEN status_changed ELSE now() END,
               claimed_at = NULL
         WHERE id = $1 RETURNING halted_at`,
