@@ -13,7 +13,11 @@ import {
   type SASLOptions,
 } from 'kafkajs';
 import { type KafkajsLogEntry, kafkajsLogLevel } from './kafkajs-log-level';
+import { correctKafkajsRequestQueue } from './kafkajs-request-queue';
 import { type MessagingLogger } from './logger';
+
+// Every Kafka client of the apps is made here: the idle 1 ms timer of kafkajs' request queue goes first.
+correctKafkajsRequestQueue();
 
 export type SaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512';
 
