@@ -91,16 +91,16 @@ CMD ["node", "apps/acs-emulator/dist/main.js"]
 
 FROM runtime AS email-sender
 COPY --from=build /app/apps/email-sender/dist apps/email-sender/dist
-# The app's heap cap and the kafkajs warning it silences (as in its package.json `nodeArgs` and deploy/k8s):
+# The app's heap cap (as in its package.json `nodeArgs` and deploy/k8s):
 # README "Operating", Memory.
-ENV NODE_OPTIONS="--enable-source-maps --max-old-space-size=160 --max-semi-space-size=16 --disable-warning=TimeoutNegativeWarning"
+ENV NODE_OPTIONS="--enable-source-maps --max-old-space-size=160 --max-semi-space-size=16"
 ENV PORT=5091
 EXPOSE 5091
 CMD ["node", "apps/email-sender/dist/main.js"]
 
 FROM runtime AS status-poller
 COPY --from=build /app/apps/status-poller/dist apps/status-poller/dist
-ENV NODE_OPTIONS="--enable-source-maps --max-old-space-size=160 --max-semi-space-size=16 --disable-warning=TimeoutNegativeWarning"
+ENV NODE_OPTIONS="--enable-source-maps --max-old-space-size=160 --max-semi-space-size=16"
 ENV PORT=5092
 EXPOSE 5092
 CMD ["node", "apps/status-poller/dist/main.js"]
@@ -109,7 +109,7 @@ CMD ["node", "apps/status-poller/dist/main.js"]
 #   node apps/orders/dist/migrate.js [run|revert|show|check]
 FROM runtime AS orders
 COPY --from=build /app/apps/orders/dist apps/orders/dist
-ENV NODE_OPTIONS="--enable-source-maps --max-old-space-size=160 --max-semi-space-size=16 --disable-warning=TimeoutNegativeWarning"
+ENV NODE_OPTIONS="--enable-source-maps --max-old-space-size=160 --max-semi-space-size=16"
 ENV PORT=5090
 EXPOSE 5090
 CMD ["node", "apps/orders/dist/main.js"]
