@@ -46,7 +46,12 @@ export class EmailSenderModule {
   static forRoot(options: EmailSenderModuleOptions): DynamicModule {
     const { config } = options;
     const topics = topicCatalog(config.kafka.topicSuffix);
-    const partitionConcurrency = Math.min(config.kafka.consumerConcurrency, config.sending.concurrency);
+    // Every partition of email.queue at once (at least KAFKA_CONSUMER_CONCURRENCY): a partition's batch ends with
+    // its slowest send, and with 3 of 6 partitions at a time the send slots sat idle between batches.
+    const partitionConcurrency = Math.min(
+      Math.max(config.kafka.consumerConcurrency, config.kafka.topics.partitions),
+      config.sending.concurrency,
+    );
     const registry = createMetricsRegistry('email-sender');
     const groupId = options.groupId ?? consumerGroups(config.kafka.topicSuffix).emailSender;
     return {

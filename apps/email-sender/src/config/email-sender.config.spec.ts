@@ -19,7 +19,7 @@ describe(loadEmailSenderConfig.name, () => {
       maxRetryAfterMs: 3_600_000,
     });
     expect(config.sending).toEqual({
-      concurrency: 16,
+      concurrency: 64,
       ratePerMinute: 0,
       maxHoldMs: 10_000,
       maxMessageAgeMs: 48 * 3_600_000,
