@@ -23,8 +23,10 @@
  *   --concurrency N    BENCH_CONCURRENCY   default 48 sends in flight
  *   --html-bytes N     BENCH_HTML_BYTES    default 1024 (the pipeline benchmark's own orders send 34 characters)
  *   --node-arg ARG     (repeatable) extra node arguments for the emulator, after its package.json ones
+ *   --env NAME=VALUE   (repeatable) extra settings for the emulator (e.g. ACS_MAX_MESSAGES=50000)
  *   --cpu-prof DIR     write the emulator's CPU profile (`--cpu-prof`) into DIR
- *   --emulator PATH    another build of the emulator's main.js (e.g. a copy of an earlier dist, to compare)
+ *   --emulator PATH    another build's dist/main.js, e.g. an earlier one copied with its package.json beside
+ *                      dist/ (whose node arguments it then runs with), to compare
  *   --heap-snapshot DIR  write a heap snapshot of the emulator into DIR once every report was delivered
  *   --out PATH         BENCH_OUT           default bench/results/acs-emulator.json
  */
@@ -44,7 +46,6 @@ import {
 } from '@notifications/testing';
 
 const EMULATOR_MAIN = path.join(WORKSPACE_ROOT, 'apps', 'acs-emulator', 'dist', 'main.js');
-const EMULATOR_MANIFEST = path.join(WORKSPACE_ROOT, 'apps', 'acs-emulator', 'package.json');
 const LISTENING = /ACS emulator listening on (http:\/\/\S+)/;
 const SENDER = 'noreply@altinn.cloud';
 const PAGE_SIZE = 5_000;
@@ -56,6 +57,7 @@ interface Settings {
   readonly concurrency: number;
   readonly htmlBytes: number;
   readonly nodeArgs: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
   readonly cpuProfDir: string | undefined;
   readonly heapSnapshotDir: string | undefined;
   readonly emulatorMain: string;
@@ -69,6 +71,7 @@ function readSettings(): Settings {
       concurrency: { type: 'string' },
       'html-bytes': { type: 'string' },
       'node-arg': { type: 'string', multiple: true },
+      env: { type: 'string', multiple: true },
       'cpu-prof': { type: 'string' },
       'heap-snapshot': { type: 'string' },
       emulator: { type: 'string' },
@@ -89,6 +92,13 @@ function readSettings(): Settings {
     concurrency: positive(values.concurrency ?? env['BENCH_CONCURRENCY'] ?? '48', '--concurrency'),
     htmlBytes: positive(values['html-bytes'] ?? env['BENCH_HTML_BYTES'] ?? '1024', '--html-bytes'),
     nodeArgs: values['node-arg'] ?? [],
+    env: Object.fromEntries(
+      (values.env ?? []).map((setting) => {
+        const equals = setting.indexOf('=');
+        if (equals < 1) throw new Error(`--env takes NAME=VALUE, got ${setting}`);
+        return [setting.slice(0, equals), setting.slice(equals + 1)];
+      }),
+    ),
     cpuProfDir: values['cpu-prof'],
     heapSnapshotDir: values['heap-snapshot'],
     emulatorMain: path.resolve(WORKSPACE_ROOT, values.emulator ?? EMULATOR_MAIN),
@@ -308,8 +318,10 @@ interface SizeResult {
   readonly emulatorStats: unknown;
 }
 
+/** The node arguments of the package.json beside the emulator's dist/ (the app's own, or a copied build's). */
 function emulatorNodeArgs(settings: Settings, size: number): string[] {
-  const manifest = JSON.parse(readFileSync(EMULATOR_MANIFEST, 'utf8')) as {
+  const manifestPath = path.join(path.dirname(settings.emulatorMain), '..', 'package.json');
+  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as {
     notifications?: { nodeArgs?: unknown };
   };
   const declared = manifest.notifications?.nodeArgs;
@@ -340,7 +352,9 @@ async function runSize(settings: Settings, size: number): Promise<SizeResult> {
   const gc = new GcTrace();
   const nodeArgs = emulatorNodeArgs(settings, size);
   log(
-    `\n${size.toLocaleString('en')} emails: node ${nodeArgs.join(' ')} ${path.relative(WORKSPACE_ROOT, settings.emulatorMain)}`,
+    `\n${size.toLocaleString('en')} emails: ${Object.entries(settings.env)
+      .map(([name, value]) => `${name}=${value} `)
+      .join('')}node ${nodeArgs.join(' ')} ${path.relative(WORKSPACE_ROOT, settings.emulatorMain)}`,
   );
   const emulator: AppProcess = startAppProcess({
     args: [settings.emulatorMain],
@@ -353,6 +367,7 @@ async function runSize(settings: Settings, size: number): Promise<SizeResult> {
       ACS_DEDUPLICATE_OPERATION_ID: 'false',
       ACS_DELIVERY_REPORT_WEBHOOK: webhook,
       ACS_DELIVERY_REPORT_ACCESS_KEY: 'status-poller-dev-delivery-report-key',
+      ...settings.env,
     },
     inheritEnv: false,
     name: 'acs-emulator',
@@ -468,6 +483,14 @@ function printTable(results: readonly SizeResult[]): void {
     ['emulator CPU-ms per email', (r) => r.cpuMsPerEmail.toFixed(3)],
     ['emulator peak RSS (MB)', (r) => String(r.peakRssMb)],
     ['emulator RSS idle → end (MB)', (r) => `${r.idleRssMb} → ${r.endRssMb}`],
+    [
+      'heap used / total, array buffers at end (MB)',
+      (r) => {
+        const memory = (r.emulatorStats as { memory?: Record<string, number | undefined> }).memory ?? {};
+        const value = (name: string): string => String(memory[name] ?? '?');
+        return `${value('heapUsedMb')} / ${value('heapTotalMb')}, ${value('arrayBuffersMb')}`;
+      },
+    ],
     ['GC pauses (ms, count, mark-compacts)', (r) => `${r.gc.pauseMs}, ${r.gc.pauses}, ${r.gc.markCompacts}`],
     ['GC ms per email', (r) => r.gc.pauseMsPerEmail.toFixed(4)],
     ['accepted / send failures', (r) => `${r.accepted} / ${r.sendFailures}`],
