@@ -156,6 +156,8 @@ class GcTrace {
 // ---------------------------------------------------------------------------------------------------------
 // The webhook (Event Grid deliveries) and the feed (/admin/messages pages)
 
+const EVENT_MARKER = '"eventType"';
+
 class WebhookSink {
   events = 0;
   deliveries = 0;
@@ -168,8 +170,9 @@ class WebhookSink {
       request.setEncoding('utf8');
       request.on('data', (chunk: string) => {
         const text = tail + chunk;
-        this.events += text.split('"eventType"').length - 1;
-        tail = text.slice(-16);
+        this.events += text.split(EVENT_MARKER).length - 1;
+        // Short of one whole marker: a marker cut by the chunk boundary is found once, none is counted twice.
+        tail = text.slice(-(EVENT_MARKER.length - 1));
       });
       request.on('end', () => {
         this.deliveries += 1;
