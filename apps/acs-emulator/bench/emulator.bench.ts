@@ -43,7 +43,7 @@ import {
   startAppProcess,
   WORKSPACE_ROOT,
   type AppProcess,
-} from '@notifications/testing';
+} from '../test/support/emulator-process';
 
 const EMULATOR_MAIN = path.join(WORKSPACE_ROOT, 'apps', 'acs-emulator', 'dist', 'main.js');
 const LISTENING = /ACS emulator listening on (http:\/\/\S+)/;
