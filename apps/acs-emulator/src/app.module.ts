@@ -40,7 +40,12 @@ export class AppModule {
         { provide: OperationRepository, useFactory: () => new OperationRepository() },
         {
           provide: MessageRepository,
-          useFactory: () => new MessageRepository(config.store.maxMessages, config.store.storedBodyChars),
+          useFactory: () =>
+            new MessageRepository(
+              config.store.maxMessages,
+              config.store.storedBodyChars,
+              config.store.maxMessageChars,
+            ),
         },
         // Tracked for 5 minutes (3 300 sends/s fill the bound), bounded so that a flood of request ids cannot
         // exhaust memory.

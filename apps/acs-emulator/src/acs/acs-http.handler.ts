@@ -112,7 +112,7 @@ export class AcsHttpHandler {
         requestId: headerValue(request, 'repeatability-request-id'),
         firstSent: headerValue(request, 'repeatability-first-sent'),
       },
-      { operationId: operationId?.toLowerCase(), body },
+      { operationId: operationId?.toLowerCase(), contentSha256: auth.contentSha256 },
       this.clock.now(),
     );
     switch (decision.kind) {

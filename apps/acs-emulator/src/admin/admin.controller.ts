@@ -5,6 +5,7 @@ import {
   Controller,
   Delete,
   Get,
+  Header,
   HttpCode,
   NotFoundException,
   Param,
@@ -57,8 +58,10 @@ export class AdminController {
   }
 
   @Get('messages')
-  messages(@Query() query: unknown) {
-    return this.admin.messagesPage(parse(messageQuerySchema, query));
+  // Serialised by the repository; a string result is sent as it is (with this type instead of text/html).
+  @Header('Content-Type', 'application/json; charset=utf-8')
+  messages(@Query() query: unknown): string {
+    return this.admin.messagesPageJson(parse(messageQuerySchema, query));
   }
 
   @Get('operations/:id')

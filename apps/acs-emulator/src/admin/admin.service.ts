@@ -73,8 +73,9 @@ export class AdminService {
     };
   }
 
-  messagesPage(query: MessageQuery) {
-    return this.messages.query(query);
+  /** The page as JSON text (see MessageRepository.queryJson). */
+  messagesPageJson(query: MessageQuery): string {
+    return this.messages.queryJson(query);
   }
 
   operation(id: string): OperationView | undefined {
@@ -142,7 +143,14 @@ export class AdminService {
   }
 }
 
-function memoryMb(): { heapUsedMb: number; rssMb: number } {
-  const { heapUsed, rss } = process.memoryUsage();
-  return { heapUsedMb: Math.round(heapUsed / 1048576), rssMb: Math.round(rss / 1048576) };
+/** `arrayBuffersMb`: the typed arrays of the operation and repeatable-request tables, outside the V8 heap. */
+function memoryMb(): { heapUsedMb: number; heapTotalMb: number; arrayBuffersMb: number; rssMb: number } {
+  const { heapUsed, heapTotal, arrayBuffers, rss } = process.memoryUsage();
+  const mb = (bytes: number): number => Math.round(bytes / 1048576);
+  return {
+    heapUsedMb: mb(heapUsed),
+    heapTotalMb: mb(heapTotal),
+    arrayBuffersMb: mb(arrayBuffers),
+    rssMb: mb(rss),
+  };
 }

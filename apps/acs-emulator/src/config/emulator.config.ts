@@ -99,11 +99,19 @@ const scriptingSettings = envGroup(
 const storeSettings = envGroup(
   z
     .object({
-      // The window of recent messages kept for inspection (counts and the duplicate check cover every message).
+      // The window of recent messages kept for inspection (counts and the duplicate check cover every message):
+      // at most this many messages, and at most ACS_MAX_MESSAGES_MB of their stored content, whichever is less.
       ACS_MAX_MESSAGES: envInt(100_000, { min: 1, max: 20_000_000 }),
+      // 32 MB hold the default 100 000 messages of a short email (~340 characters each) and ~23 000 of 1 KB HTML,
+      // within the heap cap of package.json (`notifications.nodeArgs`).
+      ACS_MAX_MESSAGES_MB: envInt(32, { min: 1, max: 100_000 }),
       ACS_STORED_BODY_CHARS: envInt(1024, { min: 0, max: 10_000_000 }),
     })
-    .transform((env) => ({ maxMessages: env.ACS_MAX_MESSAGES, storedBodyChars: env.ACS_STORED_BODY_CHARS })),
+    .transform((env) => ({
+      maxMessages: env.ACS_MAX_MESSAGES,
+      maxMessageChars: env.ACS_MAX_MESSAGES_MB * 1024 * 1024,
+      storedBodyChars: env.ACS_STORED_BODY_CHARS,
+    })),
 );
 
 const deliveryReportSettings = envGroup(

@@ -73,7 +73,8 @@ export class DeliveryReportService implements OnApplicationShutdown {
   private readonly logger = new Logger(DeliveryReportService.name);
   private settings: DeliveryReportSettings;
   private readonly due = new DueQueue<PendingReport>();
-  private outbox: OutboxEvent[] = [];
+  /** Events before `outboxHead` were taken into batches; their entries are cleared to undefined. */
+  private outbox: (OutboxEvent | undefined)[] = [];
   private outboxHead = 0;
   private inFlight = 0;
   /** Events (one per recipient) of the reports in `due`. */
@@ -237,6 +238,11 @@ export class DeliveryReportService implements OnApplicationShutdown {
       if (this.outboxHead === this.outbox.length) {
         this.outbox = [];
         this.outboxHead = 0;
+      } else if (this.outboxHead >= 65_536 && this.outboxHead * 2 >= this.outbox.length) {
+        // While the webhook lags behind the sends the outbox never drains: compact it as it is consumed, or the
+        // array would grow with the whole run.
+        this.outbox = this.outbox.slice(this.outboxHead);
+        this.outboxHead = 0;
       }
       this.inFlight += 1;
       const generation = this.generation;
@@ -272,6 +278,7 @@ export class DeliveryReportService implements OnApplicationShutdown {
       if (parts.length > 0 && bytes + 1 + size > maxBytes) break;
       bytes += size + (parts.length > 0 ? 1 : 0);
       parts.push(json);
+      this.outbox[this.outboxHead] = undefined;
       this.outboxHead += 1;
     }
     return { body: `[${parts.join(',')}]`, events: parts.length };

@@ -51,4 +51,54 @@ describe(MessageRepository.name, () => {
     expect(repository.query({ limit: 1 }).messages[0]?.operationId).toBe('199000');
     expect(performance.now() - started).toBeLessThan(5000);
   });
+
+  it('serialises a page exactly as JSON.stringify of the page (queryJson)', () => {
+    const repository = new MessageRepository(10, 20);
+    repository.append(message('a@x.org'), { operationId: 'op-a', receivedAt: 1_000 });
+    repository.append(
+      {
+        senderAddress: 'noreply@example.org',
+        content: {
+          subject: 'Ünïcödé "quoted" \\ \u2028',
+          html: `<p>${'x'.repeat(40)}</p>`,
+          plainText: 'short',
+        },
+        recipients: {
+          to: [{ address: 'b@x.org', displayName: 'B "the" Recipient' }],
+          cc: [{ address: 'c@x.org' }],
+          bcc: [],
+        },
+        replyTo: [{ address: 'reply@x.org' }],
+        headers: { 'X-Trace': 'abc' },
+        attachments: [{ name: 'a.txt', contentType: 'text/plain', contentInBase64: 'aGVsbG8=' }],
+      },
+      { operationId: 'op-b', receivedAt: 2_000, clientRequestId: 'client-1', ruleId: 'rule-1' },
+    );
+    repository.append(message('c@x.org'), { operationId: 'op-c', receivedAt: 3_000 });
+
+    for (const query of [
+      { limit: 10 },
+      { limit: 2 },
+      { after: 1, limit: 1 },
+      { recipient: 'C@x.org', limit: 10 },
+    ])
+      expect(JSON.parse(repository.queryJson(query))).toEqual(
+        JSON.parse(JSON.stringify(repository.query(query))),
+      );
+    expect(repository.queryJson({ limit: 2 })).toBe(JSON.stringify(repository.query({ limit: 2 })));
+  });
+
+  it('keeps at most `maxChars` of stored content, evicting the oldest, but always the newest message', () => {
+    const repository = new MessageRepository(100, 1_000, 1_600);
+    for (let i = 0; i < 10; i += 1)
+      repository.append(message(`r${i}@x.org`, 'x'.repeat(400)), { operationId: `op${i}`, receivedAt: i });
+
+    // ~525 characters each: three fit.
+    expect(repository.query({ limit: 100 }).messages.map((m) => m.seq)).toEqual([8, 9, 10]);
+    expect(repository.counts().evicted).toBe(7);
+
+    repository.append(message('big@x.org', 'y'.repeat(1_000)), { operationId: 'big', receivedAt: 11 });
+    repository.append(message('huge@x.org', 'z'.repeat(5_000)), { operationId: 'huge', receivedAt: 12 });
+    expect(repository.query({ limit: 100 }).messages.map((m) => m.operationId)).toEqual(['huge']);
+  });
 });

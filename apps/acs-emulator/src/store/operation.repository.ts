@@ -1,3 +1,5 @@
+import { hashUuidWords, writeUuidWords } from '../common/uuid-words';
+
 /** `EmailSendStatus` of the ACS REST API (spelled as on the wire). */
 export type OperationStatus = 'NotStarted' | 'Running' | 'Succeeded' | 'Failed' | 'Canceled';
 export type TerminalOutcome = 'Succeeded' | 'Failed';
@@ -52,7 +54,6 @@ export function operationStatus(operation: AcceptedOperation, now: number): Oper
 }
 
 const MAX_LISTED_DUPLICATES = 10_000;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const INITIAL_CAPACITY = 1024;
 /** Longest delay a rule or setting can give an operation (the config and rule schemas cap delays at a day). */
 const MAX_DELAY_MS = 0xffff_ffff;
@@ -62,21 +63,7 @@ const scratch = new Uint32Array(4);
 
 /** Parses a lower-case UUID into `scratch`; false for anything else (no operation can have such an id). */
 function parseId(id: string): boolean {
-  if (id.length !== 36 || !UUID.test(id)) return false;
-  scratch[0] = Number.parseInt(id.slice(0, 8), 16);
-  scratch[1] = Number.parseInt(id.slice(9, 13) + id.slice(14, 18), 16);
-  scratch[2] = Number.parseInt(id.slice(19, 23) + id.slice(24, 28), 16);
-  scratch[3] = Number.parseInt(id.slice(28, 36), 16);
-  return true;
-}
-
-function hashOf(words: Uint32Array): number {
-  // Client ids need not be random (sequential GUIDs exist), so the words are mixed rather than used as they are.
-  let h = Math.imul(words[0] ?? 0, 0x9e3779b1);
-  h = Math.imul(h ^ (words[1] ?? 0), 0x85ebca6b);
-  h = Math.imul(h ^ (words[2] ?? 0), 0xc2b2ae35);
-  h = Math.imul(h ^ (words[3] ?? 0), 0x27d4eb2f);
-  return (h ^ (h >>> 15)) >>> 0;
+  return writeUuidWords(id, scratch);
 }
 
 /**
@@ -260,7 +247,7 @@ export class OperationRepository {
   /** The slot of the id in `scratch`, or -1. */
   private find(): number {
     const mask = this.index.length - 1;
-    for (let bucket = hashOf(scratch) & mask; ; bucket = (bucket + 1) & mask) {
+    for (let bucket = hashUuidWords(scratch) & mask; ; bucket = (bucket + 1) & mask) {
       const stored = this.index[bucket] ?? 0;
       if (stored === 0) return -1;
       const slot = stored - 1;
@@ -289,9 +276,7 @@ export class OperationRepository {
 
   private place(slot: number): void {
     const mask = this.index.length - 1;
-    const base = slot * 4;
-    const words = this.keys.subarray(base, base + 4);
-    let bucket = hashOf(words) & mask;
+    let bucket = hashUuidWords(this.keys, slot * 4) & mask;
     while ((this.index[bucket] ?? 0) !== 0) bucket = (bucket + 1) & mask;
     this.index[bucket] = slot + 1;
   }
