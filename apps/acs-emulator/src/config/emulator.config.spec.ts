@@ -18,7 +18,7 @@ describe(loadEmulatorConfig.name, () => {
         maxDateSkewMs: 900_000,
       },
       scripting: { rules: [], builtInRules: true, rateLimitPerMinute: undefined },
-      store: { maxMessages: 100_000, maxMessageChars: 32 * 1024 * 1024, storedBodyChars: 1024 },
+      store: { maxMessages: 20_000, maxMessageChars: 32 * 1024 * 1024, storedBodyChars: 1024 },
       deliveryReports: {
         webhookUrl: undefined,
         statusMix: 'Delivered',
