@@ -46,8 +46,8 @@ export class EmailSenderModule {
   static forRoot(options: EmailSenderModuleOptions): DynamicModule {
     const { config } = options;
     const topics = topicCatalog(config.kafka.topicSuffix);
-    // Every partition of email.queue at once (at least KAFKA_CONSUMER_CONCURRENCY): a partition's batch ends with
-    // its slowest send, and with 3 of 6 partitions at a time the send slots sat idle between batches.
+    // Every partition of email.queue at once (at least KAFKA_CONSUMER_CONCURRENCY): with 3 of 6 partitions and 16
+    // sends at a time the sender waited with a third of the machine idle (root README, Performance, fourth session).
     const partitionConcurrency = Math.min(
       Math.max(config.kafka.consumerConcurrency, config.kafka.topics.partitions),
       config.sending.concurrency,

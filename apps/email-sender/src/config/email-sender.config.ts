@@ -47,8 +47,9 @@ const acsSettings = envGroup(
 const sendingSettings = envGroup(
   z
     .object({
-      // Throughput per replica is about concurrency / ACS response time: 16 held the pipeline benchmark to ~1 400
-      // emails/s with the emulator answering in milliseconds (README "Benchmark"), and real ACS answers slower.
+      // Throughput per replica is about concurrency / ACS response time: 16 held the pipeline benchmark below
+      // 2 000 emails/s with the emulator answering in milliseconds (README "Benchmark" and the root README's
+      // Performance), and real ACS answers in tens to hundreds of milliseconds.
       EMAIL_SEND_CONCURRENCY: envInt(64, { min: 1, max: 1_000 }),
       EMAIL_RATE_LIMIT_PER_MINUTE: envInt(0, { min: 0 }),
       EMAIL_MAX_HOLD_MS: envDurationMs('10s', { min: 0 }),
