@@ -1,5 +1,12 @@
 import { hash } from 'node:crypto';
-import { hashUuidWords, readUuidWords, writeUuidWords } from '../common/uuid-words';
+import {
+  findUuidSlot,
+  hashUuidWords,
+  placeUuidSlot,
+  readUuidWords,
+  sameUuidWords,
+  writeUuidWords,
+} from '../common/uuid-words';
 import type { AcsError } from './acs-error';
 
 /**
@@ -275,37 +282,16 @@ export class RepeatableRequests {
   }
 
   private sameFingerprint(slot: number): boolean {
-    const base = slot * 4;
-    return (
-      this.fingerprints[base] === fingerprintScratch[0] &&
-      this.fingerprints[base + 1] === fingerprintScratch[1] &&
-      this.fingerprints[base + 2] === fingerprintScratch[2] &&
-      this.fingerprints[base + 3] === fingerprintScratch[3]
-    );
+    return sameUuidWords(this.fingerprints, slot * 4, fingerprintScratch);
   }
 
   /** The slot of the request id in `keyScratch`, or -1. */
   private find(): number {
-    const mask = this.index.length - 1;
-    for (let bucket = hashUuidWords(keyScratch) & mask; ; bucket = (bucket + 1) & mask) {
-      const stored = this.index[bucket] ?? 0;
-      if (stored === 0) return -1;
-      const base = (stored - 1) * 4;
-      if (
-        this.requestIds[base] === keyScratch[0] &&
-        this.requestIds[base + 1] === keyScratch[1] &&
-        this.requestIds[base + 2] === keyScratch[2] &&
-        this.requestIds[base + 3] === keyScratch[3]
-      )
-        return stored - 1;
-    }
+    return findUuidSlot(this.index, this.requestIds, keyScratch);
   }
 
   private place(slot: number): void {
-    const mask = this.index.length - 1;
-    let bucket = hashUuidWords(this.requestIds, slot * 4) & mask;
-    while ((this.index[bucket] ?? 0) !== 0) bucket = (bucket + 1) & mask;
-    this.index[bucket] = slot + 1;
+    placeUuidSlot(this.index, this.requestIds, slot);
   }
 
   /** Removes the slot from the index, shifting later entries of its probe run back (no tombstones to pile up). */

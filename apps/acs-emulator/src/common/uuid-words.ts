@@ -31,3 +31,35 @@ export function hashUuidWords(words: Uint32Array, offset = 0): number {
   h = Math.imul(h ^ (words[offset + 3] ?? 0), 0x27d4eb2f);
   return (h ^ (h >>> 15)) >>> 0;
 }
+
+/** Whether the four words of `words` at `offset` are those of `id` (four words at 0). */
+export function sameUuidWords(words: Uint32Array, offset: number, id: Uint32Array): boolean {
+  return (
+    words[offset] === id[0] &&
+    words[offset + 1] === id[1] &&
+    words[offset + 2] === id[2] &&
+    words[offset + 3] === id[3]
+  );
+}
+
+/**
+ * The tables keyed by UUIDs (operation ids, repeatable request ids) keep their keys as four words per slot in
+ * `keys` and find a slot through `index`: open addressing with linear probing, `slot + 1` per bucket, 0 = empty,
+ * a power of two in length and at most half full. The slot whose key is `id`, or -1.
+ */
+export function findUuidSlot(index: Int32Array, keys: Uint32Array, id: Uint32Array): number {
+  const mask = index.length - 1;
+  for (let bucket = hashUuidWords(id) & mask; ; bucket = (bucket + 1) & mask) {
+    const stored = index[bucket] ?? 0;
+    if (stored === 0) return -1;
+    if (sameUuidWords(keys, (stored - 1) * 4, id)) return stored - 1;
+  }
+}
+
+/** Enters `slot` (whose key is already in `keys`) into `index` (see findUuidSlot). */
+export function placeUuidSlot(index: Int32Array, keys: Uint32Array, slot: number): void {
+  const mask = index.length - 1;
+  let bucket = hashUuidWords(keys, slot * 4) & mask;
+  while ((index[bucket] ?? 0) !== 0) bucket = (bucket + 1) & mask;
+  index[bucket] = slot + 1;
+}

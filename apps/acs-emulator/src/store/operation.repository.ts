@@ -1,4 +1,4 @@
-import { hashUuidWords, writeUuidWords } from '../common/uuid-words';
+import { findUuidSlot, placeUuidSlot, sameUuidWords, writeUuidWords } from '../common/uuid-words';
 
 /** `EmailSendStatus` of the ACS REST API (spelled as on the wire). */
 export type OperationStatus = 'NotStarted' | 'Running' | 'Succeeded' | 'Failed' | 'Canceled';
@@ -231,35 +231,14 @@ export class OperationRepository {
    */
   private slotOf(entry: OperationEntry, now: number): number {
     if (!parseId(entry.id)) throw new TypeError(`operation ids are UUIDs, got ${JSON.stringify(entry.id)}`);
-    const base = entry.slot * 4;
-    if (
-      entry.slot < this.count &&
-      this.keys[base] === scratch[0] &&
-      this.keys[base + 1] === scratch[1] &&
-      this.keys[base + 2] === scratch[2] &&
-      this.keys[base + 3] === scratch[3]
-    )
-      return entry.slot;
+    if (entry.slot < this.count && sameUuidWords(this.keys, entry.slot * 4, scratch)) return entry.slot;
     const found = this.find();
     return found >= 0 ? found : this.insert(now);
   }
 
   /** The slot of the id in `scratch`, or -1. */
   private find(): number {
-    const mask = this.index.length - 1;
-    for (let bucket = hashUuidWords(scratch) & mask; ; bucket = (bucket + 1) & mask) {
-      const stored = this.index[bucket] ?? 0;
-      if (stored === 0) return -1;
-      const slot = stored - 1;
-      const base = slot * 4;
-      if (
-        this.keys[base] === scratch[0] &&
-        this.keys[base + 1] === scratch[1] &&
-        this.keys[base + 2] === scratch[2] &&
-        this.keys[base + 3] === scratch[3]
-      )
-        return slot;
-    }
+    return findUuidSlot(this.index, this.keys, scratch);
   }
 
   /** Adds the id in `scratch` (known to be absent). */
@@ -275,10 +254,7 @@ export class OperationRepository {
   }
 
   private place(slot: number): void {
-    const mask = this.index.length - 1;
-    let bucket = hashUuidWords(this.keys, slot * 4) & mask;
-    while ((this.index[bucket] ?? 0) !== 0) bucket = (bucket + 1) & mask;
-    this.index[bucket] = slot + 1;
+    placeUuidSlot(this.index, this.keys, slot);
   }
 
   /** Grows (or, from a reset, shrinks) every array to `capacity` slots and rebuilds the index. */
