@@ -41,6 +41,21 @@ describe(MessageRepository.name, () => {
     expect(repository.counts().sameContentMoreThanOnce).toBe(1);
   });
 
+  it('counts content sent again within the last `capacity` messages, and forgets it after twice as many', () => {
+    const repository = new MessageRepository(3, 100);
+    const send = (body: string): void => {
+      repository.append(message('a@x.org', body), { operationId: body, receivedAt: 0 });
+    };
+    for (const body of ['a', 'b', 'c', 'd']) send(body);
+    send('a'); // four messages later: remembered across the switch of generations
+    expect(repository.counts().sameContentMoreThanOnce).toBe(1);
+
+    for (const body of ['e', 'f', 'g', 'h', 'i', 'j']) send(body);
+    send('a'); // seven distinct ones later: forgotten, so not counted again
+    send('j'); // the message before: counted
+    expect(repository.counts().sameContentMoreThanOnce).toBe(2);
+  });
+
   it('stays amortised O(1) when evicting many messages', () => {
     const repository = new MessageRepository(1000, 10);
     const started = performance.now();

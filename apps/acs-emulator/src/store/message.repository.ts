@@ -94,7 +94,14 @@ export class MessageRepository {
   private items: (MessageRecord | undefined)[] = [];
   private head = 0;
   private nextSeq = 1;
-  private readonly contentCounts = new Map<number, number>();
+  /**
+   * Fingerprint → times seen, in two generations of at most `capacity` each: when the newer one is full it becomes
+   * the older one and the old older one is dropped. Dropping the oldest entry of one Map per message instead cost
+   * 16 µs a message at 20 000 entries (`keys().next()` walks the holes deletions leave at the front of V8's
+   * ordered hash table until it is rebuilt): a tenth of the emulator's CPU in the pipeline benchmark's profile.
+   */
+  private newerCounts = new Map<number, number>();
+  private olderCounts = new Map<number, number>();
   private recorded = 0;
   private sameContent = 0;
   private evicted = 0;
@@ -201,7 +208,8 @@ export class MessageRepository {
     this.head = 0;
     this.storedChars = 0;
     this.nextSeq = 1;
-    this.contentCounts.clear();
+    this.newerCounts = new Map();
+    this.olderCounts = new Map();
     this.recorded = 0;
     this.sameContent = 0;
     this.evicted = 0;
@@ -238,13 +246,14 @@ export class MessageRepository {
       `${JSON.stringify([message.senderAddress, message.recipients, subject, plainText?.length ?? -1, html?.length ?? -1])}${plainText ?? ''}${html ?? ''}`,
       'buffer',
     ).readUIntBE(0, 6);
-    const count = (this.contentCounts.get(fingerprint) ?? 0) + 1;
-    this.contentCounts.set(fingerprint, count);
+    const count = (this.newerCounts.get(fingerprint) ?? this.olderCounts.get(fingerprint) ?? 0) + 1;
+    this.newerCounts.set(fingerprint, count);
     if (count === 2) this.sameContent += 1;
-    // Bounded like the messages themselves; an approximate counter is fine for a heuristic.
-    if (this.contentCounts.size > this.capacity) {
-      const oldest = this.contentCounts.keys().next();
-      if (!oldest.done) this.contentCounts.delete(oldest.value);
+    // Bounded like the messages themselves (between `capacity` and twice that many fingerprints remembered); an
+    // approximate counter is fine for a heuristic.
+    if (this.newerCounts.size >= this.capacity) {
+      this.olderCounts = this.newerCounts;
+      this.newerCounts = new Map();
     }
   }
 
