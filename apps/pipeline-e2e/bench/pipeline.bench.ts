@@ -11,7 +11,11 @@
  * Phases, on one pipeline started once with the apps' production defaults (plus any --set):
  *   baseline  `bench:kafka` (libs/messaging/bench) with --rounds 1 --scenarios raw, as its own process before the
  *             pipeline starts: plain kafkajs end-to-end msg/s on this machine now, the ceiling to compare with.
- *   warm-up   one order of --warmup recipients, until final (JIT, connections, consumer groups).
+ *   warm-up   orders of --warmup recipients, one at a time, each until final (connections, consumer groups and the
+ *             JIT), until one costs the pipeline within 5 % of the CPU per notification of the one before, at most
+ *             --warmup-rounds of them. One small order does not warm it: after a 500-recipient warm-up three
+ *             10 000-recipient runs in a row cost 0.84, 0.70 and 0.62 CPU-ms per notification, the last one what a
+ *             100 000-recipient run costs (0.63) — the first runs paid V8's optimising compiles of the hot paths.
  *   bulk      --recipients recipients in orders of at most --order-size (orders' limit is 100 000), posted at
  *             once. Sampled every second from the database (notifications by result) until every notification
  *             is final; the emulator's messages are read as they arrive (paged with its `after` cursor, so the
@@ -48,7 +52,8 @@
  *   --recipients N          BENCH_RECIPIENTS          default 100000 (500000 = the reference's largest batches)
  *   --scaling N,N,…         BENCH_SCALING             bulk runs of these sizes instead of one of --recipients
  *   --order-size N          BENCH_ORDER_SIZE          default 100000 recipients per bulk order
- *   --warmup N              BENCH_WARMUP              default 500 recipients
+ *   --warmup N              BENCH_WARMUP              default 10000 recipients per warm-up order
+ *   --warmup-rounds N       BENCH_WARMUP_ROUNDS       default 5: at most this many warm-up orders (1 = one, as is)
  *   --steady-rate N         BENCH_STEADY_RATE         default 1000 notifications/s (the goal's rate)
  *   --steady-seconds N      BENCH_STEADY_SECONDS      default 60 (0 = no steady phase)
  *   --steady-order-size N   BENCH_STEADY_ORDER_SIZE   default 50 recipients per order
@@ -138,6 +143,7 @@ interface Settings {
   readonly scaling: readonly number[] | undefined;
   readonly orderSize: number;
   readonly warmup: number;
+  readonly warmupRounds: number;
   readonly steadyRate: number;
   readonly steadySeconds: number;
   readonly steadyOrderSize: number;
@@ -167,6 +173,7 @@ function readSettings(): Settings {
       scaling: { type: 'string' },
       'order-size': { type: 'string' },
       warmup: { type: 'string' },
+      'warmup-rounds': { type: 'string' },
       'steady-rate': { type: 'string' },
       'steady-seconds': { type: 'string' },
       'steady-order-size': { type: 'string' },
@@ -240,7 +247,8 @@ function readSettings(): Settings {
     recipients: int(values.recipients, 'BENCH_RECIPIENTS', 100_000),
     scaling,
     orderSize,
-    warmup: int(values.warmup, 'BENCH_WARMUP', 500),
+    warmup: int(values.warmup, 'BENCH_WARMUP', 10_000),
+    warmupRounds: int(values['warmup-rounds'], 'BENCH_WARMUP_ROUNDS', 5),
     steadyRate: int(values['steady-rate'], 'BENCH_STEADY_RATE', GOALS.steadyRate),
     steadySeconds: int(values['steady-seconds'], 'BENCH_STEADY_SECONDS', GOALS.steadySeconds, 0),
     steadyOrderSize: int(values['steady-order-size'], 'BENCH_STEADY_ORDER_SIZE', 50),
@@ -1133,14 +1141,49 @@ async function measureIdle(meter: ProcessMeter): Promise<IdleRates> {
   return rates;
 }
 
-async function warmUp(run: Run): Promise<void> {
-  log(`\nwarm-up: one order of ${run.settings.warmup} recipients`);
-  const t0 = Date.now();
-  const id = await run.pipeline.orders.postEmailOrder({
-    recipients: recipientsOf(run.settings.warmup, 'warmup'),
-  });
-  await sampleUntilFinal(run, () => [id], run.settings.warmup, t0, 'warm-up');
-  await waitForSubscriptionDrain(run, 'warm-up');
+/** One warm-up order: its size, how long it took to be final, and what it cost the pipeline (idle included). */
+interface WarmUpRound {
+  readonly recipients: number;
+  readonly seconds: number;
+  readonly pipelineCpuMsPerNotification: number;
+}
+
+// A round within this fraction of the one before is warm: the rest is run-to-run noise (±3 % here).
+const WARM_WITHIN = 0.05;
+
+/**
+ * Orders of `--warmup` recipients, one after the other, until the pipeline's CPU per notification stops falling
+ * (within WARM_WITHIN of the round before) or `--warmup-rounds` ran. Idle is not known yet, so the cost compared
+ * is the raw one; rounds of one size last about as long, so their idle share is alike.
+ */
+async function warmUp(run: Run): Promise<WarmUpRound[]> {
+  const { warmup, warmupRounds } = run.settings;
+  log(
+    `\nwarm-up: orders of ${fmt(warmup)} recipients until the CPU per notification settles (≤ ${warmupRounds})`,
+  );
+  const rounds: WarmUpRound[] = [];
+  for (let round = 1; round <= warmupRounds; round += 1) {
+    await run.meter.start(run.appPids());
+    const t0 = Date.now();
+    const id = await run.pipeline.orders.postEmailOrder({
+      recipients: recipientsOf(warmup, `warmup${round}`),
+    });
+    await sampleUntilFinal(run, () => [id], warmup, t0, `warm-up ${round}`);
+    await waitForSubscriptionDrain(run, `warm-up ${round}`);
+    const usage = usageOf(await run.meter.stop(), warmup, undefined, {});
+    const cost = pipelineCpuMs(usage);
+    rounds.push({ recipients: warmup, seconds: usage.seconds ?? 0, pipelineCpuMsPerNotification: cost });
+    const before = rounds.at(-2)?.pipelineCpuMsPerNotification;
+    const settled = before !== undefined && Math.abs(cost - before) <= WARM_WITHIN * before;
+    log(
+      `  → pipeline ${fmt(cost, 3)} CPU-ms per notification (idle included)` +
+        (before === undefined
+          ? ''
+          : `, ${fmt(((cost - before) / before) * 100, 1)} % against the one before`),
+    );
+    if (settled) break;
+  }
+  return rounds;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -1720,13 +1763,14 @@ async function main(): Promise<void> {
   const bulks: BulkResult[] = [];
   let steady: SteadyResult | undefined;
   let idle: IdleRates;
+  let warmUpRounds: WarmUpRound[];
   try {
     log(`  logs: ${pipeline.logDir}`);
     if (run.sink !== undefined) {
       await run.sink.start();
       log(`  status subscription → ${run.sink.mode} (every order, both event types)`);
     }
-    await warmUp(run);
+    warmUpRounds = await warmUp(run);
     idle = await measureIdle(meter);
     for (const [index, size] of sizes.entries()) {
       const bulk = await runBulk(run, idle, size, index);
@@ -1773,6 +1817,7 @@ async function main(): Promise<void> {
     ratioToRawKafka: baseline ? round(charted.notificationsPerSecond / baseline.endToEndPerSec, 3) : null,
     goals,
     goalTargets: GOALS,
+    warmUp: warmUpRounds,
     idleCpuSecondsPerSecond: idle,
     profiles,
     machine: { ...machine, loadAverageAtEnd: os.loadavg().map((value) => round(value, 2)) },
