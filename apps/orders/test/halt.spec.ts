@@ -8,7 +8,7 @@ import {
 } from '@notifications/contracts';
 import { expectEventually } from '@notifications/testing';
 import { type ReceivedRecord } from '@notifications/messaging/testing';
-import { UnitOfWork } from '../src/store/unit-of-work';
+import { type Tx, UnitOfWork } from '../src/store/unit-of-work';
 import { OrderRepository } from '../src/store/order.repository';
 import { EmailNotificationRepository } from '../src/store/email-notification.repository';
 import { OutboxRepository } from '../src/store/outbox.repository';
@@ -64,25 +64,40 @@ describe('halting an order mid-flight', () => {
   });
 
   /**
-   * A Processed order of `recipients` notifications: 2 claimed with their emails in the outbox, 1 claimed whose
-   * email was published (its outbox row is gone), the rest New. Returns the ids of the claimed ones.
+   * An order of `recipients` recipients (`prefix-0@example.com`, …) in Processing whose first `created` notifications
+   * exist as New, as intake leaves it after a slice; `then` goes on in the same transaction.
    */
-  async function processedOrder(recipients: number): Promise<{ orderId: string; published: string }> {
+  async function orderInIntake<T>(
+    prefix: string,
+    sizes: { readonly recipients: number; readonly created: number },
+    then: (tx: Tx, orderId: string) => Promise<T>,
+  ): Promise<T> {
+    const address = (index: number): string => `${prefix}-${index}@example.com`;
     const orderId = await db.insertOrder(
-      Array.from({ length: recipients }, (_, index) => ({ emailAddress: `halt-${index}@example.com` })),
+      Array.from({ length: sizes.recipients }, (_, index) => ({ emailAddress: address(index) })),
     );
     return uow.run(async (tx) => {
       await tx.manager.query(`UPDATE orders SET processing_status = 'Processing' WHERE id = $1`, [orderId]);
       await notifications.insertMany(
         tx,
         orderId,
-        Array.from({ length: recipients }, (_, index) => ({
-          recipientKey: `halt-${index}@example.com`,
-          toAddress: `halt-${index}@example.com`,
+        Array.from({ length: sizes.created }, (_, index) => ({
+          recipientKey: address(index),
+          toAddress: address(index),
           result: 'New' as const,
         })),
         new Date(Date.now() + 86_400_000),
       );
+      return then(tx, orderId);
+    });
+  }
+
+  /**
+   * A Processed order of `recipients` notifications: 2 claimed with their emails in the outbox, 1 claimed whose
+   * email was published (its outbox row is gone), the rest New. Returns the ids of the claimed ones.
+   */
+  function processedOrder(recipients: number): Promise<{ orderId: string; published: string }> {
+    return orderInIntake('halt', { recipients, created: recipients }, async (tx, orderId) => {
       await orders.finishProcessing(tx, orderId, 'Processed');
       const claimed = await notifications.claimForSending(tx, 3, NO_BYTE_BOUND);
       const [published, ...queued] = claimed.map((notification) => notification.id);
@@ -193,22 +208,9 @@ describe('halting an order mid-flight', () => {
   });
 
   it('waits for a claim in progress and then withholds what it queued (the outbox rows it wrote are deleted)', async () => {
-    const orderId = await db.insertOrder(
-      Array.from({ length: 4 }, (_, index) => ({ emailAddress: `race-${index}@example.com` })),
-    );
-    await uow.run(async (tx) => {
-      await tx.manager.query(`UPDATE orders SET processing_status = 'Processing' WHERE id = $1`, [orderId]);
-      await notifications.insertMany(
-        tx,
-        orderId,
-        Array.from({ length: 4 }, (_, index) => ({
-          recipientKey: `race-${index}@example.com`,
-          toAddress: `race-${index}@example.com`,
-          result: 'New' as const,
-        })),
-        new Date(Date.now() + 86_400_000),
-      );
-      await orders.finishProcessing(tx, orderId, 'Processed');
+    const orderId = await orderInIntake('race', { recipients: 4, created: 4 }, async (tx, id) => {
+      await orders.finishProcessing(tx, id, 'Processed');
+      return id;
     });
     // A claimer's transaction: New → Sending and their outbox rows, not committed until the halt is waiting.
     let commitClaim!: () => void;
@@ -354,22 +356,9 @@ describe('halting an order mid-flight', () => {
   it('stops an intake halted between two slices: what was created is withheld or in flight, the rest never created', async () => {
     // As a large order looks when its first slice has committed (one email already published) and the next has
     // not started.
-    const orderId = await db.insertOrder(
-      Array.from({ length: 8 }, (_, index) => ({ emailAddress: `between-${index}@example.com` })),
-    );
-    await uow.run(async (tx) => {
-      await tx.manager.query(`UPDATE orders SET processing_status = 'Processing' WHERE id = $1`, [orderId]);
-      await notifications.insertMany(
-        tx,
-        orderId,
-        Array.from({ length: 3 }, (_, index) => ({
-          recipientKey: `between-${index}@example.com`,
-          toAddress: `between-${index}@example.com`,
-          result: 'New' as const,
-        })),
-        new Date(Date.now() + 86_400_000),
-      );
+    const orderId = await orderInIntake('between', { recipients: 8, created: 3 }, async (tx, id) => {
       await notifications.claimForSending(tx, 1, NO_BYTE_BOUND);
+      return id;
     });
     const response = await ttd.put(`${API}/orders/${orderId}/halt`);
     expect(response.status).toBe(200);
