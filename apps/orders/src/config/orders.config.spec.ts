@@ -250,7 +250,7 @@ describe('orders log settings', () => {
 
   it('bounds large order bodies in flight and recipients being expanded, and names a bad bound', () => {
     const defaults = loadOrdersConfig({});
-    expect(defaults.api).toMatchObject({ intakeBytesInFlight: 10 * 1024 * 1024, intakeMaxWaitMs: 60_000 });
+    expect(defaults.api).toMatchObject({ intakeBytesInFlight: 6 * 1024 * 1024, intakeMaxWaitMs: 60_000 });
     expect(defaults.consumer.expansionRecipientsInFlight).toBe(100_000);
     const set = loadOrdersConfig({
       ORDERS_INTAKE_BYTES_IN_FLIGHT: '1048576',
