@@ -715,7 +715,7 @@ const PROBE_BYTES = Buffer.alloc(32 * 1024 * 1024, 0x5a);
 /**
  * A fixed piece of work (SHA-256 of 32 MiB, best of three) timed in this process: how fast one core of the machine
  * is right now. Runs of one build differed by up to a third here while nothing else ran inside the machine (the
- * same 10 000-recipient warm-up order cost 0.77 CPU-ms per notification in one run, 1.01 in another): the host's
+ * same 10 000-recipient warm-up order cost 0.73 CPU-ms per notification in one run, 1.01 in another): the host's
  * other tenants and its clock are invisible to the "noisy" check, so each bulk run records this before and after.
  */
 function machineProbeMs(): number {
