@@ -15,7 +15,8 @@
  *             JIT), until one costs the pipeline within 5 % of the CPU per notification of the one before, at most
  *             --warmup-rounds of them. One small order does not warm it: after a 500-recipient warm-up three
  *             10 000-recipient runs in a row cost 0.84, 0.70 and 0.62 CPU-ms per notification, the last one what a
- *             100 000-recipient run costs (0.63) — the first runs paid V8's optimising compiles of the hot paths.
+ *             100 000-recipient run costs (0.63) — the first runs paid what a fresh process pays once (V8's
+ *             optimising compiles of the hot paths, heaps growing to their working size).
  *   bulk      --recipients recipients in orders of at most --order-size (orders' limit is 100 000), posted at
  *             once. Sampled every second from the database (notifications by result) until every notification
  *             is final; the emulator's messages are read as they arrive (paged with its `after` cursor, so the
@@ -728,6 +729,10 @@ function machineProbeMs(): number {
   return round(best, 1);
 }
 
+/** The bulk run's machine probe: the mean of the times before and after it. */
+const probeMeanMs = (bulk: Pick<BulkResult, 'machineProbeMs'>): number =>
+  (bulk.machineProbeMs.before + bulk.machineProbeMs.after) / 2;
+
 /**
  * One bulk run of `recipients` (bulk run number `index`, which names its recipients' addresses so that each
  * emulator message maps to its recipient without keeping a list of them).
@@ -1173,7 +1178,7 @@ interface WarmUpRound {
   readonly pipelineCpuMsPerNotification: number;
 }
 
-// A round within this fraction of the one before is warm: the rest is run-to-run noise (±3 % here).
+// A round within this fraction of the one before is warm: settled rounds differed by up to ~5 % here (noise).
 const WARM_WITHIN = 0.05;
 
 /**
@@ -1364,8 +1369,8 @@ function flatnessOf(
     smallest: small.recipients,
     largest: large.recipients,
     // The same machine at both ends? A slower probe inflates that run's CPU per notification by about as much.
-    probeSmallest: (small.machineProbeMs.before + small.machineProbeMs.after) / 2,
-    probeLargest: (large.machineProbeMs.before + large.machineProbeMs.after) / 2,
+    probeSmallest: probeMeanMs(small),
+    probeLargest: probeMeanMs(large),
   };
 }
 
@@ -1409,7 +1414,7 @@ function printScaling(bulks: readonly BulkResult[]): void {
       fmt(bulk.seconds.allFinal, 1),
       ...CPU_GROUPS.map((name) => fmt(bulk.usage.processes[name]?.marginalCpuSecondsPer1000, 3)),
       fmt(bulk.pipelineCpuMsPerNotification, 3),
-      fmt((bulk.machineProbeMs.before + bulk.machineProbeMs.after) / 2, 1),
+      fmt(probeMeanMs(bulk), 1),
       fmt(bulk.database.transactions, 2),
       fmt(bulk.database.inserted, 2),
       fmt(bulk.database.updated, 2),
