@@ -105,7 +105,7 @@ const storeSettings = envGroup(
       // 500 000 bulk, 100 000 cost the emulator 0.225 CPU-ms per notification and 20 000 0.181. Readers that page
       // by `after` as messages arrive (the benchmarks) miss none; raise it to inspect more afterwards.
       ACS_MAX_MESSAGES: envInt(20_000, { min: 1, max: 20_000_000 }),
-      // 32 MB hold the default 100 000 messages of a short email (~340 characters each) and ~23 000 of 1 KB HTML,
+      // 32 MB hold 100 000 messages of a short email (~340 characters each) and ~23 000 of 1 KB HTML,
       // within the heap cap of package.json (`notifications.nodeArgs`).
       ACS_MAX_MESSAGES_MB: envInt(32, { min: 1, max: 100_000 }),
       ACS_STORED_BODY_CHARS: envInt(1024, { min: 0, max: 10_000_000 }),

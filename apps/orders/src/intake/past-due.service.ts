@@ -99,7 +99,8 @@ export class PastDueService {
     // long as it runs, and while it does, the entries the relays and claimers leave behind in the queue-like
     // partial indexes (outbox_unpublished, email_notifications_new_due) cannot be pruned, so every claim re-reads
     // them. One transaction for 100 000 recipients ran ~4 s and made the relay's claim read 4.2 → 12.5 index entries
-    // per notification from 10 000 to 500 000 recipients (5.0 at 500 000 in slices); a slice's transaction is short whatever the order's size.
+    // per notification from 10 000 to 500 000 recipients (5.0 at 500 000 in slices); a slice's transaction is short
+    // whatever the order's size.
     // Each slice locks the order and goes on only while it is Processing (a halt, which locks it too, stops the
     // rest); a slice that committed stays, and a redelivery inserts only what is missing (ON CONFLICT), so a crash
     // between slices loses nothing and doubles nothing. Notifications of committed slices may be sent before the
