@@ -569,7 +569,10 @@ describe('orders REST API', () => {
       const status = await operator.get<Record<string, unknown>>(`${API}/internal/status`);
       expect(status.status).toBe(200);
       expect(status.body).toMatchObject({
-        consumer: { state: 'running', lost: 0 },
+        consumers: [
+          expect.objectContaining({ state: 'running', lost: 0 }),
+          expect.objectContaining({ state: 'running', lost: 0 }),
+        ],
         scheduler: { running: false },
         outbox: { unpublished: expect.any(Number) },
         emailRateLimit: { paused: false },

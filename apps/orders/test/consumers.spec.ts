@@ -31,10 +31,13 @@ import {
   type OrdersTestResources,
 } from './support/orders-test-app';
 
-/** The local register, with failures on demand (a register outage). */
+/** The local register, with failures on demand (a register outage) and lookups held on demand (a slow intake). */
 class FlakyContactPoints implements ContactPointService {
   failures = 0;
   calls = 0;
+  /** While set, every lookup waits for it. */
+  hold: Promise<void> | undefined;
+  held = 0;
 
   constructor(private readonly register: ContactPointService) {}
 
@@ -48,6 +51,10 @@ class FlakyContactPoints implements ContactPointService {
 
   private async call<T>(work: () => Promise<T>): Promise<T> {
     this.calls += 1;
+    if (this.hold !== undefined) {
+      this.held += 1;
+      await this.hold;
+    }
     if (this.failures > 0) {
       this.failures -= 1;
       throw new ContactPointUnavailableError('connect ECONNREFUSED (simulated outage)');
@@ -141,7 +148,7 @@ describe('orders consumers against the real broker', () => {
 
     await expectEventually(async () => {
       expect(
-        await resources.kafka.committedCount(resources.consumerGroupId, resources.topics.ordersPastDue.name),
+        await resources.kafka.committedCount(resources.intakeGroupId, resources.topics.ordersPastDue.name),
       ).toBe(await resources.kafka.messageCount(resources.topics.ordersPastDue.name));
       expect(await db.status(orderId)).toBe('Processed');
     });
@@ -232,6 +239,35 @@ describe('orders consumers against the real broker', () => {
     expect(status.body.notificationsStatusSummary.email).toEqual(
       expect.objectContaining({ generated: 2, succeeded: 1 }),
     );
+  });
+
+  it('applies status updates while an intake is still running (the intake reads in a consumer group of its own)', async () => {
+    const orderId = await placeOrder({ recipients: [{ emailAddress: 'during-intake@example.com' }] });
+    const [notification] = await expectEventually(async () => {
+      const rows = await db.notifications(orderId);
+      expect(rows.map((n) => n.result)).toEqual(['Sending']);
+      return rows;
+    });
+    let release: () => void = () => undefined;
+    contactPoints.hold = new Promise<void>((resolve) => (release = resolve));
+    const heldBefore = contactPoints.held;
+    let slowOrder: string | undefined;
+    try {
+      slowOrder = await db.insertOrder([{ nationalIdentityNumber: '01017012345' }]);
+      await expectEventually(() => expect(contactPoints.held).toBe(heldBefore + 1));
+      await publishStatus({
+        notificationId: notification!.id,
+        operationId: notification!.id,
+        sendResult: 'Delivered',
+      });
+      await expectEventually(async () => expect(await db.status(orderId)).toBe('Completed'));
+      expect(await db.status(slowOrder)).toBe('Processing');
+    } finally {
+      contactPoints.hold = undefined;
+      release();
+    }
+    const intakeDone = slowOrder;
+    await expectEventually(async () => expect(await db.status(intakeDone)).toBe('Processed'));
   });
 
   it('sends an email again after Failed_TransientError', async () => {

@@ -73,7 +73,7 @@ describe('crash between claim and publish', () => {
       );
       expect(outbox).toEqual([{ message_key: orderId, published_at: expect.any(Date), attempts: 1 }]);
       expect(
-        await resources.kafka.committedCount(resources.consumerGroupId, resources.topics.ordersPastDue.name),
+        await resources.kafka.committedCount(resources.intakeGroupId, resources.topics.ordersPastDue.name),
       ).toBe(1);
     });
     expect(await resources.kafka.messageCount(resources.topics.ordersPastDue.name)).toBe(1);

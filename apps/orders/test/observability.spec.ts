@@ -113,6 +113,7 @@ describe('orders /metrics, /status and tracing', () => {
     expect(status).toMatchObject({ service: 'orders', delivered: 1, inProcess: 0, lost: 0, deadLettered: 0 });
     expect(status.consumers).toEqual([
       expect.objectContaining({ groupId: resources.consumerGroupId, state: 'running' }),
+      expect.objectContaining({ groupId: resources.intakeGroupId, state: 'running' }),
     ]);
   });
 });

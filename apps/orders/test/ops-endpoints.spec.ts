@@ -100,7 +100,10 @@ describe(OpsController.name, () => {
       const status = await api.get<Record<string, unknown>>(`${API}/internal/status`);
       expect(status.status).toBe(200);
       expect(status.body).toMatchObject({
-        consumer: { state: 'running', lost: 0 },
+        consumers: [
+          expect.objectContaining({ state: 'running', lost: 0 }),
+          expect.objectContaining({ state: 'running', lost: 0 }),
+        ],
         outbox: { unpublished: expect.any(Number) },
         emailRateLimit: { paused: false },
       });

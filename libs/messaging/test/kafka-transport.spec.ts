@@ -303,6 +303,105 @@ describe(KafkaTransport.name, () => {
     await admin.deleteTopics({ topics: [batched.name, batched.retryTopic!, batched.deadLetterTopic] });
     await admin.disconnect();
   });
+  it('reads the topic keys of a separate consumer in their own group, so a slow handler there holds no other topic', async () => {
+    let releaseSlow: () => void = () => undefined;
+    const slowReleased = new Promise<void>((resolve) => (releaseSlow = resolve));
+    const slowStarted: string[] = [];
+    const slowDone: string[] = [];
+    const quick: string[] = [];
+    @KafkaController()
+    class TwoTopicConsumer {
+      @EventPattern('slow')
+      async slow(@Payload() email: Email): Promise<void> {
+        slowStarted.push(email.notificationId);
+        await slowReleased;
+        slowDone.push(email.notificationId);
+      }
+
+      @EventPattern('quick')
+      async quick(@Payload() email: Email): Promise<void> {
+        quick.push(email.notificationId);
+      }
+    }
+    const slowTopic = env.defineTopic('slow', EmailContract, (email) => email.notificationId);
+    const quickTopic = env.defineTopic('quick', EmailContract, (email) => email.notificationId);
+    const mainGroup = env.uniqueName('group');
+    const slowGroup = env.uniqueName('slow-group');
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        MessagingModule.forRoot({
+          connection: env.connection,
+          catalog: Topics,
+          consumer: { groupId: mainGroup, maxWaitTimeMs: 100 },
+          separateConsumers: [{ groupId: slowGroup, topicKeys: ['slow'] }],
+          topics: {
+            slow: slowTopic as TopicDefinition<unknown>,
+            quick: quickTopic as TopicDefinition<unknown>,
+          },
+          healthTopic,
+          provisionTopics: { partitions: 1, replicationFactor: 1, retentionMs: 3_600_000 },
+          logger: silentLogger,
+        }),
+      ],
+      controllers: [TwoTopicConsumer],
+    }).compile();
+    app = moduleRef.createNestApplication({ logger: false });
+    const transport = KafkaTransport.fromApp(app);
+    app.connectMicroservice({ strategy: transport }, { inheritAppConfig: true });
+    await app.init();
+    await app.startAllMicroservices();
+    expect(transport.consumers.map((runner) => runner.groupId)).toEqual([mainGroup, slowGroup]);
+
+    const producer = app.get(MessageProducer);
+    const slowEmail = testEmail();
+    try {
+      await producer.publish(slowTopic, slowEmail);
+      await expectEventually(() => expect(slowStarted).toEqual([slowEmail.notificationId]));
+      // Published while the slow handler still runs: handled by the main consumer's next fetch all the same.
+      const quickEmails = [testEmail(), testEmail()];
+      for (const email of quickEmails) await producer.publish(quickTopic, email);
+      await expectEventually(() => expect(quick).toEqual(quickEmails.map((email) => email.notificationId)));
+      expect(slowDone).toEqual([]);
+    } finally {
+      // Also when the expectations fail, so that closing the app does not wait for the handler.
+      releaseSlow();
+    }
+    await expectEventually(() => expect(slowDone).toEqual([slowEmail.notificationId]));
+    const admin = new Kafka({ brokers: [...env.connection.brokers], logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    await admin.deleteTopics({
+      topics: [slowTopic, quickTopic].flatMap((topic) => [
+        topic.name,
+        topic.retryTopic!,
+        topic.deadLetterTopic,
+      ]),
+    });
+    await admin.disconnect();
+  });
+
+  it('refuses a separate consumer for a topic key no @EventPattern handles', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        MessagingModule.forRoot({
+          connection: env.connection,
+          catalog: Topics,
+          consumer: { groupId: env.uniqueName('group') },
+          separateConsumers: [{ groupId: env.uniqueName('other'), topicKeys: ['nowhere'] }],
+          topics: { emails: emailTopic as TopicDefinition<unknown> },
+          healthTopic,
+          logger: silentLogger,
+        }),
+      ],
+      controllers: [],
+    }).compile();
+    app = moduleRef.createNestApplication({ logger: false });
+    app.connectMicroservice({ strategy: KafkaTransport.fromApp(app) }, { inheritAppConfig: true });
+    await app.init();
+    await expect(app.startAllMicroservices()).rejects.toThrow(
+      /separate consumer .*: no @EventPattern\(nowhere\)/,
+    );
+  });
+
   it('does not handle a message of a gated main topic (a delay topic) before its x-due-at', async () => {
     const handledAt = new Map<string, number>();
     @KafkaController()

@@ -32,7 +32,10 @@ export interface OrdersModuleOptions {
   readonly config: OrdersConfig;
   /** Verifies bearer tokens; built (and its key loaded) before the module, so a bad key fails start-up. */
   readonly verifier: JwtVerifier;
-  /** Default: `ConsumerGroups.orders` (suffixed with KAFKA_TOPIC_SUFFIX). Tests pass their own group. */
+  /**
+   * Default: `ConsumerGroups.orders` (suffixed with KAFKA_TOPIC_SUFFIX). Tests pass their own group; the intake
+   * then reads in {@link intakeGroupOf} it.
+   */
   readonly consumerGroupId?: string;
   /** Default: per `CONTACT_POINTS_SOURCE` (local table or the HTTP API). */
   readonly contactPoints?: ContactPointService;
@@ -64,6 +67,11 @@ function contactPointProvider(options: OrdersModuleOptions): Provider & { provid
   return { provide: CONTACT_POINT_SERVICE, useExisting: LocalContactPointRepository };
 }
 
+/** The intake's consumer group when a test names the main one: `<group>-intake`. */
+export function intakeGroupOf(consumerGroupId: string): string {
+  return `${consumerGroupId}-intake`;
+}
+
 /** Log context of a consumed message: `orders.pastdue` carries the order as `id`, the others name their ids. */
 function ordersCorrelationFields(topic: string, message: unknown): Record<string, string> | undefined {
   if (typeof message !== 'object' || message === null) return undefined;
@@ -80,6 +88,10 @@ export class OrdersModule {
     const { config } = options;
     const topics = topicCatalog(config.kafka.topicSuffix);
     const { kafka, consumer } = config;
+    const groups = consumerGroups(kafka.topicSuffix);
+    const groupId = options.consumerGroupId ?? groups.orders;
+    const intakeGroupId =
+      options.consumerGroupId === undefined ? groups.ordersIntake : intakeGroupOf(options.consumerGroupId);
     const globals = [
       { provide: ORDERS_CONFIG, useValue: config },
       { provide: JwtVerifier, useValue: options.verifier },
@@ -111,7 +123,7 @@ export class OrdersModule {
             },
           },
           consumer: {
-            groupId: options.consumerGroupId ?? consumerGroups(kafka.topicSuffix).orders,
+            groupId,
             partitionConcurrency: kafka.consumerConcurrency,
             perPartitionConcurrency: consumer.perPartitionConcurrency,
             sessionTimeoutMs: kafka.sessionTimeoutMs,
@@ -123,6 +135,9 @@ export class OrdersModule {
               maxDelayMs: consumer.retryMaxDelayMs,
             },
           },
+          // Expanding a 100 000-recipient order takes seconds, and kafkajs fetches again only when every batch of
+          // a fetch is handled: in the main consumer it held status updates, halts and service updates that long.
+          separateConsumers: [{ groupId: intakeGroupId, topicKeys: ['ordersPastDue'] }],
           producer: { compression: kafka.compression, maxBatchBytes: kafka.maxRequestBytes },
           healthTopic: topics.healthCheck,
           producesTo: [topics.ordersPastDue, topics.emailQueue, topics.ordersHalted],

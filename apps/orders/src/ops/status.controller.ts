@@ -9,8 +9,9 @@ import { RateLimitRepository } from '../store/rate-limit.repository';
 import { OrdersScheduler } from '../scheduler/orders.scheduler';
 
 /**
- * What an operator wants to see at a glance (the reference had nothing like it): the consumer's counters, the
- * scheduler's jobs, the outbox backlog and any rate-limit pause. Management listener only (operator token).
+ * What an operator wants to see at a glance (the reference had nothing like it): each consumer's counters (the
+ * main group and the intake's), the scheduler's jobs, the outbox backlog and any rate-limit pause. Management
+ * listener only (operator token).
  */
 @ManagementEndpoint()
 @ApiExcludeController()
@@ -25,7 +26,7 @@ export class StatusController {
   ) {}
 
   @Get('status')
-  @ApiOperation({ summary: 'Consumer, scheduler, outbox backlog and rate-limit pause of this replica' })
+  @ApiOperation({ summary: 'Consumers, scheduler, outbox backlog and rate-limit pause of this replica' })
   async status(): Promise<Record<string, unknown>> {
     const tx = this.uow.autoCommit;
     const [backlog, pausedUntil] = await Promise.all([
@@ -33,7 +34,10 @@ export class StatusController {
       this.pauses.activePause(tx, ACS_EMAIL_RESOURCE),
     ]);
     return {
-      consumer: this.runtime.consumerRunners[0]?.statistics() ?? { state: 'idle' },
+      consumers: this.runtime.consumerRunners.map((runner) => ({
+        groupId: runner.groupId,
+        ...runner.statistics(),
+      })),
       scheduler: this.scheduler.statistics(),
       outbox: {
         unpublished: backlog.unpublished,

@@ -6,6 +6,7 @@ import { startKafkaTransport } from '@notifications/messaging/nest';
 import { listenWithManagement } from '@notifications/observability';
 import { KafkaTestEnvironment } from '@notifications/messaging/testing';
 import { createOrdersApp } from '../../src/app/orders-app';
+import { intakeGroupOf } from '../../src/app/orders.module';
 import { loadOrdersConfig, type OrdersConfig } from '../../src/config/orders.config';
 import { type ContactPointService } from '../../src/domain/contact-point.service';
 import { ordersEntities } from '../../src/store/entities';
@@ -43,6 +44,8 @@ export interface OrdersTestResources {
   readonly topics: TopicCatalog;
   readonly auth: TestAuth;
   readonly consumerGroupId: string;
+  /** The group the intake (orders.pastdue) reads in: `intakeGroupOf(consumerGroupId)`. */
+  readonly intakeGroupId: string;
   /** The environment a process of the app under test gets. */
   readonly env: Readonly<Record<string, string>>;
   readonly config: OrdersConfig;
@@ -81,13 +84,15 @@ export async function createTestResources(
     OPERATOR_AUTH_JWT_PUBLIC_KEY: auth.publicKeyPem,
     ...settings,
   };
+  const consumerGroupId = kafka.uniqueName('orders-group');
   return {
     label,
     db,
     kafka,
     topics,
     auth,
-    consumerGroupId: kafka.uniqueName('orders-group'),
+    consumerGroupId,
+    intakeGroupId: intakeGroupOf(consumerGroupId),
     env,
     config: loadOrdersConfig(env),
     async cleanup() {

@@ -174,9 +174,10 @@ describe('Topics', () => {
     expect(names).toEqual(expect.arrayContaining(ALL_TOPICS.map((topic) => topic.deadLetterTopic)));
   });
 
-  it('has one consumer group per app, under altinn.notifications.', () => {
+  it('has one consumer group per app (orders a second for its intake), under altinn.notifications.', () => {
     expect(ConsumerGroups).toEqual({
       orders: 'altinn.notifications.orders',
+      ordersIntake: 'altinn.notifications.orders-intake',
       emailSender: 'altinn.notifications.email-sender',
       statusPoller: 'altinn.notifications.status-poller',
     });

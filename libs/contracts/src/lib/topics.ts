@@ -292,13 +292,16 @@ export function allTopicNames(topics: readonly TopicDefinition<unknown>[] = ALL_
 
 export interface ConsumerGroupIds {
   readonly orders: string;
+  /** orders' intake of `orders.pastdue`: a group of its own, so a large order's intake holds no status update. */
+  readonly ordersIntake: string;
   readonly emailSender: string;
   readonly statusPoller: string;
 }
 
-/** Consumer group ids, one per app, under altinn.notifications. so that the reference's prefixed ACLs cover them. */
+/** Consumer group ids, one per app (orders has two), under altinn.notifications. so that the reference's prefixed ACLs cover them. */
 export const ConsumerGroups: ConsumerGroupIds = Object.freeze({
   orders: 'altinn.notifications.orders',
+  ordersIntake: 'altinn.notifications.orders-intake',
   emailSender: 'altinn.notifications.email-sender',
   statusPoller: 'altinn.notifications.status-poller',
 } as const);
@@ -309,6 +312,7 @@ export function consumerGroups(suffix?: string): ConsumerGroupIds {
   assertSuffix(suffix);
   return Object.freeze({
     orders: `${ConsumerGroups.orders}.${suffix}`,
+    ordersIntake: `${ConsumerGroups.ordersIntake}.${suffix}`,
     emailSender: `${ConsumerGroups.emailSender}.${suffix}`,
     statusPoller: `${ConsumerGroups.statusPoller}.${suffix}`,
   });

@@ -15,7 +15,7 @@ import { type RetryPolicy } from '../lib/retry-policy';
 import { type TopicSettings } from '../lib/topic-provisioner';
 import { KafkaBatchContext, KafkaContext, type KafkaBatchMessage } from './kafka-context';
 import { bindingsOf, isTopicDefinition, type TopicKeys } from './topic-bindings';
-import { MESSAGING_OPTIONS, type MessagingModuleOptions } from './messaging-options';
+import { MESSAGING_OPTIONS, type MessagingModuleOptions, type SeparateConsumer } from './messaging-options';
 
 /**
  * The second argument of `@EventPattern(key, extras)` for a Kafka consumer.
@@ -37,10 +37,18 @@ export interface KafkaHandlerExtras {
 export interface KafkaTransportOptions {
   readonly runtime: KafkaRuntime;
   readonly consumer: ConsumerRunnerOptions;
+  /** Topic keys read by consumer groups of their own (see `MessagingModuleOptions.separateConsumers`). */
+  readonly separateConsumers?: readonly SeparateConsumer[];
   /** Logical topic key (the `@EventPattern` pattern) → the topic(s) it means in this deployment. */
   readonly topics: TopicKeys;
   /** Creates the consumed topics (main, retry, dead-letter) at start when missing; omit to skip. */
   readonly provisionTopics?: TopicSettings;
+}
+
+/** A handler registration and the logical topic key (`@EventPattern` pattern) it was made for. */
+interface KeyedRegistration {
+  readonly key: string;
+  readonly registration: HandlerRegistration<unknown>;
 }
 
 /** Nest's default RPC filter's value for an unknown error: seen when a controller lacks `@KafkaController()`. */
@@ -60,7 +68,7 @@ function isNestErrorValue(value: unknown): boolean {
  * its data source and the MessagingModule closes the producer: in-flight messages drain with both still open.
  */
 export class KafkaTransport extends Server implements CustomTransportStrategy {
-  private runner: ConsumerRunner | undefined;
+  private readonly runners: ConsumerRunner[] = [];
 
   constructor(private readonly options: KafkaTransportOptions) {
     super();
@@ -76,14 +84,15 @@ export class KafkaTransport extends Server implements CustomTransportStrategy {
     return new KafkaTransport({
       runtime: app.get(KafkaRuntime),
       consumer: options.consumer,
+      ...(options.separateConsumers ? { separateConsumers: options.separateConsumers } : {}),
       topics: { ...catalog, ...options.topics },
       ...(options.provisionTopics ? { provisionTopics: options.provisionTopics } : {}),
     });
   }
 
-  /** The running consumer (for statistics); undefined before `listen`. */
-  get consumer(): ConsumerRunner | undefined {
-    return this.runner;
+  /** The running consumers (for statistics): the main one first, then the separate ones; empty before `listen`. */
+  get consumers(): readonly ConsumerRunner[] {
+    return this.runners;
   }
 
   listen(callback: (error?: unknown) => void): void {
@@ -94,7 +103,7 @@ export class KafkaTransport extends Server implements CustomTransportStrategy {
   }
 
   async close(): Promise<void> {
-    await this.runner?.stop();
+    await Promise.all(this.runners.map((runner) => runner.stop()));
   }
 
   on(): never {
@@ -102,14 +111,14 @@ export class KafkaTransport extends Server implements CustomTransportStrategy {
   }
 
   unwrap<T>(): T {
-    return this.runner as T;
+    return this.runners as T;
   }
 
   private async start(): Promise<void> {
     const registrations = this.registrations();
     const { runtime, provisionTopics } = this.options;
     if (provisionTopics) {
-      const names = registrations.flatMap(({ topic }) => [
+      const names = registrations.flatMap(({ registration: { topic } }) => [
         topic.name,
         ...(topic.retryTopic ? [topic.retryTopic] : []),
         topic.deadLetterTopic,
@@ -117,12 +126,44 @@ export class KafkaTransport extends Server implements CustomTransportStrategy {
       await runtime.provisioner.ensureTopics(names, provisionTopics);
     }
     if (!runtime.producer.isConnected) await runtime.producer.connect();
-    this.runner = runtime.createConsumer(this.options.consumer, registrations);
-    await this.runner.start();
+    for (const { options, members } of this.consumerPlan(registrations)) {
+      this.runners.push(runtime.createConsumer(options, members));
+    }
+    await Promise.all(this.runners.map((runner) => runner.start()));
   }
 
-  private registrations(): HandlerRegistration<unknown>[] {
-    const registrations: HandlerRegistration<unknown>[] = [];
+  /** Which registrations each consumer group reads: the separate consumers' topic keys, the rest the main one. */
+  private consumerPlan(
+    registrations: readonly KeyedRegistration[],
+  ): { options: ConsumerRunnerOptions; members: HandlerRegistration<unknown>[] }[] {
+    const separate = this.options.separateConsumers ?? [];
+    const handledKeys = new Set(registrations.map(({ key }) => key));
+    const claimed = new Map<string, string>();
+    for (const { groupId, topicKeys } of separate) {
+      if (groupId === this.options.consumer.groupId) {
+        throw new Error(`separate consumer ${groupId}: the main consumer's group id`);
+      }
+      for (const key of topicKeys) {
+        if (!handledKeys.has(key)) throw new Error(`separate consumer ${groupId}: no @EventPattern(${key})`);
+        const other = claimed.get(key);
+        if (other !== undefined) throw new Error(`topic key ${key} given to both ${other} and ${groupId}`);
+        claimed.set(key, groupId);
+      }
+    }
+    const membersOf = (groupId: string | undefined) =>
+      registrations.filter(({ key }) => claimed.get(key) === groupId).map(({ registration }) => registration);
+    const main = membersOf(undefined);
+    return [
+      ...(main.length > 0 ? [{ options: this.options.consumer, members: main }] : []),
+      ...separate.map(({ groupId }) => ({
+        options: { ...this.options.consumer, groupId },
+        members: membersOf(groupId),
+      })),
+    ];
+  }
+
+  private registrations(): KeyedRegistration[] {
+    const registrations: KeyedRegistration[] = [];
     for (const [pattern, head] of this.getHandlers()) {
       const chain: MessageHandler[] = [];
       for (let handler: MessageHandler | undefined = head; handler; handler = handler.next as MessageHandler)
@@ -151,14 +192,15 @@ export class KafkaTransport extends Server implements CustomTransportStrategy {
       const extras = { ...extrasOf(handle), ...(batch[0] ? extrasOf(batch[0]) : {}) };
       for (const binding of bindingsOf(entry)) {
         const bound = isTopicDefinition(binding) ? { topic: binding } : binding;
-        registrations.push(
-          this.registration(bound.topic, handle, batch[0], {
+        registrations.push({
+          key: pattern,
+          registration: this.registration(bound.topic, handle, batch[0], {
             ...extras,
             ...(bound.retryPolicy ? { retryPolicy: bound.retryPolicy } : {}),
             ...(bound.gatedByDueAt === undefined ? {} : { gatedByDueAt: bound.gatedByDueAt }),
             ...(bound.maxBatchSize === undefined ? {} : { maxBatchSize: bound.maxBatchSize }),
           }),
-        );
+        });
       }
     }
     return registrations;

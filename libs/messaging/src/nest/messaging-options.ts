@@ -17,6 +17,12 @@ export interface MessagingModuleOptions {
   /** Consumer settings for the app's `KafkaTransport`; omit for a producer-only app. */
   readonly consumer?: ConsumerRunnerOptions;
   /**
+   * Topic keys read by a consumer group of their own (the other settings as `consumer`). kafkajs fetches again
+   * only once every batch of the last fetch is handled, so one slow handler holds every topic its consumer reads;
+   * a topic whose messages take long (orders' intake of a large order) gets its own consumer so the others go on.
+   */
+  readonly separateConsumers?: readonly SeparateConsumer[];
+  /**
    * This deployment's topics, `topicCatalog(config.kafka.topicSuffix)`: injectable as {@link TOPIC_CATALOG}, and
    * its keys (`emailQueue`, `ordersPastDue`, …) are the logical topic keys `@EventPattern` methods name.
    */
@@ -31,6 +37,12 @@ export interface MessagingModuleOptions {
   /** Partitions, replication and retention for topics created at start-up; omit to skip provisioning. */
   readonly provisionTopics?: TopicSettings;
   readonly logger?: MessagingLogger;
+}
+
+export interface SeparateConsumer {
+  readonly groupId: string;
+  /** Logical topic keys (`@EventPattern` patterns) this consumer reads instead of the app's main consumer. */
+  readonly topicKeys: readonly string[];
 }
 
 export interface MessagingModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
