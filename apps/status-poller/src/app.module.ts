@@ -56,6 +56,7 @@ export class StatusPollerModule {
             partitionConcurrency: kafka.consumerConcurrency,
             perPartitionConcurrency: config.polling.perPartitionConcurrency,
             sessionTimeoutMs: kafka.sessionTimeoutMs,
+            maxBytesPerPartition: kafka.fetchMaxBytesPerPartition,
             shutdownTimeoutMs: kafka.shutdownTimeoutMs,
             maxWaitTimeMs: config.polling.fetchMaxWaitMs,
           },

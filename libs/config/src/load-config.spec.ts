@@ -40,6 +40,7 @@ describe(loadConfig.name, () => {
         compression: 'none',
         maxRequestBytes: 1_000_000,
         consumerConcurrency: 3,
+        fetchMaxBytesPerPartition: 1_048_576,
         sessionTimeoutMs: 30_000,
         shutdownTimeoutMs: 20_000,
       },

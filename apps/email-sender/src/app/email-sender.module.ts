@@ -66,6 +66,7 @@ export class EmailSenderModule {
             // Enough handlers across the partitions to keep every send slot busy; the throttle bounds the sends.
             perPartitionConcurrency: Math.ceil(config.sending.concurrency / partitionConcurrency),
             sessionTimeoutMs: config.kafka.sessionTimeoutMs,
+            maxBytesPerPartition: config.kafka.fetchMaxBytesPerPartition,
             shutdownTimeoutMs: config.kafka.shutdownTimeoutMs,
             retryPolicy: { ...config.sending.retryPolicy, maxRetryAfterMs: config.acs.maxRetryAfterMs },
           },

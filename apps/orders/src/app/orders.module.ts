@@ -127,6 +127,7 @@ export class OrdersModule {
             partitionConcurrency: kafka.consumerConcurrency,
             perPartitionConcurrency: consumer.perPartitionConcurrency,
             sessionTimeoutMs: kafka.sessionTimeoutMs,
+            maxBytesPerPartition: kafka.fetchMaxBytesPerPartition,
             shutdownTimeoutMs: kafka.shutdownTimeoutMs,
             retryPolicy: {
               maxAttempts: consumer.maxAttempts,

@@ -44,6 +44,7 @@ describe(kafkaSettings.name, () => {
       KAFKA_CONSUMER_CONCURRENCY: '6',
       KAFKA_SESSION_TIMEOUT_MS: '45s',
       KAFKA_SHUTDOWN_TIMEOUT_MS: '5s',
+      KAFKA_FETCH_MAX_BYTES_PER_PARTITION: '262144',
     });
 
     expect(kafka).toEqual({
@@ -54,6 +55,7 @@ describe(kafkaSettings.name, () => {
       compression: 'gzip',
       maxRequestBytes: 500_000,
       consumerConcurrency: 6,
+      fetchMaxBytesPerPartition: 262_144,
       sessionTimeoutMs: 45_000,
       shutdownTimeoutMs: 5_000,
     });

@@ -78,6 +78,8 @@ export interface KafkaSettings {
   readonly maxRequestBytes: number;
   /** Partitions handled concurrently by one consumer. */
   readonly consumerConcurrency: number;
+  /** kafkajs `maxBytesPerPartition`: the most a fetch returns per partition (at least one whole record batch). */
+  readonly fetchMaxBytesPerPartition: number;
   /** Appended as `.<suffix>` to every topic and consumer group name (unset in production). */
   readonly topicSuffix?: string;
   readonly sessionTimeoutMs: number;
@@ -376,6 +378,8 @@ export function kafkaSettings(appName: string): SettingGroup<KafkaSettings> {
         // Under the broker's default message.max.bytes (1 048 588), with room for the size estimate's slack.
         KAFKA_MAX_REQUEST_BYTES: envInt(1_000_000, { min: 16_384, max: 100 * 1024 * 1024 }),
         KAFKA_CONSUMER_CONCURRENCY: envInt(3, { min: 1 }),
+        // kafkajs' default (1 MiB). A fetch stays in memory, decoded, until every batch of it is handled.
+        KAFKA_FETCH_MAX_BYTES_PER_PARTITION: envInt(1_048_576, { min: 1_024, max: 100 * 1024 * 1024 }),
         KAFKA_SESSION_TIMEOUT_MS: envDurationMs('30s', { min: 1 }),
         KAFKA_SHUTDOWN_TIMEOUT_MS: envDurationMs('20s', { min: 0 }),
         // Appended to every topic and consumer group: isolates a deployment (an end-to-end run, a benchmark, a
@@ -442,6 +446,7 @@ export function kafkaSettings(appName: string): SettingGroup<KafkaSettings> {
           compression: env.KAFKA_COMPRESSION,
           maxRequestBytes: env.KAFKA_MAX_REQUEST_BYTES,
           consumerConcurrency: env.KAFKA_CONSUMER_CONCURRENCY,
+          fetchMaxBytesPerPartition: env.KAFKA_FETCH_MAX_BYTES_PER_PARTITION,
           sessionTimeoutMs: env.KAFKA_SESSION_TIMEOUT_MS,
           shutdownTimeoutMs: env.KAFKA_SHUTDOWN_TIMEOUT_MS,
           ...(env.KAFKA_TOPIC_SUFFIX === undefined ? {} : { topicSuffix: env.KAFKA_TOPIC_SUFFIX }),

@@ -108,6 +108,11 @@ export interface ConsumerRunnerOptions {
   readonly shutdownTimeoutMs?: number;
   /** How long a fetch waits for new data; also bounds how late a resumed retry partition is read. */
   readonly maxWaitTimeMs?: number;
+  /**
+   * The most one fetch returns per partition (kafkajs `maxBytesPerPartition`, default 1 MiB; the broker still
+   * returns a larger first record batch whole). kafkajs holds a fetch, decoded, until every batch of it is handled.
+   */
+  readonly maxBytesPerPartition?: number;
   readonly retryPolicy?: RetryPolicy;
   /**
    * While shared infrastructure is unavailable (InfrastructureUnavailableError, a broker that does not answer), a
@@ -222,6 +227,9 @@ export class ConsumerRunner {
       rebalanceTimeout: sessionTimeout * 2,
       heartbeatInterval: this.heartbeatIntervalMs,
       maxWaitTimeInMs: options.maxWaitTimeMs ?? 500,
+      ...(options.maxBytesPerPartition === undefined
+        ? {}
+        : { maxBytesPerPartition: options.maxBytesPerPartition }),
       allowAutoTopicCreation: false,
       retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 10_000 },
     });
