@@ -666,6 +666,11 @@ interface BulkResult {
   };
   readonly peakAcceptedPerSecond: number;
   readonly peakFinalPerSecond: number;
+  /**
+   * The longest run of seconds in which ACS accepted emails but none became final: how long status updates were
+   * held back somewhere (orders' single consumer held them for the whole of a large order's intake).
+   */
+  readonly longestFinalStallSeconds: number;
   /** `machineProbeMs` right before the run and right after it: how fast this machine was meanwhile. */
   readonly machineProbeMs: { readonly before: number; readonly after: number };
   readonly results: Record<string, number>;
@@ -710,6 +715,17 @@ const pipelineCpuMs = (usage: Usage): number =>
     PIPELINE_GROUPS.reduce((sum, name) => sum + (usage.processes[name]?.marginalCpuSecondsPer1000 ?? 0), 0),
     3,
   );
+
+/** The longest run of consecutive seconds with emails accepted by ACS and none final (see BulkResult). */
+function longestFinalStall(series: readonly { acceptedByAcs: number; final: number }[]): number {
+  let longest = 0;
+  let current = 0;
+  for (const { acceptedByAcs, final } of series) {
+    current = acceptedByAcs > 0 && final === 0 ? current + 1 : 0;
+    longest = Math.max(longest, current);
+  }
+  return longest;
+}
 
 const PROBE_BYTES = Buffer.alloc(32 * 1024 * 1024, 0x5a);
 
@@ -886,6 +902,7 @@ async function runBulk(run: Run, idle: IdleRates, recipients: number, index: num
     },
     peakAcceptedPerSecond: maxOf(accepted),
     peakFinalPerSecond: maxOf(final),
+    longestFinalStallSeconds: longestFinalStall(series),
     results,
     checks: {
       allFinal: total === recipients && finalCount === recipients,
@@ -1391,6 +1408,7 @@ function printScaling(bulks: readonly BulkResult[]): void {
       'recipients',
       'notif./s',
       'all final s',
+      'final stall s',
       ...CPU_GROUPS.map((name) => `${short[name] ?? name} ms`),
       'pipeline ms',
       'probe ms',
@@ -1412,6 +1430,7 @@ function printScaling(bulks: readonly BulkResult[]): void {
       fmt(bulk.recipients),
       fmt(bulk.notificationsPerSecond),
       fmt(bulk.seconds.allFinal, 1),
+      fmt(bulk.longestFinalStallSeconds),
       ...CPU_GROUPS.map((name) => fmt(bulk.usage.processes[name]?.marginalCpuSecondsPer1000, 3)),
       fmt(bulk.pipelineCpuMsPerNotification, 3),
       fmt(probeMeanMs(bulk), 1),
@@ -1512,6 +1531,7 @@ function printBulk(bulk: BulkResult, steady: SteadyResult | undefined, baseline:
       'peak accepted by ACS / final (1 s)',
       `${fmt(bulk.peakAcceptedPerSecond)} / ${fmt(bulk.peakFinalPerSecond)} per s`,
     ],
+    ['longest stretch with emails accepted by ACS and none final', `${fmt(bulk.longestFinalStallSeconds)} s`],
     [
       'checks: all final; one ACS message per notification',
       `${okMark(bulk.checks.allFinal)} ${okMark(bulk.checks.messagesPerNotificationExactlyOne)} (lost ${bulk.checks.lost}, doubled ${bulk.checks.doubled}, sent more than once ${bulk.checks.sentMoreThanOnce}, evicted unread ${bulk.checks.evictedUnread}, repeated sends ${bulk.checks.duplicateSends})`,
