@@ -21,6 +21,7 @@ import {
   TransientError,
   createKafka,
   silentLogger,
+  type ConsumerRunnerOptions,
 } from '../src';
 import {
   KafkaContext,
@@ -30,6 +31,7 @@ import {
   type KafkaBatchContext,
   type KafkaBatchMessage,
   type KafkaHandlerExtras,
+  type SeparateConsumer,
 } from '../src/nest';
 import { testEmail } from './fixtures/email-messages';
 
@@ -99,6 +101,48 @@ describe(KafkaTransport.name, () => {
     await created.init();
     await created.startAllMicroservices();
     return created;
+  }
+
+  /**
+   * An app of these controllers consuming these topic keys (each topic provisioned with one partition), connected
+   * and initialised: the caller starts consuming (`app.startAllMicroservices()`).
+   */
+  async function initTopicsApp(options: {
+    topics: Record<string, TopicDefinition<Email>>;
+    controllers: (new (...args: never[]) => unknown)[];
+    consumer?: Partial<ConsumerRunnerOptions>;
+    separateConsumers?: SeparateConsumer[];
+  }): Promise<{ app: INestApplication; transport: KafkaTransport }> {
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        MessagingModule.forRoot({
+          connection: env.connection,
+          catalog: Topics,
+          consumer: { groupId: env.uniqueName('group'), ...options.consumer },
+          ...(options.separateConsumers ? { separateConsumers: options.separateConsumers } : {}),
+          topics: options.topics as Record<string, TopicDefinition<unknown>>,
+          healthTopic,
+          provisionTopics: { partitions: 1, replicationFactor: 1, retentionMs: 3_600_000 },
+          logger: silentLogger,
+        }),
+      ],
+      controllers: options.controllers,
+    }).compile();
+    const created = moduleRef.createNestApplication({ logger: false });
+    const transport = KafkaTransport.fromApp(created);
+    created.connectMicroservice({ strategy: transport }, { inheritAppConfig: true });
+    await created.init();
+    return { app: created, transport };
+  }
+
+  /** Deletes the topics a case defined for itself, with their retry and dead-letter topics. */
+  async function deleteTopics(...topics: TopicDefinition<Email>[]): Promise<void> {
+    const admin = new Kafka({ brokers: [...env.connection.brokers], logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    await admin.deleteTopics({
+      topics: topics.flatMap((topic) => [topic.name, topic.retryTopic!, topic.deadLetterTopic]),
+    });
+    await admin.disconnect();
   }
 
   it('provisions the topics and delivers validated messages to @EventPattern methods with a KafkaContext', async () => {
@@ -272,23 +316,7 @@ describe(KafkaTransport.name, () => {
       }
     }
     const batched = env.defineTopic('batched', EmailContract, (email) => email.notificationId);
-    const moduleRef = await Test.createTestingModule({
-      imports: [
-        MessagingModule.forRoot({
-          connection: env.connection,
-          catalog: Topics,
-          consumer: { groupId: env.uniqueName('group') },
-          topics: { batched: batched as TopicDefinition<unknown> },
-          healthTopic,
-          provisionTopics: { partitions: 1, replicationFactor: 1, retentionMs: 3_600_000 },
-          logger: silentLogger,
-        }),
-      ],
-      controllers: [BatchConsumer],
-    }).compile();
-    app = moduleRef.createNestApplication({ logger: false });
-    app.connectMicroservice({ strategy: KafkaTransport.fromApp(app) }, { inheritAppConfig: true });
-    await app.init();
+    ({ app } = await initTopicsApp({ topics: { batched }, controllers: [BatchConsumer] }));
     await app.startAllMicroservices();
 
     const producer = app.get(MessageProducer);
@@ -298,10 +326,7 @@ describe(KafkaTransport.name, () => {
     const failing = { ...testEmail(), subject: 'fail the batch' };
     await producer.publish(batched, failing);
     await expectEventually(() => expect(single).toEqual([failing.notificationId]));
-    const admin = new Kafka({ brokers: [...env.connection.brokers], logLevel: logLevel.NOTHING }).admin();
-    await admin.connect();
-    await admin.deleteTopics({ topics: [batched.name, batched.retryTopic!, batched.deadLetterTopic] });
-    await admin.disconnect();
+    await deleteTopics(batched);
   });
   it('reads the topic keys of a separate consumer in their own group, so a slow handler there holds no other topic', async () => {
     let releaseSlow: () => void = () => undefined;
@@ -327,30 +352,15 @@ describe(KafkaTransport.name, () => {
     const quickTopic = env.defineTopic('quick', EmailContract, (email) => email.notificationId);
     const mainGroup = env.uniqueName('group');
     const slowGroup = env.uniqueName('slow-group');
-    const moduleRef = await Test.createTestingModule({
-      imports: [
-        MessagingModule.forRoot({
-          connection: env.connection,
-          catalog: Topics,
-          consumer: { groupId: mainGroup, maxWaitTimeMs: 100 },
-          separateConsumers: [{ groupId: slowGroup, topicKeys: ['slow'] }],
-          topics: {
-            slow: slowTopic as TopicDefinition<unknown>,
-            quick: quickTopic as TopicDefinition<unknown>,
-          },
-          healthTopic,
-          provisionTopics: { partitions: 1, replicationFactor: 1, retentionMs: 3_600_000 },
-          logger: silentLogger,
-        }),
-      ],
+    const started = await initTopicsApp({
+      topics: { slow: slowTopic, quick: quickTopic },
       controllers: [TwoTopicConsumer],
-    }).compile();
-    app = moduleRef.createNestApplication({ logger: false });
-    const transport = KafkaTransport.fromApp(app);
-    app.connectMicroservice({ strategy: transport }, { inheritAppConfig: true });
-    await app.init();
+      consumer: { groupId: mainGroup, maxWaitTimeMs: 100 },
+      separateConsumers: [{ groupId: slowGroup, topicKeys: ['slow'] }],
+    });
+    app = started.app;
     await app.startAllMicroservices();
-    expect(transport.consumers.map((runner) => runner.groupId)).toEqual([mainGroup, slowGroup]);
+    expect(started.transport.consumers.map((runner) => runner.groupId)).toEqual([mainGroup, slowGroup]);
 
     const producer = app.get(MessageProducer);
     const slowEmail = testEmail();
@@ -367,39 +377,38 @@ describe(KafkaTransport.name, () => {
       releaseSlow();
     }
     await expectEventually(() => expect(slowDone).toEqual([slowEmail.notificationId]));
-    const admin = new Kafka({ brokers: [...env.connection.brokers], logLevel: logLevel.NOTHING }).admin();
-    await admin.connect();
-    await admin.deleteTopics({
-      topics: [slowTopic, quickTopic].flatMap((topic) => [
-        topic.name,
-        topic.retryTopic!,
-        topic.deadLetterTopic,
-      ]),
-    });
-    await admin.disconnect();
+    await deleteTopics(slowTopic, quickTopic);
   });
 
-  it('refuses a separate consumer for a topic key no @EventPattern handles', async () => {
-    const moduleRef = await Test.createTestingModule({
-      imports: [
-        MessagingModule.forRoot({
-          connection: env.connection,
-          catalog: Topics,
-          consumer: { groupId: env.uniqueName('group') },
-          separateConsumers: [{ groupId: env.uniqueName('other'), topicKeys: ['nowhere'] }],
-          topics: { emails: emailTopic as TopicDefinition<unknown> },
-          healthTopic,
-          logger: silentLogger,
-        }),
-      ],
-      controllers: [],
-    }).compile();
-    app = moduleRef.createNestApplication({ logger: false });
-    app.connectMicroservice({ strategy: KafkaTransport.fromApp(app) }, { inheritAppConfig: true });
-    await app.init();
+  it('refuses a separate consumer for a topic key no @EventPattern handles, before it creates anything', async () => {
+    const handled: string[] = [];
+    @KafkaController()
+    class PresentConsumer {
+      @EventPattern('present')
+      async handle(@Payload() email: Email): Promise<void> {
+        handled.push(email.notificationId);
+      }
+    }
+    const present = env.defineTopic('present', EmailContract, (email) => email.notificationId);
+    const nowhere = env.defineTopic('nowhere', EmailContract, (email) => email.notificationId);
+    ({ app } = await initTopicsApp({
+      topics: { present, nowhere },
+      controllers: [PresentConsumer],
+      separateConsumers: [{ groupId: env.uniqueName('other'), topicKeys: ['nowhere'] }],
+    }));
     await expect(app.startAllMicroservices()).rejects.toThrow(
       /separate consumer .*: no @EventPattern\(nowhere\)/,
     );
+    expect(app.get(KafkaRuntime).consumerRunners).toEqual([]);
+    expect(handled).toEqual([]);
+    // The handled topic would have been provisioned first had the check come after provisioning.
+    const admin = createKafka(env.connection, 'admin', silentLogger).admin();
+    await admin.connect();
+    try {
+      expect(await admin.listTopics()).not.toContain(present.name);
+    } finally {
+      await admin.disconnect();
+    }
   });
 
   it('does not handle a message of a gated main topic (a delay topic) before its x-due-at', async () => {
@@ -412,23 +421,11 @@ describe(KafkaTransport.name, () => {
       }
     }
     const delayed = env.defineTopic('delayed', EmailContract, (email) => email.notificationId);
-    const moduleRef = await Test.createTestingModule({
-      imports: [
-        MessagingModule.forRoot({
-          connection: env.connection,
-          catalog: Topics,
-          consumer: { groupId: env.uniqueName('group'), maxWaitTimeMs: 100 },
-          topics: { delayed: delayed as TopicDefinition<unknown> },
-          healthTopic,
-          provisionTopics: { partitions: 1, replicationFactor: 1, retentionMs: 3_600_000 },
-          logger: silentLogger,
-        }),
-      ],
+    ({ app } = await initTopicsApp({
+      topics: { delayed },
       controllers: [DelayConsumer],
-    }).compile();
-    app = moduleRef.createNestApplication({ logger: false });
-    app.connectMicroservice({ strategy: KafkaTransport.fromApp(app) }, { inheritAppConfig: true });
-    await app.init();
+      consumer: { maxWaitTimeMs: 100 },
+    }));
     await app.startAllMicroservices();
 
     const late = testEmail();
@@ -444,10 +441,7 @@ describe(KafkaTransport.name, () => {
     expect(handledAt.get(late.notificationId)).toBeGreaterThanOrEqual(dueAt);
     // Same partition, behind the gated head: not handled before it either (a delay topic is read in order).
     expect(handledAt.get(now.notificationId)).toBeGreaterThanOrEqual(dueAt);
-    const admin = new Kafka({ brokers: [...env.connection.brokers], logLevel: logLevel.NOTHING }).admin();
-    await admin.connect();
-    await admin.deleteTopics({ topics: [delayed.name, delayed.retryTopic!, delayed.deadLetterTopic] });
-    await admin.disconnect();
+    await deleteTopics(delayed);
   });
 });
 

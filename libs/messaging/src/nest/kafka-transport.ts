@@ -116,6 +116,8 @@ export class KafkaTransport extends Server implements CustomTransportStrategy {
 
   private async start(): Promise<void> {
     const registrations = this.registrations();
+    // Checked before anything is created: a wrong separate consumer fails start-up without side effects.
+    const plan = this.consumerPlan(registrations);
     const { runtime, provisionTopics } = this.options;
     if (provisionTopics) {
       const names = registrations.flatMap(({ registration: { topic } }) => [
@@ -126,9 +128,7 @@ export class KafkaTransport extends Server implements CustomTransportStrategy {
       await runtime.provisioner.ensureTopics(names, provisionTopics);
     }
     if (!runtime.producer.isConnected) await runtime.producer.connect();
-    for (const { options, members } of this.consumerPlan(registrations)) {
-      this.runners.push(runtime.createConsumer(options, members));
-    }
+    for (const { options, members } of plan) this.runners.push(runtime.createConsumer(options, members));
     await Promise.all(this.runners.map((runner) => runner.start()));
   }
 
