@@ -33,8 +33,8 @@ export interface OrdersModuleOptions {
   /** Verifies bearer tokens; built (and its key loaded) before the module, so a bad key fails start-up. */
   readonly verifier: JwtVerifier;
   /**
-   * Default: `ConsumerGroups.orders` (suffixed with KAFKA_TOPIC_SUFFIX). Tests pass their own group; the intake
-   * then reads in {@link intakeGroupOf} it.
+   * Default: `ConsumerGroups.orders` (suffixed with KAFKA_TOPIC_SUFFIX), the intake in `ConsumerGroups.ordersIntake`.
+   * Tests pass their own group; the intake then reads in `intakeGroupOf(that group)`.
    */
   readonly consumerGroupId?: string;
   /** Default: per `CONTACT_POINTS_SOURCE` (local table or the HTTP API). */

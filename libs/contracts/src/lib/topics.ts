@@ -298,7 +298,10 @@ export interface ConsumerGroupIds {
   readonly statusPoller: string;
 }
 
-/** Consumer group ids, one per app (orders has two), under altinn.notifications. so that the reference's prefixed ACLs cover them. */
+/**
+ * Consumer group ids, one per app (orders has two), under altinn.notifications. so that the reference's prefixed
+ * ACLs cover them.
+ */
 export const ConsumerGroups: ConsumerGroupIds = Object.freeze({
   orders: 'altinn.notifications.orders',
   ordersIntake: 'altinn.notifications.orders-intake',
