@@ -49,6 +49,7 @@ export {
   type KafkaCompression,
   type KafkaCredentials,
   type KafkaSaslSettings,
+  type KafkaSettingDefaults,
   type KafkaSettings,
   type KafkaTlsSettings,
   type KafkaTopicSettings,

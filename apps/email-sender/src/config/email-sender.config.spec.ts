@@ -6,6 +6,7 @@ describe(loadEmailSenderConfig.name, () => {
     const config = loadEmailSenderConfig({});
     expect(config.http.port).toBe(5091);
     expect(config.kafka.brokers).toEqual(['127.0.0.1:9092']);
+    expect(config.kafka.fetchMaxBytesPerPartition).toBe(512 * 1024);
     expect(config.acs.connection).toEqual({
       connectionString: DEFAULT_ACS_CONNECTION_STRING,
       endpoint: 'http://127.0.0.1:5099/',

@@ -31,6 +31,18 @@ describe(kafkaSettings.name, () => {
     expect(kafka.clientId).toBe('notifications-email-sender');
   });
 
+  it("fetches kafkajs' 1 MiB per partition unless the app or the variable says otherwise", () => {
+    const withDefault = (env: Record<string, string>) =>
+      loadConfig(
+        z.object({ kafka: kafkaSettings('email-sender', { fetchMaxBytesPerPartition: 524_288 }) }),
+        env,
+      ).kafka.fetchMaxBytesPerPartition;
+
+    expect(load({}).fetchMaxBytesPerPartition).toBe(1_048_576);
+    expect(withDefault({})).toBe(524_288);
+    expect(withDefault({ KAFKA_FETCH_MAX_BYTES_PER_PARTITION: '2097152' })).toBe(2_097_152);
+  });
+
   it('reads every setting', () => {
     const kafka = load({
       KAFKA_BROKERS: 'kafka-0.kafka:9093, kafka-1.kafka:9093,[::1]:9094',

@@ -340,11 +340,23 @@ function productionIssues(env: ProductionEnv): ConfigIssue[] {
   return issues;
 }
 
+/** Defaults an app sets for itself; the variables still override them. */
+export interface KafkaSettingDefaults {
+  /** KAFKA_FETCH_MAX_BYTES_PER_PARTITION when unset: kafkajs' own 1 MiB unless the app says otherwise. */
+  readonly fetchMaxBytesPerPartition?: number;
+}
+
+// kafkajs' default `maxBytesPerPartition`.
+const KAFKAJS_FETCH_MAX_BYTES_PER_PARTITION = 1_048_576;
+
 /**
  * Kafka settings of one app. `appName` gives the default client id (`notifications-<appName>`).
  * Broker credentials are only read (and then required) when a SASL mechanism is set.
  */
-export function kafkaSettings(appName: string): SettingGroup<KafkaSettings> {
+export function kafkaSettings(
+  appName: string,
+  defaults: KafkaSettingDefaults = {},
+): SettingGroup<KafkaSettings> {
   if (!/^[a-z][a-z0-9-]*$/.test(appName)) throw new TypeError(`kafkaSettings: invalid app name "${appName}"`);
   return envGroup(
     z
@@ -378,8 +390,11 @@ export function kafkaSettings(appName: string): SettingGroup<KafkaSettings> {
         // Under the broker's default message.max.bytes (1 048 588), with room for the size estimate's slack.
         KAFKA_MAX_REQUEST_BYTES: envInt(1_000_000, { min: 16_384, max: 100 * 1024 * 1024 }),
         KAFKA_CONSUMER_CONCURRENCY: envInt(3, { min: 1 }),
-        // kafkajs' default (1 MiB). A fetch stays in memory, decoded, until every batch of it is handled.
-        KAFKA_FETCH_MAX_BYTES_PER_PARTITION: envInt(1_048_576, { min: 1_024, max: 100 * 1024 * 1024 }),
+        // A fetch stays in memory, decoded, until every batch of it is handled.
+        KAFKA_FETCH_MAX_BYTES_PER_PARTITION: envInt(
+          defaults.fetchMaxBytesPerPartition ?? KAFKAJS_FETCH_MAX_BYTES_PER_PARTITION,
+          { min: 1_024, max: 100 * 1024 * 1024 },
+        ),
         KAFKA_SESSION_TIMEOUT_MS: envDurationMs('30s', { min: 1 }),
         KAFKA_SHUTDOWN_TIMEOUT_MS: envDurationMs('20s', { min: 0 }),
         // Appended to every topic and consumer group: isolates a deployment (an end-to-end run, a benchmark, a
