@@ -250,6 +250,28 @@ describe('repositories against PostgreSQL', () => {
       expect(byId.get(large!)?.recipientCount).toBe(3);
     });
 
+    it("reads an order's recipients a slice at a time, in the order given, without reading them whole", async () => {
+      const recipients = [
+        { emailAddress: 'first@example.com' },
+        { nationalIdentityNumber: '07837399275' },
+        { organizationNumber: '910111222', emailAddress: 'org@example.com' },
+        { emailAddress: 'fourth@example.com' },
+        { emailAddress: 'last@example.com' },
+      ];
+      const [id] = await insertOrders(1, { recipients });
+      const slices = [];
+      for (let start = 0; start < recipients.length; start += 2) {
+        slices.push(await orders.recipientSlice(uow.autoCommit, id!, start, 2));
+      }
+      expect(slices).toEqual([recipients.slice(0, 2), recipients.slice(2, 4), recipients.slice(4)]);
+      expect(await orders.recipientSlice(uow.autoCommit, id!, 5, 2)).toEqual([]);
+      expect(await orders.recipientSlice(uow.autoCommit, randomUUID(), 0, 2)).toEqual([]);
+
+      const order = await orders.findToExpand(uow.autoCommit, id!);
+      expect(order).toMatchObject({ id, recipientCount: 5, processingStatus: 'Registered' });
+      expect(order).not.toHaveProperty('recipients');
+    });
+
     it('requeues a failed order as Registered, not claimable before its delay', async () => {
       const [id] = await insertOrders(1);
       await uow.run((tx) => orders.claimDue(tx, 10, 0, NO_BYTE_BOUND));

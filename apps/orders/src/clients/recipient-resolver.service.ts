@@ -19,16 +19,15 @@ export class RecipientResolver {
   constructor(@Inject(CONTACT_POINT_SERVICE) private readonly contactPoints: ContactPointService) {}
 
   /**
-   * Asks the register once for the whole order and returns what drafts any slice of its recipients, so that a large
-   * order's drafts need not all exist at once (see PastDueService). A slice's drafts are unique within the slice;
-   * across slices the notifications' unique (order, recipient key) keeps the first, as the whole order's drafts do.
+   * Drafts the notifications of some of an order's recipients (intake works a slice at a time, see PastDueService),
+   * asking the register once for the identifiers among them. The drafts are unique within the call; across calls
+   * the notifications' unique (order, recipient key) keeps the first, as drafting the whole order at once would.
    */
-  async drafter(
+  async draft(
     recipients: readonly OrderRecipient[],
     ignoreReservation: boolean,
-  ): Promise<(slice: readonly OrderRecipient[]) => NotificationDraft[]> {
-    const directory = await this.lookup(recipients);
-    return (slice) => draftNotifications(slice, directory, ignoreReservation);
+  ): Promise<NotificationDraft[]> {
+    return draftNotifications(recipients, await this.lookup(recipients), ignoreReservation);
   }
 
   /** The create response's `recipientLookup`, or undefined when no recipient needed a look-up. */

@@ -51,6 +51,11 @@ export interface EmailOrder extends EmailOrderRequestFields {
   readonly haltedAt?: Date;
 }
 
+/** An order as intake expands it: everything but its recipients, which it reads a slice at a time. */
+export interface OrderToExpand extends Omit<EmailOrder, 'recipients'> {
+  readonly recipientCount: number;
+}
+
 /** An order to insert. */
 export interface NewEmailOrder extends EmailOrderRequestFields {
   readonly idempotencyKey?: string;

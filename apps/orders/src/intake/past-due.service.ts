@@ -32,7 +32,11 @@ export type ProcessOutcome =
 @Injectable()
 export class PastDueService {
   private readonly logger = new Logger(PastDueService.name);
-  /** ORDERS_EXPANSION_RECIPIENTS_IN_FLIGHT: each order being expanded holds its whole recipient list. */
+  /**
+   * ORDERS_EXPANSION_RECIPIENTS_IN_FLIGHT: an order counts with all its recipients although it holds at most one
+   * slice of them at a time, so one large order expands alone (its slices' INSERTs are the heaviest writes orders
+   * makes) while many small ones share the bound.
+   */
   private readonly expansion: WeightedSemaphore;
 
   constructor(
@@ -68,7 +72,7 @@ export class PastDueService {
   }
 
   private async expand(message: NotificationOrder): Promise<ProcessOutcome> {
-    const order = await this.orders.find(this.uow.autoCommit, message.id);
+    const order = await this.orders.findToExpand(this.uow.autoCommit, message.id);
     if (order === undefined) return { kind: 'unknown-order' };
     if (order.processingStatus !== 'Processing') return { kind: 'skipped', status: order.processingStatus };
 
@@ -91,8 +95,6 @@ export class PastDueService {
       }
     }
 
-    // Outside the transaction: no row lock is held while the register answers.
-    const draft = await this.recipients.drafter(order.recipients, order.ignoreReservation ?? false);
     const expiry = new Date(order.requestedSendTime.getTime() + this.config.notifications.expiryMs);
 
     // One transaction per slice, not one for the order: a write transaction holds PostgreSQL's horizon back for as
@@ -107,10 +109,14 @@ export class PastDueService {
     // last slice commits: the order becomes Processed (or Completed) only in the final step, which is what
     // completion waits for.
     let created = 0;
-    for (let start = 0; start < order.recipients.length; start += INTAKE_SLICE) {
-      // A slice of recipients at a time, in order: drafting 100 000 recipients at once allocated ≈ 22 MB. The
-      // insert keeps the first notification of a recipient key, in the same order the whole order's drafts would.
-      const drafts = draft(order.recipients.slice(start, start + INTAKE_SLICE));
+    for (let start = 0; start < order.recipientCount; start += INTAKE_SLICE) {
+      // A slice of recipients at a time, in order, read from the order's row: drafting 100 000 recipients at once
+      // allocated ≈ 22 MB, and reading the whole list (its JSON text, the buffer pg reads it into, an object per
+      // recipient) was a step of ~20 MB in orders' RSS at every large intake (issue 12). The insert keeps the first
+      // notification of a recipient key, in the same order the whole order's drafts would. Read and looked up
+      // outside the slice's transaction: no row lock is held while the register answers.
+      const recipients = await this.orders.recipientSlice(this.uow.autoCommit, order.id, start, INTAKE_SLICE);
+      const drafts = await this.recipients.draft(recipients, order.ignoreReservation ?? false);
       const slice = await this.uow.run(
         async (tx): Promise<{ inserted: number } | { stoppedAt: OrderProcessingStatus }> => {
           const status = await this.orders.lockStatus(tx, order.id);
@@ -128,7 +134,7 @@ export class PastDueService {
       const pending = await this.notifications.hasPending(tx, order.id);
       const next: OrderProcessingStatus = pending ? 'Processed' : 'Completed';
       await this.orders.finishProcessing(tx, order.id, next);
-      return { kind: 'processed', status: next, created, total: order.recipients.length };
+      return { kind: 'processed', status: next, created, total: order.recipientCount };
     });
     if (outcome.kind === 'processed') {
       this.logger.log(

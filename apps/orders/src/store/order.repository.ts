@@ -10,6 +10,7 @@ import {
   type EmailTemplate,
   type NewEmailOrder,
   type OrderRecipient,
+  type OrderToExpand,
   type RecipientLookupSummary,
 } from '../domain/order.model';
 
@@ -181,6 +182,38 @@ export class OrderRepository {
       [id, creator ?? null],
     );
     return rows[0] === undefined ? undefined : toOrder(rows[0]);
+  }
+
+  /**
+   * The order without its recipients, if it exists: intake reads those a slice at a time (`recipientSlice`), so a
+   * 100 000-recipient list is never in orders' memory whole.
+   */
+  async findToExpand(tx: Tx, id: string): Promise<OrderToExpand | undefined> {
+    const rows = await queryRows<OrderRow>(
+      tx.manager,
+      `SELECT ${ORDER_COLUMNS.replace('o.recipients,', 'NULL AS recipients,')}
+         FROM orders o JOIN email_texts t ON t.order_id = o.id WHERE o.id = $1`,
+      [id],
+    );
+    const row = rows[0];
+    if (row === undefined) return undefined;
+    const { recipients: _unread, ...order } = toOrder(row);
+    return { ...order, recipientCount: row.recipient_count };
+  }
+
+  /**
+   * Recipients `start` to `start + count - 1` of the order, in the order given ([] past the end, or for an unknown
+   * order). One jsonpath slice: PostgreSQL reads the stored list and returns the slice only.
+   */
+  async recipientSlice(tx: Tx, id: string, start: number, count: number): Promise<OrderRecipient[]> {
+    const rows = await queryRows<{ slice: OrderRecipient[] }>(
+      tx.manager,
+      `SELECT jsonb_path_query_array(recipients, '$[$from to $to]',
+                jsonb_build_object('from', $2::int, 'to', $3::int)) AS slice
+         FROM orders WHERE id = $1`,
+      [id, start, start + count - 1],
+    );
+    return rows[0]?.slice ?? [];
   }
 
   async findBySendersReference(tx: Tx, creator: string, sendersReference: string): Promise<EmailOrder[]> {
