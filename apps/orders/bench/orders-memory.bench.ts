@@ -4,10 +4,12 @@
  * `email.queue`. The app runs as a real process from a build (`--dist`, default apps/orders/dist) with its
  * package.json `nodeArgs` (the heap caps), against the real broker and PostgreSQL, on its own database and topics.
  * Reports its peak RSS (VmHWM), GC seconds (prom-client's `nodejs_gc_duration_seconds`) and time; prints a table and
- * writes bench/results/orders-memory[-LABEL].json.
+ * writes bench/results/orders-memory[-LABEL].json. `--rounds 2` posts the same campaign again once the first is
+ * published (new order ids, the same addresses), as the pipeline benchmark's 500 000 bulk follows its smaller runs:
+ * a round's peak then starts from the heap and malloc arenas that the rounds before it left behind.
  *
  *   node --conditions=@notifications/source -r @swc-node/register apps/orders/bench/orders-memory.bench.ts \
- *     [--dist DIR] [--label NAME] [--orders 5] [--recipients 100000]
+ *     [--dist DIR] [--label NAME] [--orders 5] [--recipients 100000] [--rounds 1]
  *   (SWC_NODE_PROJECT=apps/orders/tsconfig.spec.json; build first: npx nx run orders:build)
  *
  * Compare a build of main with a build of a branch in one session, one after the other, nothing else running.
@@ -31,6 +33,7 @@ function settings() {
       label: { type: 'string' },
       orders: { type: 'string' },
       recipients: { type: 'string' },
+      rounds: { type: 'string' },
     },
     strict: true,
   });
@@ -40,6 +43,7 @@ function settings() {
     label,
     orders: Number(values.orders ?? 5),
     recipients: Number(values.recipients ?? 100_000),
+    rounds: Number(values.rounds ?? 1),
     out: path.join(WORKSPACE_ROOT, 'bench', 'results', `orders-memory-${label}.json`),
   };
 }
@@ -56,10 +60,15 @@ function freePort(): Promise<number> {
   });
 }
 
-function memoryOf(pid: number): { rssMb: number; peakRssMb: number } {
+function memoryOf(pid: number): { rssMb: number; anonMb: number; peakRssMb: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
-  return { rssMb: kb('VmRSS') / 1024, peakRssMb: kb('VmHWM') / 1024 };
+  return { rssMb: kb('VmRSS') / 1024, anonMb: kb('RssAnon') / 1024, peakRssMb: kb('VmHWM') / 1024 };
+}
+
+/** Restarts the kernel's peak RSS (VmHWM) of `pid` from its current RSS (proc(5), clear_refs "5"). */
+function resetPeakRss(pid: number): void {
+  writeFileSync(`/proc/${pid}/clear_refs`, '5');
 }
 
 async function poll<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
@@ -94,16 +103,23 @@ async function main(): Promise<void> {
   const pid = child.pid ?? 0;
   const base = `http://127.0.0.1:${port}`;
   const operator = resources.auth.operatorToken();
-  const gcSeconds = async (): Promise<number> => {
+  const metrics = async (): Promise<{ gcSeconds: number; heapTotalMb: number; heapUsedMb: number }> => {
     const text = await (
       await fetch(`http://127.0.0.1:${managementPort}/metrics`, {
         headers: { authorization: `Bearer ${operator}` },
       })
     ).text();
-    let sum = 0;
-    for (const match of text.matchAll(/^nodejs_gc_duration_seconds_sum(?:\{[^}]*\})? (\S+)$/gm))
-      sum += Number(match[1]);
-    return sum;
+    const sumOf = (name: string): number => {
+      let sum = 0;
+      for (const match of text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'gm')))
+        sum += Number(match[1]);
+      return sum;
+    };
+    return {
+      gcSeconds: sumOf('nodejs_gc_duration_seconds_sum'),
+      heapTotalMb: sumOf('nodejs_heap_size_total_bytes') / 2 ** 20,
+      heapUsedMb: sumOf('nodejs_heap_size_used_bytes') / 2 ** 20,
+    };
   };
   try {
     await poll(
@@ -123,54 +139,65 @@ async function main(): Promise<void> {
         }),
       ),
     );
-    await new Promise((resolve) => setTimeout(resolve, 2_000));
-    const idle = memoryOf(pid);
-    const gcBefore = await gcSeconds();
-    const t0 = Date.now();
-    const answers = await Promise.all(
-      bodies.map(async (body) => {
-        const response = await fetch(`${base}${API}/orders/email`, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-          body,
-        });
-        return { status: response.status, ms: Date.now() - t0 };
-      }),
-    );
-    bodies.length = 0;
-    const acceptedMs = Math.max(...answers.map((answer) => answer.ms));
-    const total = run.orders * run.recipients;
-    await poll(
-      'every notification published',
-      async () => {
-        const [row] = (await resources.db.dataSource.query(
-          `SELECT (SELECT count(*)::int FROM email_notifications) AS created,
-                  (SELECT count(*)::int FROM email_notifications WHERE result = 'New') AS unclaimed,
-                  (SELECT count(*)::int FROM outbox WHERE published_at IS NULL) AS unpublished`,
-        )) as { created: number; unclaimed: number; unpublished: number }[];
-        return row !== undefined && row.created === total && row.unclaimed === 0 && row.unpublished === 0
-          ? row
-          : undefined;
-      },
-      20 * 60_000,
-    );
-    const doneMs = Date.now() - t0;
-    const memory = memoryOf(pid);
-    const result = {
-      label: run.label,
-      dist: path.relative(WORKSPACE_ROOT, run.dist),
-      orders: run.orders,
-      recipientsPerOrder: run.recipients,
-      statuses: answers.map((answer) => answer.status),
-      acceptedMs,
-      allPublishedMs: doneMs,
-      idleRssMb: Math.round(idle.rssMb),
-      peakRssMb: Math.round(memory.peakRssMb),
-      gcSeconds: Number(((await gcSeconds()) - gcBefore).toFixed(2)),
-    };
-    console.table([result]);
+    const results = [];
+    for (let round = 1; round <= run.rounds; round += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      const idle = memoryOf(pid);
+      resetPeakRss(pid);
+      const before = await metrics();
+      const t0 = Date.now();
+      const answers = await Promise.all(
+        bodies.map(async (body) => {
+          const response = await fetch(`${base}${API}/orders/email`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+            body,
+          });
+          return { status: response.status, ms: Date.now() - t0 };
+        }),
+      );
+      const acceptedMs = Math.max(...answers.map((answer) => answer.ms));
+      const total = round * run.orders * run.recipients;
+      await poll(
+        'every notification published',
+        async () => {
+          const [row] = (await resources.db.dataSource.query(
+            `SELECT (SELECT count(*)::int FROM email_notifications) AS created,
+                    (SELECT count(*)::int FROM email_notifications WHERE result = 'New') AS unclaimed,
+                    (SELECT count(*)::int FROM outbox WHERE published_at IS NULL) AS unpublished`,
+          )) as { created: number; unclaimed: number; unpublished: number }[];
+          return row !== undefined && row.created === total && row.unclaimed === 0 && row.unpublished === 0
+            ? row
+            : undefined;
+        },
+        20 * 60_000,
+      );
+      const doneMs = Date.now() - t0;
+      const memory = memoryOf(pid);
+      const after = await metrics();
+      results.push({
+        label: run.label,
+        round,
+        orders: run.orders,
+        recipientsPerOrder: run.recipients,
+        statuses: answers.map((answer) => answer.status).join(' '),
+        acceptedMs,
+        allPublishedMs: doneMs,
+        idleRssMb: Math.round(idle.rssMb),
+        idleAnonMb: Math.round(idle.anonMb),
+        peakRssMb: Math.round(memory.peakRssMb),
+        endRssMb: Math.round(memory.rssMb),
+        idleHeapMb: `${Math.round(before.heapUsedMb)} of ${Math.round(before.heapTotalMb)}`,
+        endHeapMb: `${Math.round(after.heapUsedMb)} of ${Math.round(after.heapTotalMb)}`,
+        gcSeconds: Number((after.gcSeconds - before.gcSeconds).toFixed(2)),
+      });
+    }
+    console.table(results);
     mkdirSync(path.dirname(run.out), { recursive: true });
-    writeFileSync(run.out, `${JSON.stringify(result, null, 2)}\n`);
+    writeFileSync(
+      run.out,
+      `${JSON.stringify({ dist: path.relative(WORKSPACE_ROOT, run.dist), rounds: results }, null, 2)}\n`,
+    );
     console.log(`written ${path.relative(WORKSPACE_ROOT, run.out)}`);
   } finally {
     child.kill('SIGTERM');
