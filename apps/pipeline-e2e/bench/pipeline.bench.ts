@@ -12,8 +12,11 @@
  *   baseline  `bench:kafka` (libs/messaging/bench) with --rounds 1 --scenarios raw, as its own process before the
  *             pipeline starts: plain kafkajs end-to-end msg/s on this machine now, the ceiling to compare with.
  *   warm-up   orders of --warmup recipients, one at a time, each until final (connections, consumer groups and the
- *             JIT), until one costs the pipeline within 5 % of the CPU per notification of the one before, at most
- *             --warmup-rounds of them. One small order does not warm it: after a 500-recipient warm-up three
+ *             JIT): at least 5, then until one costs the pipeline within 5 % of the CPU per notification of the one
+ *             before, at most --warmup-rounds of them. Two rounds alike early on are a plateau, not the end: rounds
+ *             2 and 3 cost 0.903 / 0.907 and 1.066 / 0.955 / 0.974 CPU-ms in two runs that stopped there (their
+ *             100 000 bulk then made 1 979 and 1 630/s), while runs that went on reached 0.644–0.784 in rounds 4
+ *             and 5 (their 100 000 bulk 2 175–2 205/s). One small order does not warm it: after a 500-recipient warm-up three
  *             10 000-recipient runs in a row cost 0.84, 0.70 and 0.62 CPU-ms per notification, the last one what a
  *             100 000-recipient run costs (0.63) — the first runs paid what a fresh process pays once (V8's
  *             optimising compiles of the hot paths, heaps growing to their working size).
@@ -54,7 +57,8 @@
  *   --scaling N,N,…         BENCH_SCALING             bulk runs of these sizes instead of one of --recipients
  *   --order-size N          BENCH_ORDER_SIZE          default 100000 recipients per bulk order
  *   --warmup N              BENCH_WARMUP              default 10000 recipients per warm-up order
- *   --warmup-rounds N       BENCH_WARMUP_ROUNDS       default 5: at most this many warm-up orders (1 = one, as is)
+ *   --warmup-rounds N       BENCH_WARMUP_ROUNDS       default 8: at most this many warm-up orders (at least 5, or N
+ *                                                     when smaller; 1 = one, as is)
  *   --steady-rate N         BENCH_STEADY_RATE         default 1000 notifications/s (the goal's rate)
  *   --steady-seconds N      BENCH_STEADY_SECONDS      default 60 (0 = no steady phase)
  *   --steady-order-size N   BENCH_STEADY_ORDER_SIZE   default 50 recipients per order
@@ -250,7 +254,7 @@ function readSettings(): Settings {
     scaling,
     orderSize,
     warmup: int(values.warmup, 'BENCH_WARMUP', 10_000),
-    warmupRounds: int(values['warmup-rounds'], 'BENCH_WARMUP_ROUNDS', 5),
+    warmupRounds: int(values['warmup-rounds'], 'BENCH_WARMUP_ROUNDS', 8),
     steadyRate: int(values['steady-rate'], 'BENCH_STEADY_RATE', GOALS.steadyRate),
     steadySeconds: int(values['steady-seconds'], 'BENCH_STEADY_SECONDS', GOALS.steadySeconds, 0),
     steadyOrderSize: int(values['steady-order-size'], 'BENCH_STEADY_ORDER_SIZE', 50),
@@ -1197,16 +1201,20 @@ interface WarmUpRound {
 
 // A round within this fraction of the one before is warm: settled rounds differed by up to ~5 % here (noise).
 const WARM_WITHIN = 0.05;
+// Rounds run before that test counts: the cost can rest on a plateau for two rounds and fall again (see the header).
+const WARM_MIN_ROUNDS = 5;
 
 /**
- * Orders of `--warmup` recipients, one after the other, until the pipeline's CPU per notification stops falling
- * (within WARM_WITHIN of the round before) or `--warmup-rounds` ran. Idle is not known yet, so the cost compared
- * is the raw one; rounds of one size last about as long, so their idle share is alike.
+ * Orders of `--warmup` recipients, one after the other: WARM_MIN_ROUNDS of them, then until the pipeline's CPU per
+ * notification stops falling (within WARM_WITHIN of the round before), at most `--warmup-rounds`. Idle is not
+ * known yet, so the cost compared is the raw one; rounds of one size last about as long, so their idle share is
+ * alike.
  */
 async function warmUp(run: Run): Promise<WarmUpRound[]> {
   const { warmup, warmupRounds } = run.settings;
   log(
-    `\nwarm-up: orders of ${fmt(warmup)} recipients until the CPU per notification settles (≤ ${warmupRounds})`,
+    `\nwarm-up: orders of ${fmt(warmup)} recipients until the CPU per notification settles ` +
+      `(${Math.min(WARM_MIN_ROUNDS, warmupRounds)}–${warmupRounds})`,
   );
   const rounds: WarmUpRound[] = [];
   for (let round = 1; round <= warmupRounds; round += 1) {
@@ -1221,7 +1229,8 @@ async function warmUp(run: Run): Promise<WarmUpRound[]> {
     const cost = pipelineCpuMs(usage);
     rounds.push({ recipients: warmup, seconds: usage.seconds ?? 0, pipelineCpuMsPerNotification: cost });
     const before = rounds.at(-2)?.pipelineCpuMsPerNotification;
-    const settled = before !== undefined && Math.abs(cost - before) <= WARM_WITHIN * before;
+    const settled =
+      round >= WARM_MIN_ROUNDS && before !== undefined && Math.abs(cost - before) <= WARM_WITHIN * before;
     log(
       `  → pipeline ${fmt(cost, 3)} CPU-ms per notification (idle included)` +
         (before === undefined
