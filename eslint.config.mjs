@@ -68,8 +68,8 @@ export default [
     rules: { '@nx/enforce-module-boundaries': ['error', moduleBoundaries({ inTests: false })] },
   },
   {
-    // Tests of any project may use the shared testing helpers; production code may not.
-    files: ['**/*.spec.ts', '**/test/**/*.ts'],
+    // Tests and benchmarks of any project may use the shared testing helpers; production code (src/) may not.
+    files: ['**/*.spec.ts', '**/test/**/*.ts', '**/bench/**/*.ts'],
     rules: { '@nx/enforce-module-boundaries': ['error', moduleBoundaries({ inTests: true })] },
   },
   {

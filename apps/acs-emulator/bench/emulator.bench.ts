@@ -38,6 +38,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ACS_EMAIL_API_VERSION, acsSigningKey, signAcsRequest } from '@notifications/acs';
+import { processMemory, type ProcessMemory } from '@notifications/testing';
 import {
   EMULATOR_ACCESS_KEY,
   startAppProcess,
@@ -127,10 +128,10 @@ function cpuMsOf(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
 }
 
-function memoryMbOf(pid: number): { rssMb: number; peakRssMb: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
-  return { rssMb: kb('VmRSS') / 1024, peakRssMb: kb('VmHWM') / 1024 };
+function memoryMbOf(pid: number): ProcessMemory {
+  const memory = processMemory(pid);
+  if (memory === undefined) throw new Error(`The emulator (pid ${pid}) is gone`);
+  return memory;
 }
 
 /** Sums the pause times `--trace-gc` prints (`…, 1.23 / 0.00 ms …`: the pause, then the external time). */

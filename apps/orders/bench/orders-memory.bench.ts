@@ -19,6 +19,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { processMemory, resetPeakRss, type ProcessMemory } from '@notifications/testing';
 import { API, createTestResources, emailOrder } from '../test/support/orders-test-app';
 
 process.env['KAFKAJS_NO_PARTITIONER_WARNING'] ??= '1';
@@ -60,15 +61,10 @@ function freePort(): Promise<number> {
   });
 }
 
-function memoryOf(pid: number): { rssMb: number; anonMb: number; peakRssMb: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
-  return { rssMb: kb('VmRSS') / 1024, anonMb: kb('RssAnon') / 1024, peakRssMb: kb('VmHWM') / 1024 };
-}
-
-/** Restarts the kernel's peak RSS (VmHWM) of `pid` from its current RSS (proc(5), clear_refs "5"). */
-function resetPeakRss(pid: number): void {
-  writeFileSync(`/proc/${pid}/clear_refs`, '5');
+function memoryOf(pid: number): ProcessMemory {
+  const memory = processMemory(pid);
+  if (memory === undefined) throw new Error(`The orders process (pid ${pid}) is gone`);
+  return memory;
 }
 
 async function poll<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
@@ -143,7 +139,8 @@ async function main(): Promise<void> {
     for (let round = 1; round <= run.rounds; round += 1) {
       await new Promise((resolve) => setTimeout(resolve, 2_000));
       const idle = memoryOf(pid);
-      resetPeakRss(pid);
+      if (!resetPeakRss(pid))
+        throw new Error(`Cannot reset the peak RSS of pid ${pid} (/proc/PID/clear_refs)`);
       const before = await metrics();
       const t0 = Date.now();
       const answers = await Promise.all(

@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { processMemory, resetPeakRss } from '@notifications/testing';
 
 // CPU time and memory of processes and of the whole machine, from Linux's /proc. Off Linux every reading is
 // undefined and the benchmark reports what it has.
@@ -28,29 +29,15 @@ export function readProcess(pid: number): ProcessReading | undefined {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after the parenthesised command name: state is field 3, utime 14, stime 15.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = (key: string): number =>
-      Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
+    const memory = processMemory(pid);
+    if (memory === undefined) return undefined;
     return {
       cpuMs: (Number(fields[11]) + Number(fields[12])) * TICK_MS,
-      rssMb: kb('VmRSS') / 1024,
-      peakRssMb: kb('VmHWM') / 1024,
+      rssMb: memory.rssMb,
+      peakRssMb: memory.peakRssMb,
     };
   } catch {
     return undefined;
-  }
-}
-
-/**
- * Resets the process's peak RSS (`VmHWM`) to its current RSS, so that a phase's peak is its own: writing 5 to
- * /proc/<pid>/clear_refs (Linux ≥ 4.0, proc(5)). Only for processes this run started; false where not allowed.
- */
-export function resetPeakRss(pid: number): boolean {
-  try {
-    writeFileSync(`/proc/${pid}/clear_refs`, '5');
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -5,3 +5,4 @@ export * from './lib/operator-test-auth';
 export * from './lib/app-process';
 export * from './lib/acs-emulator';
 export * from './lib/exported-classes';
+export * from './lib/process-memory';
