@@ -13,13 +13,13 @@
  *             pipeline starts: plain kafkajs end-to-end msg/s on this machine now, the ceiling to compare with.
  *   warm-up   orders of --warmup recipients, one at a time, each until final (connections, consumer groups and the
  *             JIT): at least 5, then until one costs the pipeline within 5 % of the CPU per notification of the one
- *             before, at most --warmup-rounds of them. Two rounds alike early on are a plateau, not the end: rounds
- *             2 and 3 cost 0.903 / 0.907 and 1.066 / 0.955 / 0.974 CPU-ms in two runs that stopped there (their
- *             100 000 bulk then made 1 979 and 1 630/s), while runs that went on reached 0.644–0.784 in rounds 4
- *             and 5 (their 100 000 bulk 2 175–2 205/s). One small order does not warm it: after a 500-recipient warm-up three
- *             10 000-recipient runs in a row cost 0.84, 0.70 and 0.62 CPU-ms per notification, the last one what a
- *             100 000-recipient run costs (0.63) — the first runs paid what a fresh process pays once (V8's
- *             optimising compiles of the hot paths, heaps growing to their working size).
+ *             before, at most --warmup-rounds of them. Two rounds alike early on are a plateau, not the end: two
+ *             runs stopped after rounds costing 0.903 / 0.907 and 1.066 / 0.955 / 0.974 CPU-ms (their 100 000
+ *             bulk then made 1 979 and 1 630/s), while runs that went on reached 0.644–0.784 in rounds 4 and 5
+ *             (their 100 000 bulk 2 175–2 205/s). One small order does not warm it: after a 500-recipient
+ *             warm-up three 10 000-recipient runs in a row cost 0.84, 0.70 and 0.62 CPU-ms per notification, the
+ *             last one what a 100 000-recipient run costs (0.63) — the first runs paid what a fresh process pays
+ *             once (V8's optimising compiles of the hot paths, heaps growing to their working size).
  *   bulk      --recipients recipients in orders of at most --order-size (orders' limit is 100 000), posted at
  *             once. Sampled every second from the database (notifications by result) until every notification
  *             is final; the emulator's messages are read as they arrive (paged with its `after` cursor, so the
